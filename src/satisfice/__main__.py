@@ -1,0 +1,3 @@
+from satisfice.cli import main
+
+main()

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from satisfice.catalog.batch import ImportBatch, slugify
+from satisfice.catalog.repository import apply_batch, load_catalog
+from satisfice.catalog.rows import ModelRow, OfferRow, ScoreRow
+from satisfice.errors import DataError
+from satisfice.store import Store, open_store
+
+
+def test_fresh_store_is_migrated(store: Store) -> None:
+    assert {"models", "offers", "scores", "sources", "benchmarks"} <= set(store.table_names())
+
+
+def test_migrate_twice_is_noop(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    open_store(url).close()
+    open_store(url).close()
+
+
+def test_slugify() -> None:
+    assert slugify("GPT-4o (2024-05-13)") == "gpt-4o-2024-05-13"
+    assert slugify("  Llama 3.1 405B ") == "llama-3.1-405b"
+
+
+def _batch(price: float = 1.0) -> ImportBatch:
+    return ImportBatch(
+        "x.csv",
+        models=[ModelRow("m1", "M1", open_weights=True, release_date=dt.date(2024, 1, 1))],
+        offers=[
+            OfferRow("m1", "p", dt.date(2024, 1, 1), 1.0, 2.0, source="s1"),
+            OfferRow("m1", "p", dt.date(2024, 6, 1), price, 2.0, source="s1"),
+            OfferRow("m1", "p", dt.date(2024, 9, 1), price, 2.0, source="s1"),
+        ],
+        scores=[ScoreRow("m1", "mmlu", 70.0, source="s2")],
+    )
+
+
+def test_import_is_idempotent_and_keeps_history(store: Store) -> None:
+    first = apply_batch(store, _batch(0.5))
+    assert (first.models_added, first.offers_added, first.scores_added) == (1, 2, 1)
+    again = apply_batch(store, _batch(0.5))
+    assert (again.models_added, again.offers_added, again.scores_added) == (0, 0, 0)
+    cat = load_catalog(store)
+    assert [o.input_per_m for o in cat.offers_of("m1")] == [1.0, 0.5]
+    assert cat.price_at("m1", dt.date(2024, 5, 31)).input_per_m == 1.0  # type: ignore[union-attr]
+    assert cat.price_at("m1", dt.date(2024, 6, 1)).input_per_m == 0.5  # type: ignore[union-attr]
+    assert cat.price_at("m1", dt.date(2023, 12, 31)) is None
+    assert cat.score("m1", "mmlu").source == "s2"  # type: ignore[union-attr]
+
+
+def test_conflicting_import_changes_nothing(store: Store) -> None:
+    apply_batch(store, _batch(0.5))
+    bad = _batch(0.5)
+    bad.models.append(ModelRow("m2", "M2"))
+    bad.scores.append(ScoreRow("m1", "mmlu", 71.0, source="s2"))
+    with pytest.raises(DataError, match="x.csv"):
+        apply_batch(store, bad)
+    assert "m2" not in load_catalog(store).models
