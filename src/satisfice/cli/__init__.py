@@ -29,9 +29,9 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, market
+    from satisfice.cli import catalog, evals, gateway, market, select
 
-    for group in (catalog, market, evals, gateway):
+    for group in (catalog, market, evals, select, gateway):
         group.register(app)
 
 

@@ -1,8 +1,8 @@
 """Every table module, imported so that ``Base.metadata`` is complete (for Alembic and tests)."""
 
-from satisfice.store import schema
+from satisfice.store import schema, schema_evals, schema_gateway
 from satisfice.store.schema import Base
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "schema"]
+__all__ = ["metadata", "schema", "schema_evals", "schema_gateway"]

@@ -1,0 +1,1 @@
+"""evals tables (filled in by the evals work)."""

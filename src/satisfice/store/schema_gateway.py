@@ -1,0 +1,1 @@
+"""gateway tables (filled in by the gateway work)."""
