@@ -13,4 +13,13 @@ pytest -q -p no:cacheprovider "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then echo "pytest ran no tests: failing" >&2; exit 1; fi
+[ "$rc" -eq 0 ] || exit "$rc"
+if [ "${SATISFICE_SKIP_PG:-0}" != 1 ]; then
+  echo "== pytest -m db on a real PostgreSQL server"
+  set +e
+  bash scripts/with_postgres.sh pytest -q -p no:cacheprovider -m db
+  rc=$?
+  set -e
+  if [ "$rc" -eq 5 ]; then echo "no database tests ran on PostgreSQL: failing" >&2; exit 1; fi
+fi
 exit "$rc"

@@ -15,10 +15,9 @@ def test_fresh_store_is_migrated(store: Store) -> None:
     assert {"models", "offers", "scores", "sources", "benchmarks"} <= set(store.table_names())
 
 
-def test_migrate_twice_is_noop(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'x.db'}"
-    open_store(url).close()
-    open_store(url).close()
+def test_migrate_twice_is_noop(db_url: str) -> None:
+    open_store(db_url).close()
+    open_store(db_url).close()
 
 
 def test_slugify() -> None:
@@ -60,3 +59,10 @@ def test_conflicting_import_changes_nothing(store: Store) -> None:
     with pytest.raises(DataError, match="x.csv"):
         apply_batch(store, bad)
     assert "m2" not in load_catalog(store).models
+
+
+def test_store_uses_requested_backend(store: Store) -> None:
+    import os
+
+    expected = "postgresql" if os.environ.get("SATISFICE_TEST_PG_URL") else "sqlite"
+    assert store.dialect == expected
