@@ -1,0 +1,1 @@
+"""Model clients: one seam, complete(request) -> Completion."""

@@ -1,0 +1,1 @@
+"""Evaluations on the user's own task: runner, statistics and selection."""

@@ -1,0 +1,1 @@
+"""Cost at fixed performance: pure analyses over catalog rows (no network, deterministic)."""

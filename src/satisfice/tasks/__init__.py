@@ -1,0 +1,1 @@
+"""Task specs, datasets, prompt templates and scorers."""
