@@ -7,6 +7,7 @@ the same file twice, or a history with repeated points, adds nothing.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
@@ -52,6 +53,8 @@ class _Writer:
         self.sources: dict[str, int] = {row.citation: row.id for row in session.scalars(select(Source))}
         self.models: dict[str, ModelRecord] = {m.id: m for m in session.scalars(select(ModelRecord))}
         self.benchmarks = {b.slug for b in session.scalars(select(BenchmarkRecord))}
+        self.offers: dict[tuple[str, str], list[OfferRecord]] = {}
+        self._loaded_providers: set[str] = set()
 
     def source_id(self, citation: str) -> int:
         citation = citation.strip() or f"imported from {self.batch.source_file}"
@@ -82,15 +85,23 @@ class _Writer:
             existing.reasoning = True
         return 0
 
+    def _offers_at(self, model_id: str, provider: str) -> list[OfferRecord]:
+        """Offers of one model at one provider, oldest first; loaded per provider once per import."""
+        if provider not in self._loaded_providers:
+            for rec in self.s.scalars(select(OfferRecord).where(OfferRecord.provider == provider)):
+                self.offers.setdefault((rec.model_id, rec.provider), []).append(rec)
+            for key, recs in self.offers.items():
+                if key[1] == provider:
+                    recs.sort(key=lambda r: r.effective_date)
+            self._loaded_providers.add(provider)
+        return self.offers.setdefault((model_id, provider), [])
+
     def offer(self, row: OfferRow, now: dt.datetime) -> int:
         if row.model_id not in self.models:
             raise DataError(f"offer for unknown model {row.model_id!r}", file=self.batch.source_file)
-        in_force = self.s.scalars(
-            select(OfferRecord)
-            .where(OfferRecord.model_id == row.model_id, OfferRecord.provider == row.provider,
-                   OfferRecord.effective_date <= row.effective_date)
-            .order_by(OfferRecord.effective_date.desc()).limit(1)
-        ).first()
+        history = self._offers_at(row.model_id, row.provider)
+        pos = bisect.bisect_right([r.effective_date for r in history], row.effective_date)
+        in_force = history[pos - 1] if pos else None
         if in_force is not None:
             if _same_prices(in_force, row):
                 return 0
@@ -99,10 +110,11 @@ class _Writer:
                     f"conflicting price for model {row.model_id!r} at provider {row.provider!r} on "
                     f"{row.effective_date}: the store already holds a different price for that date",
                     file=self.batch.source_file, field="price")
-        self.s.add(OfferRecord(model_id=row.model_id, provider=row.provider,
-                               effective_date=row.effective_date, source_id=self.source_id(row.source),
-                               recorded_at=now, **{f: getattr(row, f) for f in _PRICE_FIELDS}))
-        self.s.flush()
+        rec = OfferRecord(model_id=row.model_id, provider=row.provider, effective_date=row.effective_date,
+                          source_id=self.source_id(row.source), recorded_at=now,
+                          **{f: getattr(row, f) for f in _PRICE_FIELDS})
+        self.s.add(rec)
+        history.insert(pos, rec)
         return 1
 
     def score(self, row: ScoreRow) -> int:

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from satisfice.catalog.bundled import bundled_path, ensure_bundled
+from satisfice.catalog.repository import load_catalog
+from satisfice.catalog.rows import Catalog
+from satisfice.catalog.sources import parse_native
+from satisfice.store import Store
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def bundled(store: Store) -> Catalog:
+    assert ensure_bundled(store) is True
+    return load_catalog(store)
+
+
+def _first_to_clear(cat: Catalog, benchmark: str, threshold: float, open_weights: bool) -> tuple[str, dt.date]:
+    cleared = [m for m in cat.models.values() if m.open_weights is open_weights and m.release_date is not None
+               and (s := cat.score(m.id, benchmark)) is not None and s.value >= threshold]
+    first = min(cleared, key=lambda m: m.release_date or dt.date.max)
+    assert first.release_date is not None
+    return first.id, first.release_date
+
+
+def test_bundled_catalog_loads_once(store: Store) -> None:
+    assert ensure_bundled(store) is True
+    assert ensure_bundled(store) is False
+    cat = load_catalog(store)
+    assert len(cat.models) == 44
+
+
+def test_gpqa_70_first_closed_o1_first_open_r1(bundled: Catalog) -> None:
+    assert bundled.score("o1", "gpqa-diamond").value == 75.8  # type: ignore[union-attr]
+    assert bundled.score("deepseek-r1", "gpqa-diamond").value == 71.7  # type: ignore[union-attr]
+    assert _first_to_clear(bundled, "gpqa-diamond", 70, open_weights=False) == ("o1", dt.date(2024, 12, 5))
+    assert _first_to_clear(bundled, "gpqa-diamond", 70, open_weights=True) == ("deepseek-r1", dt.date(2025, 1, 20))
+    o1 = bundled.launch_price("o1")
+    r1 = bundled.launch_price("deepseek-r1")
+    assert o1 is not None and r1 is not None
+    assert (o1.provider, o1.input_per_m, o1.output_per_m) == ("openai", 15, 60)
+    # DeepSeek's own price, not the 1.1x hyperscaler price (shared/data/README.md "Known traps")
+    assert (r1.provider, r1.input_per_m, r1.output_per_m) == ("deepseek", 0.55, 2.19)
+
+
+def test_every_fact_has_a_source(bundled: Catalog) -> None:
+    assert all(o.source for o in bundled.offers)
+    assert all(s.source for s in bundled.scores)
+    assert {m.id for m in bundled.models.values() if m.reasoning} >= {"o1", "o3", "deepseek-r1"}
+    assert not bundled.models["deepseek-v3"].reasoning
+
+
+def test_harness_and_per_benchmark_sources(bundled: Catalog) -> None:
+    swe = bundled.score("o3", "swe-bench-verified")
+    gpqa = bundled.score("o3", "gpqa-diamond")
+    assert swe is not None and gpqa is not None
+    assert swe.harness == "Epoch harness"
+    assert gpqa.harness == ""
+    assert swe.source.startswith("SWE: EBR o3_medium") and gpqa.source.startswith("GPQA: EBR o3_high")
+    assert "EBR = Epoch AI benchmark-stitching runs" in gpqa.source
+
+
+def test_dated_price_change(bundled: Catalog) -> None:
+    assert bundled.price_at("o3", dt.date(2025, 6, 9)).input_per_m == 10  # type: ignore[union-attr]
+    assert bundled.price_at("o3", dt.date(2025, 6, 10)).input_per_m == 2  # type: ignore[union-attr]
+
+
+def test_meta_models_priced_at_a_named_host(bundled: Catalog) -> None:
+    providers = {o.provider for o in bundled.offers if bundled.models[o.model_id].organization == "Meta"}
+    assert providers <= {"anyscale", "together_ai", "bedrock", "deepinfra"}
+
+
+def test_bundled_file_is_up_to_date_with_the_facts(shared_data: Path) -> None:
+    script = REPO / "scripts" / "build_bundled_catalog.py"
+    spec = importlib.util.spec_from_file_location("build_bundled_catalog", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.build(shared_data / "catalog_facts.csv") == bundled_path().read_text(encoding="utf-8")
+
+
+def test_bundled_file_parses_without_store() -> None:
+    batch = parse_native(bundled_path())
+    assert batch.counts() == {"models": 44, "offers": 45, "scores": 119}
