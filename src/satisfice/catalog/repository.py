@@ -157,12 +157,12 @@ def load_catalog(store: Store) -> Catalog:
         models = [ModelRow(id=m.id, name=m.name, organization=m.organization, open_weights=m.open_weights,
                            release_date=m.release_date, reasoning=m.reasoning, licence=m.licence,
                            params_total_b=m.params_total_b, params_active_b=m.params_active_b)
-                  for m in s.scalars(select(ModelRecord))]
+                  for m in s.scalars(select(ModelRecord).order_by(ModelRecord.id))]
         offers = [OfferRow(model_id=o.model_id, provider=o.provider, effective_date=o.effective_date,
                            source=sources.get(o.source_id, ""), **{f: getattr(o, f) for f in _PRICE_FIELDS})
-                  for o in s.scalars(select(OfferRecord))]
+                  for o in s.scalars(select(OfferRecord).order_by(OfferRecord.id))]
         scores = [ScoreRow(model_id=r.model_id, benchmark=r.benchmark, value=r.value, harness=r.harness,
                            source=sources.get(r.source_id, ""))
-                  for r in s.scalars(select(ScoreRecord))]
+                  for r in s.scalars(select(ScoreRecord).order_by(ScoreRecord.id))]
         benchmarks = [BenchmarkRow(b.slug, b.name, b.scale) for b in s.scalars(select(BenchmarkRecord))]
     return Catalog.build(models, offers, scores, benchmarks)

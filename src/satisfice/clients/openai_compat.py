@@ -1,0 +1,183 @@
+"""One client for every OpenAI-compatible endpoint (OpenAI, Together, Groq, vLLM, Ollama, llama.cpp, ...).
+
+Turns a provider-neutral :class:`~satisfice.core.CompletionRequest` into a ``/chat/completions`` (messages) or
+``/completions`` (prompt) call over the shared :class:`~satisfice.clients.http.HttpTransport`, and the answer
+into a :class:`~satisfice.core.Completion` with the provider's token usage. Never streams and never retries:
+retry policy belongs to the eval runner and the gateway.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, TypeGuard
+
+import orjson
+
+from satisfice.clients.http import HttpTransport, error_excerpt, error_for_status
+from satisfice.core import Completion, CompletionRequest, ModelRef, Usage
+from satisfice.errors import BadResponse, ConfigError, ProviderError
+
+
+class OpenAICompatClient:
+    """A :class:`~satisfice.core.ModelClient` for an OpenAI-compatible HTTP endpoint.
+
+    Args:
+        ref: The model; ``ref.base_url`` ends with ``/v1`` (e.g. ``http://127.0.0.1:8000/v1``) and
+            ``ref.api_key_env`` names the environment variable holding the key (read at call time).
+        transport: A shared transport (the caller closes it); by default the client owns one.
+        timeout_s: Time allowed for one call.
+    """
+
+    def __init__(self, ref: ModelRef, *, transport: HttpTransport | None = None, timeout_s: float = 60.0) -> None:
+        if not ref.base_url:
+            raise ConfigError(f"model {ref.id!r} has no base_url: set the endpoint that serves it")
+        base = ref.base_url.rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise ConfigError(f"model {ref.id!r}: base_url must start with http:// or https://, got {base!r}")
+        self.ref = ref
+        self._chat_url = base + "/chat/completions"
+        self._completions_url = base + "/completions"
+        self._owns_transport = transport is None
+        self._transport = transport if transport is not None else HttpTransport(timeout_s=timeout_s)
+        self._timeout_s = timeout_s
+        self._headers: dict[str, str] = {}
+        self._headers_key: str | None = None
+
+    def _auth(self) -> tuple[dict[str, str], str | None]:
+        env = self.ref.api_key_env
+        if not env:
+            return self._headers, None
+        key = os.environ.get(env)
+        if not key:
+            raise ConfigError(f"environment variable {env} is not set (API key for model {self.ref.id!r})")
+        if key != self._headers_key:
+            self._headers = {"Authorization": f"Bearer {key}"}
+            self._headers_key = key
+        return self._headers, key
+
+    def payload(self, request: CompletionRequest) -> dict[str, Any]:
+        """The JSON body sent for ``request`` (``extra`` keys are merged last; streaming is always off)."""
+        payload: dict[str, Any] = {"model": self.ref.wire_name}
+        if request.is_chat:
+            if not request.messages:
+                raise ConfigError(f"request for {self.ref.id!r} has neither messages nor a prompt")
+            payload["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+        else:
+            payload["prompt"] = request.prompt
+        if request.max_tokens is not None:
+            payload["max_tokens"] = request.max_tokens
+        if request.temperature is not None:
+            payload["temperature"] = request.temperature
+        if request.stop:
+            payload["stop"] = list(request.stop)
+        if request.extra:
+            payload.update(request.extra)
+            payload.pop("stream", None)
+            payload.pop("stream_options", None)
+        return payload
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        """Send one request and parse the answer.
+
+        Raises:
+            ConfigError: the API key variable is named but not set.
+            RateLimited, Timeout, UpstreamUnavailable, BadResponse, ProviderError: see ``error_for_status``
+                and :class:`~satisfice.clients.http.HttpTransport`.
+        """
+        headers, key = self._auth()
+        url = self._chat_url if request.is_chat else self._completions_url
+        body = orjson.dumps(self.payload(request))
+        started = time.perf_counter()
+        try:
+            raw = await self._transport.post(url, body, headers, timeout_s=self._timeout_s)
+        except ProviderError as exc:
+            exc.args = (f"{self.ref.id}: {exc}",)  # name the model; the transport only knows the URL
+            raise
+        latency = time.perf_counter() - started
+        secrets = (key,) if key else ()
+        error = error_for_status(raw.status, raw.headers, raw.body, where=self.ref.id, secrets=secrets)
+        if error is not None:
+            raise error
+        return parse_completion(raw.body, model=self.ref, latency_s=latency, secrets=secrets)
+
+    async def aclose(self) -> None:
+        """Close the transport if this client created it."""
+        if self._owns_transport:
+            await self._transport.close()
+
+
+def parse_completion(body: bytes, *, model: ModelRef, latency_s: float = 0.0,
+                     secrets: tuple[str, ...] = ()) -> Completion:
+    """A :class:`~satisfice.core.Completion` from the bytes of an OpenAI chat or text completion answer.
+
+    Raises:
+        BadResponse: invalid JSON, no choices, no text, or missing/invalid usage.
+    """
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        excerpt = error_excerpt(body, secrets=secrets)
+        raise BadResponse(f"{model.id}: answer is not valid JSON: {excerpt!r}") from None
+    return completion_from_json(data, model=model, latency_s=latency_s)
+
+
+def completion_from_json(data: Any, *, model: ModelRef, latency_s: float = 0.0,
+                         cost_usd: float | None = None) -> Completion:
+    """A :class:`~satisfice.core.Completion` from a decoded OpenAI chat or text completion answer.
+
+    Text is ``choices[0].message.content`` (chat; ``null`` content reads as the refusal or ``""``) or
+    ``choices[0].text``; usage is ``usage.prompt_tokens`` / ``completion_tokens`` /
+    ``prompt_tokens_details.cached_tokens``.
+
+    Raises:
+        BadResponse: not an object, no choices, no text, or missing/invalid usage.
+    """
+    where = model.id
+    if not isinstance(data, dict):
+        raise BadResponse(f"{where}: answer is not a JSON object")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise BadResponse(f"{where}: answer has no choices")
+    choice = choices[0]
+    message = choice.get("message")
+    if isinstance(message, dict):
+        content = message.get("content")
+        if content is None:  # e.g. only a refusal or tool call, or a reasoning model out of tokens
+            refusal = message.get("refusal")
+            content = refusal if isinstance(refusal, str) else ""
+    else:
+        content = choice.get("text")
+    if not isinstance(content, str):
+        raise BadResponse(f"{where}: answer has no text in choices[0]")
+    finish = choice.get("finish_reason")
+    return Completion(
+        text=content,
+        usage=_parse_usage(data.get("usage"), where),
+        model=data["model"] if isinstance(data.get("model"), str) else model.wire_name,
+        finish_reason=finish if isinstance(finish, str) else None,
+        latency_s=latency_s,
+        cost_usd=cost_usd,
+        raw=data,
+    )
+
+
+def _parse_usage(usage: Any, where: str) -> Usage:
+    if not isinstance(usage, dict):
+        raise BadResponse(f"{where}: answer has no usage")
+    prompt = usage.get("prompt_tokens")
+    completion = usage.get("completion_tokens")
+    if not _is_count(prompt) or not _is_count(completion):
+        raise BadResponse(f"{where}: usage.prompt_tokens / completion_tokens missing or not counts")
+    cached = 0
+    details = usage.get("prompt_tokens_details")
+    if isinstance(details, dict) and _is_count(details.get("cached_tokens")):
+        cached = details["cached_tokens"]
+    return Usage(input_tokens=prompt, output_tokens=completion, cached_input_tokens=cached)
+
+
+def _is_count(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+__all__ = ["OpenAICompatClient", "completion_from_json", "parse_completion"]
