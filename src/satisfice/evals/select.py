@@ -1,0 +1,265 @@
+"""The selection rule: per-model decisions against a threshold, the cheapest passing model, the design-doc sentence.
+
+Fixed-sample ("exhaustive") selection. Each model is decided on its own at the stated confidence (see
+:mod:`satisfice.evals.stats`); the recommendation is the cheapest passing model by mean cost per request.
+
+Missing outcomes (an empty cell in a recorded table). Default policy ``"observed"``: the decision uses the
+observed items only (n counts them, n_missing is reported), which is right when outcomes are missing at
+random. Because that assumption cannot be checked, every result also says whether the missing items could
+flip it: ``extras["missing_could_flip"]`` is True when the decision would not survive counting the missing
+items as failures (for a pass) or as successes (for a fail). Policy ``"conservative"`` makes that the rule
+(exactly how the runner counts errors), so nothing about the missing items can reverse a decision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from satisfice.evals.outcomes import OutcomesTable
+from satisfice.evals.stats import Decision, clopper_pearson, decide, paired_non_inferiority
+
+MissingPolicy = Literal["observed", "conservative"]
+MISSING_POLICIES: tuple[MissingPolicy, ...] = ("observed", "conservative")
+
+
+@dataclass
+class ModelResult:
+    """One model's standing against the threshold (accuracy over scored items, interval, cost, decision)."""
+
+    model: str
+    n: int
+    n_missing: int
+    accuracy: float | None
+    ci_low: float | None
+    ci_high: float | None
+    cost_per_request: float | None
+    decision: Decision
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The agreed JSON fields of one model."""
+        return {"model": self.model, "n": self.n, "n_missing": self.n_missing, "accuracy": self.accuracy,
+                "ci_low": self.ci_low, "ci_high": self.ci_high, "cost_per_request": self.cost_per_request,
+                "decision": self.decision}
+
+
+@dataclass
+class Selection:
+    """The decision for every candidate and the recommended (cheapest passing) model."""
+
+    threshold: float | None
+    confidence: float
+    models: list[ModelResult]
+    recommended: str | None
+    reference: str | None = None
+    margin: float | None = None
+    missing_policy: MissingPolicy = "observed"
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def result(self, model: str) -> ModelResult:
+        """The result of one model (KeyError if absent)."""
+        for r in self.models:
+            if r.model == model:
+                return r
+        raise KeyError(model)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"threshold", "confidence", "models": [...], "recommended"}`` (the agreed select shape)."""
+        return {"threshold": self.threshold, "confidence": self.confidence,
+                "models": [m.to_json() for m in self.models], "recommended": self.recommended}
+
+
+def _price_key(result: ModelResult) -> tuple[float, str]:
+    cost = result.cost_per_request
+    return (cost if cost is not None and math.isfinite(cost) else math.inf, result.model)
+
+
+def recommend(results: Sequence[ModelResult]) -> str | None:
+    """The cheapest passing model by cost per request (ties by name); a model of unknown cost ranks last."""
+    passing = sorted((r for r in results if r.decision == "pass"), key=_price_key)
+    return passing[0].model if passing else None
+
+
+def combine(decisions: Sequence[Decision]) -> Decision:
+    """All criteria must pass to pass; any failed criterion fails; otherwise undecided."""
+    if any(d == "fail" for d in decisions):
+        return "fail"
+    if decisions and all(d == "pass" for d in decisions):
+        return "pass"
+    return "undecided"
+
+
+def _relative(scores: np.ndarray, ref: np.ndarray, margin: float, confidence: float,
+              policy: MissingPolicy) -> tuple[Decision, Decision]:
+    """Non-inferiority decision under the policy, and under the conservative fill (for the flip flag)."""
+    both = np.isfinite(scores) & np.isfinite(ref)
+    observed = paired_non_inferiority(scores[both], ref[both], margin, confidence)[2]
+    any_seen = np.isfinite(scores) | np.isfinite(ref)
+    pess = paired_non_inferiority(np.where(np.isfinite(scores), scores, 0.0)[any_seen],
+                                  np.where(np.isfinite(ref), ref, 1.0)[any_seen], margin, confidence)[2]
+    opt = paired_non_inferiority(np.where(np.isfinite(scores), scores, 1.0)[any_seen],
+                                 np.where(np.isfinite(ref), ref, 0.0)[any_seen], margin, confidence)[2]
+    conservative: Decision = "pass" if pess == "pass" else "fail" if opt == "fail" else "undecided"
+    return (conservative if policy == "conservative" else observed), conservative
+
+
+def evaluate_model(model: str, scores: np.ndarray, *, bar: float | None, confidence: float,
+                   cost_per_request: float | None = None, reference: np.ndarray | None = None,
+                   margin: float | None = None, missing: MissingPolicy = "observed") -> ModelResult:
+    """Decide one model from its per-item scores (NaN = missing).
+
+    Args:
+        model: Model name.
+        scores: Scores in [0, 1], NaN where missing.
+        bar: Absolute bar, or None when only the relative criterion applies.
+        confidence: Two-sided confidence.
+        cost_per_request: Mean USD per request, or None when unknown.
+        reference: The reference model's scores on the same items (for non-inferiority), or None.
+        margin: Non-inferiority margin (with ``reference``).
+        missing: Missing-outcome policy (see the module docstring).
+
+    Returns:
+        The model's result; ``extras`` holds ``missing_could_flip`` and ``missing_policy``.
+    """
+    seen = np.isfinite(scores)
+    n, n_missing = int(seen.sum()), int((~seen).sum())
+    observed = scores[seen]
+    total = float(observed.sum())
+    binary = bool(np.all((observed == 0.0) | (observed == 1.0)))
+    decisions: list[Decision] = []
+    conservative: list[Decision] = []
+    if bar is not None:
+        cons = decide(total, n, bar, confidence, errors=n_missing, binary=binary) if n or n_missing else "undecided"
+        obs = decide(total, n, bar, confidence, binary=binary) if n else "undecided"
+        decisions.append(cons if missing == "conservative" else obs)
+        conservative.append(cons)
+    if reference is not None and margin is not None:
+        if reference is scores:  # the reference itself (same array): non-inferior to itself by definition
+            decisions.append("pass")
+            conservative.append("pass")
+        else:
+            chosen, cons_rel = _relative(scores, reference, margin, confidence, missing)
+            decisions.append(chosen)
+            conservative.append(cons_rel)
+    decision = combine(decisions)
+    low, high = clopper_pearson(total, n, confidence, binary=binary) if n else (None, None)
+    flip = decision != "undecided" and combine(conservative) != decision
+    return ModelResult(model=model, n=n, n_missing=n_missing, accuracy=total / n if n else None, ci_low=low,
+                       ci_high=high, cost_per_request=cost_per_request, decision=decision,
+                       extras={"missing_could_flip": flip, "missing_policy": missing})
+
+
+def select_from_outcomes(table: OutcomesTable, bar: float | None, confidence: float = 0.95, *,
+                         reference: str | None = None, margin: float | None = None,
+                         missing: MissingPolicy = "observed") -> Selection:
+    """Exhaustive selection from recorded outcomes: every model decided on every (observed) item.
+
+    Args:
+        table: The outcomes.
+        bar: Accuracy to clear (None for a purely relative threshold).
+        confidence: Two-sided confidence of each model's decision.
+        reference: Model for the non-inferiority criterion, or None.
+        margin: Allowed shortfall against ``reference``.
+        missing: ``"observed"`` (default) or ``"conservative"``; see the module docstring.
+
+    Returns:
+        The selection, models in table order, recommended = cheapest passing.
+
+    Raises:
+        ValueError: Unknown reference model, a reference without a margin, or no criterion at all.
+    """
+    if missing not in MISSING_POLICIES:
+        raise ValueError(f"missing policy must be one of {', '.join(MISSING_POLICIES)}, got {missing!r}")
+    if reference is not None and reference not in table.scores:
+        raise ValueError(f"reference model {reference!r} is not in the outcomes table")
+    if (reference is None) != (margin is None):
+        raise ValueError("a non-inferiority threshold needs both a reference model and a margin")
+    if bar is None and reference is None:
+        raise ValueError("a threshold needs a bar or a reference model with a margin")
+    ref_scores = table.scores[reference] if reference is not None else None
+    results = [evaluate_model(m, table.scores[m], bar=bar, confidence=confidence,
+                              cost_per_request=table.cost_per_item(m), reference=ref_scores, margin=margin,
+                              missing=missing) for m in table.models]
+    return Selection(threshold=bar, confidence=confidence, models=results, recommended=recommend(results),
+                     reference=reference, margin=margin, missing_policy=missing)
+
+
+def format_percent(value: float) -> str:
+    """0.9 -> '90%', 0.875 -> '87.5%'."""
+    return f"{value * 100:.4g}%"
+
+
+def format_usd(value: float) -> str:
+    """Dollars with sensible precision: $12,345 / $73 / $1.92 / $0.0042."""
+    if value >= 10:
+        return f"${value:,.0f}"
+    if value >= 1:
+        return f"${value:,.2f}"
+    return f"${value:.2g}" if value > 0 else "$0"
+
+
+def _against(selection: Selection, chosen: ModelResult) -> ModelResult | None:
+    others = [m for m in selection.models if m.model != chosen.model and m.cost_per_request is not None]
+    if selection.reference is not None:
+        ref = [m for m in others if m.model == selection.reference]
+        if ref:
+            return ref[0]
+    passing = [m for m in others if m.decision == "pass"]
+    pool = passing or others
+    return max(pool, key=_price_key) if pool else None
+
+
+def recommendation_sentence(selection: Selection, *, requests_per_day: float | None = None) -> str:
+    """The sentence to paste into a design doc.
+
+    E.g. "X clears 90% at 95% confidence on 400 items; it costs $A/year against $B for Y". The comparison
+    is the reference model if there is one, else the dearest other passing model, else the dearest other
+    model. Without a workload, costs are per 1,000 requests.
+    """
+    conf = format_percent(selection.confidence)
+    claims = []
+    if selection.threshold is not None:
+        claims.append(f"clears {format_percent(selection.threshold)}")
+    if selection.reference is not None and selection.margin is not None:
+        claims.append(f"is no worse than {selection.reference} by more than {selection.margin * 100:.3g} points")
+    claim = " and ".join(claims)
+    if selection.recommended is None:
+        undecided = [m.model for m in selection.models if m.decision == "undecided"]
+        tail = f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided else ""
+        return f"No candidate {claim} at {conf} confidence{tail}."
+    chosen = selection.result(selection.recommended)
+    sentence = f"{chosen.model} {claim} at {conf} confidence on {chosen.n} items"
+
+    def cost(m: ModelResult) -> str:
+        assert m.cost_per_request is not None
+        if requests_per_day is not None:
+            return f"{format_usd(m.cost_per_request * requests_per_day * 365)}/year"
+        return f"{format_usd(m.cost_per_request * 1000)} per 1,000 requests"
+
+    if chosen.cost_per_request is None:
+        return sentence + "; its cost is unknown."
+    sentence += f"; it costs {cost(chosen)}"
+    other = _against(selection, chosen)
+    if other is not None:
+        sentence += f" against {cost(other)} for {other.model}"
+    return sentence + "."
+
+
+__all__ = [
+    "MISSING_POLICIES",
+    "MissingPolicy",
+    "ModelResult",
+    "Selection",
+    "combine",
+    "evaluate_model",
+    "format_percent",
+    "format_usd",
+    "recommend",
+    "recommendation_sentence",
+    "select_from_outcomes",
+]

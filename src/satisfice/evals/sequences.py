@@ -1,0 +1,260 @@
+"""Anytime-valid sequential tests and confidence sequences for mean scores in [0, 1] (betting martingales).
+
+Two tools, both built from *betting* capital processes (Waudby-Smith & Ramdas, "Estimating means of bounded
+random variables by betting", JRSS-B 2023): a gambler bets a fraction ``lam`` of her wealth on each new score
+``x`` against a hypothesised mean ``mu``; wealth is multiplied by ``1 + lam * (x - mu)``. If the hypothesis is
+true the wealth is a nonnegative (super)martingale, so by Ville's inequality it ever reaches ``1/delta`` with
+probability at most ``delta`` - whenever one looks, and however one decides when to stop. We average the
+wealth of a fixed grid of constant bets (a mixture; for 0/1 scores each constant bet is exactly a likelihood
+ratio, so the mixture is a discrete beta-binomial-style mixture). The grid depends only on the sample size
+and the hypothesis, never on the data.
+
+* :class:`FiniteSequentialTest` - *sampling without replacement* from a finite set of N items (WSR 2023,
+  Section 6): predicts, from a random-order prefix, which side of two fixed cut-offs the **total over all N
+  items** lies on. Under "total <= c" the next item's mean is at most ``(c - seen) / remaining``, which we bet
+  against; once the seen total alone exceeds ``c`` the hypothesis is impossible and the test rejects outright.
+  At the last item the answer is exact. Used by :mod:`satisfice.evals.adaptive` to reproduce the exhaustive
+  (every-item) decision early.
+* :func:`confidence_sequence` - a confidence sequence for the *true* mean of i.i.d. scores, to report an
+  interval that stays valid after stopping early.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _log_mean_exp(values: np.ndarray) -> np.ndarray:
+    """log(mean(exp(values))) along the last axis, computed stably."""
+    top = values.max(axis=-1, keepdims=True)
+    return np.asarray((top + np.log(np.exp(values - top).mean(axis=-1, keepdims=True)))[..., 0])
+
+
+TRUNCATION = 0.75
+"""Largest share of the wealth ever bet (keeps every factor >= 0.25, as in WSR 2023)."""
+
+
+def bet_grid(n: int, *, ratio: float = 1.6) -> np.ndarray:
+    """Bet sizes (in units of 1/variance): geometric from ~0.5 standard errors at n items up to all-in."""
+    d_min = 0.25 / math.sqrt(max(n, 1))
+    count = max(1, math.ceil(math.log(1.0 / d_min) / math.log(ratio)) + 1)
+    return np.geomspace(d_min, 1.0, count)
+
+
+@dataclass
+class _Side:
+    """One one-sided WoR test: 'total <= cut' (direction +1) or 'total >= cut' (direction -1)."""
+
+    cut: float
+    direction: int
+    delta: float
+    log_wealth: np.ndarray
+    total: float = 0.0
+    rejected: bool = False
+
+    def consume(self, x: np.ndarray, start: int, n: int, lam: np.ndarray) -> int | None:
+        """Feed scores drawn at positions ``start+1 ..``; return the 1-based index within x of the rejection."""
+        k = x.size
+        before = self.total + np.concatenate(([0.0], np.cumsum(x)[:-1]))
+        after = before + x
+        remaining = n - (start + np.arange(k))  # items left before each draw, this one included
+        if self.direction > 0:
+            impossible = after > self.cut + 1e-9  # the seen total alone already exceeds the cut
+            mu = np.clip((self.cut - before) / remaining, 0.0, 1.0)
+            cap = TRUNCATION / np.maximum(mu, 1e-12)
+            gain = x - mu
+        else:
+            impossible = after + (remaining - 1) < self.cut - 1e-9  # even all-ones cannot reach the cut
+            mu = np.clip((self.cut - before) / remaining, 0.0, 1.0)
+            cap = TRUNCATION / np.maximum(1.0 - mu, 1e-12)
+            gain = mu - x
+        bets = np.minimum(lam[None, :], cap[:, None])
+        log_w = self.log_wealth[None, :] + np.cumsum(np.log1p(bets * gain[:, None]), axis=0)
+        mixture = _log_mean_exp(log_w)
+        hit = np.nonzero(impossible | (mixture >= math.log(1.0 / self.delta)))[0]
+        used = int(hit[0]) + 1 if hit.size else k
+        self.log_wealth = log_w[used - 1]
+        self.total += float(x[:used].sum())
+        self.rejected = bool(hit.size)
+        return used if hit.size else None
+
+
+class FiniteSequentialTest:
+    """Decide early, from items drawn in random order without replacement, what the full-N decision will be.
+
+    The full decision is "pass" when the total over all N items is at least ``pass_total``, "fail" when it is
+    at most ``fail_total``, "undecided" in between. Four one-sided tests run side by side, each rejecting a
+    hypothesis about that total at its own level:
+
+    ======== ====================================== ============================================
+    side     rejects                                so we know
+    ======== ====================================== ============================================
+    pass     total <= pass_total - step             the full data will pass
+    fail     total >= fail_total + step             the full data will fail
+    no_pass  total >= pass_total                    the full data will not pass
+    no_fail  total <= fail_total                    the full data will not fail
+    ======== ====================================== ============================================
+
+    The test stops at "pass" or "fail", or "undecided" once both no_pass and no_fail hold (or, with
+    ``no_pass_grace``, soon after no_pass holds: enough to move on to the next candidate). At the N-th item
+    every answer is exact. Given the N items, each side is wrong with probability at most its delta (only the
+    random order is random), so the test disagrees with the full decision with probability at most the sum.
+
+    Errors are scored conservatively: as 0 by the pass and no_fail sides, as 1 by the fail and no_pass sides.
+    """
+
+    def __init__(self, n: int, *, pass_total: float | None, fail_total: float | None, delta: float,
+                 step: float = 1.0, no_pass_grace: float | None = None) -> None:
+        """Set up the test.
+
+        Args:
+            n: Number of items in the finite set (the horizon).
+            pass_total: Smallest total that passes on all n items (None: no total passes).
+            fail_total: Largest total that fails on all n items (None: no total fails).
+            delta: Level of each of the four sides.
+            step: Gap between a passing total and the largest non-passing one (1 for 0/1 scores, 0 otherwise).
+            no_pass_grace: None: run to pass, fail or undecided. A number g >= 0: also stop once the full data is
+                known not to pass, after at most g times as many further items spent trying to settle "fail".
+        """
+        if n <= 0:
+            raise ValueError("a sequential test needs at least one item")
+        self.n, self.t = n, 0
+        self.pass_total, self.fail_total = pass_total, fail_total
+        self.no_pass_grace = no_pass_grace
+        self.lam = bet_grid(n)
+        zero = np.zeros(self.lam.size)
+        self._sides: dict[str, _Side] = {}
+        if pass_total is not None:
+            self._sides["pass"] = _Side(pass_total - step, +1, delta, zero.copy())
+            self._sides["no_pass"] = _Side(pass_total, -1, delta, zero.copy())
+        if fail_total is not None:
+            self._sides["fail"] = _Side(fail_total + step, -1, delta, zero.copy())
+            self._sides["no_fail"] = _Side(fail_total, +1, delta, zero.copy())
+        self.known: dict[str, int] = {}  # side -> item count at which it rejected
+        if pass_total is None:
+            self.known["no_pass"] = 0
+        if fail_total is None:
+            self.known["no_fail"] = 0
+        self.decision: str | None = None
+        self._settle(0)
+
+    @property
+    def done(self) -> bool:
+        """True once decided (or every item consumed)."""
+        return self.decision is not None
+
+    @property
+    def will_not_pass(self) -> bool:
+        """True once the full data is known not to pass."""
+        return "no_pass" in self.known or self.decision == "fail"
+
+    def _stop_time(self) -> tuple[int, str] | None:
+        times: list[tuple[int, int, str]] = []
+        if "fail" in self.known:
+            times.append((self.known["fail"], 0, "fail"))
+        if "pass" in self.known:
+            times.append((self.known["pass"], 1, "pass"))
+        if "no_pass" in self.known and "no_fail" in self.known:
+            times.append((max(self.known["no_pass"], self.known["no_fail"]), 2, "undecided"))
+        if self.no_pass_grace is not None and "no_pass" in self.known:
+            at = self.known["no_pass"]
+            times.append((min(self.n, at + math.ceil(self.no_pass_grace * at)), 3, "undecided"))
+        if not times:
+            return None
+        when, _, what = min(times)
+        return when, what
+
+    def _settle(self, t_end: int) -> int | None:
+        """Decide if a stopping time falls at or before ``t_end`` items; return that time."""
+        stop = self._stop_time()
+        if stop is None or stop[0] > t_end:
+            return None
+        self.decision = stop[1]
+        return stop[0]
+
+    def consume(self, scores: np.ndarray, errors: np.ndarray | None = None) -> int:
+        """Feed the next scores (in draw order); stop at the first decision.
+
+        Args:
+            scores: Scores in [0, 1] (any value where ``errors`` is True).
+            errors: Which entries are errors; None: none.
+
+        Returns:
+            How many of the given scores were used (all of them unless the test stopped earlier).
+        """
+        if self.done:
+            return 0
+        x = np.asarray(scores, dtype=float)[: self.n - self.t]
+        if x.size == 0:
+            return 0
+        err = np.zeros(x.size, bool) if errors is None else np.asarray(errors, bool)[: x.size]
+        for name, side in self._sides.items():
+            if name in self.known:
+                continue
+            at = side.consume(np.where(err, 0.0 if side.direction > 0 else 1.0, x), self.t, self.n, self.lam)
+            if at is not None:
+                self.known[name] = self.t + at
+        stop = self._settle(self.t + x.size)
+        used = x.size if stop is None else max(stop - self.t, 0)
+        self.t += used
+        if self.decision is None and self.t >= self.n:
+            self.decision = "undecided"
+        return used
+
+
+def _log_wealth_iid(scores: np.ndarray, m: np.ndarray, lam_units: np.ndarray, side: int) -> np.ndarray:
+    """Log of the mixture wealth after all ``scores``, for each hypothesised mean in ``m`` (one side)."""
+    var = np.maximum(m * (1.0 - m), 1e-12)
+    cap = TRUNCATION / np.maximum(m if side > 0 else 1.0 - m, 1e-12)
+    lam = np.minimum(lam_units[None, :] / var[:, None], cap[:, None])  # (M, J)
+    x = np.asarray(scores, dtype=float)
+    if np.all((x == 0.0) | (x == 1.0)):
+        s, t = float(x.sum()), float(x.size)
+        up, down = (1.0 - m)[:, None], m[:, None]  # gain when x = 1 and loss when x = 0, betting upwards
+        if side > 0:
+            log_w = s * np.log1p(lam * up) + (t - s) * np.log1p(-lam * down)
+        else:
+            log_w = s * np.log1p(-lam * up) + (t - s) * np.log1p(lam * down)
+    else:
+        log_w = np.zeros_like(lam)
+        for chunk in np.array_split(x, max(1, x.size // 256)):
+            gain = (chunk[None, :] - m[:, None]) * side  # (M, k)
+            log_w += np.log1p(lam[:, :, None] * gain[:, None, :]).sum(axis=2)
+    return _log_mean_exp(log_w)
+
+
+def confidence_sequence(scores: np.ndarray, confidence: float, *, horizon: int | None = None,
+                        resolution: int = 400) -> tuple[float, float]:
+    """Anytime-valid two-sided interval for the true mean of i.i.d. scores in [0, 1], after these scores.
+
+    Valid at any stopping time (Ville's inequality): each side is wrong with probability at most
+    ``(1 - confidence) / 2`` however the number of scores was chosen. Computed on a grid of ``resolution``
+    hypothesised means and rounded outwards.
+
+    Args:
+        scores: The scores seen so far, in [0, 1].
+        confidence: Two-sided confidence.
+        horizon: The largest sample size planned (tunes the bet grid; defaults to the number of scores).
+        resolution: Grid size for the hypothesised means.
+
+    Returns:
+        ``(low, high)``; ``(0, 1)`` without scores.
+    """
+    x = np.asarray(scores, dtype=float)
+    if x.size == 0:
+        return 0.0, 1.0
+    threshold = math.log(2.0 / (1.0 - confidence))
+    m = (np.arange(resolution) + 0.5) / resolution
+    lam_units = bet_grid(horizon or x.size)
+    keep = (_log_wealth_iid(x, m, lam_units, +1) < threshold) & (_log_wealth_iid(x, m, lam_units, -1) < threshold)
+    if not keep.any():  # cannot happen for a sane confidence; be safe and return the point estimate
+        mean = float(x.mean())
+        return mean, mean
+    half = 0.5 / resolution
+    return max(0.0, float(m[keep].min()) - half), min(1.0, float(m[keep].max()) + half)
+
+
+__all__ = ["TRUNCATION", "FiniteSequentialTest", "bet_grid", "confidence_sequence"]
