@@ -1,9 +1,254 @@
-"""`satisfice market` commands."""
+"""`satisfice market` commands: frontier, trends, gap, cost, pareto over the stored catalog."""
 
 from __future__ import annotations
 
+import statistics
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from satisfice.catalog.rows import Catalog
+from satisfice.cli.common import console, err_console, parse_date, print_json, state
+from satisfice.core import DEFAULT_INPUT_SHARE
+
+market_app = typer.Typer(help="Cost at fixed performance: frontier, trends, open-vs-closed gap, bills, Pareto.",
+                         no_args_is_help=True)
+
+Benchmark = Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slug or name, e.g. gpqa-diamond.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Use the catalog as it stood on this date (YYYY-MM-DD).")]
+Share = Annotated[float, typer.Option("--input-share", help="Share of input tokens in the blended price "
+                                                            "(0.75 = 3:1, 0.5 = 1:1).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document and nothing else.")]
+Chart = Annotated[Path | None, typer.Option("--chart", help="Write a chart (.png, .svg or .pdf).")]
+
+
+def _catalog(ctx: typer.Context) -> Catalog:
+    from satisfice.catalog.repository import load_catalog
+
+    return load_catalog(state(ctx).store())
+
+
+def _money(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"${value:,.{digits}g}"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _factor(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def _chart_done(path: Path, as_json: bool) -> None:
+    (err_console if as_json else console).print(f"chart written to {path}", highlight=False)
+
+
+def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in ("model", "released", "weights", "score", "blended $/M", "note"):
+        table.add_column(col, justify="right" if col in ("score", "blended $/M") else "left")
+    for m in rows:
+        note = (extra or {}).get(m.model, "") or (m.price_note or "")
+        table.add_row(m.name, str(m.release_date or "-"), m.weights, _num(m.score), _money(m.blended_price), note)
+    return table
+
+
+@market_app.command("frontier")
+def frontier_cmd(
+    ctx: typer.Context,
+    benchmark: Benchmark,
+    threshold: Annotated[float, typer.Option("--threshold", "-t", help="Score a model must reach (>=).")],
+    as_of: AsOf = None,
+    input_share: Share = DEFAULT_INPUT_SHARE,
+    as_json: Json = False,
+    chart: Chart = None,
+) -> None:
+    """Models that clear a bar, the cost frontier, and the first closed vs first open model to clear it."""
+    from satisfice.market.frontier import frontier
+
+    result = frontier(_catalog(ctx), benchmark, threshold, parse_date(as_of), input_share)
+    if chart is not None:
+        from satisfice.reports.charts import frontier_chart
+
+        frontier_chart(result, chart)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        marks = {m.model: "frontier" for m in result.frontier}
+        for label, m in (("first closed", result.first_closed), ("first open", result.first_open)):
+            if m is not None:
+                marks[m.model] = ", ".join(x for x in (marks.get(m.model), label) if x)
+        console.print(_model_table(f"{result.benchmark_name} >= {threshold:g}: models that clear the bar "
+                                   f"(blended price at release, {result.blend.label})", list(result.models), marks))
+        if result.no_score:
+            console.print(f"No score on {result.benchmark_name} (not counted as failing): "
+                          + ", ".join(m.name for m in result.no_score), highlight=False)
+        if result.trend is not None:
+            t = result.trend
+            console.print(f"Frontier price falls {t.factor_per_year:.3g}x per year (90% CI {t.ci90[0]:.3g}x to "
+                          f"{t.ci90[1]:.3g}x, R² {t.r2:.2f}, n={t.n}).", highlight=False)
+        else:
+            console.print(f"No trend: {len(result.frontier)} frontier points (4 needed).", highlight=False)
+        for note in result.notes:
+            console.print(f"Note: {note}", highlight=False)
+        console.print(result.summary(), highlight=False)
+    if chart is not None:
+        _chart_done(chart, as_json)
+
+
+@market_app.command("trends")
+def trends_cmd(
+    ctx: typer.Context,
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slug, or 'all'.")] = "all",
+    method: Annotated[str, typer.Option("--method", help="Trend method (only 'epoch').")] = "epoch",
+    input_share: Share = DEFAULT_INPUT_SHARE,
+    as_json: Json = False,
+    chart: Chart = None,
+) -> None:
+    """Price decline at fixed capability, by Epoch AI's method (2025)."""
+    from satisfice.errors import ConfigError
+    from satisfice.market.trends import epoch_trends
+
+    if method != "epoch":
+        raise ConfigError(f"unknown trend method {method!r}; available: epoch")
+    result = epoch_trends(_catalog(ctx), benchmark, input_share)
+    if chart is not None:
+        from satisfice.reports.charts import trends_chart
+
+        trends_chart(result, chart)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        table = Table(title=f"Price decline at fixed capability, Epoch AI method ({result.blend.label} blend)",
+                      title_justify="left")
+        for col in ("benchmark", ">=", "threshold model", "n", "period", "x/year", "90% CI", "R²"):
+            table.add_column(col, justify="right" if col in (">=", "n", "x/year", "R²") else "left")
+        for row in result.trends:
+            assert row.fit is not None
+            table.add_row(row.benchmark, f"{row.threshold:g}", row.threshold_model, str(row.n),
+                          f"{row.points[0].date:%Y-%m}..{row.points[-1].date:%Y-%m}", _factor(row.fit.factor_per_year),
+                          f"{_factor(row.fit.ci90[0])}-{_factor(row.fit.ci90[1])}", f"{row.fit.r2:.2f}")
+        console.print(table)
+        if result.skipped:
+            console.print("Fewer than 4 points, no trend: " + ", ".join(
+                f"{r.benchmark} >= {r.threshold:g} ({r.threshold_model}, n={r.n})" for r in result.skipped),
+                highlight=False)
+        factors = sorted(r.fit.factor_per_year for r in result.trends if r.fit)
+        if factors:
+            console.print(f"{len(factors)} trends over {len(result.benchmarks)} benchmark(s): prices at a fixed bar "
+                          f"fell {factors[0]:.3g}x to {factors[-1]:.3g}x per year "
+                          f"(median {statistics.median(factors):.3g}x; {result.blend.label} blend; reasoning models "
+                          f"excluded).", highlight=False)
+        else:
+            console.print(f"No threshold had 4 or more points ({result.blend.label} blend).", highlight=False)
+    if chart is not None:
+        _chart_done(chart, as_json)
+
+
+@market_app.command("gap")
+def gap_cmd(
+    ctx: typer.Context,
+    benchmark: Benchmark,
+    under: Annotated[float | None, typer.Option("--under", help="Report when the gap first fell below N points.")]
+    = None,
+    as_of: AsOf = None,
+    as_json: Json = False,
+    chart: Chart = None,
+) -> None:
+    """Best closed vs best open score over time, and the gap between them."""
+    from satisfice.market.gap import gap
+
+    result = gap(_catalog(ctx), benchmark, under, parse_date(as_of))
+    if chart is not None:
+        from satisfice.reports.charts import gap_chart
+
+        gap_chart(result, chart)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        table = Table(title=f"{result.benchmark_name}: best closed vs best open, when a leader changed",
+                      title_justify="left")
+        for col in ("date", "best closed", "score", "best open", "score", "gap"):
+            table.add_column(col, justify="right" if col in ("score", "gap") else "left")
+        previous: tuple[str | None, str | None] = (None, None)
+        for s in result.steps:  # rows where a leader changed; --json has every release date
+            c, o = s.best_closed, s.best_open
+            leaders = (c.model if c else None, o.model if o else None)
+            if leaders == previous:
+                continue
+            previous = leaders
+            table.add_row(str(s.date), c.name if c else "-", _num(c.score if c else None), o.name if o else "-",
+                          _num(o.score if o else None), "-" if s.gap is None else f"{s.gap:+.3g}")
+        console.print(table)
+        if result.left_out:
+            console.print("Left out (openness or release date unknown): " + ", ".join(result.left_out),
+                          highlight=False)
+        console.print(result.summary(), highlight=False)
+    if chart is not None:
+        _chart_done(chart, as_json)
+
+
+@market_app.command("cost")
+def cost_cmd(
+    ctx: typer.Context,
+    models: Annotated[list[str], typer.Argument(help="Model ids or names; ratios are against the first.")],
+    tokens_per_day: Annotated[str, typer.Option("--tokens-per-day", help="Workload, e.g. 100M, 2.5B, 750k.")],
+    input_share: Share = DEFAULT_INPUT_SHARE,
+    as_of: AsOf = None,
+    as_json: Json = False,
+) -> None:
+    """Annual bill of a workload per model at the blended price in force."""
+    from satisfice.market.cost import cost, parse_tokens
+
+    try:
+        tokens = parse_tokens(tokens_per_day)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--tokens-per-day") from None
+    result = cost(_catalog(ctx), models, tokens, input_share, parse_date(as_of))
+    if as_json:
+        print_json(result.to_json())
+        return
+    table = Table(title=f"Annual bill for {tokens:,.0f} tokens/day ({result.blend.label} blend)", title_justify="left")
+    for col in ("model", "provider", "price date", "blended $/M", "per year", "ratio"):
+        table.add_column(col, justify="right" if col in ("blended $/M", "per year", "ratio") else "left")
+    for r in result.rows:
+        table.add_row(r.model.name, r.provider or "-", str(r.model.price_date or "-"), _money(r.model.blended_price),
+                      "-" if r.annual_usd is None else f"${r.annual_usd:,.0f}",
+                      "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
+    console.print(table)
+    console.print(result.summary(), highlight=False)
+
+
+@market_app.command("pareto")
+def pareto_cmd(
+    ctx: typer.Context,
+    benchmark: Benchmark,
+    as_of: AsOf = None,
+    input_share: Share = DEFAULT_INPUT_SHARE,
+    as_json: Json = False,
+    chart: Chart = None,
+) -> None:
+    """Score-vs-price Pareto frontier on a date (price in force on that date)."""
+    from satisfice.market.pareto import pareto
+
+    result = pareto(_catalog(ctx), benchmark, parse_date(as_of), input_share)
+    if chart is not None:
+        from satisfice.reports.charts import pareto_chart
+
+        pareto_chart(result, chart)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        console.print(_model_table(f"{result.benchmark_name} Pareto frontier, cheapest first "
+                                   f"({result.blend.label} blend)", list(result.frontier)))
+        console.print(result.summary(), highlight=False)
+    if chart is not None:
+        _chart_done(chart, as_json)
 
 
 def register(root: typer.Typer) -> None:
     """Attach this group's commands to the root app."""
+    root.add_typer(market_app, name="market")
