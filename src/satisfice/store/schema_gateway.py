@@ -1,1 +1,79 @@
-"""gateway tables (filled in by the gateway work)."""
+"""Gateway tables: virtual keys (hashed), the spend log (one row per admitted request) and shadow checks.
+
+Portable SQL only (SQLite and PostgreSQL). Lists (models tried, errors) are stored as JSON text so the
+rows stay plain. Keys are never stored in clear: only an HMAC-SHA256 of the key under a per-store salt
+(kept in ``satisfice_meta``) and a short display prefix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from satisfice.store.schema import Base
+
+
+class GatewayKey(Base):
+    """A virtual key: who may call the gateway and how much they may spend per period."""
+
+    __tablename__ = "gateway_keys"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    prefix: Mapped[str] = mapped_column(String(40))
+    budget_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    period: Mapped[str] = mapped_column(String(20), default="month")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=False), nullable=True)
+
+
+class GatewaySpend(Base):
+    """One admitted request: what was tried, what answered, tokens, cost and outcome."""
+
+    __tablename__ = "gateway_spend"
+    __table_args__ = (
+        Index("ix_gateway_spend_created_at", "created_at"),
+        Index("ix_gateway_spend_key_created", "key_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    key_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    route: Mapped[str] = mapped_column(String(300))
+    endpoint: Mapped[str] = mapped_column(String(40))
+    stream: Mapped[bool] = mapped_column(Boolean, default=False)
+    models_tried: Mapped[str] = mapped_column(Text, default="[]")
+    model: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    upstream: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    reference_cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[str] = mapped_column(Text, default="[]")
+    status: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(40))
+
+
+class GatewayShadow(Base):
+    """A shadow check: the route's reference model answered the same request; how well did they agree."""
+
+    __tablename__ = "gateway_shadow"
+    __table_args__ = (Index("ix_gateway_shadow_route_created", "route", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    route: Mapped[str] = mapped_column(String(300))
+    served_model: Mapped[str] = mapped_column(String(300))
+    reference_model: Mapped[str] = mapped_column(String(300))
+    method: Mapped[str] = mapped_column(String(40))
+    agreement: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+__all__ = ["GatewayKey", "GatewayShadow", "GatewaySpend"]

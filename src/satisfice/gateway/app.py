@@ -1,0 +1,383 @@
+"""The gateway's ASGI app (Starlette): the request path from body to answer, and the lifespan around it.
+
+Request path, in order: read the body (bounded by ``limits.max_body_bytes``), check the key (in-memory cache of
+hashes), parse and check the body, pick the plan for ``model``, reserve the worst-case cost against the key's
+budget, serve (cascade / fallbacks / relay), settle the reservation, queue one spend row, count metrics, maybe
+start a shadow check. Rejections before the reservation (bad body, bad key, unknown model, over budget) write no
+spend row; they are counted in ``satisfice_gateway_rejections``. Every admitted request writes exactly one row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from satisfice.clients.http import HttpTransport, redact
+from satisfice.core import Price, Usage
+from satisfice.gateway.budgets import BudgetLedger, Reservation, spent_this_period
+from satisfice.gateway.cascade import Attempts, Executor, final_error
+from satisfice.gateway.config import GatewayConfig
+from satisfice.gateway.keys import KeyCache, KeyInfo, load_active
+from satisfice.gateway.metrics import GatewayMetrics
+from satisfice.gateway.relay import Relay, RelayResponse, open_relay
+from satisfice.gateway.replies import GatewayError, error_response, synthesize_stream
+from satisfice.gateway.routing import Plan, Router, build_router
+from satisfice.gateway.shadow import ShadowRunner
+from satisfice.gateway.spendlog import SpendLog, SpendRow
+from satisfice.gateway.upstream import CHAT, COMPLETIONS, Upstream
+from satisfice.gateway.validate import input_estimate, output_cap, parse_payload
+from satisfice.store import Store
+
+log = logging.getLogger("satisfice.gateway")
+_JSON = "application/json"
+
+
+def catalog_prices(store: Store) -> Callable[[str], Price | None]:
+    """Price lookup from the store's catalog (loaded once, on first need)."""
+    cache: dict[str, Any] = {}
+
+    def lookup(model: str) -> Price | None:
+        from satisfice.catalog.repository import load_catalog
+        from satisfice.evals.pricing import price_for
+
+        if "catalog" not in cache:
+            cache["catalog"] = load_catalog(store)
+        return price_for(model, catalog=cache["catalog"]).price
+
+    return lookup
+
+
+class Gateway:
+    """One configured gateway: routes, keys, budgets, spend log, metrics, shadow checks, and its ASGI app."""
+
+    def __init__(self, config: GatewayConfig, store: Store, *, transport: HttpTransport | None = None,
+                 router: Router | None = None, rng: Callable[[], float] = random.random) -> None:
+        from satisfice.evals.decisions import latest_decision
+
+        self.config = config
+        self.store = store
+        self.metrics = GatewayMetrics()
+        self.transport = transport or HttpTransport(timeout_s=60.0, max_connections=512)
+        self.router = router or build_router(config, prices=catalog_prices(store),
+                                             decisions=lambda task: latest_decision(store, task))
+        self.keys = KeyCache()
+        self.ledger = BudgetLedger()
+        self.spend_log = SpendLog(store, flush_interval_s=config.spend_log.flush_interval_s,
+                                  batch_size=config.spend_log.batch_size)
+        self.executor = Executor(self.transport, config.limits, self.metrics)
+        self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
+                                   max_in_flight=config.shadow_max_in_flight, rng=rng)
+        self._refresher: asyncio.Task[None] | None = None
+        self._limit = config.limits.max_body_bytes
+        self._default_cap = config.limits.default_max_tokens
+        self.metrics.gauge("satisfice_gateway_spend_rows_pending", "Spend and shadow rows not yet written",
+                           lambda: float(self.spend_log.pending))
+        self.metrics.gauge("satisfice_gateway_shadow_in_flight", "Shadow checks running",
+                           lambda: float(len(self.shadow.tasks)))
+        self.app = self._build_app()
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+
+    def _load_keys(self) -> tuple[bytes | None, dict[str, KeyInfo], dict[str, float]]:
+        salt, keys = load_active(self.store)
+        new = [k for k in keys.values() if not self.ledger.known(k.id)]
+        return salt, keys, spent_this_period(self.store, new) if new else {}
+
+    async def refresh_keys(self) -> None:
+        """Reload active keys (and the spend so far of keys not seen before) from the store."""
+        if not self.config.auth:
+            return
+        salt, keys, spent = await asyncio.to_thread(self._load_keys)
+        for info in keys.values():
+            self.ledger.load(info, spent.get(info.id, 0.0))
+        self.ledger.forget(k.id for k in keys.values())
+        self.keys.replace(salt, keys)
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.key_refresh_s)
+            try:
+                await self.refresh_keys()
+            except Exception:  # keep the keys we have; the next round tries again
+                log.exception("gateway: reloading keys failed")
+
+    async def start(self) -> None:
+        """Load keys and start the background writer and key refresher."""
+        await self.refresh_keys()
+        self.spend_log.start()
+        if self.config.auth:
+            self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
+
+    async def stop(self) -> None:
+        """Finish shadow checks (briefly), write every queued row, close upstream connections."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+            self._refresher = None
+        await self.shadow.drain(5.0)
+        await self.spend_log.stop()
+        await self.transport.close()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Gateway]:
+        """``async with gateway.running():`` start, yield, stop (what the server's lifespan does)."""
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+    def _build_app(self) -> Starlette:
+        routes = []
+        for prefix in ("/v1", ""):
+            routes += [Route(f"{prefix}/chat/completions", self.chat, methods=["POST"]),
+                       Route(f"{prefix}/completions", self.completions, methods=["POST"]),
+                       Route(f"{prefix}/models", self.models, methods=["GET"])]
+        routes += [Route("/healthz", self.healthz, methods=["GET"]),
+                   Route("/metrics", self.metrics_endpoint, methods=["GET"])]
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            async with self.running():
+                yield
+
+        return Starlette(routes=routes, lifespan=lifespan,
+                         exception_handlers={HTTPException: _http_error, Exception: _internal_error})
+
+    # --- endpoints ------------------------------------------------------------------------------------------
+
+    async def chat(self, request: Request) -> Response | RelayResponse:
+        """``POST /v1/chat/completions``."""
+        return await self._complete(request, CHAT)
+
+    async def completions(self, request: Request) -> Response | RelayResponse:
+        """``POST /v1/completions``."""
+        return await self._complete(request, COMPLETIONS)
+
+    async def models(self, request: Request) -> Response:
+        """``GET /v1/models``: routes and plain models."""
+        if self.config.auth and self.keys.lookup(request.headers.get("authorization")) is None:
+            self.metrics.rejection("invalid_api_key")
+            return _unauthorized().response()
+        data = [{"id": name, "object": "model", "created": 0, "owned_by": "satisfice"}
+                for name in sorted(self.router.plans, key=lambda n: (not n.startswith("task/"), n))]
+        return Response(orjson.dumps({"object": "list", "data": data}), media_type=_JSON)
+
+    async def healthz(self, request: Request) -> Response:
+        """``GET /healthz``: liveness (no auth)."""
+        return Response(orjson.dumps({"status": "ok", "routes": len(self.router.plans),
+                                      "rows_pending": self.spend_log.pending}), media_type=_JSON)
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        """``GET /metrics``: Prometheus text format (no auth; the server binds 127.0.0.1 by default)."""
+        return Response(self.metrics.render(), media_type=self.metrics.content_type)
+
+    # --- the request path -----------------------------------------------------------------------------------
+
+    async def _read_body(self, request: Request, length: bytes | None) -> bytes:
+        """The body, read straight from the ASGI channel, never more than ``max_body_bytes``."""
+        if length is not None and length.isdigit() and int(length) > self._limit:
+            raise _too_large(self._limit)
+        receive = request.receive
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise GatewayError(400, "client disconnected while sending the body", reason="client_disconnect")
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > self._limit:
+                    raise _too_large(self._limit)
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _complete(self, request: Request, endpoint: str) -> Response | RelayResponse:
+        started = time.perf_counter()
+        authorization = length = None
+        for name, value in request.scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"content-length":
+                length = value
+        try:
+            body = await self._read_body(request, length)
+            key: KeyInfo | None = None
+            if self.config.auth:
+                key = self.keys.lookup(authorization)
+                if key is None:
+                    raise _unauthorized()
+            payload = parse_payload(body, endpoint)
+            plan = self.router.plan(payload["model"])
+            if plan is None:
+                raise GatewayError(404, f"the model {payload['model']!r} does not exist: it is neither a configured "
+                                   "route (task/<name>) nor a served model", param="model", code="model_not_found")
+            estimate = input_estimate(body)
+            reservation: Reservation | None = None
+            if key is not None and key.budget_usd is not None:
+                worst = plan.worst_cost(estimate, output_cap(payload, self._default_cap))
+                reservation = self.ledger.reserve(key, worst)
+                if reservation is None:
+                    left = self.ledger.remaining(key.id) or 0.0
+                    per = "in total" if key.period == "total" else f"per {key.period}"
+                    raise GatewayError(429, f"budget exceeded for key {key.id}: ${max(left, 0.0):.4f} of "
+                                       f"${key.budget_usd:g} {per} left, this request may cost up to "
+                                       f"${worst:.4f}", type="insufficient_quota", code="budget_exceeded")
+        except GatewayError as exc:
+            self.metrics.rejection(exc.reason)
+            return exc.response()
+        ctx = _Ctx(self, plan, endpoint, payload, key, reservation, estimate, started)
+        if payload.get("stream") is True and not plan.verifiers:
+            return await ctx.relay()
+        return await ctx.serve()
+
+    def secrets(self) -> tuple[str, ...]:
+        """Provider keys in the environment (masked anywhere they might show)."""
+        return self.router.secrets()
+
+
+class _Ctx:
+    """One admitted request: serves it and writes its single spend row."""
+
+    __slots__ = ("att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "reservation", "started")
+
+    def __init__(self, gw: Gateway, plan: Plan, endpoint: str, payload: dict[str, Any], key: KeyInfo | None,
+                 reservation: Reservation | None, input_estimate: int, started: float) -> None:
+        self.gw, self.plan, self.endpoint, self.payload = gw, plan, endpoint, payload
+        self.key, self.reservation, self.input_estimate, self.started = key, reservation, input_estimate, started
+        self.att = Attempts()
+
+    def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
+               served_usage: Usage | None) -> None:
+        """Settle the reservation, queue the spend row, count the request."""
+        gw, att = self.gw, self.att
+        if self.reservation is not None:
+            gw.ledger.settle(self.reservation, att.cost)
+        errors = [redact(e, gw.secrets()) for e in att.errors] if att.errors else []
+        gw.spend_log.add(SpendRow(
+            created_at=time.time(), key_id=self.key.id if self.key else None, route=self.plan.name,
+            endpoint=self.endpoint, stream=self.payload.get("stream") is True,
+            models_tried=orjson.dumps(att.tried).decode(), model=model, upstream=upstream,
+            input_tokens=att.input_tokens, output_tokens=att.output_tokens, tokens_estimated=att.estimated,
+            cost_usd=att.cost,
+            reference_cost_usd=self.plan.reference_cost(served_usage) if served_usage is not None else None,
+            latency_ms=(time.perf_counter() - self.started) * 1000.0, escalations=att.escalations,
+            errors=orjson.dumps(errors).decode(), status=status, outcome=outcome,
+        ))
+        gw.metrics.request(self.plan.name, status, time.perf_counter() - self.started, att.cost)
+
+    def _fail(self, exc: GatewayError) -> Response:
+        self.finish(exc.status, exc.code or "error", None, None, None)
+        return exc.response()
+
+    def _headers(self, model: str) -> list[tuple[bytes, bytes]]:
+        headers = [(b"x-satisfice-model", model.encode()), (b"x-satisfice-route", self.plan.name.encode()),
+                   (b"x-satisfice-escalations", str(self.att.escalations).encode())]
+        if not self.att.verified:
+            headers.append((b"x-satisfice-verified", b"false"))
+        return headers
+
+    async def serve(self) -> Response:
+        """Non-streaming, or streaming that is verified before anything is sent."""
+        try:
+            answer = await self.gw.executor.run(self.plan, self.endpoint, self.payload, self.input_estimate, self.att)
+        except GatewayError as exc:
+            return self._fail(exc)
+        except Exception:
+            log.exception("gateway: internal error serving %s", self.plan.name)
+            return self._fail(GatewayError(500, "internal error in the gateway", type="server_error",
+                                           code="internal_error"))
+        self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
+        self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, answer.model, answer.text, self.input_estimate)
+        if self.payload.get("stream") is True:
+            options = self.payload.get("stream_options")
+            include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+            return _RawResponse(synthesize_stream(answer.data, self.endpoint, include_usage=include_usage),
+                                b"text/event-stream; charset=utf-8", self._headers(answer.model))
+        return _RawResponse(answer.body, b"application/json", self._headers(answer.model))
+
+    async def relay(self) -> Response | RelayResponse:
+        """Streaming without verifiers: fall back until the first event, then relay."""
+        gw, att, targets = self.gw, self.att, self.plan.targets
+        relay: Relay | None = None
+        try:
+            for n, target in enumerate(targets):
+                def attempt(upstream: Upstream, price: Price, model: str = target.model) -> Any:
+                    return open_relay(gw.transport, upstream, model, self.endpoint, self.payload, price,
+                                      self.input_estimate)
+
+                relay = await gw.executor.try_target(target, att, n == len(targets) - 1, attempt)
+                if relay is not None:
+                    break
+        except GatewayError as exc:
+            return self._fail(exc)
+        except Exception:
+            log.exception("gateway: internal error opening a stream for %s", self.plan.name)
+            return self._fail(GatewayError(500, "internal error in the gateway", type="server_error",
+                                           code="internal_error"))
+        if relay is None:
+            return self._fail(final_error(att, self.plan.name))
+
+        def on_finish(done: Relay, error: str | None) -> None:
+            usage, estimated, cost, text = done.result()
+            att.cost += cost
+            att.input_tokens += usage.input_tokens
+            att.output_tokens += usage.output_tokens
+            att.estimated = att.estimated or estimated
+            if error is not None:
+                att.errors.append(error)
+            self.finish(200, "ok" if error is None else "interrupted", done.model, done.upstream.name, usage)
+            if error is None:
+                gw.shadow.maybe(self.plan, self.endpoint, self.payload, done.model, text, self.input_estimate)
+
+        return RelayResponse(relay, self._headers(relay.model), on_finish)
+
+
+class _RawResponse(Response):
+    """A 200 response with prebuilt headers (skips Starlette's header normalisation on the hot path)."""
+
+    def __init__(self, body: bytes, media_type: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.body = body
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", media_type), *headers]
+
+
+def _unauthorized() -> GatewayError:
+    return GatewayError(401, "invalid or missing API key: send 'Authorization: Bearer sk-sat-...' with a key from "
+                        "`satisfice gateway keys create`", code="invalid_api_key", reason="invalid_api_key")
+
+
+def _too_large(limit: int) -> GatewayError:
+    return GatewayError(413, f"the request body is larger than the limit of {limit} bytes", code="body_too_large",
+                        reason="body_too_large")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = {404: f"no such endpoint: {request.url.path}", 405: f"method {request.method} is not allowed on "
+               f"{request.url.path}"}.get(status, "request failed")
+    return error_response(status, message, code="not_found" if status == 404 else None)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return error_response(500, "internal error in the gateway", type="server_error", code="internal_error")
+
+
+__all__ = ["Gateway", "catalog_prices"]

@@ -1,0 +1,325 @@
+"""The gateway's YAML config: pydantic models, and loading with errors that name file, line and field.
+
+Shape (every section but ``upstreams`` is optional)::
+
+    auth: true                      # virtual keys required (default on)
+    limits: {max_body_bytes: 1048576, default_max_tokens: 4096, max_attempts: 4, max_retry_wait_s: 1.0}
+    circuit: {failures: 5, cooldown_s: 30}
+    upstreams:
+      - name: local
+        base_url: http://127.0.0.1:8000/v1
+        api_key_env: LOCAL_API_KEY  # the key is read from the environment, never from this file
+        timeout_s: 30
+        models: {small: qwen2.5-0.5b-instruct, big: null}   # model id -> provider's name (null: same)
+        prices: {small: {input_per_m: 0.1, output_per_m: 0.2}}   # else the catalog's price
+    models:                         # pass-through: upstreams in fallback order, then other models
+      small: {upstreams: [local, backup], fallbacks: [big]}
+    prices: {big: {input_per_m: 3, output_per_m: 15}}   # by model, where an upstream sets none
+    routes:
+      task/sentiment:
+        chain: [small, big]         # or  from_eval: sentiment
+        verifiers: [non_empty, {regex: "^(positive|negative)$"}, {max_length: 20}]
+        shadow: {share: 0.05, reference: big, threshold: 0.9}
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from satisfice.errors import ConfigError
+
+VerifierKind = Literal["non_empty", "json", "regex", "max_length", "scorer", "custom"]
+_KINDS: tuple[str, ...] = ("non_empty", "json", "regex", "max_length", "scorer", "custom")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriceConfig(_Strict):
+    """USD per million tokens."""
+
+    input_per_m: float = Field(ge=0)
+    output_per_m: float = Field(ge=0)
+
+
+class UpstreamConfig(_Strict):
+    """An OpenAI-compatible endpoint and the models it serves."""
+
+    name: str = Field(min_length=1, max_length=200)
+    base_url: str = Field(min_length=1)
+    api_key_env: str | None = None
+    timeout_s: float = Field(default=60.0, gt=0)
+    models: dict[str, str | None] = Field(default_factory=dict)
+    prices: dict[str, PriceConfig] = Field(default_factory=dict)
+    price: PriceConfig | None = None
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _list_of_models(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {str(v): None for v in value}
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    def provider_model(self, model: str) -> str:
+        """The provider's own name for ``model``."""
+        return self.models.get(model) or model
+
+    def price_of(self, model: str) -> PriceConfig | None:
+        """The price set in the config for ``model`` at this upstream, if any."""
+        return self.prices.get(model) or self.price
+
+
+class ModelConfig(_Strict):
+    """A plain model id: the upstreams that serve it, in order, then other models to fall back to."""
+
+    upstreams: list[str] = Field(default_factory=list)
+    fallbacks: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"upstreams": value}
+        if isinstance(value, str):
+            return {"upstreams": [value]}
+        return value
+
+
+class VerifierConfig(_Strict):
+    """One check on an answer.
+
+    YAML: ``non_empty``, ``{json: true}``, ``{json: {schema: {...}}}``, ``{regex: "..."}``,
+    ``{max_length: 200}``, ``{scorer: {min_score: 1.0}}`` (the route's task scorer), ``{custom: "module:function"}``.
+    """
+
+    kind: VerifierKind
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    pattern: str | None = None
+    max_chars: int | None = Field(default=None, ge=0)
+    min_score: float = Field(default=1.0, ge=0, le=1)
+    target: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"kind": value}
+        if not isinstance(value, dict) or "kind" in value or len(value) != 1:
+            return value
+        ((kind, arg),) = value.items()
+        if kind not in _KINDS:
+            raise ValueError(f"unknown verifier {kind!r}; known: {', '.join(_KINDS)}")
+        if kind == "regex":
+            return {"kind": kind, "pattern": arg}
+        if kind == "max_length":
+            return {"kind": kind, "max_chars": arg}
+        if kind == "custom":
+            return {"kind": kind, "target": arg}
+        if kind == "json" and isinstance(arg, dict):
+            return {"kind": kind, **arg}
+        if kind == "scorer" and isinstance(arg, dict):
+            return {"kind": kind, **arg}
+        return {"kind": kind}
+
+    @model_validator(mode="after")
+    def _complete(self) -> VerifierConfig:
+        if self.kind == "regex":
+            if not self.pattern:
+                raise ValueError("regex verifier needs a pattern")
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regex {self.pattern!r}: {exc}") from None
+        if self.kind == "max_length" and self.max_chars is None:
+            raise ValueError("max_length verifier needs a number of characters")
+        if self.kind == "custom" and (not self.target or ":" not in self.target):
+            raise ValueError("custom verifier needs 'module:function'")
+        return self
+
+
+class ShadowConfig(_Strict):
+    """Send a share of a route's traffic to its reference model too, in the background, and score agreement."""
+
+    share: float = Field(ge=0, le=1)
+    reference: str | None = None
+    threshold: float = Field(default=0.9, ge=0, le=1)
+    compare: Literal["scorer", "exact", "normalized"] | None = None
+
+
+class RouteConfig(_Strict):
+    """A ``task/<name>`` route: an explicit chain or the latest eval decision, plus verifiers and shadowing."""
+
+    chain: list[str] | None = None
+    from_eval: str | None = None
+    task_file: str | None = None
+    verifiers: list[VerifierConfig] = Field(default_factory=list)
+    shadow: ShadowConfig | None = None
+    on_exhausted: Literal["error", "last"] = "error"
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> RouteConfig:
+        if (self.chain is None) == (self.from_eval is None):
+            raise ValueError("a route needs exactly one of 'chain' or 'from_eval'")
+        if self.chain is not None and not self.chain:
+            raise ValueError("'chain' must name at least one model")
+        wants_scorer = any(v.kind == "scorer" for v in self.verifiers) or (
+            self.shadow is not None and self.shadow.compare == "scorer")
+        if wants_scorer and not self.task_file:
+            raise ValueError("the scorer verifier and shadow compare 'scorer' need 'task_file' (the task's YAML)")
+        return self
+
+
+class LimitsConfig(_Strict):
+    """Request limits and retry bounds."""
+
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    default_max_tokens: int = Field(default=4096, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    max_retry_wait_s: float = Field(default=1.0, ge=0)
+
+
+class CircuitConfig(_Strict):
+    """An upstream with ``failures`` consecutive failures is skipped for ``cooldown_s`` seconds."""
+
+    failures: int = Field(default=5, ge=1)
+    cooldown_s: float = Field(default=30.0, ge=0)
+
+
+class SpendLogConfig(_Strict):
+    """How the spend log is written in the background."""
+
+    flush_interval_s: float = Field(default=0.5, gt=0)
+    batch_size: int = Field(default=500, ge=1)
+
+
+class GatewayConfig(_Strict):
+    """The whole gateway config."""
+
+    auth: bool = True
+    key_refresh_s: float = Field(default=5.0, gt=0)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    circuit: CircuitConfig = Field(default_factory=CircuitConfig)
+    spend_log: SpendLogConfig = Field(default_factory=SpendLogConfig)
+    shadow_max_in_flight: int = Field(default=8, ge=1)
+    upstreams: list[UpstreamConfig] = Field(min_length=1)
+    models: dict[str, ModelConfig] = Field(default_factory=dict)
+    prices: dict[str, PriceConfig] = Field(default_factory=dict)
+    routes: dict[str, RouteConfig] = Field(default_factory=dict)
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("routes", mode="after")
+    @classmethod
+    def _route_names(cls, routes: dict[str, RouteConfig]) -> dict[str, RouteConfig]:
+        return {name if name.startswith("task/") else f"task/{name}": route for name, route in routes.items()}
+
+    @model_validator(mode="after")
+    def _references(self) -> GatewayConfig:
+        names = [u.name for u in self.upstreams]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"upstream names must be unique: {', '.join(dupes)}")
+        for model, cfg in self.models.items():
+            for up in cfg.upstreams:
+                if up not in names:
+                    raise ValueError(f"models.{model}: unknown upstream {up!r}")
+            for fb in cfg.fallbacks:
+                if fb not in self.served_models():
+                    raise ValueError(f"models.{model}: fallback {fb!r} is not served by any upstream")
+        for route_name, route in self.routes.items():
+            for model in route.chain or []:
+                if model not in self.served_models():
+                    raise ValueError(f"routes.{route_name}: model {model!r} is not served by any upstream")
+        return self
+
+    def served_models(self) -> set[str]:
+        """Every plain model id some upstream serves."""
+        served = set(self.models)
+        for upstream in self.upstreams:
+            served.update(upstream.models)
+        return served
+
+
+def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value
+            out[(*path, name)] = key.start_mark.line + 1
+            _line_map(value, (*path, name), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, (*path, i), out)
+
+
+def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
+    path = tuple(loc)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def parse_config(text: str, *, file: str = "<config>", base_dir: Path | None = None) -> GatewayConfig:
+    """Parse and validate a config document; ConfigError names the file, line and field of the first problem."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{file}, line {mark.line + 1}" if mark is not None else file
+        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: the gateway config must be a mapping with at least 'upstreams'")
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _line_map(node, (), lines)
+    data["base_dir"] = base_dir or Path(".")
+    try:
+        return GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(loc, lines)
+        where = f"{file}, line {line}" if line is not None else file
+        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{where}, field {field!r}: {message}{more}") from None
+
+
+def load_config(path: Path) -> GatewayConfig:
+    """Read and validate a gateway config file (relative paths in it are relative to its folder)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read gateway config {path}: {exc.strerror or exc}") from None
+    return parse_config(text, file=str(path), base_dir=path.resolve().parent)
+
+
+__all__ = [
+    "CircuitConfig",
+    "GatewayConfig",
+    "LimitsConfig",
+    "ModelConfig",
+    "PriceConfig",
+    "RouteConfig",
+    "ShadowConfig",
+    "UpstreamConfig",
+    "VerifierConfig",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,200 @@
+"""Virtual keys: create, list and revoke them in the store, and check them fast from an in-memory cache.
+
+A key is shown once, at creation. The store keeps only ``HMAC-SHA256(salt, key)`` where ``salt`` is a random
+per-store secret kept in ``satisfice_meta``, plus a short display prefix. The gateway loads every active key's
+hash into a dict at start and refreshes it in the background, so checking a request costs one HMAC and one
+dict lookup; a key created or revoked while the gateway runs takes effect at the next refresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+
+from satisfice.errors import ConfigError, NotFoundError
+from satisfice.store import Store
+from satisfice.store.schema import Meta
+from satisfice.store.schema_gateway import GatewayKey
+
+Period = Literal["day", "week", "month", "total"]
+PERIODS: tuple[Period, ...] = ("day", "week", "month", "total")
+KEY_PREFIX = "sk-sat-"
+SALT_META_KEY = "gateway_key_salt"
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC as a naive datetime (how the store keeps times)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def period_start(period: str, now: dt.datetime) -> dt.datetime | None:
+    """Start (UTC) of the budget period containing ``now``; None for ``total`` (the budget never resets)."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        return day
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """A virtual key as stored (never the key itself)."""
+
+    id: str
+    name: str
+    prefix: str
+    budget_usd: float | None
+    period: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Not revoked."""
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A freshly created key: ``key`` is the secret, shown once."""
+
+    key: str
+    info: KeyInfo
+
+
+def hash_key(salt: bytes, key: str) -> str:
+    """The stored form of a key."""
+    return hmac.digest(salt, key.encode(), "sha256").hex()
+
+
+def _salt(store: Store, *, create: bool) -> bytes | None:
+    with store.transaction() as s:
+        row = s.get(Meta, SALT_META_KEY)
+        if row is None:
+            if not create:
+                return None
+            row = Meta(key=SALT_META_KEY, value=secrets.token_hex(32))
+            s.add(row)
+        return bytes.fromhex(row.value)
+
+
+def _info(row: GatewayKey) -> KeyInfo:
+    return KeyInfo(id=row.id, name=row.name, prefix=row.prefix, budget_usd=row.budget_usd, period=row.period,
+                   created_at=row.created_at, revoked_at=row.revoked_at)
+
+
+def create_key(store: Store, *, budget_usd: float | None = None, period: str = "month",
+               name: str = "") -> NewKey:
+    """Create a key; only its hash is stored. ``budget_usd=None`` means no spend limit."""
+    if period not in PERIODS:
+        raise ConfigError(f"--period must be one of {', '.join(PERIODS)}, got {period!r}")
+    if budget_usd is not None and not budget_usd >= 0:
+        raise ConfigError(f"--budget-usd must be >= 0, got {budget_usd}")
+    salt = _salt(store, create=True)
+    assert salt is not None
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = GatewayKey(id="key_" + secrets.token_hex(6), name=name, key_hash=hash_key(salt, key),
+                     prefix=key[: len(KEY_PREFIX) + 4] + "...", budget_usd=budget_usd, period=period,
+                     created_at=utcnow(), revoked_at=None)
+    with store.transaction() as s:
+        s.add(row)
+    return NewKey(key=key, info=_info(row))
+
+
+def list_keys(store: Store, *, include_revoked: bool = True) -> list[KeyInfo]:
+    """Every key, oldest first."""
+    with store.session() as s:
+        rows = s.scalars(select(GatewayKey).order_by(GatewayKey.created_at, GatewayKey.id)).all()
+        return [_info(r) for r in rows if include_revoked or r.revoked_at is None]
+
+
+def revoke_key(store: Store, key_id: str) -> KeyInfo:
+    """Revoke a key by its id (``key_...``); revoking twice keeps the first revocation time."""
+    with store.transaction() as s:
+        row = s.get(GatewayKey, key_id)
+        if row is None:
+            raise NotFoundError(f"no gateway key with id {key_id!r} (see `satisfice gateway keys list`)")
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+        return _info(row)
+
+
+def load_active(store: Store) -> tuple[bytes | None, dict[str, KeyInfo]]:
+    """The salt and every active key, by hash (what :class:`KeyCache` holds)."""
+    salt = _salt(store, create=False)
+    with store.session() as s:
+        rows = s.scalars(select(GatewayKey).where(GatewayKey.revoked_at.is_(None))).all()
+        return salt, {r.key_hash: _info(r) for r in rows}
+
+
+class KeyCache:
+    """Active keys by hash, checked per request without touching the store.
+
+    Tokens already verified are remembered (in memory only, at most ``max_verified``) so a returning client
+    costs one dict lookup; the memo is dropped whenever the keys are reloaded, so revocations apply.
+    """
+
+    __slots__ = ("_by_hash", "_salt", "_verified", "max_verified")
+
+    def __init__(self, salt: bytes | None = None, keys: dict[str, KeyInfo] | None = None, *,
+                 max_verified: int = 10_000) -> None:
+        self._salt = salt
+        self._by_hash: dict[str, KeyInfo] = keys or {}
+        self._verified: dict[str, KeyInfo] = {}
+        self.max_verified = max_verified
+
+    def replace(self, salt: bytes | None, keys: dict[str, KeyInfo]) -> None:
+        """Swap in a freshly loaded set of keys."""
+        self._salt, self._by_hash, self._verified = salt, keys, {}
+
+    def keys(self) -> list[KeyInfo]:
+        """Every cached key."""
+        return list(self._by_hash.values())
+
+    def lookup(self, authorization: str | None) -> KeyInfo | None:
+        """The key named by an ``Authorization: Bearer ...`` header value, or None."""
+        if authorization is None:
+            return None
+        known = self._verified.get(authorization)
+        if known is not None:
+            return known
+        salt = self._salt
+        if not authorization or salt is None:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        token = token.strip()
+        if not token.startswith(KEY_PREFIX):
+            return None
+        info = self._by_hash.get(hash_key(salt, token))
+        if info is not None:
+            if len(self._verified) >= self.max_verified:
+                self._verified.clear()
+            self._verified[authorization] = info
+        return info
+
+
+__all__ = [
+    "KEY_PREFIX",
+    "PERIODS",
+    "KeyCache",
+    "KeyInfo",
+    "NewKey",
+    "Period",
+    "create_key",
+    "hash_key",
+    "list_keys",
+    "load_active",
+    "period_start",
+    "revoke_key",
+    "utcnow",
+]

@@ -1,0 +1,228 @@
+"""Streaming relay for routes without verifiers: upstream SSE events go to the client as they arrive.
+
+When escalation and fallback are still possible
+-----------------------------------------------
+* Routes **with verifiers** never relay: the upstream is called with ``stream: false``, the whole answer is
+  verified (and escalated if needed), and only then is it sent to the client as a synthesized SSE stream. So
+  every fallback and escalation remains possible, at the price of no incremental output.
+* Routes and models **without verifiers** relay. Fallback to the next upstream or model happens while nothing
+  has been sent: on a connection error, timeout, 429 or 5xx when opening the stream, and also when the stream
+  breaks or sends an error event *before its first data event*. The client's response starts only once the
+  first event is in hand. After that, a failure cannot be undone: the stream ends with one
+  ``data: {"error": {...}}`` event (never a silent truncation, and no ``[DONE]``).
+
+Usage is requested upstream with ``stream_options.include_usage``; the usage-only chunk is forwarded only when
+the client asked for it. Without usage, tokens are estimated (characters / 4) and the spend row says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import orjson
+from starlette.types import Receive, Scope, Send
+
+from satisfice.clients.http import HttpTransport
+from satisfice.core import Price, Usage
+from satisfice.errors import BadResponse, ProviderError, UpstreamUnavailable
+from satisfice.gateway.replies import DONE, sse_error
+from satisfice.gateway.upstream import CHAT, OpenStream, Upstream, describe, estimate_tokens, open_stream, usage_of
+
+SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
+               (b"x-accel-buffering", b"no")]
+
+
+class SSEParser:
+    """Splits a byte stream into SSE events (blank-line separated), whatever the chunk boundaries."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """Complete events in ``chunk`` (plus what was left over before)."""
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\r" in buf:
+            buf = buf.replace(b"\r\n", b"\n")
+        parts = buf.split(b"\n\n")
+        self._buf = parts.pop()
+        return [p for p in parts if p.strip()]
+
+
+class Relay:
+    """An upstream stream being relayed: parses events, tracks text, usage and completion."""
+
+    def __init__(self, stream: OpenStream, endpoint: str, price: Price, client_usage: bool,
+                 input_estimate: int) -> None:
+        self.stream = stream
+        self.endpoint = endpoint
+        self.price = price
+        self.client_usage = client_usage
+        self.input_estimate = input_estimate
+        self.parser = SSEParser()
+        self.chunks: AsyncIterator[bytes] = stream.response.iter_chunks().__aiter__()
+        self.pending = b""
+        self.text: list[str] = []
+        self.usage: tuple[int, int] | None = None
+        self.events = 0
+        self.finished = False
+        self.done = False
+
+    @property
+    def model(self) -> str:
+        """The model being relayed."""
+        return self.stream.model
+
+    @property
+    def upstream(self) -> Upstream:
+        """Where it comes from."""
+        return self.stream.upstream
+
+    def _event(self, event: bytes) -> bytes | None:
+        data = [line[5:].lstrip() for line in event.split(b"\n") if line.startswith(b"data:")]
+        if not data:
+            return event + b"\n\n"  # comments / keep-alives pass through
+        payload = data[0] if len(data) == 1 else b"\n".join(data)
+        if payload == b"[DONE]":
+            self.done = True
+            return None
+        try:
+            obj = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise BadResponse(f"{self.upstream.name}: malformed stream event") from None
+        if not isinstance(obj, dict):
+            raise BadResponse(f"{self.upstream.name}: stream event is not a JSON object")
+        err = obj.get("error")
+        if err is not None:
+            message = err.get("message") if isinstance(err, dict) else str(err)
+            raise UpstreamUnavailable(f"{self.upstream.name}: error in stream: {str(message)[:200]}")
+        self.events += 1
+        usage = usage_of(obj)
+        if usage is not None:
+            self.usage = usage
+        choices = obj.get("choices")
+        if isinstance(choices, list):
+            for choice in choices:
+                if not isinstance(choice, dict):
+                    continue
+                piece = (choice.get("delta") or {}).get("content") if self.endpoint == CHAT else choice.get("text")
+                if isinstance(piece, str):
+                    self.text.append(piece)
+                if choice.get("finish_reason"):
+                    self.finished = True
+            if not choices and usage is not None and not self.client_usage:
+                return None  # the usage chunk we asked for; the client did not
+        return event + b"\n\n"
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Bytes to forward for this chunk (may be empty); raises ProviderError on an error event."""
+        out = [forward for event in self.parser.feed(chunk) if (forward := self._event(event)) is not None]
+        return b"".join(out)
+
+    async def prime(self) -> None:
+        """Read until the first data event, so that a failure before it can still fall back."""
+        async for chunk in self.chunks:
+            self.pending += self.feed(chunk)
+            if self.events or self.done:
+                return
+        raise BadResponse(f"{self.upstream.name}: stream ended before any event")
+
+    def result(self) -> tuple[Usage, bool, float, str]:
+        """(usage, estimated, cost, text) of what was relayed."""
+        text = "".join(self.text)
+        if self.usage is not None:
+            usage, estimated = Usage(*self.usage), False
+        else:
+            usage, estimated = Usage(self.input_estimate, estimate_tokens(len(text))), True
+        return usage, estimated, self.price.cost(usage), text
+
+    async def close(self, exc: BaseException | None = None) -> None:
+        """Release the upstream connection."""
+        await self.stream.close(exc)
+
+
+async def open_relay(transport: HttpTransport, upstream: Upstream, model: str, endpoint: str,
+                     payload: dict[str, Any], price: Price, input_estimate: int) -> Relay:
+    """Open the upstream stream and read its first event; raises ProviderError when that fails."""
+    options = payload.get("stream_options")
+    client_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+    stream = await open_stream(transport, upstream, model, endpoint, payload)
+    relay = Relay(stream, endpoint, price, client_usage, input_estimate)
+    try:
+        await relay.prime()
+    except BaseException as exc:
+        await relay.close(exc)
+        raise
+    return relay
+
+
+Finish = Callable[[Relay, str | None], None]
+
+
+class RelayResponse:
+    """ASGI response relaying an opened stream; ``on_finish(relay, error)`` runs exactly once at the end."""
+
+    def __init__(self, relay: Relay, headers: list[tuple[bytes, bytes]], on_finish: Finish) -> None:
+        self.relay = relay
+        self.headers = SSE_HEADERS + headers
+        self.on_finish = on_finish
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the stream; end it with an error event if the upstream fails midway."""
+        relay = self.relay
+        error: str | None = None
+        client_gone = False
+        failure: BaseException | None = None
+        gone = asyncio.Event()
+        watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, gone))
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+            if relay.pending:
+                await send({"type": "http.response.body", "body": relay.pending, "more_body": True})
+            if not relay.done:
+                async for chunk in relay.chunks:
+                    if gone.is_set():  # stop paying for an answer nobody reads
+                        raise ConnectionResetError("client disconnected")
+                    out = relay.feed(chunk)
+                    if out:
+                        await send({"type": "http.response.body", "body": out, "more_body": True})
+                    if relay.done:
+                        break
+            if relay.done or relay.finished:
+                tail = DONE
+            else:
+                error = f"{relay.upstream.name}: stream ended before the answer was complete"
+                tail = sse_error("upstream stream ended before the answer was complete")
+            await send({"type": "http.response.body", "body": tail, "more_body": False})
+        except ProviderError as exc:
+            failure = exc
+            error = describe(exc, relay.upstream)
+            try:
+                await send({"type": "http.response.body", "body": sse_error(f"upstream failed mid-stream: {error}"),
+                            "more_body": False})
+            except OSError:
+                client_gone = True
+        except OSError as exc:  # the client went away (uvicorn raises on send after a disconnect)
+            failure, client_gone = exc, True
+            error = "client disconnected"
+        finally:
+            watcher.cancel()
+            try:
+                self.on_finish(relay, error)
+            finally:
+                await relay.close(failure if (failure is not None or client_gone) else None)
+
+
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    """Set ``gone`` when the client disconnects (the body was read already, so nothing else arrives)."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
+__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "SSEParser", "open_relay"]

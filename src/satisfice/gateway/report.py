@@ -1,0 +1,123 @@
+"""``satisfice gateway report``: per route, from the spend log and shadow checks in the store.
+
+For each route (or pass-through model): requests, spend, what the route's reference model would have cost for
+the same tokens (and so the savings), escalation rate, error rate, and shadow agreement with its
+Clopper-Pearson interval.
+
+Flag rule (decided here, stated in the output): a route is flagged ``below`` when the *upper* bound of its
+agreement interval is under its threshold — the checks show, at the stated confidence, that agreement has
+fallen below the bar. It is flagged ``watch`` when only the point estimate is under the threshold (a hint that
+needs more shadow checks to confirm). Routes with no scored shadow checks are not flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from satisfice.store import Store
+from satisfice.store.schema_gateway import GatewayShadow, GatewaySpend
+
+FLAG_RULE = ("below: the upper bound of the agreement interval is under the threshold; "
+             "watch: only the point estimate is under it")
+
+
+@dataclass(frozen=True)
+class RouteReport:
+    """What one route did over the period."""
+
+    route: str
+    requests: int
+    errors: int
+    error_rate: float
+    escalated: int
+    escalation_rate: float
+    spend_usd: float
+    reference_cost_usd: float | None
+    savings_usd: float | None
+    input_tokens: int
+    output_tokens: int
+    shadow_checks: int
+    shadow_scored: int
+    agreement: float | None
+    agreement_low: float | None
+    agreement_high: float | None
+    threshold: float | None
+    shadow_spend_usd: float
+    flag: str | None
+
+
+@dataclass(frozen=True)
+class GatewayReport:
+    """The report: period, confidence, the flag rule and one entry per route."""
+
+    since: dt.datetime | None
+    confidence: float
+    flag_rule: str
+    routes: list[RouteReport]
+
+
+def flag_for(agreement: float | None, high: float | None, threshold: float | None) -> str | None:
+    """``below``, ``watch`` or None (see the module docstring)."""
+    if agreement is None or high is None or threshold is None:
+        return None
+    if high < threshold:
+        return "below"
+    if agreement < threshold:
+        return "watch"
+    return None
+
+
+def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence: float = 0.95) -> GatewayReport:
+    """Aggregate the spend log and shadow checks per route (in SQL; nothing is loaded row by row)."""
+    from satisfice.evals.stats import clopper_pearson
+
+    failed = case((GatewaySpend.status >= 400, 1), (GatewaySpend.outcome == "interrupted", 1), else_=0)
+    spend_q = select(
+        GatewaySpend.route, func.count(), func.sum(failed),
+        func.sum(case((GatewaySpend.escalations > 0, 1), else_=0)),
+        func.coalesce(func.sum(GatewaySpend.cost_usd), 0.0), func.count(GatewaySpend.reference_cost_usd),
+        func.coalesce(func.sum(GatewaySpend.reference_cost_usd), 0.0),
+        func.coalesce(func.sum(case((GatewaySpend.reference_cost_usd.is_not(None), GatewaySpend.cost_usd),
+                                    else_=0.0)), 0.0),
+        func.coalesce(func.sum(GatewaySpend.input_tokens), 0), func.coalesce(func.sum(GatewaySpend.output_tokens), 0),
+    ).group_by(GatewaySpend.route)
+    shadow_q = select(
+        GatewayShadow.route, func.count(), func.count(GatewayShadow.agreement),
+        func.coalesce(func.sum(GatewayShadow.agreement), 0.0), func.max(GatewayShadow.threshold),
+        func.coalesce(func.sum(GatewayShadow.cost_usd), 0.0),
+    ).group_by(GatewayShadow.route)
+    if since is not None:
+        spend_q = spend_q.where(GatewaySpend.created_at >= since)
+        shadow_q = shadow_q.where(GatewayShadow.created_at >= since)
+    with store.session() as s:
+        spend: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in s.execute(spend_q)}
+        shadow: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in s.execute(shadow_q)}
+    routes: list[RouteReport] = []
+    for route in sorted(set(spend) | set(shadow), key=lambda r: (not r.startswith("task/"), r)):
+        n, errors, escalated, cost, n_ref, ref_cost, cost_with_ref, tin, tout = spend.get(
+            route, (0, 0, 0, 0.0, 0, 0.0, 0.0, 0, 0))
+        checks, scored, agree_sum, threshold, shadow_cost = shadow.get(route, (0, 0, 0.0, None, 0.0))
+        agreement: float | None = None
+        low: float | None = None
+        high: float | None = None
+        if scored:
+            agreement = float(agree_sum) / scored
+            low, high = clopper_pearson(float(agree_sum), int(scored), confidence)
+        reference = float(ref_cost) if n_ref else None
+        routes.append(RouteReport(
+            route=route, requests=int(n), errors=int(errors or 0), error_rate=(errors or 0) / n if n else 0.0,
+            escalated=int(escalated or 0), escalation_rate=(escalated or 0) / n if n else 0.0,
+            spend_usd=float(cost), reference_cost_usd=reference,
+            savings_usd=reference - float(cost_with_ref) if reference is not None else None,
+            input_tokens=int(tin), output_tokens=int(tout), shadow_checks=int(checks), shadow_scored=int(scored),
+            agreement=agreement, agreement_low=low, agreement_high=high,
+            threshold=float(threshold) if threshold is not None else None, shadow_spend_usd=float(shadow_cost),
+            flag=flag_for(agreement, high, float(threshold) if threshold is not None else None)))
+    return GatewayReport(since=since, confidence=confidence, flag_rule=FLAG_RULE, routes=routes)
+
+
+__all__ = ["FLAG_RULE", "GatewayReport", "RouteReport", "flag_for", "gateway_report"]

@@ -1,0 +1,227 @@
+"""Route policies: what a request's ``model`` resolves to — an ordered plan of models, each with its upstreams.
+
+* A plain model id passes through: its upstreams in order, then its configured fallback models.
+* ``task/<name>`` is a route: an explicit ``chain`` of models, or ``from_eval: <task>``, which reads the
+  latest decision stored by ``satisfice eval`` (passing models cheapest first, then the reference). A model of
+  that decision that no upstream in the config serves is reached at the endpoint the eval used.
+
+Plans are built once at start (prices resolved, verifiers compiled), so choosing one per request is a dict
+lookup: ``Policy.choose(request) -> Plan`` reduced to :meth:`Router.plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from satisfice.core import Price, Usage
+from satisfice.errors import ConfigError
+from satisfice.gateway.config import GatewayConfig, RouteConfig, UpstreamConfig
+from satisfice.gateway.upstream import Breaker, Upstream
+from satisfice.gateway.verifiers import Verifier, build_verifier, task_scorer
+
+PriceLookup = Callable[[str], Price | None]
+DecisionLookup = Callable[[str], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One model of a plan and the upstreams that serve it (in fallback order), with their prices."""
+
+    model: str
+    upstreams: tuple[Upstream, ...]
+    prices: tuple[Price, ...]
+    worst: Price = field(init=False)
+    """The dearest of its upstreams' prices (for reservations and reference costs)."""
+    labels: tuple[str, ...] = field(init=False)
+    """``model@upstream`` for each upstream (what the spend log's ``models_tried`` lists)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "worst", Price(max(p.input_per_m for p in self.prices),
+                                                max(p.output_per_m for p in self.prices)))
+        object.__setattr__(self, "labels", tuple(f"{self.model}@{u.name}" for u in self.upstreams))
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowPlan:
+    """Shadow checks of a route: share of traffic, the reference, its bar and how agreement is scored."""
+
+    share: float
+    reference: Target
+    threshold: float
+    compare: str
+    scorer: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What serves one ``model`` name."""
+
+    name: str
+    is_route: bool
+    targets: tuple[Target, ...]
+    verifiers: tuple[Verifier, ...] = ()
+    on_exhausted: str = "error"
+    reference: Target | None = None
+    shadow: ShadowPlan | None = None
+    in_per_m: float = 0.0
+    out_per_m: float = 0.0
+
+    def worst_cost(self, input_tokens: int, output_tokens: int) -> float:
+        """Most this request can cost: with verifiers every model may answer (sum), else only one does (max)."""
+        return (input_tokens * self.in_per_m + output_tokens * self.out_per_m) / 1_000_000
+
+    def reference_cost(self, usage: Usage) -> float | None:
+        """What the reference model would have charged for the same tokens."""
+        return self.reference.worst.cost(usage) if self.reference is not None else None
+
+
+def _plan(name: str, is_route: bool, targets: list[Target], verifiers: tuple[Verifier, ...] = (),
+          **kwargs: Any) -> Plan:
+    worst = [t.worst for t in targets]
+    if verifiers:  # a cascade may pay every model it asks
+        in_per_m, out_per_m = sum(p.input_per_m for p in worst), sum(p.output_per_m for p in worst)
+    else:  # failed attempts are not billed; one model answers
+        in_per_m, out_per_m = max(p.input_per_m for p in worst), max(p.output_per_m for p in worst)
+    return Plan(name, is_route, tuple(targets), verifiers, in_per_m=in_per_m, out_per_m=out_per_m, **kwargs)
+
+
+class Router:
+    """Every plan by the ``model`` name that selects it, plus the upstreams they use."""
+
+    def __init__(self, plans: dict[str, Plan], upstreams: list[Upstream]) -> None:
+        self.plans = plans
+        self.upstreams = upstreams
+
+    def plan(self, model: str) -> Plan | None:
+        """The plan for a request's ``model``, or None when it is neither a route nor a served model."""
+        return self.plans.get(model)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Provider keys currently in the environment (to mask them anywhere they might show)."""
+        return tuple(s for u in self.upstreams for s in u.secrets())
+
+
+class _Builder:
+    def __init__(self, cfg: GatewayConfig, prices: PriceLookup, decisions: DecisionLookup) -> None:
+        self.cfg = cfg
+        self.price_lookup = prices
+        self.decisions = decisions
+        self.up_cfg: dict[str, UpstreamConfig] = {u.name: u for u in cfg.upstreams}
+        self.upstreams: dict[str, Upstream] = {u.name: self._upstream(u.name, u.base_url, u.api_key_env,
+                                                                      u.timeout_s, dict(u.models))
+                                               for u in cfg.upstreams}
+        self.extra_prices: dict[str, Price] = {}
+        self.extra_serving: dict[str, list[str]] = {}
+        self.targets: dict[str, Target] = {}
+
+    def _upstream(self, name: str, base_url: str, key_env: str | None, timeout_s: float,
+                  models: dict[str, str | None]) -> Upstream:
+        return Upstream(name, base_url, key_env, timeout_s, models,
+                        Breaker(self.cfg.circuit.failures, self.cfg.circuit.cooldown_s))
+
+    def _serving(self, model: str) -> list[str]:
+        listed = self.cfg.models.get(model)
+        if listed is not None and listed.upstreams:
+            return list(listed.upstreams)
+        return [u.name for u in self.cfg.upstreams if model in u.models] or self.extra_serving.get(model, [])
+
+    def _price(self, model: str, upstream: str, where: str) -> Price:
+        cfg = self.up_cfg.get(upstream)
+        set_here = cfg.price_of(model) if cfg is not None else None
+        if set_here is not None:
+            return Price(set_here.input_per_m, set_here.output_per_m)
+        default = self.cfg.prices.get(model)
+        if default is not None:
+            return Price(default.input_per_m, default.output_per_m)
+        price = self.extra_prices.get(model) or self.price_lookup(model)
+        if price is None:
+            raise ConfigError(f"{where}: no price for model {model!r} (at upstream {upstream!r}): set "
+                              f"prices.{model} (or the upstream's prices) in the gateway config, or import it into "
+                              "the catalog")
+        return price
+
+    def target(self, model: str, where: str) -> Target:
+        if model in self.targets:
+            return self.targets[model]
+        names = self._serving(model)
+        if not names:
+            raise ConfigError(f"{where}: model {model!r} is not served by any upstream")
+        ups = tuple(self.upstreams[n] for n in names)
+        target = Target(model, ups, tuple(self._price(model, n, where) for n in names))
+        self.targets[model] = target
+        return target
+
+    def _from_eval(self, name: str, route: RouteConfig, spec: Any) -> tuple[list[str], str | None]:
+        task = route.from_eval
+        assert task is not None
+        decision = self.decisions(task)
+        if decision is None:
+            raise ConfigError(f"routes.{name}: no stored eval decision for task {task!r}; run `satisfice eval` "
+                              "first (or give an explicit chain)")
+        chain = list(decision.passing)
+        if decision.reference and decision.reference not in chain:
+            chain.append(decision.reference)
+        if not chain:
+            raise ConfigError(f"routes.{name}: the decision for task {task!r} has no passing model and no reference")
+        for model in chain:
+            if self._serving(model):
+                continue
+            cand = decision.candidates.get(model) or {}
+            if not cand.get("base_url"):
+                raise ConfigError(f"routes.{name}: model {model!r} of the eval decision has no upstream in the "
+                                  "config and no base_url in the decision")
+            up_name = f"eval:{model}"
+            self.upstreams[up_name] = self._upstream(up_name, str(cand["base_url"]).rstrip("/"),
+                                                     cand.get("api_key_env"), 60.0,
+                                                     {model: cand.get("provider_model")})
+            override = spec.candidate(model).price() if spec is not None and spec.candidate(model) else None
+            if override is not None:
+                self.extra_prices[model] = override
+            self.extra_serving[model] = [up_name]
+        return chain, decision.reference
+
+    def route(self, name: str, route: RouteConfig) -> Plan:
+        where = f"routes.{name}"
+        spec, scorer = None, None
+        if route.task_file:
+            path = Path(route.task_file)
+            spec, scorer = task_scorer(path if path.is_absolute() else self.cfg.base_dir / path)
+        reference: str | None
+        if route.chain is not None:
+            chain, reference = list(route.chain), route.chain[-1]
+        else:
+            chain, reference = self._from_eval(name, route, spec)
+        if route.shadow is not None and route.shadow.reference:
+            reference = route.shadow.reference
+        targets = [self.target(m, where) for m in chain]
+        verifiers = tuple(build_verifier(v, route=name, scorer=scorer) for v in route.verifiers)
+        ref_target = self.target(reference, f"{where}.shadow") if reference else None
+        shadow = None
+        if route.shadow is not None and route.shadow.share > 0:
+            if ref_target is None:
+                raise ConfigError(f"{where}.shadow: no reference model to shadow against")
+            compare = route.shadow.compare or ("scorer" if scorer is not None else "normalized")
+            shadow = ShadowPlan(route.shadow.share, ref_target, route.shadow.threshold, compare,
+                                scorer if compare == "scorer" else None)
+        return _plan(name, True, targets, verifiers, on_exhausted=route.on_exhausted, reference=ref_target,
+                     shadow=shadow)
+
+
+def build_router(cfg: GatewayConfig, *, prices: PriceLookup, decisions: DecisionLookup) -> Router:
+    """Resolve every route and served model into a plan; ConfigError names the route or model at fault."""
+    b = _Builder(cfg, prices, decisions)
+    plans: dict[str, Plan] = {}
+    for model in sorted(cfg.served_models()):
+        targets = [b.target(model, f"models.{model}")]
+        fallbacks = cfg.models[model].fallbacks if model in cfg.models else []
+        targets += [b.target(f, f"models.{model}.fallbacks") for f in fallbacks if f != model]
+        plans[model] = _plan(model, False, targets)
+    for name, route in cfg.routes.items():
+        plans[name] = b.route(name, route)
+    return Router(plans, list(b.upstreams.values()))
+
+
+__all__ = ["Plan", "Router", "ShadowPlan", "Target", "build_router"]

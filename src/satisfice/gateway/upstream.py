@@ -1,0 +1,266 @@
+"""Upstreams: one OpenAI-compatible endpoint each, its circuit breaker, and the calls the gateway makes to it.
+
+Every call goes through the shared :class:`~satisfice.clients.http.HttpTransport` (aiohttp). Provider API keys
+are read from the environment variable the config names, at call time, and are masked out of every error
+message (:func:`~satisfice.clients.http.redact`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status, redact
+from satisfice.core import Price, Usage
+from satisfice.errors import BadResponse, ProviderError, RateLimited
+
+CHAT = "chat"
+COMPLETIONS = "completions"
+
+
+class Breaker:
+    """Circuit breaker: after ``threshold`` consecutive failures the upstream is skipped for ``cooldown_s``.
+
+    A 429 with ``Retry-After`` also skips the upstream until then. After the cooldown one request is let
+    through (half-open): a success closes the breaker, a failure opens it again at once.
+    """
+
+    __slots__ = ("cooldown_s", "failures", "open_until", "threshold")
+
+    def __init__(self, threshold: int, cooldown_s: float) -> None:
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self.failures = 0
+        self.open_until = 0.0
+
+    def allows(self, now: float) -> bool:
+        """Whether a request may go to this upstream now."""
+        return now >= self.open_until
+
+    def success(self) -> None:
+        """Record a success (closes the breaker)."""
+        self.failures = 0
+
+    def failure(self, now: float, retry_after: float | None = None) -> None:
+        """Record a failure; opens the breaker when failures reach the threshold (or on Retry-After)."""
+        self.failures += 1
+        if self.failures >= self.threshold:
+            self.open_until = max(self.open_until, now + self.cooldown_s)
+        if retry_after is not None and retry_after > 0:
+            self.open_until = max(self.open_until, now + retry_after)
+
+
+@dataclass(eq=False)
+class Upstream:
+    """An OpenAI-compatible endpoint."""
+
+    name: str
+    base_url: str
+    api_key_env: str | None
+    timeout_s: float
+    provider_models: dict[str, str | None]
+    breaker: Breaker
+    urls: dict[str, str] = field(init=False, repr=False)
+    _headers: dict[str, str] = field(default_factory=dict, repr=False)
+    _key: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.urls = {CHAT: f"{self.base_url}/chat/completions", COMPLETIONS: f"{self.base_url}/completions"}
+
+    def wire_name(self, model: str) -> str:
+        """The provider's own name for ``model``."""
+        return self.provider_models.get(model) or model
+
+    def api_key(self) -> str | None:
+        """The provider key from the environment (read per call, so a rotated key is picked up)."""
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    def headers(self) -> Mapping[str, str]:
+        """Request headers with the provider key; rebuilt only when the key in the environment changes."""
+        key = self.api_key()
+        if key != self._key or not self._headers:
+            self._key = key
+            self._headers = {"Content-Type": "application/json"}
+            if key:
+                self._headers["Authorization"] = f"Bearer {key}"
+        return self._headers
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a message."""
+        key = self.api_key()
+        return (key,) if key else ()
+
+
+@dataclass(slots=True)
+class Answer:
+    """A successful upstream answer, parsed just enough to verify, price and relay it."""
+
+    model: str
+    upstream: str
+    body: bytes
+    data: dict[str, Any]
+    text: str
+    usage: Usage
+    estimated: bool
+    cost: float
+    latency_s: float
+
+
+def answer_text(data: dict[str, Any], endpoint: str) -> str:
+    """The first choice's text (chat ``message.content`` or completion ``text``); BadResponse if absent."""
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise BadResponse("answer has no choices")
+    first = choices[0]
+    if endpoint == CHAT:
+        message = first.get("message")
+        if not isinstance(message, dict):
+            raise BadResponse("answer has no message")
+        content = message.get("content")
+        if content is None:
+            refusal = message.get("refusal")
+            if isinstance(refusal, str):
+                return refusal
+            if message.get("tool_calls"):
+                return ""
+        if not isinstance(content, str):
+            raise BadResponse("answer message has no text content")
+        return content
+    text = first.get("text")
+    if not isinstance(text, str):
+        raise BadResponse("answer has no text")
+    return text
+
+
+def usage_of(data: Mapping[str, Any]) -> tuple[int, int] | None:
+    """(prompt_tokens, completion_tokens) from an OpenAI ``usage`` object, or None."""
+    usage = data.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        return None
+    return prompt, completion
+
+
+def estimate_tokens(chars: int) -> int:
+    """Rough token count for ``chars`` characters (4 per token), used only when a provider gives no usage."""
+    return (chars + 3) // 4
+
+
+def upstream_body(payload: dict[str, Any], wire_model: str, *, stream: bool) -> bytes:
+    """The request sent upstream: the client's body with the provider's model name (and stream settings)."""
+    body = dict(payload)
+    body["model"] = wire_model
+    if stream:
+        body["stream"] = True
+        options = body.get("stream_options")
+        body["stream_options"] = {**options, "include_usage": True} if isinstance(options, dict) else {
+            "include_usage": True}
+    else:
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+    return orjson.dumps(body)
+
+
+async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoint: str,
+               payload: dict[str, Any], price: Price, input_estimate: int) -> Answer:
+    """One non-streaming call; raises ProviderError (with the key masked) when it fails."""
+    started = time.perf_counter()
+    url = upstream.urls[endpoint]
+    raw = await transport.post(url, upstream_body(payload, upstream.wire_name(model), stream=False),
+                               upstream.headers(), timeout_s=upstream.timeout_s)
+    if raw.status >= 300:
+        err = error_for_status(raw.status, raw.headers, raw.body, where=upstream.name, secrets=upstream.secrets())
+        raise err or ProviderError(f"{upstream.name}: HTTP {raw.status}", status=raw.status)
+    try:
+        data = orjson.loads(raw.body)
+    except orjson.JSONDecodeError:
+        raise BadResponse(f"{upstream.name}: answer is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadResponse(f"{upstream.name}: answer is not a JSON object")
+    try:
+        text = answer_text(data, endpoint)
+    except BadResponse as exc:
+        raise BadResponse(f"{upstream.name}: {exc}") from None
+    counted = usage_of(data)
+    estimated = counted is None
+    usage = Usage(*counted) if counted is not None else Usage(input_estimate, estimate_tokens(len(text)))
+    return Answer(model, upstream.name, raw.body, data, text, usage, estimated, price.cost(usage),
+                  time.perf_counter() - started)
+
+
+class OpenStream:
+    """An upstream stream that has answered 200; entered by :func:`open_stream`, closed by :meth:`close`."""
+
+    __slots__ = ("context", "model", "response", "upstream")
+
+    def __init__(self, upstream: Upstream, model: str, context: AbstractAsyncContextManager[StreamResponse],
+                 response: StreamResponse) -> None:
+        self.upstream = upstream
+        self.model = model
+        self.context = context
+        self.response = response
+
+    async def close(self, exc: BaseException | None = None) -> None:
+        """Release the upstream connection."""
+        await self.context.__aexit__(type(exc) if exc else None, exc, None)
+
+
+async def open_stream(transport: HttpTransport, upstream: Upstream, model: str, endpoint: str,
+                      payload: dict[str, Any]) -> OpenStream:
+    """Open a streaming call and check its status; raises ProviderError before any byte reaches the client."""
+    context = transport.stream(upstream.urls[endpoint], upstream_body(payload, upstream.wire_name(model),
+                                                                      stream=True),
+                               upstream.headers(), timeout_s=upstream.timeout_s)
+    response = await context.__aenter__()
+    if response.status >= 300:
+        try:
+            body = await response.read()
+        except ProviderError:
+            body = b""
+        finally:
+            await context.__aexit__(None, None, None)
+        err = error_for_status(response.status, response.headers, body, where=upstream.name,
+                               secrets=upstream.secrets())
+        raise err or ProviderError(f"{upstream.name}: HTTP {response.status}", status=response.status)
+    return OpenStream(upstream, model, context, response)
+
+
+def error_kind(exc: BaseException) -> str:
+    """Short label of a failure for metrics and the spend log."""
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    return type(exc).__name__.lower() if isinstance(exc, ProviderError) else "error"
+
+
+def describe(exc: BaseException, upstream: Upstream | None = None) -> str:
+    """One line about a failure, with provider keys masked."""
+    text = str(exc) or type(exc).__name__
+    if upstream is not None and not text.startswith(f"{upstream.name}:"):
+        text = f"{upstream.name}: {text}"
+    return redact(text, upstream.secrets() if upstream is not None else ())
+
+
+__all__ = [
+    "CHAT",
+    "COMPLETIONS",
+    "Answer",
+    "Breaker",
+    "OpenStream",
+    "Upstream",
+    "answer_text",
+    "call",
+    "describe",
+    "error_kind",
+    "estimate_tokens",
+    "open_stream",
+    "upstream_body",
+    "usage_of",
+]
