@@ -1,0 +1,295 @@
+"""The options each built-in scorer accepts, as strict pydantic models (shared by the task loader and the scorers)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from satisfice.core import ModelRef, Price
+from satisfice.tasks.templates import template_variables
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(_Options):
+    """A scorer without options."""
+
+
+class ExactOptions(_Options):
+    """``exact``: the answer equals the target (after stripping surrounding whitespace unless ``strip: false``)."""
+
+    case_sensitive: bool = True
+    strip: bool = True
+
+
+class IncludesOptions(_Options):
+    """``includes``: the target occurs in the answer (as whole words, normalized, unless switched off)."""
+
+    normalize: bool = True
+    whole_words: bool = True
+
+
+class Tolerance(_Options):
+    """Numeric tolerance: ``|answer - target| <= max(abs_tol, rel_tol * |target|)``."""
+
+    abs_tol: float = Field(default=1e-6, ge=0)
+    rel_tol: float = Field(default=0.0, ge=0)
+
+
+class NumericOptions(Tolerance):
+    """``numeric``: the last (or first) number in the answer equals the target within a tolerance."""
+
+    which: Literal["first", "last"] = "last"
+
+
+class RegexOptions(Tolerance):
+    """``regex``: extract a group from the answer with ``pattern`` and compare it to the target."""
+
+    pattern: str
+    group: int | str | None = None
+    flags: str = ""
+    which: Literal["first", "last"] = "first"
+    compare: Literal["exact", "normalized", "numeric"] = "normalized"
+    match_only: bool = False
+    """Score 1 when the pattern matches at all (needs no target)."""
+
+    @field_validator("flags")
+    @classmethod
+    def _flags(cls, value: str) -> str:
+        bad = sorted(set(value.lower()) - set("imsx"))
+        if bad:
+            raise ValueError(f"unknown regex flag(s) {''.join(bad)!r} (known: i, m, s, x)")
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _compiles(self) -> RegexOptions:
+        try:
+            compiled = self.compiled()
+        except re.error as exc:
+            raise ValueError(f"pattern {self.pattern!r} is not a valid regular expression: {exc}") from None
+        if isinstance(self.group, int) and self.group > compiled.groups:
+            raise ValueError(f"group {self.group} does not exist; the pattern has {compiled.groups} group(s)")
+        if isinstance(self.group, str) and self.group not in compiled.groupindex:
+            raise ValueError(f"group {self.group!r} is not a named group of the pattern")
+        return self
+
+    def compiled(self) -> re.Pattern[str]:
+        """The compiled pattern with its flags."""
+        flags = 0
+        for letter, flag in (("i", re.IGNORECASE), ("m", re.MULTILINE), ("s", re.DOTALL), ("x", re.VERBOSE)):
+            if letter in self.flags:
+                flags |= flag
+        return re.compile(self.pattern, flags)
+
+
+class ChoiceOptions(_Options):
+    """``choice``: a multiple-choice letter (``choices``, default A-D) extracted from the answer."""
+
+    choices: str = "ABCD"
+
+    @field_validator("choices")
+    @classmethod
+    def _letters(cls, value: str) -> str:
+        letters = value.replace(",", "").replace(" ", "").upper()
+        if len(letters) < 2 or not letters.isalpha() or len(set(letters)) != len(letters):
+            raise ValueError(f"choices must be two or more distinct letters, e.g. 'ABCD', got {value!r}")
+        return letters
+
+
+SCHEMA_KEYWORDS = frozenset({"type", "required", "properties", "enum", "items", "additionalProperties"})
+SCHEMA_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "examples", "$comment"})
+SCHEMA_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+
+
+def check_schema(schema: Any, where: str = "schema") -> None:
+    """Raise ValueError unless ``schema`` uses only the supported JSON Schema subset.
+
+    The subset: ``type`` (a name or list of names), ``required``, ``properties``, ``enum``, ``items``,
+    ``additionalProperties`` (boolean), plus annotation keywords, which are ignored.
+    """
+    if not isinstance(schema, dict):
+        raise ValueError(f"{where} must be a mapping, got {type(schema).__name__}")
+    unknown = sorted(set(schema) - SCHEMA_KEYWORDS - SCHEMA_ANNOTATIONS)
+    if unknown:
+        raise ValueError(
+            f"{where}: unsupported JSON Schema keyword(s) {', '.join(unknown)} "
+            f"(supported: {', '.join(sorted(SCHEMA_KEYWORDS))})"
+        )
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
+    for name in kinds:
+        if name not in SCHEMA_TYPES:
+            raise ValueError(f"{where}.type: unknown type {name!r} (known: {', '.join(sorted(SCHEMA_TYPES))})")
+    required = schema.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise ValueError(f"{where}.required must be a list of property names")
+    properties = schema.get("properties", {})
+    if not isinstance(properties, dict):
+        raise ValueError(f"{where}.properties must be a mapping")
+    for name, sub in properties.items():
+        check_schema(sub, f"{where}.properties.{name}")
+    if "items" in schema:
+        check_schema(schema["items"], f"{where}.items")
+    if "enum" in schema and not isinstance(schema["enum"], list):
+        raise ValueError(f"{where}.enum must be a list")
+    if "additionalProperties" in schema and not isinstance(schema["additionalProperties"], bool):
+        raise ValueError(f"{where}.additionalProperties must be true or false")
+
+
+class JsonOptions(_Options):
+    """``json``: the answer is valid JSON, optionally matches a schema, optionally equals the target."""
+
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    fields: list[str] | None = None
+    """Compare only these fields of the answer's object with the target's."""
+    equal: bool = False
+    """Compare the whole answer value with the target."""
+    normalize: bool = False
+    """Compare strings case-, whitespace- and punctuation-insensitively."""
+    partial_credit: bool = False
+    """Score the share of ``fields`` that match instead of all-or-nothing."""
+
+    @field_validator("schema_")
+    @classmethod
+    def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            check_schema(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> JsonOptions:
+        if self.fields is not None and self.equal:
+            raise ValueError("use either fields (compare some fields) or equal: true (compare everything), not both")
+        if self.fields is not None and not self.fields:
+            raise ValueError("fields must name at least one field")
+        if self.partial_credit and self.fields is None:
+            raise ValueError("partial_credit needs fields")
+        return self
+
+
+class JudgeOptions(_Options):
+    """``judge``: a model grades the answer with a rubric (a Jinja2 template); its cost is counted."""
+
+    model: str = Field(min_length=1)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    provider_model: str | None = None
+    input_per_m: float | None = Field(default=None, ge=0)
+    output_per_m: float | None = Field(default=None, ge=0)
+    rubric: str | None = None
+    """Template with the sample's fields, ``target``, ``answer`` (the graded completion) and ``criteria``."""
+    criteria: str = "The submission is correct and answers the question."
+    system: str | None = None
+    grading: Literal["letter", "number"] = "letter"
+    """``letter``: ``GRADE: C`` (correct), ``P`` (partial), ``I`` (incorrect); ``number``: ``GRADE: 7``."""
+    scale: float = Field(default=10.0, gt=0)
+    """Highest grade when ``grading: number``; the score is grade / scale."""
+    partial: float = Field(default=0.5, ge=0, le=1)
+    max_tokens: int = Field(default=512, ge=1)
+    temperature: float = Field(default=0.0, ge=0)
+
+    @field_validator("rubric", "system")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is not None:
+            template_variables(value)  # raises ValueError on syntax errors and sandbox escapes
+        return value
+
+    @model_validator(mode="after")
+    def _prices(self) -> JudgeOptions:
+        if (self.input_per_m is None) != (self.output_per_m is None):
+            raise ValueError("give both input_per_m and output_per_m for the judge, or neither")
+        return self
+
+    def ref(self) -> ModelRef:
+        """The judge model's endpoint."""
+        provider = "local" if self.model.startswith("local/") else "openai_compat"
+        return ModelRef(self.model, provider, self.base_url, self.api_key_env, self.provider_model)
+
+    def price(self) -> Price | None:
+        """The judge's price override, if the task file gives one."""
+        if self.input_per_m is None or self.output_per_m is None:
+            return None
+        return Price(self.input_per_m, self.output_per_m)
+
+
+BUILTIN_OPTIONS: dict[str, type[_Options]] = {
+    "exact": ExactOptions,
+    "normalized": NoOptions,
+    "includes": IncludesOptions,
+    "regex": RegexOptions,
+    "choice": ChoiceOptions,
+    "numeric": NumericOptions,
+    "json": JsonOptions,
+    "f1": NoOptions,
+    "judge": JudgeOptions,
+}
+"""Built-in scorer types and their option models; a type ``module:function`` names a custom Python scorer."""
+
+BUILTIN_SCORERS = tuple(BUILTIN_OPTIONS)
+
+_CUSTOM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_custom(kind: str) -> bool:
+    """True when ``kind`` names a custom scorer as ``module:function``."""
+    return _CUSTOM.match(kind) is not None
+
+
+def check_kind(kind: str) -> str:
+    """Return ``kind`` when it is a built-in scorer or ``module:function``; ValueError naming the choices."""
+    if kind in BUILTIN_OPTIONS or is_custom(kind):
+        return kind
+    if ":" in kind:
+        raise ValueError(f"custom scorer {kind!r} must look like 'module:function' (e.g. 'my_scorers:score')")
+    raise ValueError(f"unknown scorer {kind!r} (known: {', '.join(BUILTIN_SCORERS)}, or 'module:function')")
+
+
+def parse_options(kind: str, options: dict[str, Any]) -> _Options | dict[str, Any]:
+    """Validate ``options`` for scorer ``kind``; custom scorers get their options unchanged (as keyword arguments).
+
+    Raises:
+        pydantic.ValidationError: When an option is unknown or has a wrong value.
+    """
+    model = BUILTIN_OPTIONS.get(kind)
+    if model is None:
+        return dict(options)
+    return model.model_validate(options)
+
+
+def builtin_needs_reference(kind: str, options: Any) -> bool | None:
+    """Whether built-in scorer ``kind`` with parsed ``options`` compares against the item's target.
+
+    Returns None for custom scorers (only their code knows) and for judges (it depends on the rubric).
+    """
+    if kind == "json":
+        return bool(options.fields is not None or options.equal)
+    if kind == "regex":
+        return not options.match_only
+    if kind in ("judge",) or kind not in BUILTIN_OPTIONS:
+        return None
+    return True
+
+
+__all__ = [
+    "BUILTIN_OPTIONS",
+    "BUILTIN_SCORERS",
+    "ChoiceOptions",
+    "ExactOptions",
+    "IncludesOptions",
+    "JsonOptions",
+    "JudgeOptions",
+    "NoOptions",
+    "NumericOptions",
+    "RegexOptions",
+    "Tolerance",
+    "builtin_needs_reference",
+    "check_kind",
+    "check_schema",
+    "is_custom",
+    "parse_options",
+]
