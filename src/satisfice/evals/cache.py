@@ -1,0 +1,171 @@
+"""What the runner writes to the store: the content-keyed response cache, and each run's errors and scores.
+
+The cache key is ``sha256`` of the model's wire identity (id, provider, base_url, provider model name) and the
+full request (messages or prompt, max_tokens, temperature, stop, extra params). The API key is not part of it.
+Every write is its own committed transaction, so a process killed at any moment loses at most what it had
+not yet written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from satisfice.core import Completion, CompletionRequest, ModelRef, Usage
+from satisfice.store import Store
+from satisfice.store.schema_evals import (
+    EvalErrorRecord,
+    EvalRunRecord,
+    EvalScoreRecord,
+    ResponseRecord,
+)
+
+KEY_VERSION = 1
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def request_payload(request: CompletionRequest) -> dict[str, Any]:
+    """The request as a plain JSON-able dict (everything that can change the answer)."""
+    return {
+        "messages": [[m.role, m.content] for m in request.messages],
+        "prompt": request.prompt,
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "stop": list(request.stop) if request.stop is not None else None,
+        "extra": request.extra,
+    }
+
+
+def model_identity(ref: ModelRef) -> dict[str, Any]:
+    """What identifies the model on the wire (the API key variable is deliberately left out)."""
+    return {"id": ref.id, "provider": ref.provider, "base_url": (ref.base_url or "").rstrip("/") or None,
+            "provider_model": ref.wire_name}
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON text: sorted keys, no spaces, non-JSON values as strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def request_key(ref: ModelRef, request: CompletionRequest) -> str:
+    """Hex sha256 of (model wire identity, full request)."""
+    text = canonical_json({"v": KEY_VERSION, "model": model_identity(ref), "request": request_payload(request)})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """A stored response, enough to score it and to count its cost again."""
+
+    key: str
+    completion: Completion
+    cost_usd: float | None
+    attempts: int
+
+
+def _to_cached(row: ResponseRecord) -> CachedResponse:
+    completion = Completion(
+        text=row.text,
+        usage=Usage(row.input_tokens, row.output_tokens, row.cached_input_tokens),
+        model=row.model_id,
+        finish_reason=row.finish_reason,
+        latency_s=row.latency_s,
+        cost_usd=row.billed_cost_usd,
+    )
+    return CachedResponse(row.key, completion, row.cost_usd, row.attempts)
+
+
+class ResponseCache:
+    """Successful responses in the store, keyed by content; also the run log (runs, errors, scores)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, key: str) -> CachedResponse | None:
+        """The stored response for ``key``, if any."""
+        with self.store.session() as s:
+            row = s.get(ResponseRecord, key)
+            return _to_cached(row) if row is not None else None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, CachedResponse]:
+        """Stored responses for many keys (queried in chunks)."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, CachedResponse] = {}
+        with self.store.session() as s:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i:i + 500]
+                for row in s.scalars(select(ResponseRecord).where(ResponseRecord.key.in_(chunk))):
+                    found[row.key] = _to_cached(row)
+        return found
+
+    def put(self, key: str, ref: ModelRef, request: CompletionRequest, completion: Completion,
+            cost_usd: float | None, attempts: int) -> None:
+        """Store (or replace) a response and commit before returning."""
+        with self.store.transaction() as s:
+            s.merge(ResponseRecord(
+                key=key, model_id=ref.id, base_url=ref.base_url, provider_model=ref.provider_model,
+                request=canonical_json(request_payload(request)), text=completion.text,
+                input_tokens=completion.usage.input_tokens, output_tokens=completion.usage.output_tokens,
+                cached_input_tokens=completion.usage.cached_input_tokens, latency_s=completion.latency_s,
+                billed_cost_usd=completion.cost_usd, cost_usd=cost_usd,
+                finish_reason=completion.finish_reason[:50] if completion.finish_reason else None,
+                attempts=attempts, created_at=_now()))
+
+    # --- the run log -------------------------------------------------------------------------------------
+
+    def start_run(self, task: str, task_hash: str, task_file: str, models: list[str]) -> int:
+        """Create a run row (status ``running``) and return its id."""
+        with self.store.transaction() as s:
+            run = EvalRunRecord(task=task, task_hash=task_hash, task_file=task_file, models=json.dumps(models),
+                                status="running", started_at=_now())
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, *, status: str, spent_usd: float, calls: int, cache_hits: int,
+                   summary: dict[str, Any] | None) -> None:
+        """Close a run with its status, spend, counts and the result summary (JSON)."""
+        with self.store.transaction() as s:
+            s.execute(update(EvalRunRecord).where(EvalRunRecord.id == run_id).values(
+                status=status, finished_at=_now(), spent_usd=spent_usd, calls=calls, cache_hits=cache_hits,
+                summary=json.dumps(summary, default=str) if summary is not None else None))
+
+    def record_error(self, run_id: int, model: str, item_id: str, key: str, attempts: int, kind: str,
+                     message: str) -> None:
+        """Keep an item's failure (after its bounded attempts), apart from the responses."""
+        with self.store.transaction() as s:
+            s.add(EvalErrorRecord(run_id=run_id, model_id=model, item_id=item_id[:200], request_key=key,
+                                  attempts=attempts, kind=kind[:50], message=message[:4000], created_at=_now()))
+
+    def record_score(self, run_id: int, model: str, item_id: str, index: int, key: str, score: float,
+                     explanation: str, judge_cost: float) -> None:
+        """Keep one item's score for this run."""
+        with self.store.transaction() as s:
+            s.add(EvalScoreRecord(run_id=run_id, model_id=model, item_id=item_id[:200], item_index=index,
+                                  request_key=key, score=score, explanation=explanation[:4000],
+                                  judge_cost_usd=judge_cost))
+
+    def run_summary(self, run_id: int) -> tuple[EvalRunRecord, dict[str, Any] | None] | None:
+        """A run row and its stored summary, or None when there is no such run."""
+        with self.store.session() as s:
+            run = s.get(EvalRunRecord, run_id)
+            if run is None:
+                return None
+            return run, (json.loads(run.summary) if run.summary else None)
+
+    def latest_run_id(self, task: str | None = None) -> int | None:
+        """The newest run (of ``task`` when given)."""
+        with self.store.session() as s:
+            q = select(EvalRunRecord.id).order_by(EvalRunRecord.id.desc()).limit(1)
+            if task is not None:
+                q = q.where(EvalRunRecord.task == task)
+            return s.scalars(q).first()

@@ -1,0 +1,111 @@
+"""What one call to a candidate costs: the task's own price override, else the catalog price in force today.
+
+Local models (``local/...``) bill by machine time: their client sets ``Completion.cost_usd`` and no token
+price applies. A model with neither an override nor a catalog price has an *unknown* price — reported as
+unknown, never as $0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from satisfice.catalog.rows import Catalog
+from satisfice.core import Completion, CompletionRequest, Price
+
+PriceSource = Literal["override", "catalog", "machine_time", "unknown"]
+DEFAULT_OUTPUT_RESERVE = 4096
+"""Output tokens assumed for a budget reservation when a request sets no ``max_tokens``."""
+
+
+@dataclass(frozen=True)
+class PriceInfo:
+    """The price used for one model, and where it came from (``provider`` for catalog prices)."""
+
+    model: str
+    price: Price | None
+    source: PriceSource
+    provider: str | None = None
+    note: str = ""
+
+    @property
+    def known(self) -> bool:
+        """False when the cost of this model's calls cannot be computed."""
+        return self.source != "unknown"
+
+    def describe(self) -> str:
+        """Short human text, e.g. ``catalog (together) $0.20/$0.60 per M``."""
+        if self.price is not None:
+            where = f"catalog ({self.provider})" if self.source == "catalog" else self.source
+            text = f"{where} ${self.price.input_per_m:g}/${self.price.output_per_m:g} per M in/out"
+            return f"{text}; {self.note}" if self.note else text
+        if self.source == "machine_time":
+            return "machine time"
+        return "unknown price"
+
+
+def is_local(model_id: str) -> bool:
+    """Local in-process models bill by machine time."""
+    return model_id.startswith("local/")
+
+
+def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: float | None = None,
+              catalog: Catalog | None = None, today: dt.date | None = None) -> PriceInfo:
+    """The price of ``model_id``: the override when both parts are given, else the cheapest catalog offer today."""
+    if input_per_m is not None or output_per_m is not None:
+        return PriceInfo(model_id, Price(input_per_m or 0.0, output_per_m or 0.0), "override",
+                         note="" if input_per_m is not None and output_per_m is not None
+                         else "only one side of the price given; the other counted as $0")
+    if is_local(model_id):
+        return PriceInfo(model_id, None, "machine_time")
+    if catalog is not None:
+        offer = catalog.price_at(model_id, today or dt.date.today())
+        if offer is not None:
+            if offer.input_per_m is not None and offer.output_per_m is not None:
+                cached = offer.cached_input_per_m
+                return PriceInfo(model_id, Price(offer.input_per_m, offer.output_per_m, cached), "catalog",
+                                 provider=offer.provider)
+            if offer.blended_per_m is not None:
+                return PriceInfo(model_id, Price(offer.blended_per_m, offer.blended_per_m), "catalog",
+                                 provider=offer.provider,
+                                 note="only a blended price is known; used for input and output tokens")
+    return PriceInfo(model_id, None, "unknown")
+
+
+def completion_cost(info: PriceInfo, completion: Completion) -> float | None:
+    """USD for one completion: billed machine time when the client set it, else tokens at the price, else None."""
+    if completion.cost_usd is not None:
+        return completion.cost_usd
+    if info.price is not None:
+        return info.price.cost(completion.usage)
+    return None
+
+
+def estimate_prompt_tokens(request: CompletionRequest) -> int:
+    """A deliberately high estimate of prompt tokens: UTF-8 bytes / 3 plus a few per chat message.
+
+    English runs ~4 characters per token for common tokenizers, so this over-reserves rather than under-.
+    """
+    if request.prompt is not None:
+        size = len(request.prompt.encode("utf-8"))
+        return math.ceil(size / 3) + 4
+    size = sum(len(m.content.encode("utf-8")) for m in request.messages)
+    return math.ceil(size / 3) + 8 * max(1, len(request.messages))
+
+
+def estimate_output_tokens(request: CompletionRequest) -> int:
+    """Upper bound of output tokens: ``max_tokens`` or :data:`DEFAULT_OUTPUT_RESERVE`."""
+    return request.max_tokens if request.max_tokens is not None else DEFAULT_OUTPUT_RESERVE
+
+
+def estimate_cost(info: PriceInfo, request: CompletionRequest, *, local_guess: float = 0.0) -> float | None:
+    """Worst-case USD for ``request`` (for budget reservations); ``local_guess`` for machine-time models."""
+    if info.price is not None:
+        p = info.price
+        return (estimate_prompt_tokens(request) * p.input_per_m
+                + estimate_output_tokens(request) * p.output_per_m) / 1_000_000
+    if info.source == "machine_time":
+        return local_guess
+    return None

@@ -1,0 +1,386 @@
+"""From per-item outcomes to per-model results: accuracy with its interval, decision, dollars, latency, savings.
+
+Pure: values in, values out (no store, no clients). Errors are never scored: accuracy is over scored items,
+and decisions count errors conservatively (as failures when deciding *pass*, as successes when deciding
+*fail*). A model whose price is unknown has unknown cost (None), never $0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from satisfice.core import Price, Usage
+from satisfice.evals.pricing import PriceInfo
+from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend
+from satisfice.evals.stats import Decision, paired_non_inferiority, percentile
+from satisfice.tasks.spec import WorkloadSpec
+from satisfice.tasks.threshold import Threshold
+
+ItemStatus = Literal["scored", "error", "skipped"]
+ERRORS_RULE = ("errors are never scored; decisions count them conservatively "
+               "(as failures to pass, as successes to fail)")
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One item for one model: scored, an error after bounded attempts, or skipped (budget stop)."""
+
+    model: str
+    index: int
+    item_id: str
+    status: ItemStatus
+    score: float | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    attempts: int = 0
+    has_response: bool = False
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_s: float | None = None
+    cost_usd: float | None = None
+    """Cost of the response at today's price (or billed machine time); None when the price is unknown."""
+    judge_cost_usd: float = 0.0
+    cached: bool = False
+    spent_usd: float = 0.0
+    """Money actually paid in this run for this item (0 for cache hits)."""
+
+
+@dataclass
+class ModelSummary:
+    """Everything reported for one model."""
+
+    model: str
+    n: int
+    n_errors: int
+    n_not_run: int
+    accuracy: float | None
+    ci_low: float | None
+    ci_high: float | None
+    decision: Decision
+    decision_note: str = ""
+    price_source: str = "unknown"
+    price_note: str = ""
+    n_responses: int = 0
+    cost_run: float | None = None
+    cost_per_request: float | None = None
+    cost_per_1k: float | None = None
+    annual_cost: float | None = None
+    annual_basis: str | None = None
+    latency_p50_s: float | None = None
+    latency_p95_s: float | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    retries: int = 0
+    cache_hits: int = 0
+    judge_cost: float = 0.0
+    spent_usd: float = 0.0
+    savings_per_year: float | None = None
+    savings_per_1k: float | None = None
+    savings_fraction: float | None = None
+    ni_diff: float | None = None
+    ni_lower: float | None = None
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    items_used: int | None = None
+    """Adaptive runs: items evaluated for this model before it was decided (None for exhaustive runs)."""
+
+
+@dataclass
+class EvalResults:
+    """A whole run's results."""
+
+    task: str
+    threshold: Threshold | None
+    models: list[ModelSummary]
+    recommended: str | None
+    sentence: str
+    status: str = "complete"
+    run_id: int | None = None
+    baseline: str | None = None
+    items: int = 0
+    spent_usd: float = 0.0
+    calls: int = 0
+    cache_hits: int = 0
+    max_spend: float | None = None
+    workload: WorkloadSpec | None = None
+    notes: list[str] = field(default_factory=list)
+    reference: str | None = None
+    method: str = "exhaustive"
+    eval_spend: float | None = None
+    """Adaptive runs: USD the evaluated items cost (cached answers at their price)."""
+    exhaustive_spend: float | None = None
+    """Adaptive runs: estimated USD for every candidate on every item (measured cost per item)."""
+
+    @property
+    def confidence(self) -> float:
+        """The confidence the decisions and intervals are stated at."""
+        return self.threshold.confidence if self.threshold is not None else 0.95
+
+
+def _decide(model: str, outcomes: Sequence[ItemOutcome], threshold: Threshold | None,
+            reference_outcomes: Sequence[ItemOutcome] | None) -> tuple[ModelResult, float | None, float | None]:
+    """The selection rule of ``satisfice select`` with errors as missing outcomes, counted conservatively.
+
+    Items skipped by a budget stop are left out (never attempted); for non-inferiority the reference's
+    errors and skips are counted conservatively too.
+    """
+    attempted = sorted((o for o in outcomes if o.status != "skipped"), key=lambda o: o.index)
+    scores = np.array([o.score if o.status == "scored" and o.score is not None else np.nan for o in attempted],
+                      dtype=float)
+    conf = threshold.confidence if threshold is not None else 0.95
+    ref: np.ndarray | None = None
+    ni_diff = ni_lower = None
+    if threshold is not None and threshold.non_inferior_to is not None and reference_outcomes is not None:
+        if model == threshold.non_inferior_to:
+            ref = scores
+        else:
+            by_index = {o.index: o for o in reference_outcomes}
+            ref = np.array([by_index[o.index].score if o.index in by_index and by_index[o.index].status == "scored"
+                            and by_index[o.index].score is not None else np.nan for o in attempted], dtype=float)
+            both = np.isfinite(scores) & np.isfinite(ref)
+            if both.any():
+                ni_diff, ni_lower, _ = paired_non_inferiority(scores[both], ref[both], threshold.margin or 0.0, conf)
+    result = evaluate_model(model, scores, bar=threshold.bar if threshold is not None else None, confidence=conf,
+                            reference=ref, margin=threshold.margin if ref is not None and threshold else None,
+                            missing="conservative")
+    return result, ni_diff, ni_lower
+
+
+def _per_request_for_workload(info: PriceInfo | None, workload: WorkloadSpec | None, measured: float | None,
+                              tin: float | None, tout: float | None) -> tuple[float | None, str | None]:
+    if workload is None:
+        return None, None
+    price: Price | None = info.price if info is not None else None
+    wl_in, wl_out = workload.input_tokens_per_request, workload.output_tokens_per_request
+    if price is not None and (wl_in is not None or wl_out is not None):
+        use_in = wl_in if wl_in is not None else (tin or 0.0)
+        use_out = wl_out if wl_out is not None else (tout or 0.0)
+        basis = "workload tokens" if wl_in is not None and wl_out is not None else "workload + measured tokens"
+        return price.cost(Usage(round(use_in), round(use_out))), basis
+    return measured, ("measured cost per request" if measured is not None else None)
+
+
+def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: Threshold | None,
+                    info: PriceInfo | None, workload: WorkloadSpec | None,
+                    reference_outcomes: Sequence[ItemOutcome] | None = None) -> ModelSummary:
+    """Summarise one model's outcomes (see the module docstring for how errors count)."""
+    errors = [o for o in outcomes if o.status == "error"]
+    skipped = [o for o in outcomes if o.status == "skipped"]
+    responded = [o for o in outcomes if o.has_response]
+    decided, ni_diff, ni_lower = _decide(model, outcomes, threshold, reference_outcomes)
+    notes: list[str] = []
+    if threshold is not None and threshold.non_inferior_to is not None and reference_outcomes is None:
+        notes.append(f"reference {threshold.non_inferior_to} was not evaluated in this run")
+    if errors:
+        notes.append(f"{len(errors)} error(s) counted conservatively")
+    costs = [o.cost_usd for o in responded]
+    cost_known = bool(responded) and all(c is not None for c in costs)
+    cost_run = sum(c for c in costs if c is not None) if cost_known else None
+    per_req = cost_run / len(responded) if cost_run is not None and responded else None
+    tin = sum(o.input_tokens for o in responded)
+    tout = sum(o.output_tokens for o in responded)
+    mean_in = tin / len(responded) if responded else None
+    mean_out = tout / len(responded) if responded else None
+    per_req_wl, basis = _per_request_for_workload(info, workload, per_req, mean_in, mean_out)
+    annual = per_req_wl * workload.requests_per_day * 365 if per_req_wl is not None and workload else None
+    lat = [o.latency_s for o in responded if o.latency_s is not None]
+    kinds: dict[str, int] = {}
+    for o in errors:
+        kinds[o.error_kind or "error"] = kinds.get(o.error_kind or "error", 0) + 1
+    return ModelSummary(
+        model=model, n=decided.n, n_errors=len(errors), n_not_run=len(skipped), accuracy=decided.accuracy,
+        ci_low=decided.ci_low, ci_high=decided.ci_high, decision=decided.decision, decision_note="; ".join(notes),
+        price_source=info.source if info is not None else "unknown",
+        price_note=info.describe() if info is not None else "unknown price",
+        n_responses=len(responded), cost_run=cost_run, cost_per_request=per_req,
+        cost_per_1k=per_req * 1000 if per_req is not None else None, annual_cost=annual, annual_basis=basis,
+        latency_p50_s=percentile(lat, 50) if lat else None, latency_p95_s=percentile(lat, 95) if lat else None,
+        tokens_in=tin, tokens_out=tout, retries=sum(max(0, o.attempts - 1) for o in outcomes),
+        cache_hits=sum(1 for o in outcomes if o.cached), judge_cost=sum(o.judge_cost_usd for o in outcomes),
+        spent_usd=sum(o.spent_usd for o in outcomes), ni_diff=ni_diff, ni_lower=ni_lower, errors_by_kind=kinds)
+
+
+def _baseline(models: Sequence[ModelSummary], reference: str | None) -> ModelSummary | None:
+    by_id = {m.model: m for m in models}
+    if reference is not None and reference in by_id and by_id[reference].cost_per_request is not None:
+        return by_id[reference]
+    passing = [m for m in models if m.decision == "pass" and m.cost_per_request is not None]
+    return max(passing, key=lambda m: m.cost_per_request or 0.0) if passing else None
+
+
+def _apply_savings(models: Sequence[ModelSummary], base: ModelSummary | None) -> None:
+    if base is None or base.cost_per_request is None:
+        return
+    for m in models:
+        if m.cost_per_request is None:
+            continue
+        if base.cost_per_1k is not None and m.cost_per_1k is not None:
+            m.savings_per_1k = base.cost_per_1k - m.cost_per_1k
+        if base.annual_cost is not None and m.annual_cost is not None:
+            m.savings_per_year = base.annual_cost - m.annual_cost
+        if base.cost_per_request > 0:
+            m.savings_fraction = 1.0 - m.cost_per_request / base.cost_per_request
+
+
+def to_model_results(models: Sequence[ModelSummary]) -> list[ModelResult]:
+    """The selection view of each model (what ``satisfice select`` reports)."""
+    return [ModelResult(model=m.model, n=m.n, n_missing=m.n_not_run + m.n_errors, accuracy=m.accuracy,
+                        ci_low=m.ci_low, ci_high=m.ci_high, cost_per_request=m.cost_per_request,
+                        decision=m.decision) for m in models]
+
+
+def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[str], threshold: Threshold | None,
+              prices: Mapping[str, PriceInfo], workload: WorkloadSpec | None = None, reference: str | None = None,
+              items: int = 0) -> EvalResults:
+    """Per-model summaries, the recommendation (cheapest passing model) and the sentence for a design doc."""
+    by_model: dict[str, list[ItemOutcome]] = {m: [] for m in models}
+    for o in outcomes:
+        by_model.setdefault(o.model, []).append(o)
+    ref_id = threshold.non_inferior_to if threshold is not None else None
+    summaries = [summarise_model(m, by_model[m], threshold=threshold, info=prices.get(m), workload=workload,
+                                 reference_outcomes=by_model.get(ref_id) if ref_id else None)
+                 for m in by_model]
+    base = _baseline(summaries, reference or ref_id)
+    _apply_savings(summaries, base)
+    recommended = recommend(to_model_results(summaries))  # cheapest passing; unknown cost ranks last
+    result = EvalResults(task=task, threshold=threshold, models=summaries, recommended=recommended, sentence="",
+                         baseline=base.model if base is not None else None, items=items, workload=workload,
+                         reference=reference or ref_id)
+    result.sentence = recommendation_sentence(result)
+    return result
+
+
+def _exhaustive_spend(r: EvalResults, prices: Mapping[str, PriceInfo]) -> float | None:
+    """Every model on every item: measured cost per item, else the mean measured tokens at the model's price."""
+    responses = sum(m.n_responses for m in r.models)
+    mean = Usage(round(sum(m.tokens_in for m in r.models) / responses),
+                 round(sum(m.tokens_out for m in r.models) / responses)) if responses else None
+    total = 0.0
+    for m in r.models:
+        info = prices.get(m.model)
+        per_item = m.cost_per_request
+        if per_item is None and info is not None and info.price is not None and mean is not None:
+            per_item = info.price.cost(mean)
+        if per_item is None:
+            return None
+        total += per_item * r.items
+    return total
+
+
+def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, PriceInfo]) -> None:
+    """Take decisions, accuracy and anytime-valid intervals from an adaptive selection; keep measured costs."""
+    by_model = {m.model: m for m in selection.models}
+    for m in r.models:
+        a = by_model.get(m.model)
+        if a is None:
+            continue
+        used = int(a.extras.get("items_used", 0))
+        m.decision, m.accuracy, m.ci_low, m.ci_high = a.decision, a.accuracy, a.ci_low, a.ci_high
+        m.n, m.n_errors, m.items_used = a.n, int(a.extras.get("errors", a.n_missing)), used
+        m.n_not_run = max(0, r.items - used)
+        status = str(a.extras.get("status", ""))
+        m.decision_note = "; ".join(x for x in (status, m.decision_note) if x)
+    r.method = "adaptive"
+    r.eval_spend = float(selection.extras.get("eval_spend") or 0.0)
+    r.exhaustive_spend = _exhaustive_spend(r, prices)
+    base = _baseline(r.models, r.reference)
+    for m in r.models:
+        m.savings_per_year = m.savings_per_1k = m.savings_fraction = None
+    _apply_savings(r.models, base)
+    r.baseline = base.model if base is not None else None
+    r.recommended = recommend(to_model_results(r.models))
+    r.sentence = recommendation_sentence(r)
+    r.notes.append("adaptive: each model stopped as soon as an anytime-valid test decided it; intervals are "
+                   "confidence sequences; the chance of recommending a model truly below the bar is at most "
+                   f"{1 - r.confidence:.0%} overall")
+
+
+def format_usd(value: float | None, *, unknown: str = "unknown") -> str:
+    """Dollars for people: ``$1,234``, ``$12.35``, ``$0.014``, ``$0.000539``; None -> ``unknown``."""
+    if value is None:
+        return unknown
+    a = abs(value)
+    if a >= 1000:
+        return f"${value:,.0f}"
+    if a >= 1 or a == 0:
+        return f"${value:,.2f}"
+    return f"${value:.3g}" if a >= 1e-4 else f"${value:.2e}"
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def _criterion(threshold: Threshold) -> str:
+    parts = []
+    if threshold.bar is not None:
+        parts.append(f"clears {_pct(threshold.bar)}")
+    if threshold.non_inferior_to is not None:
+        parts.append(f"is non-inferior to {threshold.non_inferior_to} within {_pct(threshold.margin or 0.0)}")
+    return " and ".join(parts) + f" at {_pct(threshold.confidence)} confidence"
+
+
+def _cost_phrase(m: ModelSummary, workload: WorkloadSpec | None) -> str:
+    if m.annual_cost is not None and workload is not None:
+        return f"{format_usd(m.annual_cost)}/year at {workload.requests_per_day:,.0f} requests/day"
+    if m.cost_per_1k is not None:
+        return f"{format_usd(m.cost_per_1k)} per 1,000 requests"
+    return "an unknown amount (no price for this model)"
+
+
+def recommendation_sentence(r: EvalResults) -> str:
+    """The sentence a user can paste into a design doc."""
+    if r.threshold is None:
+        return "No threshold set: add one (e.g. 'accuracy >= 0.90 at 95% confidence') to get a decision."
+    by_id = {m.model: m for m in r.models}
+    crit = _criterion(r.threshold)
+    if r.recommended is None:
+        undecided = [m.model for m in r.models if m.decision == "undecided"]
+        tail = (f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided
+                else "; every candidate fails")
+        return f"No evaluated model {crit}{tail}."
+    m = by_id[r.recommended]
+    acc = ""
+    if m.accuracy is not None and m.ci_low is not None and m.ci_high is not None:
+        acc = (f" (accuracy {_pct(m.accuracy)}, {_pct(r.confidence)} interval "
+               f"{_pct(m.ci_low)}-{_pct(m.ci_high)})")
+    text = f"{m.model} {crit} on {m.n + m.n_errors} items{acc}; it costs {_cost_phrase(m, r.workload)}"
+    base = by_id.get(r.baseline) if r.baseline else None
+    if base is not None and base.model != m.model:
+        text += f" against {_cost_phrase(base, r.workload).split(' at ')[0]} for {base.model}"
+    return text + "."
+
+
+def results_to_dict(r: EvalResults) -> dict[str, Any]:
+    """A lossless plain-dict form (kept with the run in the store; read back by :func:`results_from_dict`)."""
+    return {
+        "task": r.task, "status": r.status, "run_id": r.run_id, "baseline": r.baseline, "items": r.items,
+        "spent_usd": r.spent_usd, "calls": r.calls, "cache_hits": r.cache_hits, "max_spend": r.max_spend,
+        "recommended": r.recommended, "sentence": r.sentence, "notes": list(r.notes),
+        "threshold": dataclasses.asdict(r.threshold) if r.threshold is not None else None,
+        "workload": r.workload.model_dump() if r.workload is not None else None,
+        "models": [dataclasses.asdict(m) for m in r.models], "method": r.method, "eval_spend": r.eval_spend,
+        "reference": r.reference,
+        "exhaustive_spend": r.exhaustive_spend,
+    }
+
+
+def results_from_dict(d: Mapping[str, Any]) -> EvalResults:
+    """Rebuild results written by :func:`results_to_dict`."""
+    names = {f.name for f in dataclasses.fields(ModelSummary)}
+    return EvalResults(
+        task=d["task"], status=d.get("status", "complete"), run_id=d.get("run_id"), baseline=d.get("baseline"),
+        items=d.get("items", 0), spent_usd=d.get("spent_usd", 0.0), calls=d.get("calls", 0),
+        cache_hits=d.get("cache_hits", 0), max_spend=d.get("max_spend"), recommended=d.get("recommended"),
+        sentence=d.get("sentence", ""), notes=list(d.get("notes", [])),
+        threshold=Threshold(**d["threshold"]) if d.get("threshold") else None,
+        workload=WorkloadSpec.model_validate(d["workload"]) if d.get("workload") else None,
+        models=[ModelSummary(**{k: v for k, v in {"n_not_run": m.get("n_missing", 0), **m}.items() if k in names})
+                for m in d.get("models", [])],
+        method=d.get("method", "exhaustive"), eval_spend=d.get("eval_spend"), reference=d.get("reference"),
+        exhaustive_spend=d.get("exhaustive_spend"),
+    )

@@ -1,0 +1,430 @@
+"""Run a task's items through every candidate model: cached, paced, retried, budgeted, then scored.
+
+Per request (:class:`Caller`): look the request up in the content-keyed cache; if it is there, use it (no
+call, no cost). Otherwise reserve its worst-case cost under ``--max-spend``, wait for the endpoint's
+concurrency slot, requests/minute and tokens/minute budget, send it with a per-request timeout, and retry
+retryable failures with exponential backoff and jitter (never sooner than a 429's Retry-After) up to
+``max_attempts``. After the last attempt the item is an *error*: recorded, reported, never scored.
+
+Crash safety: a successful response is written to the store and committed *before* anything else happens
+to it (scoring, counting, progress). A process killed at any moment (kill -9) therefore loses no answer it
+has been told; re-running the same task sends only requests whose answers are not stored. The one window
+left is between the provider receiving a request and its answer being committed: a request in flight when
+the process dies (at most ``max_concurrency`` per endpoint) may be sent again on resume. The window is kept
+as short as the code allows: the store write is the very next step after the answer arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from satisfice.core import Completion, CompletionRequest, ModelClient, ModelRef
+from satisfice.errors import ConfigError, ProviderError, RateLimited, Timeout
+from satisfice.evals.cache import CachedResponse, ResponseCache, request_key
+from satisfice.evals.limits import Backoff, Clock, EndpointLimiter, Sleep, SpendGuard
+from satisfice.evals.pricing import (
+    PriceInfo,
+    completion_cost,
+    estimate_cost,
+    estimate_output_tokens,
+    estimate_prompt_tokens,
+)
+from satisfice.evals.results import ItemOutcome
+from satisfice.tasks.datasets import Sample
+from satisfice.tasks.scorers import Scorer
+
+
+class BudgetStop(Exception):
+    """Internal: the spend cap does not allow the next request."""
+
+
+class CallFailed(Exception):
+    """A request failed for good: a non-retryable error or the last of its bounded attempts."""
+
+    def __init__(self, kind: str, message: str, attempts: int) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.attempts = attempts
+
+
+def error_kind(exc: BaseException) -> str:
+    """Short snake_case kind of a provider error: ``rate_limited``, ``timeout``, ``upstream_unavailable``..."""
+    name = type(exc).__name__
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How requests are sent: attempts, timeout, backoff, spend cap, whether the cache is read."""
+
+    max_attempts: int = 4
+    timeout_s: float = 60.0
+    backoff: Backoff = Backoff()
+    max_spend: float | None = None
+    use_cache: bool = True
+
+
+@dataclass
+class Candidate:
+    """A model to evaluate: where it lives, its client, its price and its endpoint limits."""
+
+    ref: ModelRef
+    client: ModelClient
+    price: PriceInfo
+    max_concurrency: int = 4
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One dataset item and the request rendered for it."""
+
+    index: int
+    sample: Sample
+    request: CompletionRequest
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """A response (fresh or from the cache) with what it cost and what was paid now."""
+
+    key: str
+    completion: Completion
+    cost_usd: float | None
+    attempts: int
+    cached: bool
+    spent_usd: float
+
+
+class ProgressSink(Protocol):
+    """Receives progress per model (the CLI draws Rich bars from it)."""
+
+    def start(self, model: str, total: int) -> None:
+        """A model's evaluation begins with ``total`` items."""
+
+    def update(self, model: str, *, done: int, errors: int, spent_usd: float) -> None:
+        """Counts so far for a model."""
+
+
+class AdaptiveDriver(Protocol):
+    """What :meth:`EvalRunner.run_adaptive` needs from a selector (satisfice.evals.adaptive.AdaptiveSelector)."""
+
+    def current_model(self) -> str | None:
+        """The model under examination; None when finished."""
+
+    def next_request(self) -> tuple[str, int] | None:
+        """The next (model, item index) to evaluate; None when nothing more should be sent now."""
+
+    def record(self, model: str, item: int, score: float | None, cost: float | None = 0.0) -> None:
+        """One result (``score=None`` for an error)."""
+
+
+_judge_spend: contextvars.ContextVar[list[tuple[float, float]] | None] = contextvars.ContextVar(
+    "judge_spend", default=None)
+"""(cost, money paid now) of each judge call made while scoring the current item."""
+
+
+class Caller:
+    """One candidate's request pipeline: cache -> budget -> limits -> call with retries -> store."""
+
+    def __init__(self, candidate: Candidate, cache: ResponseCache, guard: SpendGuard, settings: RunSettings, *,
+                 inflight: dict[str, asyncio.Future[CallResult]], clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep, rng: random.Random | None = None) -> None:
+        self.candidate = candidate
+        self.cache = cache
+        self.guard = guard
+        self.settings = settings
+        self.limiter = EndpointLimiter(candidate.max_concurrency, candidate.requests_per_minute,
+                                       candidate.tokens_per_minute, clock=clock, sleep=sleep)
+        self.inflight = inflight
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.prefetched: dict[str, CachedResponse] = {}
+        self.calls = 0
+        self.cache_hits = 0
+        self._local_guess = 0.0
+
+    def _from_cache(self, hit: CachedResponse) -> CallResult:
+        self.cache_hits += 1
+        return CallResult(hit.key, hit.completion, completion_cost(self.candidate.price, hit.completion),
+                          attempts=0, cached=True, spent_usd=0.0)
+
+    async def call(self, request: CompletionRequest) -> CallResult:
+        """The response to ``request``: from the cache when stored, else sent (raises CallFailed/BudgetStop)."""
+        key = request_key(self.candidate.ref, request)
+        if self.settings.use_cache:
+            hit = self.prefetched.pop(key, None) or await asyncio.to_thread(self.cache.get, key)
+            if hit is not None:
+                return self._from_cache(hit)
+        shared = self.inflight.get(key)
+        if shared is not None:  # the same request is already on its way: wait for it, pay nothing
+            result = await asyncio.shield(shared)
+            return dataclasses.replace(result, cached=True, spent_usd=0.0, attempts=0)
+        future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
+        self.inflight[key] = future
+        try:
+            result = await self._send(key, request)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: a failure with nobody waiting is not an asyncio warning
+            raise
+        finally:
+            self.inflight.pop(key, None)
+        future.set_result(result)
+        return result
+
+    async def _send(self, key: str, request: CompletionRequest) -> CallResult:
+        cand, settings = self.candidate, self.settings
+        est_tokens = float(estimate_prompt_tokens(request) + estimate_output_tokens(request))
+        attempts = 0
+        while True:
+            if attempts and settings.use_cache:  # another process may have stored it meanwhile
+                hit = await asyncio.to_thread(self.cache.get, key)
+                if hit is not None:
+                    return self._from_cache(hit)
+            reserve = estimate_cost(cand.price, request, local_guess=self._local_guess) or 0.0
+            if not self.guard.try_reserve(reserve):
+                raise BudgetStop()
+            settled = False
+            try:
+                async with self.limiter.semaphore:
+                    await self.limiter.admit(est_tokens)
+                    attempts += 1
+                    started = self.clock()
+                    try:
+                        completion = await asyncio.wait_for(cand.client.complete(request), settings.timeout_s)
+                    except TimeoutError:
+                        raise Timeout(f"{cand.ref.id}: no answer within {settings.timeout_s:g} s") from None
+                    if completion.latency_s <= 0:
+                        completion = dataclasses.replace(completion, latency_s=self.clock() - started)
+                    cost = completion_cost(cand.price, completion)
+                    # Commit before anything else: this ends the "sent but not stored" window.
+                    await asyncio.to_thread(self.cache.put, key, cand.ref, request, completion, cost, attempts)
+                    self.calls += 1
+                    self.guard.settle(reserve, cost)
+                    settled = True
+                    if completion.cost_usd is not None:
+                        self._local_guess = max(self._local_guess, completion.cost_usd)
+                    self.limiter.settle_tokens(est_tokens, completion.usage.input_tokens
+                                               + completion.usage.output_tokens)
+                    return CallResult(key, completion, cost, attempts, cached=False, spent_usd=cost or 0.0)
+            except ProviderError as exc:
+                self.guard.settle(reserve, 0.0)  # a failed call is taken as not billed
+                settled = True
+                if not exc.retryable or attempts >= settings.max_attempts:
+                    raise CallFailed(error_kind(exc), str(exc), attempts) from exc
+                retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+                if retry_after:
+                    self.limiter.pause(retry_after)
+                await self.sleep(settings.backoff.delay(attempts, retry_after, self.rng))
+            finally:
+                if not settled:
+                    self.guard.settle(reserve, 0.0)
+
+
+class JudgeClient:
+    """A judge model seen through a :class:`Caller`: cached, paced, budgeted; its cost is put on the item."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        """Answer like any ModelClient; the completion's ``cost_usd`` is its priced cost."""
+        try:
+            result = await self.caller.call(request)
+        except CallFailed as exc:
+            raise ProviderError(f"judge {self.caller.candidate.ref.id}: {exc}", retryable=False) from exc
+        spend = _judge_spend.get()
+        if spend is not None:
+            spend.append((result.cost_usd or 0.0, result.spent_usd))
+        return dataclasses.replace(result.completion, cost_usd=result.cost_usd)
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced, before summarising."""
+
+    run_id: int
+    outcomes: list[ItemOutcome]
+    status: str
+    spent_usd: float
+    calls: int
+    cache_hits: int
+    models: list[str] = field(default_factory=list)
+
+
+class EvalRunner:
+    """Evaluates every candidate on every item; see the module docstring for the guarantees."""
+
+    def __init__(self, cache: ResponseCache, items: Sequence[EvalItem], candidates: Sequence[Candidate],
+                 scorer_factory: Callable[[ModelClient | None], Scorer], *, settings: RunSettings | None = None,
+                 judge: Candidate | None = None, progress: ProgressSink | None = None,
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep, seed: int | None = None) -> None:
+        self.cache = cache
+        self.items = list(items)
+        self.candidates = list(candidates)
+        self.settings = settings or RunSettings()
+        self.guard = SpendGuard(self.settings.max_spend)
+        self.progress = progress
+        self._inflight: dict[str, asyncio.Future[CallResult]] = {}
+        rng = random.Random(seed)
+
+        def make(c: Candidate) -> Caller:
+            return Caller(c, cache, self.guard, self.settings, inflight=self._inflight, clock=clock, sleep=sleep,
+                          rng=rng)
+
+        self.callers = [make(c) for c in self.candidates]
+        self.judge = make(judge) if judge is not None else None
+        self.scorer_factory = scorer_factory
+        if self.settings.max_spend is not None:
+            unknown = [c.ref.id for c in self.candidates + ([judge] if judge else []) if not c.price.known]
+            if unknown:
+                raise ConfigError(f"--max-spend cannot be kept: no price known for {', '.join(unknown)} "
+                                  "(give input_per_m and output_per_m for it in the task file)")
+
+    async def run(self, run_id: int) -> RunOutcome:
+        """Evaluate everything under run ``run_id``; returns per-item outcomes (sorted by model, then item)."""
+        scorer = self.scorer_factory(JudgeClient(self.judge) if self.judge is not None else None)
+        if self.settings.use_cache:
+            await asyncio.to_thread(self._prefetch)
+        per_model = await asyncio.gather(*(self._run_model(run_id, c, scorer) for c in self.callers))
+        outcomes = [o for model in per_model for o in sorted(model, key=lambda o: o.index)]
+        callers = self.callers + ([self.judge] if self.judge is not None else [])
+        return RunOutcome(run_id, outcomes, "stopped_budget" if self.guard.stopped else "complete",
+                          self.guard.spent, sum(c.calls for c in callers), sum(c.cache_hits for c in callers),
+                          [c.candidate.ref.id for c in self.callers])
+
+    async def run_adaptive(self, run_id: int, selector: AdaptiveDriver) -> RunOutcome:
+        """Evaluate only what an adaptive selector asks for (``next_request``), feeding it every result.
+
+        Requests for the model under examination run concurrently up to its ``max_concurrency``; every result
+        is recorded (errors as ``None``: counted conservatively by the selector); a budget stop ends the run.
+        """
+        scorer = self.scorer_factory(JudgeClient(self.judge) if self.judge is not None else None)
+        if self.settings.use_cache:
+            await asyncio.to_thread(self._prefetch)
+        callers = {c.candidate.ref.id: c for c in self.callers}
+        done_count = {m: [0, 0, 0.0] for m in callers}
+        if self.progress is not None:
+            for m in callers:
+                self.progress.start(m, len(self.items))
+        outcomes: list[ItemOutcome] = []
+        pending: set[asyncio.Task[ItemOutcome]] = set()
+        while True:
+            while not self.guard.stopped and (model := selector.current_model()) is not None:
+                if len(pending) >= callers[model].candidate.max_concurrency:
+                    break
+                nxt = selector.next_request()
+                if nxt is None:
+                    break
+                pending.add(asyncio.create_task(self._one(run_id, callers[nxt[0]], scorer, self.items[nxt[1]])))
+            if not pending:
+                break
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                o = task.result()
+                outcomes.append(o)
+                if o.status == "skipped":
+                    continue
+                cost = None if o.cost_usd is None and o.has_response else (o.cost_usd or 0.0) + o.judge_cost_usd
+                selector.record(o.model, o.index, o.score if o.status == "scored" else None, cost)
+                counts = done_count[o.model]
+                counts[0] += 1
+                counts[1] += o.status == "error"
+                counts[2] += o.spent_usd
+                if self.progress is not None:
+                    self.progress.update(o.model, done=int(counts[0]), errors=int(counts[1]), spent_usd=counts[2])
+        outcomes.sort(key=lambda o: (list(callers).index(o.model), o.index))
+        everyone = self.callers + ([self.judge] if self.judge is not None else [])
+        return RunOutcome(run_id, outcomes, "stopped_budget" if self.guard.stopped else "complete",
+                          self.guard.spent, sum(c.calls for c in everyone), sum(c.cache_hits for c in everyone),
+                          list(callers))
+
+    def _prefetch(self) -> None:
+        for caller in self.callers:
+            keys = [request_key(caller.candidate.ref, it.request) for it in self.items]
+            caller.prefetched = self.cache.get_many(keys)
+
+    async def _run_model(self, run_id: int, caller: Caller, scorer: Scorer) -> list[ItemOutcome]:
+        model = caller.candidate.ref.id
+        outcomes: list[ItemOutcome] = []
+        counts = {"done": 0, "errors": 0}
+        spent = [0.0]
+        if self.progress is not None:
+            self.progress.start(model, len(self.items))
+        pending = iter(self.items)
+
+        async def worker() -> None:
+            for item in pending:
+                outcome = await self._one(run_id, caller, scorer, item)
+                outcomes.append(outcome)
+                if outcome.status != "skipped":
+                    counts["done"] += 1
+                counts["errors"] += outcome.status == "error"
+                spent[0] += outcome.spent_usd
+                if self.progress is not None:
+                    self.progress.update(model, done=counts["done"], errors=counts["errors"], spent_usd=spent[0])
+
+        await asyncio.gather(*(worker() for _ in range(max(1, caller.candidate.max_concurrency))))
+        return outcomes
+
+    async def _one(self, run_id: int, caller: Caller, scorer: Scorer, item: EvalItem) -> ItemOutcome:
+        model, sid = caller.candidate.ref.id, str(item.sample.id)
+        if self.guard.stopped:
+            return ItemOutcome(model, item.index, sid, "skipped")
+        try:
+            result = await caller.call(item.request)
+        except BudgetStop:
+            return ItemOutcome(model, item.index, sid, "skipped")
+        except CallFailed as exc:
+            key = request_key(caller.candidate.ref, item.request)
+            await asyncio.to_thread(self.cache.record_error, run_id, model, sid, key, exc.attempts, exc.kind,
+                                    str(exc))
+            return ItemOutcome(model, item.index, sid, "error", error_kind=exc.kind, error_message=str(exc),
+                               attempts=exc.attempts)
+        return await self._score(run_id, model, scorer, item, result)
+
+    async def _score(self, run_id: int, model: str, scorer: Scorer, item: EvalItem,
+                     result: CallResult) -> ItemOutcome:
+        sid = str(item.sample.id)
+        usage = result.completion.usage
+        base = ItemOutcome(model, item.index, sid, "scored", attempts=result.attempts, has_response=True,
+                           input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                           latency_s=result.completion.latency_s, cost_usd=result.cost_usd, cached=result.cached,
+                           spent_usd=result.spent_usd)
+        spend: list[tuple[float, float]] = []
+        token = _judge_spend.set(spend)
+        try:
+            score = await scorer(item.sample, result.completion)
+        except BudgetStop:
+            return dataclasses.replace(base, status="skipped")
+        except (ProviderError, CallFailed) as exc:
+            return await self._scoring_error(run_id, base, result.key, "judge_error", str(exc))
+        except Exception as exc:  # a scorer bug is this item's error, recorded and shown, never a score
+            return await self._scoring_error(run_id, base, result.key, "scorer_error", f"{type(exc).__name__}: {exc}")
+        finally:
+            _judge_spend.reset(token)
+        judge_cost = sum(c for c, _ in spend) if spend else score.cost_usd
+        base = dataclasses.replace(base, judge_cost_usd=judge_cost,
+                                   spent_usd=base.spent_usd + sum(paid for _, paid in spend))
+        if not 0.0 <= score.value <= 1.0:
+            return await self._scoring_error(run_id, base, result.key, "scorer_error",
+                                             f"score {score.value!r} is outside [0, 1]")
+        await asyncio.to_thread(self.cache.record_score, run_id, model, sid, item.index, result.key, score.value,
+                                score.explanation, judge_cost)
+        return dataclasses.replace(base, score=score.value)
+
+    async def _scoring_error(self, run_id: int, base: ItemOutcome, key: str, kind: str,
+                             message: str) -> ItemOutcome:
+        await asyncio.to_thread(self.cache.record_error, run_id, base.model, base.item_id, key, base.attempts,
+                                kind, message)
+        return dataclasses.replace(base, status="error", error_kind=kind, error_message=message)

@@ -1,0 +1,259 @@
+"""Render evaluation results: a Rich terminal table, the JSON document, and a self-contained HTML page.
+
+Values in, text out: this module takes :class:`~satisfice.evals.results.EvalResults` and never touches the
+store or a model. The JSON has the shape of ``satisfice select --json`` plus the eval's own fields.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from satisfice.evals.results import ERRORS_RULE, EvalResults, ModelSummary, format_usd
+
+_DECISION_STYLE = {"pass": "bold green", "fail": "red", "undecided": "yellow"}
+_DECISION_COLOR = {"pass": "#1a9850", "fail": "#d73027", "undecided": "#7f7f7f"}
+
+
+def _pct(x: float | None, digits: int = 1) -> str:
+    return "-" if x is None else f"{x * 100:.{digits}f}%"
+
+
+def _secs(x: float | None) -> str:
+    return "-" if x is None else (f"{x * 1000:.0f}ms" if x < 1 else f"{x:.2f}s")
+
+
+def _usd(m: ModelSummary, value: float | None) -> str:
+    """Dollars; ``-`` when the model answered nothing (nothing to price), ``unknown`` when it has no price."""
+    return "-" if value is None and m.n_responses == 0 else format_usd(value)
+
+
+def _decision(m: ModelSummary) -> str:
+    return m.decision + (" (not run)" if m.items_used == 0 or (m.n + m.n_errors == 0 and m.n_not_run) else "")
+
+
+def model_json(m: ModelSummary) -> dict[str, Any]:
+    """One model in the ``select --json`` shape, plus the eval's extra fields."""
+    return {
+        "model": m.model, "n": m.n, "n_missing": m.n_errors + m.n_not_run, "accuracy": m.accuracy, "ci_low": m.ci_low,
+        "ci_high": m.ci_high, "cost_per_request": m.cost_per_request, "decision": m.decision,
+        "n_errors": m.n_errors, "n_not_run": m.n_not_run, "errors_by_kind": m.errors_by_kind, "retries": m.retries,
+        "decision_note": m.decision_note, "price_source": m.price_source, "price": m.price_note,
+        "cost_known": m.cost_run is not None, "cost_run": m.cost_run, "cost_per_1k": m.cost_per_1k,
+        "annual_cost": m.annual_cost, "annual_basis": m.annual_basis, "latency_p50_s": m.latency_p50_s,
+        "latency_p95_s": m.latency_p95_s, "tokens_in": m.tokens_in, "tokens_out": m.tokens_out,
+        "judge_cost": m.judge_cost, "spent_usd": m.spent_usd, "cache_hits": m.cache_hits,
+        "savings_per_year": m.savings_per_year, "savings_per_1k": m.savings_per_1k,
+        "savings_fraction": m.savings_fraction, "ni_diff": m.ni_diff, "ni_lower": m.ni_lower,
+        "items_used": m.items_used,
+    }
+
+
+def pareto_set(models: list[ModelSummary]) -> set[str]:
+    """Models no other model beats on both cost and accuracy (known cost and accuracy only)."""
+    pts = [m for m in models if m.cost_per_request is not None and m.accuracy is not None]
+    keep: set[str] = set()
+    for m in pts:
+        assert m.cost_per_request is not None and m.accuracy is not None
+        dominated = any(
+            o is not m and o.cost_per_request is not None and o.accuracy is not None
+            and o.cost_per_request <= m.cost_per_request and o.accuracy >= m.accuracy
+            and (o.cost_per_request < m.cost_per_request or o.accuracy > m.accuracy)
+            for o in pts)
+        if not dominated:
+            keep.add(m.model)
+    return keep
+
+
+def to_json(r: EvalResults) -> dict[str, Any]:
+    """The document printed by ``satisfice eval --json``."""
+    t = r.threshold
+    front = pareto_set(r.models)
+    models = []
+    for m in r.models:
+        doc = model_json(m)
+        doc["pareto"] = m.model in front
+        models.append(doc)
+    return {
+        "threshold": t.bar if t is not None else None,
+        "confidence": r.confidence,
+        "models": models,
+        "recommended": r.recommended,
+        "sentence": r.sentence,
+        "task": r.task,
+        "run_id": r.run_id,
+        "status": r.status,
+        "stopped_by_budget": r.status == "stopped_budget",
+        "criterion": t.describe() if t is not None else None,
+        "non_inferior_to": t.non_inferior_to if t is not None else None,
+        "margin": t.margin if t is not None else None,
+        "errors_rule": ERRORS_RULE,
+        "baseline": r.baseline,
+        "items": r.items,
+        "spent_usd": r.spent_usd,
+        "max_spend": r.max_spend,
+        "calls": r.calls,
+        "cache_hits": r.cache_hits,
+        "workload": r.workload.model_dump() if r.workload is not None else None,
+        "notes": list(r.notes),
+        "method": r.method,
+        "eval_spend": r.eval_spend,
+        "exhaustive_spend": r.exhaustive_spend,
+    }
+
+
+def render_table(r: EvalResults, width: int = 200) -> Group:
+    """The terminal view: one row per model, the recommendation and the notes.
+
+    Below about 120 columns plus the longest model name, the table is split in three narrower ones.
+    """
+    conf = f"{r.confidence:.0%}"
+    title = f"{r.task}: " + (r.threshold.describe() if r.threshold is not None else "no threshold")
+    table = Table(title=title, title_justify="left", header_style="bold")
+    names = ("model", "n", "err", "acc.", f"{conf} CI", "decision", "$ run", "$/1k", "$/year", "p50/p95",
+             "tok in/out", "saves")
+    longest = max((len(m.model) + 1 for m in r.models), default=6)
+    groups = ([list(range(len(names)))] if width >= 120 + longest
+              else [[0, 1, 2, 3, 4, 5], [0, 6, 7, 8], [0, 9, 10, 11]])
+    tables = [table] + [Table(header_style="bold") for _ in groups[1:]]
+    for t, group in zip(tables, groups, strict=True):
+        for i in group:
+            t.add_column(names[i], justify="left" if i in (0, 5) else "right", no_wrap=i in (0, 4, 5),
+                         min_width=longest if i == 0 else None)
+
+    def annual(m: ModelSummary) -> str:
+        return "-" if r.workload is None else _usd(m, m.annual_cost)
+
+    for m in r.models:
+        mark = "*" if m.model == r.recommended else ""
+        errors = str(m.n_errors) + (f" ({m.retries} retries)" if m.retries else "")
+        if m.n_not_run:
+            errors += f", {m.n_not_run} not run"
+        savings = "-"
+        if m.model != r.baseline:
+            if m.savings_per_year is not None:
+                savings = format_usd(m.savings_per_year) + "/yr"
+            elif m.savings_per_1k is not None:
+                savings = format_usd(m.savings_per_1k) + "/1k"
+            if m.savings_fraction is not None:
+                savings += f" ({m.savings_fraction:.0%})"
+        ci = "-" if m.ci_low is None or m.ci_high is None else f"{m.ci_low * 100:.1f}-{m.ci_high * 100:.1f}%"
+        latency = "-" if m.latency_p50_s is None else f"{_secs(m.latency_p50_s)}/{_secs(m.latency_p95_s)}"
+        cells: list[str | Text] = [
+            m.model + mark, str(m.n), errors, _pct(m.accuracy), ci,
+            Text(_decision(m), style=_DECISION_STYLE.get(m.decision, "")),
+            _usd(m, m.cost_run), _usd(m, m.cost_per_1k), annual(m), latency,
+            f"{m.tokens_in:,}/{m.tokens_out:,}", savings]
+        for t, group in zip(tables, groups, strict=True):
+            t.add_row(*(cells[i] for i in group))
+    legend = "* recommended. $ run: this evaluation at today's prices; $/1k: per 1,000 requests"
+    compared = any(m.model != r.baseline and m.savings_fraction is not None for m in r.models)
+    legend += f"; saves: against {r.baseline}." if r.baseline and compared else "."
+    lines = [Text(legend, style="dim"), Text(r.sentence, style="bold")]
+    if r.workload is None:
+        lines.append(Text("No workload in the task file: add workload.requests_per_day for $/year.", style="dim"))
+    if r.status == "stopped_budget":
+        lines.append(Text(f"Stopped by --max-spend {format_usd(r.max_spend)}: decisions use the items evaluated.",
+                          style="yellow"))
+    if r.method == "adaptive":
+        used = ", ".join(f"{m.model} {m.items_used}" for m in r.models)
+        every = (f"against about {format_usd(r.exhaustive_spend)} for every model on every item"
+                 if r.exhaustive_spend is not None else
+                 "(every model on every item: cost unknown, a model not run has no token price)")
+        lines.append(Text(f"Adaptive: items used per model: {used}; evaluation cost {format_usd(r.eval_spend)} "
+                          f"{every}."))
+    lines.append(Text(f"Spent now {format_usd(r.spent_usd)}; {r.calls} new calls, {r.cache_hits} cached; "
+                      f"{ERRORS_RULE}.", style="dim"))
+    unknown = [m.model for m in r.models if m.cost_run is None and m.n_responses]
+    if unknown:
+        lines.append(Text(f"Cost unknown (no price) for: {', '.join(unknown)}.", style="yellow"))
+    lines.extend(Text(n, style="dim") for n in r.notes)
+    return Group(*tables, *lines)
+
+
+def print_table(r: EvalResults, console: Console) -> None:
+    """Print :func:`render_table` on ``console`` (150 columns when it is not a terminal: a file or a pipe)."""
+    if not console.is_terminal:
+        console = Console(file=console.file, width=150, color_system=None)
+    console.print(render_table(r, console.width))
+
+
+def _figure_html(r: EvalResults) -> str:
+    import plotly.graph_objects as go
+
+    front = pareto_set(r.models)
+    pts = [m for m in r.models if m.cost_per_1k is not None and m.accuracy is not None]
+    positive = [m.cost_per_1k for m in pts if m.cost_per_1k]
+    floor = min(positive) / 10 if positive else 1e-6
+    fig = go.Figure()
+    for decision in ("pass", "undecided", "fail"):
+        group = [m for m in pts if m.decision == decision]
+        if not group:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[max(m.cost_per_1k or 0.0, floor) for m in group], y=[(m.accuracy or 0) * 100 for m in group],
+            mode="markers+text", name=decision, text=[m.model for m in group], textposition="top center",
+            marker={"size": [16 if m.model in front else 10 for m in group], "color": _DECISION_COLOR[decision],
+                    "symbol": ["star" if m.model in front else "circle" for m in group]},
+            error_y={"type": "data", "symmetric": False,
+                     "array": [((m.ci_high or 0) - (m.accuracy or 0)) * 100 for m in group],
+                     "arrayminus": [((m.accuracy or 0) - (m.ci_low or 0)) * 100 for m in group]}))
+    frontier = sorted((m for m in pts if m.model in front), key=lambda m: m.cost_per_1k or 0.0)
+    if frontier:
+        fig.add_trace(go.Scatter(x=[max(m.cost_per_1k or 0.0, floor) for m in frontier],
+                                 y=[(m.accuracy or 0) * 100 for m in frontier], mode="lines", name="Pareto set (stars)",
+                                 line={"dash": "dot", "color": "#4575b4"}, hoverinfo="skip"))
+    if r.threshold is not None and r.threshold.bar is not None:
+        fig.add_hline(y=r.threshold.bar * 100, line_dash="dash", line_color="#d73027",
+                      annotation_text=f"bar {r.threshold.bar:.0%}", annotation_position="bottom right")
+    xs = [max(m.cost_per_1k or 0.0, floor) for m in pts]
+    xaxis: dict[str, Any] = {"type": "log", "title": "USD per 1,000 requests (log scale)"}
+    if xs:  # half a decade of room either side so labels are not cut off
+        xaxis["range"] = [math.log10(min(xs)) - 0.5, math.log10(max(xs)) + 0.5]
+    fig.update_layout(
+        title=f"{r.task}: accuracy ({r.confidence:.0%} intervals) vs cost; stars: the Pareto set",
+        template="plotly_white", xaxis=xaxis, yaxis={"title": "accuracy (%)", "range": [-2, 112]}, height=520,
+        legend={"title": "decision"})
+    return str(fig.to_html(include_plotlyjs=True, full_html=False, config={"displaylogo": False}))
+
+
+def to_html(r: EvalResults) -> str:
+    """A self-contained HTML page (plotly's JS inline, works offline): the chart, the table, the sentence."""
+    e = html.escape
+    head = ["model", "n", "errors", "accuracy", f"{r.confidence:.0%} interval", "decision", "$ run", "$/1k req",
+            "$/year", "latency p50", "latency p95", "tokens in", "tokens out", "Pareto"]
+    front = pareto_set(r.models)
+    rows = []
+    for m in r.models:
+        cells = [m.model + (" (recommended)" if m.model == r.recommended else ""), str(m.n), str(m.n_errors),
+                 _pct(m.accuracy), "-" if m.ci_low is None else f"{_pct(m.ci_low)} - {_pct(m.ci_high)}",
+                 _decision(m), _usd(m, m.cost_run), _usd(m, m.cost_per_1k),
+                 "-" if r.workload is None else _usd(m, m.annual_cost),
+                 _secs(m.latency_p50_s), _secs(m.latency_p95_s), f"{m.tokens_in:,}", f"{m.tokens_out:,}",
+                 "yes" if m.model in front else ""]
+        rows.append("<tr>" + "".join(f"<td class='{e(m.decision) if i == 5 else ''}'>{e(c)}</td>"
+                                     for i, c in enumerate(cells)) + "</tr>")
+    unknown = [m.model for m in r.models if m.cost_per_1k is None]
+    notes = [ERRORS_RULE, *r.notes]
+    if unknown:
+        notes.append("not on the chart (unknown cost or nothing scored): " + ", ".join(unknown))
+    if r.status == "stopped_budget":
+        notes.append(f"stopped by --max-spend {format_usd(r.max_spend)}: decisions use the items evaluated")
+    criterion = r.threshold.describe() if r.threshold is not None else "no threshold"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>satisfice eval: {e(r.task)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}
+.pass{{color:#1a9850;font-weight:bold}}.fail{{color:#d73027}}.undecided{{color:#7f7f7f}}</style></head>
+<body><h1>{e(r.task)}</h1><p>Threshold: {e(criterion)}. Run {e(str(r.run_id))}, {r.items} items,
+status {e(r.status)}.</p><p><strong>{e(r.sentence)}</strong></p>
+<div id="chart">{_figure_html(r)}</div>
+<table><thead><tr>{''.join(f'<th>{e(h)}</th>' for h in head)}</tr></thead><tbody>{''.join(rows)}</tbody></table>
+<ul>{''.join(f'<li>{e(n)}</li>' for n in notes)}</ul>
+<p>Generated by satisfice.</p></body></html>
+"""
