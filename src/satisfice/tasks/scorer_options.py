@@ -15,6 +15,38 @@ class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Endpoint(BaseModel):
+    """Where a model is served and, optionally, its price (shared by candidates and judges)."""
+
+    base_url: str | None = None
+    api_key_env: str | None = None
+    provider_model: str | None = None
+    input_per_m: float | None = Field(default=None, ge=0)
+    output_per_m: float | None = Field(default=None, ge=0)
+
+    @property
+    def model_id(self) -> str:
+        """The model this endpoint serves (defined by each subclass)."""
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _both_prices(self) -> Endpoint:
+        if (self.input_per_m is None) != (self.output_per_m is None):
+            raise ValueError(f"{self.model_id!r}: give both input_per_m and output_per_m, or neither")
+        return self
+
+    def ref(self) -> ModelRef:
+        """The model and its endpoint as a ModelRef (``local/...`` models run in-process)."""
+        provider = "local" if self.model_id.startswith("local/") else "openai_compat"
+        return ModelRef(self.model_id, provider, self.base_url, self.api_key_env, self.provider_model)
+
+    def price(self) -> Price | None:
+        """The task file's price override, or None to use the catalog's price."""
+        if self.input_per_m is None or self.output_per_m is None:
+            return None
+        return Price(self.input_per_m, self.output_per_m)
+
+
 class NoOptions(_Options):
     """A scorer without options."""
 
@@ -171,15 +203,10 @@ class JsonOptions(_Options):
         return self
 
 
-class JudgeOptions(_Options):
+class JudgeOptions(_Options, Endpoint):
     """``judge``: a model grades the answer with a rubric (a Jinja2 template); its cost is counted."""
 
     model: str = Field(min_length=1)
-    base_url: str | None = None
-    api_key_env: str | None = None
-    provider_model: str | None = None
-    input_per_m: float | None = Field(default=None, ge=0)
-    output_per_m: float | None = Field(default=None, ge=0)
     rubric: str | None = None
     """Template with the sample's fields, ``target``, ``answer`` (the graded completion) and ``criteria``."""
     criteria: str = "The submission is correct and answers the question."
@@ -199,22 +226,10 @@ class JudgeOptions(_Options):
             template_variables(value)  # raises ValueError on syntax errors and sandbox escapes
         return value
 
-    @model_validator(mode="after")
-    def _prices(self) -> JudgeOptions:
-        if (self.input_per_m is None) != (self.output_per_m is None):
-            raise ValueError("give both input_per_m and output_per_m for the judge, or neither")
-        return self
-
-    def ref(self) -> ModelRef:
-        """The judge model's endpoint."""
-        provider = "local" if self.model.startswith("local/") else "openai_compat"
-        return ModelRef(self.model, provider, self.base_url, self.api_key_env, self.provider_model)
-
-    def price(self) -> Price | None:
-        """The judge's price override, if the task file gives one."""
-        if self.input_per_m is None or self.output_per_m is None:
-            return None
-        return Price(self.input_per_m, self.output_per_m)
+    @property
+    def model_id(self) -> str:
+        """The judge's model id."""
+        return self.model
 
 
 BUILTIN_OPTIONS: dict[str, type[_Options]] = {

@@ -8,9 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from satisfice.core import ModelRef, Price
 from satisfice.errors import ConfigError
-from satisfice.tasks.scorer_options import check_kind, parse_options
+from satisfice.tasks.scorer_options import Endpoint, check_kind, parse_options
 from satisfice.tasks.taskfile import TaskFileError, display_path, locate_errors, read_yaml
 from satisfice.tasks.templates import template_variables
 from satisfice.tasks.threshold import Threshold, parse_threshold
@@ -168,15 +167,10 @@ def _candidate(value: Any) -> Any:
     return {"id": value} if isinstance(value, str) else value
 
 
-class CandidateSpec(_Strict):
+class CandidateSpec(_Strict, Endpoint):
     """A model to evaluate and the endpoint that serves it (``local/...`` models run in-process)."""
 
     id: str = Field(min_length=1)
-    base_url: str | None = None
-    api_key_env: str | None = None
-    provider_model: str | None = None
-    input_per_m: float | None = Field(default=None, ge=0)
-    output_per_m: float | None = Field(default=None, ge=0)
     max_concurrency: int = Field(default=4, ge=1, le=1024)
     requests_per_minute: float | None = Field(default=None, gt=0)
     tokens_per_minute: float | None = Field(default=None, gt=0)
@@ -188,22 +182,10 @@ class CandidateSpec(_Strict):
             raise ValueError(f"base_url must start with http:// or https://, got {value!r}")
         return value.rstrip("/") if value is not None else None
 
-    @model_validator(mode="after")
-    def _prices(self) -> CandidateSpec:
-        if (self.input_per_m is None) != (self.output_per_m is None):
-            raise ValueError(f"candidate {self.id!r}: give both input_per_m and output_per_m, or neither")
-        return self
-
-    def ref(self) -> ModelRef:
-        """The model and endpoint as a ModelRef."""
-        provider = "local" if self.id.startswith("local/") else "openai_compat"
-        return ModelRef(self.id, provider, self.base_url, self.api_key_env, self.provider_model)
-
-    def price(self) -> Price | None:
-        """The task file's price override, or None to use the catalog's price."""
-        if self.input_per_m is None or self.output_per_m is None:
-            return None
-        return Price(self.input_per_m, self.output_per_m)
+    @property
+    def model_id(self) -> str:
+        """The candidate's model id."""
+        return self.id
 
 
 def _threshold(value: Any) -> Any:
