@@ -9,8 +9,8 @@ method, whether they agree, and the median ratio and agreement over the cases.
 
 Two exhaustive references are reported, both evaluating every model on every item:
 * ``exhaustive_decision``: the full-data evaluation under the same error guarantee as the adaptive method
-  (exact per-model rule with the pass level budgeted across candidates, Bonferroni), which the adaptive test
-  is built to reproduce; ``agree`` compares with it;
+  (exact per-model rule with the pass level budgeted across candidates: Bonferroni, weights in proportion
+  to price), which the adaptive test is built to reproduce; ``agree`` compares with it;
 * ``plain_decision``: the plain per-model rule of ``satisfice select`` (each model at the stated confidence,
   no multiplicity control); ``agree_plain`` compares with it. It may pass a model just above the bar that no
   method keeping P(recommending a model below the bar) <= 1 - confidence could pass, so disagreements there
@@ -19,7 +19,8 @@ A case's exhaustive decision is *decided* when its recommendation is settled: ev
 recommended one (every model, if none passes) is decided "fail". ``agreement`` is over decided cases,
 ``agreement_all_cases`` over every case.
 
-Run: ``.venv/bin/python benchmarks/selection_spend.py [--cases N] [--seed S]``.
+Run: ``.venv/bin/python benchmarks/selection_spend.py [--cases N] [--seed S | --seeds S1 S2 ...]``. With
+``--seeds`` the cases of every seed are pooled, and ``per_seed`` gives each seed's own summary.
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--cases", type=int, default=48, help="number of synthetic cases")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", help="several seeds: pooled and per-seed summaries")
     parser.add_argument("--orders", type=int, default=5, help="random item orders per recorded table")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -151,16 +153,21 @@ def main(argv: list[str] | None = None) -> int:
         for order in range(args.orders):
             cases.append(run_case(f"{args.outcomes.name}/order{order}", table, bar, args.confidence, order))
     else:
-        rng = np.random.default_rng(args.seed)
         grid = [(prices, bar, n) for prices in ("log-uniform", "clustered") for bar in (0.6, 0.7, 0.8, 0.9)
                 for n in (500, 1000, 2000)]
-        for i in range(args.cases):
-            prices, bar, n = grid[i % len(grid)]
-            table, _ = synthetic_table(rng, n_items=n, bar=bar, prices=prices)
-            cases.append(run_case(f"{prices}-{i:02d}-bar{bar}-n{n}", table, bar, args.confidence, i))
+        for seed in args.seeds or [args.seed]:
+            rng = np.random.default_rng(seed)
+            for i in range(args.cases):
+                prices, bar, n = grid[i % len(grid)]
+                table, _ = synthetic_table(rng, n_items=n, bar=bar, prices=prices)
+                case = run_case(f"{prices}-{i:02d}-bar{bar}-n{n}", table, bar, args.confidence, i)
+                cases.append({"seed": seed, **case} if args.seeds else case)
     families = sorted({c["name"].rsplit("-", 3)[0] for c in cases})
     by_family = {f: summarise([c for c in cases if c["name"].startswith(f + "-")]) for f in families}
-    out = {"cases": cases, **summarise(cases), "by_family": by_family, "confidence": args.confidence,
+    per_seed = ({str(s): summarise([c for c in cases if c["seed"] == s]) for s in args.seeds}
+                if args.seeds and args.outcomes is None else None)
+    out = {"cases": cases, **summarise(cases), "by_family": by_family,
+           **({"per_seed": per_seed} if per_seed is not None else {}), "confidence": args.confidence,
            "seconds": round(time.perf_counter() - started, 2)}
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")

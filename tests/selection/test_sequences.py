@@ -84,6 +84,54 @@ def test_early_pass_rarely_contradicts_the_full_data() -> None:
     assert wrong / reps <= delta + 3 * math.sqrt(delta * (1 - delta) / reps)
 
 
+def test_no_pass_side_rarely_leaves_a_model_the_full_data_passes() -> None:
+    """Worst case for the no-pass side: the total sits exactly on the pass cut, so the full data passes."""
+    rng = np.random.default_rng(5)
+    n, level, reps = 300, 0.05, 1500
+    base = np.zeros(n)
+    base[:240] = 1.0
+    left = 0
+    for _ in range(reps):
+        test = FiniteSequentialTest(n, pass_total=240, fail_total=None, delta=0.001, no_pass_grace=0.0,
+                                    levels={"no_pass": level})
+        test.consume(rng.permutation(base))
+        assert test.decision in ("pass", "undecided")
+        left += test.decision == "undecided"
+    assert 0 < left / reps <= level + 3 * math.sqrt(level * (1 - level) / reps)
+
+
+def test_exact_test_needs_fewer_items_than_betting_and_refuses_fractions() -> None:
+    rng = np.random.default_rng(6)
+    n = 1000
+    base = np.zeros(n)
+    base[:880] = 1.0  # well above the cut 850, not far
+    exact, betting = [], []
+    for _ in range(40):
+        x = rng.permutation(base)
+        for step, used in ((1.0, exact), (0.0, betting)):
+            test = FiniteSequentialTest(n, pass_total=850, fail_total=800, delta=0.002, step=step)
+            used.append(test.consume(x))
+            assert test.decision == "pass"
+    assert np.mean(exact) < np.mean(betting)
+    with pytest.raises(ValueError):
+        FiniteSequentialTest(n, pass_total=850, fail_total=None, delta=0.01).consume(np.array([0.5]))
+    with pytest.raises(ValueError):
+        FiniteSequentialTest(n, pass_total=850, fail_total=None, delta=0.01, levels={"pass": 1.5})
+
+
+def test_fractional_scores_reach_the_full_decision_and_stop_early() -> None:
+    rng = np.random.default_rng(7)
+    n = 400
+    x = rng.uniform(0.55, 1.0, n)  # mean about 0.775
+    total = float(x.sum())
+    for cut, expected in ((total - 0.5, "pass"), (total + 0.5, "undecided")):
+        test = FiniteSequentialTest(n, pass_total=cut, fail_total=cut - 40, delta=1e-12, step=0.0)
+        test.consume(x)
+        assert test.decision == expected
+    early = FiniteSequentialTest(n, pass_total=0.6 * n, fail_total=0.5 * n, delta=0.01, step=0.0)
+    assert early.consume(x) < n and early.decision == "pass"
+
+
 def test_target_cuts_match_the_exact_rule() -> None:
     budget = ErrorBudget(0.95, 1 / 5)
     pass_cut, fail_cut = target_cuts(400, 0.9, budget.pass_target, budget.fail_target, True)
@@ -103,14 +151,22 @@ def test_budget_adds_up() -> None:
     weights = allocate([1.0, 2.0, None, 5.0], "price")
     assert weights == pytest.approx([1 / 13, 2 / 13, 5 / 13, 5 / 13])  # unknown price: like the dearest
     assert allocate([1.0, 2.0, 3.0], "even") == pytest.approx([1 / 3] * 3)
-    budgets = [ErrorBudget(0.95, w, 0.2) for w in weights]
+    budgets = [ErrorBudget(0.95, w, 0.2, before=sum(weights[:k])) for k, w in enumerate(weights)]
     assert sum(b.pass_target + b.sequential for b in budgets) == pytest.approx(0.05)
     assert all(b.fail_target + b.sequential == pytest.approx(0.025) for b in budgets)
     assert budgets[0].alpha == pytest.approx(0.05)
+    # agreement: whichever candidate r the full data recommends, the levels that can sway the adaptive choice
+    # (pass sides of the cheaper ones, no-pass and fail sides of r) add up to 2 * s * alpha at most
+    for r, b in enumerate(budgets):
+        swaying = sum(c.sequential for c in budgets[:r]) + b.no_pass + b.sequential
+        assert swaying == pytest.approx(b.agreement) and b.agreement == pytest.approx(0.02)
+        assert b.no_pass >= 0.2 * 0.05 - 1e-12
     with pytest.raises(ValueError):
         ErrorBudget(1.0, 0.5)
     with pytest.raises(ValueError):
         ErrorBudget(0.95, 0.0)
+    with pytest.raises(ValueError):
+        ErrorBudget(0.95, 0.5, before=-0.1)
 
 
 def test_confidence_sequence_covers_and_contains_the_mean() -> None:

@@ -164,7 +164,12 @@ def _selector(spec: TaskSpec, runner: EvalRunner, full_report: bool) -> Any:
     prices = {c.ref.id: estimate_cost(c.price, first) if first is not None else None for c in runner.candidates}
     return AdaptiveSelector([c.ref.id for c in runner.candidates], len(runner.items), spec.threshold.bar,
                             spec.threshold.confidence, prices=prices, seed=spec.dataset.seed or 0,
-                            full_report=full_report, binary=spec.scorer.type in _BINARY_SCORERS)
+                            full_report=full_report, binary=_binary_scores(spec))
+
+
+def _binary_scores(spec: Any) -> bool:
+    """Whether the task's scorer only ever gives 0 or 1 (json with partial credit gives fractions)."""
+    return spec.scorer.type in _BINARY_SCORERS and not spec.scorer.options.get("partial_credit", False)
 
 
 async def _run(runner: EvalRunner, run_id: int, selector: Any, transport: Any) -> Any:

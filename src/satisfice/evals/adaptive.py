@@ -1,33 +1,20 @@
 """Adaptive selection: the cheapest model that clears the bar, for a fraction of the evaluation spend.
 
 Method. Items are drawn in one seeded random order. Candidates are examined one after another by increasing
-price; each is fed one item at a time (or a batch; the result is the same) and stopped as soon as a
-sequential test decides it. Once a model passes, dearer models are not examined (``full_report=True`` keeps
-examining every model). The test (:class:`~satisfice.evals.sequences.FiniteSequentialTest`) is an
-anytime-valid betting test for sampling *without replacement* from the model's N items: it predicts, early,
-the decision that the fixed-sample rule would reach on all N items, and at the N-th item it is exact. So the
-adaptive decision agrees with that full-data decision except with a small, stated probability, and a model
-that the full data cannot decide ends "undecided".
+price; each is fed one item at a time (or a batch; the decision is the same, a batch only pays for the items
+in flight when it stops) and left as soon as a sequential test settles it. Once a model passes, dearer models
+are not examined (``full_report=True`` keeps examining every model). The test
+(:class:`~satisfice.evals.sequences.FiniteSequentialTest`) is an anytime-valid test for sampling *without
+replacement* from the model's N items (exact hypergeometric likelihood ratios for 0/1 scores, betting for
+fractional ones): it predicts, early, the decision that the fixed-sample rule would reach on all N items, and
+at the N-th item it is exact. A candidate is left as soon as the full data is known not to pass it: it cannot
+be the cheapest passing model.
 
-Error budget (alpha = 1 - confidence, K candidates with pass weights w_k summing to 1: even, w_k = 1/K, i.e.
-Bonferroni; or, by default, in proportion to price, which spends the budget where evidence is expensive -
-weights depend on prices only, never on outcomes). With s = ``sequential_share`` (0.2):
-
-* the full-data rule ("target") passes candidate k when its one-sided exact lower bound at level
-  ``a_k = (1 - s) * w_k * alpha`` clears the bar, and fails it when the upper bound at level
-  ``alpha / 2 - s * w_k * alpha`` is below the bar;
-* each of the four one-sided sequential tests of candidate k has level ``d_k = s * w_k * alpha``.
-
-For a candidate whose true accuracy is below the bar, P(adaptive passes it) <= P(target passes it) +
-P(the sequential test says pass while the target does not) <= a_k + d_k = w_k * alpha. By the union bound,
-P(recommending any model whose true accuracy is below the bar) <= sum_k w_k * alpha = alpha = 1 - confidence,
-whatever the item order, the stopping and the correlation between models on shared items. Fails need no
-multiplicity budget (a wrong fail can only make the recommendation dearer, never wrong); each fail is stated at
-the confidence asked. Agreement: for any fixed table, only two of a candidate's four hypotheses are true, so
-the adaptive recommendation differs from the target's with probability at most ``2 * s * alpha`` (0.02 at 95%
-confidence), over the random order alone. Without ``full_report`` a candidate is left as soon as the full data
-is known not to pass it; it is reported "fail" only when the anytime-valid interval's upper bound is below the
-bar, else "undecided".
+Guarantees (argued in :mod:`satisfice.evals.error_budget`): P(recommending a model whose true accuracy is below
+the bar) <= 1 - confidence, by a union bound over candidates with the pass budget split in proportion to price
+(or evenly); and, for any fixed table, the recommendation equals the full-data one at the same budget, when
+that one is decided, except with probability <= 2 * sequential_share * (1 - confidence) over the item order
+(0.02 at 95%). A model left early is reported "fail" only when its anytime-valid interval lies below the bar.
 
 Missing outcomes: with the default policy (``"observed"``) an item a model has no outcome for is skipped for
 that model (its N is its number of observed items; assumes outcomes are missing at random). With
@@ -37,120 +24,17 @@ error in a live run. Live runs feed :class:`AdaptiveSelector` through ``next_req
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.special import betaincinv
 
+from satisfice.evals.error_budget import Allocation, ErrorBudget, allocate, target_cuts, target_decision
 from satisfice.evals.outcomes import OutcomesTable
 from satisfice.evals.select import MissingPolicy, ModelResult, Selection, evaluate_model, recommend
 from satisfice.evals.sequences import FiniteSequentialTest, confidence_sequence
-from satisfice.evals.stats import Decision, lower_bound, upper_bound
-
-
-@dataclass(frozen=True)
-class ErrorBudget:
-    """One candidate's share of 1 - confidence, split between the full-data rule and early stopping.
-
-    ``weight`` is the candidate's share of the overall pass budget (1/K for an even split; the weights of all
-    candidates sum to at most 1).
-    """
-
-    confidence: float
-    weight: float
-    sequential_share: float = 0.2
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.confidence < 1.0 or not 0.0 < self.weight <= 1.0 or not 0.0 < self.sequential_share < 1.0:
-            raise ValueError("need 0 < confidence < 1, 0 < weight <= 1 and 0 < sequential_share < 1")
-
-    @property
-    def alpha(self) -> float:
-        """Overall probability allowed of recommending a model that is truly below the bar."""
-        return 1.0 - self.confidence
-
-    @property
-    def sequential(self) -> float:
-        """Level of each one-sided sequential test (four per candidate): ``s * w * alpha``."""
-        return self.sequential_share * self.weight * self.alpha
-
-    @property
-    def pass_target(self) -> float:
-        """One-sided level of the full-data pass rule: ``(1 - s) * w * alpha``."""
-        return self.weight * self.alpha - self.sequential
-
-    @property
-    def fail_target(self) -> float:
-        """One-sided level of the full-data fail rule (per model, no multiplicity needed)."""
-        return self.alpha / 2.0 - self.sequential
-
-
-Allocation = Literal["even", "price"]
-
-
-def allocate(prices: Sequence[float | None], how: Allocation = "even") -> list[float]:
-    """Pass-budget weights summing to 1: even (Bonferroni), or in proportion to price (spend-aware).
-
-    "price" gives dearer candidates, whose evidence is expensive, more of the budget and cheap ones less; the
-    weights depend on prices only (fixed before any outcome is seen), so the union bound still holds. A
-    candidate of unknown price is weighted like the dearest known one.
-    """
-    k = len(prices)
-    if how == "even" or k == 1:
-        return [1.0 / k] * k
-    known = [p for p in prices if p is not None and math.isfinite(p) and p > 0]
-    if not known:
-        return [1.0 / k] * k
-    raw = [p if p is not None and math.isfinite(p) and p > 0 else max(known) for p in prices]
-    total = sum(raw)
-    return [r / total for r in raw]
-
-
-@functools.lru_cache(maxsize=4096)
-def target_cuts(n: int, bar: float, pass_tail: float, fail_tail: float, binary: bool
-                ) -> tuple[float | None, float | None]:
-    """Totals at which the full-data rule on n items passes (>= first) or fails (<= second); None: never."""
-    if binary:
-        s = np.arange(n + 1, dtype=float)
-        low = np.where(s > 0, betaincinv(np.maximum(s, 1e-12), n - s + 1, pass_tail), 0.0)  # beta quantiles
-        high = np.where(s < n, betaincinv(s + 1, np.maximum(n - s, 1e-12), 1.0 - fail_tail), 1.0)
-        passing = np.nonzero(low >= bar)[0]
-        failing = np.nonzero(high < bar)[0]
-        return (float(passing[0]) if passing.size else None, float(failing[-1]) if failing.size else None)
-
-    def lo(total: float) -> float:
-        return lower_bound(total, n, pass_tail, binary=False) - bar
-
-    def hi(total: float) -> float:
-        return upper_bound(total, n, fail_tail, binary=False) - bar
-
-    pass_cut = None if lo(float(n)) < 0 else (0.0 if lo(0.0) >= 0 else float(brentq(lo, 0.0, n, xtol=1e-9)))
-    fail_cut = None if hi(0.0) >= 0 else (float(n) if hi(float(n)) < 0 else float(brentq(hi, 0.0, n, xtol=1e-9)))
-    if fail_cut is not None and hi(fail_cut) >= 0:
-        fail_cut = max(0.0, fail_cut - 1e-9)
-    return pass_cut, fail_cut
-
-
-def target_decision(total: float, n: int, bar: float, budget: ErrorBudget, binary: bool, *,
-                    errors: int = 0) -> Decision:
-    """The full-data rule that the adaptive test reproduces (Bonferroni pass level, per-model fail level).
-
-    ``n`` counts every item including the ``errors``; ``total`` sums the scored ones. Errors count as
-    failures towards pass and as successes towards fail.
-    """
-    if n == 0:
-        return "undecided"
-    pass_cut, fail_cut = target_cuts(n, bar, budget.pass_target, budget.fail_target, binary)
-    if pass_cut is not None and total >= pass_cut - 1e-9:
-        return "pass"
-    if fail_cut is not None and total + errors <= fail_cut + 1e-9:
-        return "fail"
-    return "undecided"
+from satisfice.evals.stats import Decision
 
 
 @dataclass
@@ -161,6 +45,7 @@ class _Run:
     order: list[int]
     test: FiniteSequentialTest
     price: float | None
+    binary: bool = True
     position: dict[int, int] = field(default_factory=dict)
     dispatched: int = 0
     buffer: dict[int, tuple[float, bool]] = field(default_factory=dict)
@@ -205,12 +90,16 @@ class AdaptiveSelector:
             prices: Model -> expected USD per item (ordering; unknown or missing price: examined last).
             seed: Seed of the random item order.
             full_report: Keep examining dearer models after one passes.
-            binary: Whether scores are 0/1 (exact rule) or fractional (Hoeffding–Bentkus), per model or for all.
+            binary: Whether scores are 0/1 (exact rules; other scores are refused) or fractional
+                (Hoeffding–Bentkus and betting), per model or for all.
             items: Model -> the items it may be evaluated on (default all); others are skipped.
-            sequential_share: Share of each error budget given to early stopping (see module docstring).
+            sequential_share: Share of each pass budget given to early stopping (see
+                :mod:`satisfice.evals.error_budget`).
             no_pass_grace: Without ``full_report``, a model known not to pass on its full data is left after
-                this many times its items so far (0: at once; its decision is then "fail" only if shown).
-            allocation: How the pass budget is split across candidates (see :func:`allocate`).
+                this many times its items so far (0: at once; its decision is then "fail" only if its
+                anytime-valid interval shows it; more: a fail side also runs meanwhile).
+            allocation: How the pass budget is split across candidates (see
+                :func:`~satisfice.evals.error_budget.allocate`).
         """
         if not candidates:
             raise ValueError("adaptive selection needs at least one candidate")
@@ -226,7 +115,8 @@ class AdaptiveSelector:
 
         ranked = sorted(candidates, key=key)
         weights = allocate([price_of.get(m) for m in ranked], allocation)
-        self.budgets = {m: ErrorBudget(confidence, w, sequential_share) for m, w in zip(ranked, weights, strict=True)}
+        self.budgets = {m: ErrorBudget(confidence, w, sequential_share, before=sum(weights[:k]))
+                        for k, (m, w) in enumerate(zip(ranked, weights, strict=True))}
         self.runs: list[_Run] = []
         for model in ranked:
             allowed = set(items[model]) if items is not None and model in items else None
@@ -234,12 +124,16 @@ class AdaptiveSelector:
             is_binary = binary if isinstance(binary, bool) else binary.get(model, True)
             b = self.budgets[model]
             cuts = target_cuts(len(order), bar, b.pass_target, b.fail_target, is_binary) if order else (None, None)
+            # Cheapest-passing mode: pass and no-pass sides only (fail sides too while a grace period runs).
+            fail_level = b.sequential if no_pass_grace > 0 else 0.0
+            levels = None if full_report else {"pass": b.sequential, "no_pass": b.no_pass, "fail": fail_level,
+                                               "no_fail": fail_level}
             test = FiniteSequentialTest(max(len(order), 1), pass_total=cuts[0], fail_total=cuts[1],
-                                        delta=b.sequential, step=1.0 if is_binary else 0.0,
+                                        delta=b.sequential, step=1.0 if is_binary else 0.0, levels=levels,
                                         no_pass_grace=None if full_report else no_pass_grace)
             if not order:
                 test.decision = "undecided"
-            run = _Run(model=model, order=order, test=test, price=price_of.get(model))
+            run = _Run(model=model, order=order, test=test, price=price_of.get(model), binary=is_binary)
             run.position = {item: pos for pos, item in enumerate(order)}
             self.runs.append(run)
         self._by_model = {r.model: r for r in self.runs}
@@ -279,6 +173,8 @@ class AdaptiveSelector:
             raise ValueError(f"item {item} was not requested for {model} (or was recorded twice)")
         if score is not None and not (0.0 <= score <= 1.0):
             raise ValueError(f"score must lie in [0, 1], got {score!r}")
+        if score is not None and run.binary and score not in (0.0, 1.0):
+            raise ValueError(f"{model} is scored 0/1 (binary), got {score!r}")
         run.recorded.add(pos)
         run.paid_items += 1
         if cost is not None and math.isfinite(cost):

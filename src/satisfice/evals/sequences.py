@@ -1,27 +1,35 @@
-"""Anytime-valid sequential tests and confidence sequences for mean scores in [0, 1] (betting martingales).
+"""Anytime-valid sequential tests and confidence sequences for mean scores in [0, 1].
 
-Two tools, both built from *betting* capital processes (Waudby-Smith & Ramdas, "Estimating means of bounded
-random variables by betting", JRSS-B 2023): a gambler bets a fraction ``lam`` of her wealth on each new score
-``x`` against a hypothesised mean ``mu``; wealth is multiplied by ``1 + lam * (x - mu)``. If the hypothesis is
-true the wealth is a nonnegative (super)martingale, so by Ville's inequality it ever reaches ``1/delta`` with
-probability at most ``delta`` - whenever one looks, and however one decides when to stop. We average the
-wealth of a fixed grid of constant bets (a mixture; for 0/1 scores each constant bet is exactly a likelihood
-ratio, so the mixture is a discrete beta-binomial-style mixture). The grid depends only on the sample size
-and the hypothesis, never on the data.
+Every test here is a nonnegative (super)martingale "wealth" that starts at 1 under the hypothesis; by Ville's
+inequality it ever reaches ``1/delta`` with probability at most ``delta`` - whenever one looks, and however
+one decides when to stop. Two tools:
 
-* :class:`FiniteSequentialTest` - *sampling without replacement* from a finite set of N items (WSR 2023,
-  Section 6): predicts, from a random-order prefix, which side of two fixed cut-offs the **total over all N
-  items** lies on. Under "total <= c" the next item's mean is at most ``(c - seen) / remaining``, which we bet
-  against; once the seen total alone exceeds ``c`` the hypothesis is impossible and the test rejects outright.
-  At the last item the answer is exact. Used by :mod:`satisfice.evals.adaptive` to reproduce the exhaustive
-  (every-item) decision early.
-* :func:`confidence_sequence` - a confidence sequence for the *true* mean of i.i.d. scores, to report an
-  interval that stays valid after stopping early.
+* :class:`FiniteSequentialTest` - *sampling without replacement* from a finite set of N items: predicts, from
+  a random-order prefix, which side of two fixed cut-offs the **total over all N items** lies on. At the last
+  item the answer is exact. Used by :mod:`satisfice.evals.adaptive` to reproduce the exhaustive (every-item)
+  decision early. Each one-sided hypothesis "total <= c" (or ">= c") is tested by
+
+  - for 0/1 scores, an **exact hypergeometric mixture likelihood ratio** (Waudby-Smith & Ramdas, "Confidence
+    sequences for sampling without replacement", NeurIPS 2020): given the seen prefix, a total T makes the next
+    item a success with probability ``(T - seen) / remaining``. The wealth is the prior-weighted average, over
+    alternative totals T' beyond c, of the likelihood ratio of the prefix under T' against T = c. Each ratio
+    is a martingale when T = c and a supermartingale for every T on the hypothesis' side (the expected factor
+    is linear in T, equal to 1 at T = c, and moves the right way; shown in :class:`_HypergeometricSide`), so
+    the average is too. The prior puts equal weights on a geometric grid of gaps ``|T' - c|`` (about
+    log-uniform) from a quarter of ``sqrt(N)`` to the largest possible gap, fixed before any data;
+  - for fractional scores, the **betting** capital process of Waudby-Smith & Ramdas ("Estimating means of
+    bounded random variables by betting", JRSS-B 2023, Section 6): bets of a fixed grid of sizes against the
+    next item's mean under the hypothesis, ``(c - seen) / remaining``, averaged.
+
+  Once the seen total alone contradicts the hypothesis it is rejected outright.
+* :func:`confidence_sequence` - a betting confidence sequence for the *true* mean of i.i.d. scores, to report
+  an interval that stays valid after stopping early.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,40 +53,103 @@ def bet_grid(n: int, *, ratio: float = 1.6) -> np.ndarray:
 
 
 @dataclass
-class _Side:
-    """One one-sided WoR test: 'total <= cut' (direction +1) or 'total >= cut' (direction -1)."""
+class _BettingSide:
+    """One one-sided WoR betting test for scores in [0, 1]: 'total <= cut' (direction +1) or '>= cut' (-1)."""
 
     cut: float
     direction: int
     delta: float
+    n: int
+    lam: np.ndarray
     log_wealth: np.ndarray
     total: float = 0.0
-    rejected: bool = False
 
-    def consume(self, x: np.ndarray, start: int, n: int, lam: np.ndarray) -> int | None:
+    def consume(self, x: np.ndarray, start: int) -> int | None:
         """Feed scores drawn at positions ``start+1 ..``; return the 1-based index within x of the rejection."""
         k = x.size
         before = self.total + np.concatenate(([0.0], np.cumsum(x)[:-1]))
         after = before + x
-        remaining = n - (start + np.arange(k))  # items left before each draw, this one included
+        remaining = self.n - (start + np.arange(k))  # items left before each draw, this one included
+        mu = np.clip((self.cut - before) / remaining, 0.0, 1.0)
         if self.direction > 0:
             impossible = after > self.cut + 1e-9  # the seen total alone already exceeds the cut
-            mu = np.clip((self.cut - before) / remaining, 0.0, 1.0)
             cap = TRUNCATION / np.maximum(mu, 1e-12)
             gain = x - mu
         else:
             impossible = after + (remaining - 1) < self.cut - 1e-9  # even all-ones cannot reach the cut
-            mu = np.clip((self.cut - before) / remaining, 0.0, 1.0)
             cap = TRUNCATION / np.maximum(1.0 - mu, 1e-12)
             gain = mu - x
-        bets = np.minimum(lam[None, :], cap[:, None])
+        bets = np.minimum(self.lam[None, :], cap[:, None])
         log_w = self.log_wealth[None, :] + np.cumsum(np.log1p(bets * gain[:, None]), axis=0)
         mixture = _log_mean_exp(log_w)
         hit = np.nonzero(impossible | (mixture >= math.log(1.0 / self.delta)))[0]
         used = int(hit[0]) + 1 if hit.size else k
         self.log_wealth = log_w[used - 1]
         self.total += float(x[:used].sum())
-        self.rejected = bool(hit.size)
+        return used if hit.size else None
+
+
+GAP_RATIO = 1.25
+"""Spacing of the alternative totals of the hypergeometric mixture (geometric in the gap)."""
+
+
+def gap_grid(room: float, n: int) -> np.ndarray:
+    """Gaps ``|T' - c|`` of the alternative totals: geometric from ~sqrt(n)/4 to ``room`` (whole numbers)."""
+    top = math.floor(room + 1e-9)
+    if top < 1:
+        return np.zeros(0)
+    low = min(float(top), max(1.0, 0.25 * math.sqrt(n)))
+    count = max(2, math.ceil(math.log(top / low) / math.log(GAP_RATIO)) + 1)
+    return np.unique(np.round(np.geomspace(low, top, count)))
+
+
+class _HypergeometricSide:
+    """One one-sided exact WoR test for 0/1 scores: 'total <= cut' (direction +1) or 'total >= cut' (-1).
+
+    Wealth: the average over alternative totals T' (beyond the cut, equal weights on :func:`gap_grid`) of
+    ``P_T'(prefix) / P_c(prefix)``. Validity: with ``m`` items left, ``a = c - seen``, ``a' = T' - seen`` and
+    a true ``a_T = T - seen``, the expected factor of the next item is ``(a_T/m)(a'/a) + (1 - a_T/m)(m - a')/(m -
+    a)``: linear in ``a_T``, equal to 1 at ``a_T = a`` and with the sign of ``a' - a`` as slope, so at most 1
+    for every total T on the hypothesis' side. Zero-probability cases: a draw impossible under T = c but
+    possible under the hypothesis can only come once every alternative is already impossible (wealth 0); a draw
+    impossible under the whole hypothesis rejects it outright.
+    """
+
+    def __init__(self, cut: float, direction: int, delta: float, n: int) -> None:
+        self.cut = float(math.floor(cut + 1e-9) if direction > 0 else math.ceil(cut - 1e-9))
+        self.direction, self.delta, self.n = direction, delta, n
+        gaps = gap_grid(n - self.cut if direction > 0 else self.cut, n)
+        self.alt = self.cut + direction * gaps
+        self.log_prior = np.full(gaps.size, -math.log(gaps.size)) if gaps.size else np.zeros(0)
+        self.log_lr = np.zeros(gaps.size)
+        self.total = 0.0
+
+    def consume(self, x: np.ndarray, start: int) -> int | None:
+        """Feed 0/1 scores drawn at positions ``start+1 ..``; return the 1-based index of the rejection."""
+        k = x.size
+        one = x > 0.5
+        before = self.total + np.concatenate(([0.0], np.cumsum(x)[:-1]))
+        m = (self.n - (start + np.arange(k))).astype(float)  # items left before each draw, this one included
+        # remaining successes (x = 1) or failures (x = 0) under the cut and under each alternative
+        a_null = np.where(one, self.cut - before, m - self.cut + before)
+        impossible = (a_null < 0.5) & (one if self.direction > 0 else ~one)
+        a_alt = np.where(one[:, None], self.alt[None, :] - before[:, None],
+                         m[:, None] - self.alt[None, :] + before[:, None])
+        with np.errstate(divide="ignore"):
+            step = np.log(np.maximum(a_alt, 0.0)) - np.log(np.maximum(a_null, 0.5))[:, None]
+        log_lr = self.log_lr[None, :] + np.cumsum(step, axis=0)
+        if self.alt.size:
+            z = log_lr + self.log_prior[None, :]
+            top = z.max(axis=1)
+            safe = np.where(np.isfinite(top), top, 0.0)
+            with np.errstate(divide="ignore"):
+                mixture = np.where(np.isfinite(top), safe + np.log(np.exp(z - safe[:, None]).sum(axis=1)), -np.inf)
+        else:
+            mixture = np.full(k, -np.inf)
+        hit = np.nonzero(impossible | (mixture >= math.log(1.0 / self.delta)))[0]
+        used = int(hit[0]) + 1 if hit.size else k
+        self.log_lr = log_lr[used - 1]
+        self.total += float(x[:used].sum())
         return used if hit.size else None
 
 
@@ -100,39 +171,56 @@ class FiniteSequentialTest:
 
     The test stops at "pass" or "fail", or "undecided" once both no_pass and no_fail hold (or, with
     ``no_pass_grace``, soon after no_pass holds: enough to move on to the next candidate). At the N-th item
-    every answer is exact. Given the N items, each side is wrong with probability at most its delta (only the
-    random order is random), so the test disagrees with the full decision with probability at most the sum.
+    every answer is exact. Given the N items, each side is wrong with probability at most its level (only the
+    random order is random), so the test disagrees with the full decision with probability at most the sum of
+    the levels of the sides whose hypothesis is true (two of the four, or fewer).
 
-    Errors are scored conservatively: as 0 by the pass and no_fail sides, as 1 by the fail and no_pass sides.
+    With ``step == 1`` the scores must be 0 or 1 and every side is the exact hypergeometric test; otherwise the
+    betting test. Errors are scored conservatively: as 0 by the pass and no_fail sides, as 1 by the fail and
+    no_pass sides.
     """
 
     def __init__(self, n: int, *, pass_total: float | None, fail_total: float | None, delta: float,
-                 step: float = 1.0, no_pass_grace: float | None = None) -> None:
+                 step: float = 1.0, no_pass_grace: float | None = None,
+                 levels: Mapping[str, float] | None = None) -> None:
         """Set up the test.
 
         Args:
             n: Number of items in the finite set (the horizon).
             pass_total: Smallest total that passes on all n items (None: no total passes).
             fail_total: Largest total that fails on all n items (None: no total fails).
-            delta: Level of each of the four sides.
-            step: Gap between a passing total and the largest non-passing one (1 for 0/1 scores, 0 otherwise).
+            delta: Level of each side not named in ``levels``.
+            step: Gap between a passing total and the largest non-passing one: 1 for 0/1 scores (exact
+                hypergeometric sides), 0 for fractional scores (betting sides).
             no_pass_grace: None: run to pass, fail or undecided. A number g >= 0: also stop once the full data is
                 known not to pass, after at most g times as many further items spent trying to settle "fail".
+            levels: Side name -> its level, overriding ``delta``; a level of 0 leaves that side out.
         """
         if n <= 0:
             raise ValueError("a sequential test needs at least one item")
+        self.binary = step == 1.0
+        if self.binary:  # whole totals: passing means >= the smallest whole total that passes, and so on
+            pass_total = None if pass_total is None else float(math.ceil(pass_total - 1e-9))
+            fail_total = None if fail_total is None else float(math.floor(fail_total + 1e-9))
         self.n, self.t = n, 0
         self.pass_total, self.fail_total = pass_total, fail_total
         self.no_pass_grace = no_pass_grace
-        self.lam = bet_grid(n)
-        zero = np.zeros(self.lam.size)
-        self._sides: dict[str, _Side] = {}
+        level = {name: delta for name in ("pass", "no_pass", "fail", "no_fail")}
+        level.update(levels or {})
+        if any(not 0.0 <= v < 1.0 for v in level.values()):
+            raise ValueError("side levels must lie in [0, 1)")
+        lam = bet_grid(n)
+        cuts: dict[str, tuple[float, int]] = {}
         if pass_total is not None:
-            self._sides["pass"] = _Side(pass_total - step, +1, delta, zero.copy())
-            self._sides["no_pass"] = _Side(pass_total, -1, delta, zero.copy())
+            cuts.update({"pass": (pass_total - step, +1), "no_pass": (pass_total, -1)})
         if fail_total is not None:
-            self._sides["fail"] = _Side(fail_total + step, -1, delta, zero.copy())
-            self._sides["no_fail"] = _Side(fail_total, +1, delta, zero.copy())
+            cuts.update({"fail": (fail_total + step, -1), "no_fail": (fail_total, +1)})
+        self._sides: dict[str, _HypergeometricSide | _BettingSide] = {}
+        for name, (cut, direction) in cuts.items():
+            if level[name] <= 0.0:
+                continue
+            self._sides[name] = (_HypergeometricSide(cut, direction, level[name], n) if self.binary else
+                                 _BettingSide(cut, direction, level[name], n, lam, np.zeros(lam.size)))
         self.known: dict[str, int] = {}  # side -> item count at which it rejected
         if pass_total is None:
             self.known["no_pass"] = 0
@@ -191,10 +279,12 @@ class FiniteSequentialTest:
         if x.size == 0:
             return 0
         err = np.zeros(x.size, bool) if errors is None else np.asarray(errors, bool)[: x.size]
+        if self.binary and not np.all((x == 0.0) | (x == 1.0) | err):
+            raise ValueError("this test takes 0/1 scores (step=1); use step=0 for fractional scores")
         for name, side in self._sides.items():
             if name in self.known:
                 continue
-            at = side.consume(np.where(err, 0.0 if side.direction > 0 else 1.0, x), self.t, self.n, self.lam)
+            at = side.consume(np.where(err, 0.0 if side.direction > 0 else 1.0, x), self.t)
             if at is not None:
                 self.known[name] = self.t + at
         stop = self._settle(self.t + x.size)
@@ -257,4 +347,4 @@ def confidence_sequence(scores: np.ndarray, confidence: float, *, horizon: int |
     return max(0.0, float(m[keep].min()) - half), min(1.0, float(m[keep].max()) + half)
 
 
-__all__ = ["TRUNCATION", "FiniteSequentialTest", "bet_grid", "confidence_sequence"]
+__all__ = ["GAP_RATIO", "TRUNCATION", "FiniteSequentialTest", "bet_grid", "confidence_sequence", "gap_grid"]
