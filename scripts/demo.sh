@@ -7,4 +7,3 @@ export PATH="$PWD/.venv/bin:$PATH"
 export SATISFICE_HOME="${SATISFICE_HOME:-$PWD/.satisfice}"
 mkdir -p out
 satisfice market frontier --benchmark gpqa-diamond --threshold 70 --chart out/frontier-gpqa70.png
-echo "chart written to out/frontier-gpqa70.png"
