@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff"; ruff check src tests benchmarks examples
+echo "== ruff"; ruff check --no-cache src tests benchmarks examples
 echo "== mypy"; mypy
 echo "== import-linter"; lint-imports
 echo "== pytest"

@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from satisfice.tasks.datasets import Sample
-
 from satisfice.core import Completion, CompletionRequest, Message, ModelClient, ModelRef, Price, Score
 from satisfice.evals.cache import ResponseCache
 from satisfice.evals.limits import Backoff
@@ -15,6 +13,7 @@ from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.results import EvalResults, summarise
 from satisfice.evals.runner import Candidate, EvalItem, EvalRunner, RunOutcome, RunSettings
 from satisfice.store import Store
+from satisfice.tasks.datasets import Sample
 from satisfice.tasks.threshold import Threshold
 
 FAST = RunSettings(max_attempts=4, timeout_s=5.0, backoff=Backoff(base_s=0.001, cap_s=0.004))
