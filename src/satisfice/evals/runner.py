@@ -161,10 +161,8 @@ class Caller:
     async def call(self, request: CompletionRequest) -> CallResult:
         """The response to ``request``: from the cache when stored, else sent (raises CallFailed/BudgetStop)."""
         key = request_key(self.candidate.ref, request)
-        if self.settings.use_cache:
-            hit = self.prefetched.pop(key, None) or await asyncio.to_thread(self.cache.get, key)
-            if hit is not None:
-                return self._from_cache(hit)
+        # Claim the key before the first await: a twin request arriving while this one is looked up or
+        # sent waits for it instead of racing it to the provider (the cache lookup is a thread hop).
         shared = self.inflight.get(key)
         if shared is not None:  # the same request is already on its way: wait for it, pay nothing
             result = await asyncio.shield(shared)
@@ -172,7 +170,7 @@ class Caller:
         future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
         self.inflight[key] = future
         try:
-            result = await self._send(key, request)
+            result = await self._lookup_or_send(key, request)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: a failure with nobody waiting is not an asyncio warning
@@ -181,6 +179,13 @@ class Caller:
             self.inflight.pop(key, None)
         future.set_result(result)
         return result
+
+    async def _lookup_or_send(self, key: str, request: CompletionRequest) -> CallResult:
+        if self.settings.use_cache:
+            hit = self.prefetched.pop(key, None) or await asyncio.to_thread(self.cache.get, key)
+            if hit is not None:
+                return self._from_cache(hit)
+        return await self._send(key, request)
 
     async def _send(self, key: str, request: CompletionRequest) -> CallResult:
         cand, settings = self.candidate, self.settings
