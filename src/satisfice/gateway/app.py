@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from satisfice.clients.http import HttpTransport, redact
 from satisfice.core import Price, Usage
@@ -42,6 +43,9 @@ from satisfice.store import Store
 
 log = logging.getLogger("satisfice.gateway")
 _JSON = "application/json"
+_FAST_PATHS = {"/v1/chat/completions": CHAT, "/chat/completions": CHAT, "/v1/completions": COMPLETIONS,
+               "/completions": COMPLETIONS}
+"""POST endpoints served without Starlette's routing and middleware (same handler, same error handling)."""
 
 
 def catalog_prices(store: Store) -> Callable[[str], Price | None]:
@@ -86,7 +90,8 @@ class Gateway:
                            lambda: float(self.spend_log.pending))
         self.metrics.gauge("satisfice_gateway_shadow_in_flight", "Shadow checks running",
                            lambda: float(len(self.shadow.tasks)))
-        self.app = self._build_app()
+        self.starlette = self._build_app()
+        self.app = _App(self)
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
@@ -140,6 +145,20 @@ class Gateway:
         finally:
             await self.stop()
 
+    async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI app: completions go straight to the request path, everything else through Starlette."""
+        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
+            endpoint = _FAST_PATHS.get(scope["path"])
+            if endpoint is not None:
+                try:
+                    response = await self._complete(scope, receive, endpoint)
+                except Exception:  # what Starlette's handler for Exception answers, plus the traceback in the log
+                    log.exception("gateway: internal error on %s", scope["path"])
+                    response = await _internal_error(None, None)
+                await response(scope, receive, send)
+                return
+        await self.starlette(scope, receive, send)
+
     def _build_app(self) -> Starlette:
         routes = []
         for prefix in ("/v1", ""):
@@ -161,11 +180,11 @@ class Gateway:
 
     async def chat(self, request: Request) -> Response | RelayResponse:
         """``POST /v1/chat/completions``."""
-        return await self._complete(request, CHAT)
+        return await self._complete(request.scope, request.receive, CHAT)
 
     async def completions(self, request: Request) -> Response | RelayResponse:
         """``POST /v1/completions``."""
-        return await self._complete(request, COMPLETIONS)
+        return await self._complete(request.scope, request.receive, COMPLETIONS)
 
     async def models(self, request: Request) -> Response:
         """``GET /v1/models``: routes and plain models."""
@@ -187,11 +206,10 @@ class Gateway:
 
     # --- the request path -----------------------------------------------------------------------------------
 
-    async def _read_body(self, request: Request, length: bytes | None) -> bytes:
+    async def _read_body(self, receive: Receive, length: bytes | None) -> bytes:
         """The body, read straight from the ASGI channel, never more than ``max_body_bytes``."""
         if length is not None and length.isdigit() and int(length) > self._limit:
             raise _too_large(self._limit)
-        receive = request.receive
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -208,16 +226,16 @@ class Gateway:
                 break
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _complete(self, request: Request, endpoint: str) -> Response | RelayResponse:
+    async def _complete(self, scope: Scope, receive: Receive, endpoint: str) -> Response | RelayResponse:
         started = time.perf_counter()
         authorization = length = None
-        for name, value in request.scope["headers"]:
+        for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
             elif name == b"content-length":
                 length = value
         try:
-            body = await self._read_body(request, length)
+            body = await self._read_body(receive, length)
             key: KeyInfo | None = None
             if self.config.auth:
                 key = self.keys.lookup(authorization)
@@ -269,18 +287,18 @@ class _Ctx:
         gw, att = self.gw, self.att
         if self.reservation is not None:
             gw.ledger.settle(self.reservation, att.cost)
-        errors = [redact(e, gw.secrets()) for e in att.errors] if att.errors else []
-        gw.spend_log.add(SpendRow(
-            created_at=time.time(), key_id=self.key.id if self.key else None, route=self.plan.name,
-            endpoint=self.endpoint, stream=self.payload.get("stream") is True,
-            models_tried=orjson.dumps(att.tried).decode(), model=model, upstream=upstream,
-            input_tokens=att.input_tokens, output_tokens=att.output_tokens, tokens_estimated=att.estimated,
-            cost_usd=att.cost,
-            reference_cost_usd=self.plan.reference_cost(served_usage) if served_usage is not None else None,
-            latency_ms=(time.perf_counter() - self.started) * 1000.0, escalations=att.escalations,
-            errors=orjson.dumps(errors).decode(), status=status, outcome=outcome,
+        errors = orjson.dumps([redact(e, gw.secrets()) for e in att.errors]).decode() if att.errors else "[]"
+        elapsed = time.perf_counter() - self.started
+        plan = self.plan
+        key = self.key
+        gw.spend_log.add(SpendRow(  # positional, in SpendRow's field order (cheaper than 18 keywords)
+            time.time(), key.id if key is not None else None, plan.name, self.endpoint,
+            self.payload.get("stream") is True, orjson.dumps(att.tried).decode(), model, upstream,
+            att.input_tokens, att.output_tokens, att.estimated, att.cost,
+            plan.reference_cost(served_usage) if served_usage is not None else None,
+            elapsed * 1000.0, att.escalations, errors, status, outcome,
         ))
-        gw.metrics.request(self.plan.name, status, time.perf_counter() - self.started, att.cost)
+        gw.metrics.request(plan.name, status, elapsed, att.cost)
 
     def _fail(self, exc: GatewayError) -> Response:
         self.finish(exc.status, exc.code or "error", None, None, None)
@@ -349,6 +367,20 @@ class _Ctx:
         return RelayResponse(relay, self._headers(relay.model), on_finish)
 
 
+class _App:
+    """The gateway as an ASGI 3 app object (servers detect the interface from an ``async def __call__``)."""
+
+    __slots__ = ("gateway", "starlette")
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.starlette = gateway.starlette
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection (HTTP request or lifespan)."""
+        await self.gateway.asgi(scope, receive, send)
+
+
 class _RawResponse(Response):
     """A 200 response with prebuilt headers (skips Starlette's header normalisation on the hot path)."""
 
@@ -376,7 +408,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(status, message, code="not_found" if status == 404 else None)
 
 
-async def _internal_error(request: Request, exc: Exception) -> Response:
+async def _internal_error(request: Request | None, exc: Exception | None) -> Response:
     return error_response(500, "internal error in the gateway", type="server_error", code="internal_error")
 
 
