@@ -116,6 +116,15 @@ def start_satisfice(procs: Procs, workdir: Path, cpus: list[int] | None, base: s
     return proc, target
 
 
+def start_bare_relay(procs: Procs, cpus: list[int] | None, base: str) -> tuple[Proc, Target]:
+    """The floor: a bare Starlette + aiohttp relay to the same upstream (``benchmarks/_bare_relay.py``)."""
+    port = free_port()
+    proc = procs.start("bare_relay", [sys.executable, str(ROOT / "benchmarks" / "_bare_relay.py"), "--port",
+                                      str(port), "--upstream", base], cpus=cpus)
+    proc.wait_http(f"http://127.0.0.1:{port}/v1/models", timeout_s=30)
+    return proc, Target("bare_relay", f"http://127.0.0.1:{port}/v1/chat/completions")
+
+
 def spend_rows(db: Path) -> int | str:
     """Rows in the gateway's spend log after a clean shutdown (every admitted request should have one)."""
     try:

@@ -1,7 +1,9 @@
 """Gateway overhead benchmark: direct vs satisfice's gateway vs the LiteLLM proxy, same fake upstream, same load.
 
+Also measured, as the floor: a bare Starlette + aiohttp relay (``_bare_relay.py``, no gateway work at all).
+
 Usage: ``.venv/bin/python benchmarks/gateway_overhead.py [--duration 10] [--rate 200] [--connections 50]
-[--skip-litellm] [--skip-satisfice] [--model task/bench|bench-model] [--rate-tool wrk|hey] [--no-pin]``.
+[--skip-litellm] [--skip-bare] [--skip-satisfice] [--model task/bench|bench-model] [--rate-tool wrk|hey] [--no-pin]``.
 Needs Debian's ``wrk`` (and ``hey`` for ``--rate-tool hey``) and, unless ``--skip-litellm``, LiteLLM in
 ``.bench-venv/litellm``: run ``scripts/setup_bench.sh`` once. Everything binds 127.0.0.1; every process
 started is stopped on exit (also on Ctrl-C / SIGTERM).
@@ -45,6 +47,7 @@ from _targets import (  # noqa: E402
     machine_info,
     py_loop_ms,
     satisfice_version,
+    start_bare_relay,
     start_litellm,
     start_satisfice,
     start_upstream,
@@ -209,6 +212,8 @@ def overheads(report: dict[str, Any]) -> None:
     report["overhead_p99_ms"] = diff(sat, "p99_ms")
     ratio = sat["rps_max"] / lit["rps_max"] if sat and lit and lit["rps_max"] else None
     report["throughput_ratio_vs_litellm"] = None if ratio is None else round(ratio, 2)
+    report["bare_relay_overhead_p50_ms"] = diff(report.get("bare_relay"), "p50_ms")
+    report["bare_relay_overhead_p99_ms"] = diff(report.get("bare_relay"), "p99_ms")
     report["litellm_overhead_p50_ms"] = diff(lit, "p50_ms")
     report["litellm_overhead_p99_ms"] = diff(lit, "p99_ms")
 
@@ -220,7 +225,7 @@ def overheads(report: dict[str, Any]) -> None:
 
     report["light_overhead_ms"] = {name: {"p50": light_diff(report.get(name), "p50_ms"),
                                           "p99": light_diff(report.get(name), "p99_ms")}
-                                   for name in ("satisfice", "litellm") if report.get(name)}
+                                   for name in ("satisfice", "bare_relay", "litellm") if report.get(name)}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -241,6 +246,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model", default="task/bench",
                    help="model sent to satisfice: 'task/bench' (route policy, default) or 'bench-model' (pass-through)")
     p.add_argument("--skip-litellm", action="store_true", help="do not measure LiteLLM (its venv is absent)")
+    p.add_argument("--skip-bare", action="store_true",
+                   help="do not measure the bare Starlette + aiohttp relay (the floor for a Python relay)")
     p.add_argument("--skip-satisfice", action="store_true", help="do not measure satisfice's gateway")
     p.add_argument("--keep-workdir", action="store_true", help="keep configs and server logs (path on stderr)")
     return p.parse_args(argv)
@@ -272,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="satisfice-bench-"))
     s = Settings(args.duration, args.warmup, args.rate, args.connections, args.rate_connections, args.threads,
                  args.rate_tool, args.light_rate, pin, workdir)
-    report: dict[str, Any] = {"direct": None, "satisfice": None, "litellm": None}
+    report: dict[str, Any] = {"direct": None, "satisfice": None, "litellm": None, "bare_relay": None}
     problems: list[str] = []
     warnings: list[str] = []
     load_before = os.getloadavg()[0]
@@ -286,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
             if not args.skip_satisfice:
                 run_target(procs, s, "satisfice",
                            lambda: start_satisfice(procs, s.workdir, s.cpus("sut"), base, args.model),
+                           report, problems)
+            if not args.skip_bare:
+                run_target(procs, s, "bare_relay", lambda: start_bare_relay(procs, s.cpus("sut"), base),
                            report, problems)
             if not args.skip_litellm:
                 run_target(procs, s, "litellm", lambda: start_litellm(procs, s.workdir, s.cpus("sut"), base),
@@ -304,17 +314,19 @@ def main(argv: list[str] | None = None) -> int:
     overheads(report)
     report["ok"] = not problems
     report["problems"] = problems
-    report["warnings"] = warnings + [f"{n}: {m[w]}" for n in ("direct", "satisfice", "litellm")
+    report["warnings"] = warnings + [f"{n}: {m[w]}" for n in ("direct", "satisfice", "bare_relay", "litellm")
                                      for w in ("warning", "warning_cpu") if (m := report.get(n)) and m.get(w)]
     for line in report["warnings"]:
         log(f"warning: {line}")
-    report["errors_total"] = sum(m["errors"] for m in (report["direct"], report["satisfice"], report["litellm"]) if m)
+    measured = (report[n] for n in ("direct", "satisfice", "bare_relay", "litellm"))
+    report["errors_total"] = sum(m["errors"] for m in measured if m)
     report["settings"] = {
         "duration_s": s.duration, "warmup_s": s.warmup, "rate": s.rate, "light_rate": s.light_rate,
         "rate_tool": s.rate_tool,
         "rate_connections": s.rate_connections, "saturation": f"wrk -t{s.threads} -c{s.connections}",
         "pinning": "system under test on CPU 0; wrk, hey and the fake upstream on CPU 1" if pin else "none",
-        "skipped": [n for n, skip in (("satisfice", args.skip_satisfice), ("litellm", args.skip_litellm)) if skip],
+        "skipped": [n for n, skip in (("satisfice", args.skip_satisfice), ("bare_relay", args.skip_bare),
+                                       ("litellm", args.skip_litellm)) if skip],
     }
     report["machine"] = {**machine_info(), "py_loop_ms_start": speed_before, "loadavg_1m_start": round(load_before, 2),
                          "loadavg_1m_end": round(os.getloadavg()[0], 2)}

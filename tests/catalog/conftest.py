@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parent / "data"
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[1] / "data" / "shared"
 
 
 @pytest.fixture
@@ -16,7 +16,5 @@ def data() -> Path:
 
 @pytest.fixture
 def shared_data() -> Path:
-    """The project's shared data folder (skips the test when it is not there)."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"{SHARED_DATA} not present")
+    """The public data sets from the project's shared folder, as copied into tests/data/shared."""
     return SHARED_DATA

@@ -3,29 +3,18 @@
 Published figures: tests/market/data/epoch_published.json (sources named inside it).
 """
 
-import importlib
 import json
 from pathlib import Path
 
 import pytest
 
 from satisfice.catalog.repository import apply_batch, load_catalog
+from satisfice.catalog.sources import parse_file
 from satisfice.market import epoch_trends
 
 DATA = Path(__file__).parent / "data" / "epoch_published.json"
-EPOCH_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "epoch"
+EPOCH_DIR = Path(__file__).resolve().parents[1] / "data" / "shared" / "epoch"
 REL = 1e-9  # published at full double precision; their statsmodels fit on raw ordinals agrees to ~1e-11
-
-
-def _parser():
-    try:
-        sources = importlib.import_module("satisfice.catalog.sources")
-    except ImportError:
-        pytest.skip("satisfice.catalog.sources (the importers) does not exist yet")
-    parse = getattr(sources, "parse_file", None)
-    if parse is None:
-        pytest.skip("satisfice.catalog.sources has no parse_file yet")
-    return parse
 
 
 @pytest.fixture
@@ -35,12 +24,10 @@ def published():
 
 @pytest.fixture
 def epoch_result(store):
-    parse = _parser()
     files = sorted(EPOCH_DIR.glob("*.csv"))
-    if not files:
-        pytest.skip(f"Epoch AI data not found under {EPOCH_DIR}")
+    assert len(files) == 2, f"Epoch AI's two input files are expected under {EPOCH_DIR}"
     for f in files:
-        apply_batch(store, parse(f, "epoch"))
+        apply_batch(store, parse_file(f, "epoch"))
     return epoch_trends(load_catalog(store), "all")
 
 
