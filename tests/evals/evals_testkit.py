@@ -8,10 +8,11 @@ from typing import Any
 
 from satisfice.core import Completion, CompletionRequest, Message, ModelClient, ModelRef, Price, Score
 from satisfice.evals.cache import ResponseCache
+from satisfice.evals.calls import Candidate, EvalItem, RunSettings
 from satisfice.evals.limits import Backoff
 from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.results import EvalResults, summarise
-from satisfice.evals.runner import Candidate, EvalItem, EvalRunner, RunOutcome, RunSettings
+from satisfice.evals.runner import EvalRunner, RunOutcome
 from satisfice.store import Store
 from satisfice.tasks.datasets import Sample
 from satisfice.tasks.threshold import Threshold

@@ -12,8 +12,8 @@ from satisfice.clients.http import HttpTransport
 from satisfice.clients.openai_compat import OpenAICompatClient
 from satisfice.clients.scripted_server import Received, ScriptedServer, Step
 from satisfice.core import ModelRef
+from satisfice.evals.calls import RunSettings
 from satisfice.evals.limits import Backoff
-from satisfice.evals.runner import RunSettings
 from satisfice.store import Store
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from satisfice.clients.scripted import Fault, ScriptedClient
 from satisfice.core import CompletionRequest, Message, Score
 from satisfice.errors import ConfigError, ProviderError
-from satisfice.evals.runner import EvalItem, RunSettings
+from satisfice.evals.calls import EvalItem, RunSettings
 from satisfice.store import Store
 from satisfice.store.schema_evals import EvalErrorRecord, EvalScoreRecord, ResponseRecord
 from satisfice.tasks.threshold import Threshold

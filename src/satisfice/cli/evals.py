@@ -20,6 +20,7 @@ from satisfice.cli.common import console, err_console, print_json, state
 from satisfice.core import ModelClient
 from satisfice.errors import ConfigError, NotFoundError
 from satisfice.evals.cache import ResponseCache
+from satisfice.evals.calls import Candidate, EvalItem, RunSettings
 from satisfice.evals.decisions import save_decision
 from satisfice.evals.pricing import PriceInfo, price_for
 from satisfice.evals.results import (
@@ -30,7 +31,7 @@ from satisfice.evals.results import (
     results_to_dict,
     summarise,
 )
-from satisfice.evals.runner import Candidate, EvalItem, EvalRunner, RunSettings
+from satisfice.evals.runner import EvalRunner
 from satisfice.store import Store
 from satisfice.tasks.spec import CandidateSpec, TaskSpec, load_task
 

@@ -25,19 +25,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from satisfice.clients.http import HttpTransport, redact
-from satisfice.core import Price, Usage
+from satisfice.clients.http import HttpTransport
+from satisfice.core import Price
+from satisfice.gateway.admitted import Admitted
 from satisfice.gateway.budgets import BudgetLedger, Reservation, spent_this_period
-from satisfice.gateway.cascade import Attempts, Executor, final_error
+from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KeyCache, KeyInfo, load_active
 from satisfice.gateway.metrics import GatewayMetrics
-from satisfice.gateway.relay import Relay, RelayResponse, open_relay
-from satisfice.gateway.replies import GatewayError, error_response, synthesize_stream
-from satisfice.gateway.routing import Plan, Router, build_router
+from satisfice.gateway.relay import RelayResponse
+from satisfice.gateway.replies import GatewayError, error_response
+from satisfice.gateway.routing import Router, build_router
 from satisfice.gateway.shadow import ShadowRunner
-from satisfice.gateway.spendlog import SpendLog, SpendRow
-from satisfice.gateway.upstream import CHAT, COMPLETIONS, Upstream
+from satisfice.gateway.spendlog import SpendLog
+from satisfice.gateway.upstream import CHAT, COMPLETIONS
 from satisfice.gateway.validate import input_estimate, output_cap, parse_payload
 from satisfice.store import Store
 
@@ -260,7 +261,7 @@ class Gateway:
         except GatewayError as exc:
             self.metrics.rejection(exc.reason)
             return exc.response()
-        ctx = _Ctx(self, plan, endpoint, payload, key, reservation, estimate, started)
+        ctx = Admitted(self, plan, endpoint, payload, key, reservation, estimate, started)
         if payload.get("stream") is True and not plan.verifiers:
             return await ctx.relay()
         return await ctx.serve()
@@ -268,103 +269,6 @@ class Gateway:
     def secrets(self) -> tuple[str, ...]:
         """Provider keys in the environment (masked anywhere they might show)."""
         return self.router.secrets()
-
-
-class _Ctx:
-    """One admitted request: serves it and writes its single spend row."""
-
-    __slots__ = ("att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "reservation", "started")
-
-    def __init__(self, gw: Gateway, plan: Plan, endpoint: str, payload: dict[str, Any], key: KeyInfo | None,
-                 reservation: Reservation | None, input_estimate: int, started: float) -> None:
-        self.gw, self.plan, self.endpoint, self.payload = gw, plan, endpoint, payload
-        self.key, self.reservation, self.input_estimate, self.started = key, reservation, input_estimate, started
-        self.att = Attempts()
-
-    def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
-               served_usage: Usage | None) -> None:
-        """Settle the reservation, queue the spend row, count the request."""
-        gw, att = self.gw, self.att
-        if self.reservation is not None:
-            gw.ledger.settle(self.reservation, att.cost)
-        errors = orjson.dumps([redact(e, gw.secrets()) for e in att.errors]).decode() if att.errors else "[]"
-        elapsed = time.perf_counter() - self.started
-        plan = self.plan
-        key = self.key
-        gw.spend_log.add(SpendRow(  # positional, in SpendRow's field order (cheaper than 18 keywords)
-            time.time(), key.id if key is not None else None, plan.name, self.endpoint,
-            self.payload.get("stream") is True, orjson.dumps(att.tried).decode(), model, upstream,
-            att.input_tokens, att.output_tokens, att.estimated, att.cost,
-            plan.reference_cost(served_usage) if served_usage is not None else None,
-            elapsed * 1000.0, att.escalations, errors, status, outcome,
-        ))
-        gw.metrics.request(plan.name, status, elapsed, att.cost)
-
-    def _fail(self, exc: GatewayError) -> Response:
-        self.finish(exc.status, exc.code or "error", None, None, None)
-        return exc.response()
-
-    def _headers(self, model: str) -> list[tuple[bytes, bytes]]:
-        headers = [(b"x-satisfice-model", model.encode()), (b"x-satisfice-route", self.plan.name.encode()),
-                   (b"x-satisfice-escalations", str(self.att.escalations).encode())]
-        if not self.att.verified:
-            headers.append((b"x-satisfice-verified", b"false"))
-        return headers
-
-    async def serve(self) -> Response:
-        """Non-streaming, or streaming that is verified before anything is sent."""
-        try:
-            answer = await self.gw.executor.run(self.plan, self.endpoint, self.payload, self.input_estimate, self.att)
-        except GatewayError as exc:
-            return self._fail(exc)
-        except Exception:
-            log.exception("gateway: internal error serving %s", self.plan.name)
-            return self._fail(GatewayError(500, "internal error in the gateway", type="server_error",
-                                           code="internal_error"))
-        self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
-        self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, answer.model, answer.text, self.input_estimate)
-        if self.payload.get("stream") is True:
-            options = self.payload.get("stream_options")
-            include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-            return _RawResponse(synthesize_stream(answer.data, self.endpoint, include_usage=include_usage),
-                                b"text/event-stream; charset=utf-8", self._headers(answer.model))
-        return _RawResponse(answer.body, b"application/json", self._headers(answer.model))
-
-    async def relay(self) -> Response | RelayResponse:
-        """Streaming without verifiers: fall back until the first event, then relay."""
-        gw, att, targets = self.gw, self.att, self.plan.targets
-        relay: Relay | None = None
-        try:
-            for n, target in enumerate(targets):
-                def attempt(upstream: Upstream, price: Price, model: str = target.model) -> Any:
-                    return open_relay(gw.transport, upstream, model, self.endpoint, self.payload, price,
-                                      self.input_estimate)
-
-                relay = await gw.executor.try_target(target, att, n == len(targets) - 1, attempt)
-                if relay is not None:
-                    break
-        except GatewayError as exc:
-            return self._fail(exc)
-        except Exception:
-            log.exception("gateway: internal error opening a stream for %s", self.plan.name)
-            return self._fail(GatewayError(500, "internal error in the gateway", type="server_error",
-                                           code="internal_error"))
-        if relay is None:
-            return self._fail(final_error(att, self.plan.name))
-
-        def on_finish(done: Relay, error: str | None) -> None:
-            usage, estimated, cost, text = done.result()
-            att.cost += cost
-            att.input_tokens += usage.input_tokens
-            att.output_tokens += usage.output_tokens
-            att.estimated = att.estimated or estimated
-            if error is not None:
-                att.errors.append(error)
-            self.finish(200, "ok" if error is None else "interrupted", done.model, done.upstream.name, usage)
-            if error is None:
-                gw.shadow.maybe(self.plan, self.endpoint, self.payload, done.model, text, self.input_estimate)
-
-        return RelayResponse(relay, self._headers(relay.model), on_finish)
 
 
 class _App:
@@ -379,16 +283,6 @@ class _App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection (HTTP request or lifespan)."""
         await self.gateway.asgi(scope, receive, send)
-
-
-class _RawResponse(Response):
-    """A 200 response with prebuilt headers (skips Starlette's header normalisation on the hot path)."""
-
-    def __init__(self, body: bytes, media_type: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-        self.body = body
-        self.status_code = 200
-        self.background = None
-        self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", media_type), *headers]
 
 
 def _unauthorized() -> GatewayError:
