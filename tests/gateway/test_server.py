@@ -103,7 +103,8 @@ def test_real_server_serves_streams_and_flushes_on_shutdown(server: dict[str, An
 
 
 def test_openai_sdk_works_unchanged(server: dict[str, Any]) -> None:
-    openai = pytest.importorskip("openai")
+    import openai
+
     client = openai.OpenAI(base_url=server["url"] + "/v1", api_key=server["key"])
     answer = client.chat.completions.create(model="small", messages=[{"role": "user", "content": "hi"}])
     assert answer.choices[0].message.content == "hello from upstream"
@@ -113,3 +114,7 @@ def test_openai_sdk_works_unchanged(server: dict[str, Any]) -> None:
     assert [m.id for m in client.models.list()] == ["big", "small"]
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "hi"}])
+    stranger = openai.OpenAI(base_url=server["url"] + "/v1", api_key="sk-not-a-key", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as refused:
+        stranger.chat.completions.create(model="small", messages=[{"role": "user", "content": "hi"}])
+    assert refused.value.status_code == 401
