@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -66,6 +66,12 @@ def template_variables(source: str) -> frozenset[str]:
     return frozenset(meta.find_undeclared_variables(tree) - {"loop"})
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    """The compiled template (Jinja2 does not cache ``from_string``; a task renders the same few per item)."""
+    return environment().from_string(source)
+
+
 def render(source: str, context: Mapping[str, Any], *, name: str, where: str, item: str = "") -> str:
     """Render one template in the sandbox.
 
@@ -80,13 +86,12 @@ def render(source: str, context: Mapping[str, Any], *, name: str, where: str, it
         DataError: A variable or attribute the item does not have (naming the template and the field).
         ConfigError: A template that breaks the sandbox rules or fails to render.
     """
-    env = environment()
     try:
         template_variables(source)
     except ValueError as exc:
         raise ConfigError(f"{where}, field {name!r}: {exc}") from None
     try:
-        return env.from_string(source).render(dict(context))
+        return _compiled(source).render(dict(context))
     except SecurityError as exc:
         raise ConfigError(f"{where}, field {name!r}: refused by the template sandbox: {exc}") from None
     except UndefinedError as exc:
