@@ -86,6 +86,9 @@ def test_trends_json(runner, tmp_path):
     assert {"o1", "DeepSeek-R1"} <= set(j["excluded_reasoning_models"])
     assert all(s["n"] < 4 for s in j["skipped"])
     assert (tmp_path / "t.svg").exists()
+    assert j["as_of"] is None
+    early = run_json(runner, "trends", "--benchmark", "all", "--as-of", "2020-01-01")
+    assert early["as_of"] == "2020-01-01" and early["trends"] == [] and early["skipped"] == []
 
 
 def test_gap_json(runner):

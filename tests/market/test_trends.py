@@ -1,3 +1,5 @@
+import datetime as dt
+
 from market_builders import M, build
 
 from satisfice.market import epoch_trends
@@ -114,3 +116,15 @@ def test_all_runs_every_benchmark_with_scores_and_json_shape():
 def test_no_threshold_with_enough_points_gives_empty_trends():
     r = epoch_trends(build([he("a", "2023-01-01", 60, 1.0)]), "humaneval")
     assert r.trends == () and len(r.skipped) == 1 and r.skipped[0].fit is None
+
+
+def test_as_of_uses_only_price_points_dated_by_then():
+    models = [he("a", "2023-01-01", 50, 40.0), he("b", "2023-03-01", 60, 20.0), he("c", "2023-06-01", 55, 5.0),
+              he("d", "2023-09-01", 70, 4.0), he("e", "2024-01-01", 52, 1.0), he("f", "2024-06-01", 65, 0.5)]
+    early = epoch_trends(build(models), "humaneval", as_of=dt.date(2023, 12, 31))
+    # a..d only: threshold 50 has 4 points (fitted), and the result equals the method on the older catalog
+    same = epoch_trends(build(models[:4]), "humaneval")
+    assert [(t.threshold_model, t.n) for t in early.trends] == [("a", 4)]
+    assert early.trends[0].fit == same.trends[0].fit
+    assert early.to_json()["as_of"] == "2023-12-31"
+    assert epoch_trends(build(models), "humaneval", as_of=dt.date(2023, 8, 1)).trends == ()

@@ -105,6 +105,7 @@ def trends_cmd(
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slug, or 'all'.")] = "all",
     method: Annotated[str, typer.Option("--method", help="Trend method (only 'epoch').")] = "epoch",
     input_share: Share = DEFAULT_INPUT_SHARE,
+    as_of: AsOf = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
@@ -114,7 +115,7 @@ def trends_cmd(
 
     if method != "epoch":
         raise ConfigError(f"unknown trend method {method!r}; available: epoch")
-    result = epoch_trends(_catalog(ctx), benchmark, input_share)
+    result = epoch_trends(_catalog(ctx), benchmark, input_share, parse_date(as_of))
     if chart is not None:
         from satisfice.reports.charts import trends_chart
 

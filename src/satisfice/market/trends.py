@@ -105,11 +105,13 @@ class TrendsResult:
     trends: tuple[TrendRow, ...]
     skipped: tuple[TrendRow, ...]
     excluded_models: tuple[str, ...]
+    as_of: dt.date | None = None
 
     def to_json(self) -> dict[str, Any]:
         """``{"trends": [...], ...}``."""
         return {
             "method": "epoch",
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "benchmarks": list(self.benchmarks),
             **self.blend.to_json(),
             "trends": [t.to_json() for t in self.trends],
@@ -123,8 +125,12 @@ def is_reasoning(model: ModelRow) -> bool:
     return model.reasoning or slugify(model.name) in REASONING_MODEL_NAMES or model.id in REASONING_MODEL_NAMES
 
 
-def entries(catalog: Catalog, benchmark: str, input_share: float = DEFAULT_INPUT_SHARE) -> list[Entry]:
-    """Every priced offer of a non-reasoning model with a score on ``benchmark``, in walking order."""
+def entries(catalog: Catalog, benchmark: str, input_share: float = DEFAULT_INPUT_SHARE,
+            as_of: dt.date | None = None) -> list[Entry]:
+    """Every priced offer of a non-reasoning model with a score on ``benchmark``, in walking order.
+
+    With ``as_of``, only offers effective on or before that date: the data as they stood then.
+    """
     out: list[Entry] = []
     for model in catalog.models.values():
         if is_reasoning(model):
@@ -133,6 +139,8 @@ def entries(catalog: Catalog, benchmark: str, input_share: float = DEFAULT_INPUT
         if score is None:
             continue
         for offer in catalog.offers_of(model.id):
+            if as_of is not None and offer.effective_date > as_of:
+                continue
             price = offer.blended(input_share)
             if price is None or price <= 0:
                 continue
@@ -170,8 +178,11 @@ def cheapest_in_band(walk: Iterable[Entry], low: float, high: float) -> list[Ent
 
 
 def epoch_trends(catalog: Catalog, benchmark: str | None = None,
-                 input_share: float = DEFAULT_INPUT_SHARE) -> TrendsResult:
-    """Run Epoch AI's method on one benchmark, or on every benchmark with scores (``None`` or ``"all"``)."""
+                 input_share: float = DEFAULT_INPUT_SHARE, as_of: dt.date | None = None) -> TrendsResult:
+    """Run Epoch AI's method on one benchmark, or on every benchmark with scores (``None`` or ``"all"``).
+
+    ``as_of`` keeps only price points dated on or before it (thresholds and fits as they could be made then).
+    """
     share = check_input_share(input_share)
     if benchmark is None or benchmark.lower() == "all":
         slugs = scored_benchmarks(catalog)
@@ -180,7 +191,7 @@ def epoch_trends(catalog: Catalog, benchmark: str | None = None,
     fitted: list[TrendRow] = []
     skipped: list[TrendRow] = []
     for slug in slugs:
-        walk = entries(catalog, slug, share)
+        walk = entries(catalog, slug, share, as_of)
         upper = float("inf") if is_elo(catalog, slug) else PERCENT_UPPER_BOUND
         for top in threshold_entries(walk):
             if slug in MQA_BENCHMARKS and top.score < MQA_MIN_THRESHOLD:
@@ -190,4 +201,5 @@ def epoch_trends(catalog: Catalog, benchmark: str | None = None,
             row = TrendRow(slug, top.name, top.model, top.score, upper, tuple(points), fit)
             (fitted if fit is not None else skipped).append(row)
     excluded = sorted(m.name for m in catalog.models.values() if is_reasoning(m))
-    return TrendsResult(tuple(slugs), Blend(share), tuple(fitted), tuple(skipped), tuple(excluded))
+    return TrendsResult(tuple(slugs), Blend(share), tuple(fitted), tuple(skipped), tuple(excluded),
+                        as_of)
