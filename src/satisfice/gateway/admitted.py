@@ -64,6 +64,12 @@ class Admitted:
         self.finish(exc.status, exc.code or "error", None, None, None)
         return exc.response()
 
+    def _internal(self, doing: str) -> Response:
+        """A bug on our side: logged with its traceback, answered as a plain 500 in the OpenAI shape."""
+        log.exception("gateway: internal error %s %s", doing, self.plan.name)
+        return self._fail(GatewayError(500, "internal error in the gateway", type="server_error",
+                                       code="internal_error"))
+
     def _headers(self, model: str) -> list[tuple[bytes, bytes]]:
         headers = [(b"x-satisfice-model", model.encode()), (b"x-satisfice-route", self.plan.name.encode()),
                    (b"x-satisfice-escalations", str(self.att.escalations).encode())]
@@ -78,9 +84,7 @@ class Admitted:
         except GatewayError as exc:
             return self._fail(exc)
         except Exception:
-            log.exception("gateway: internal error serving %s", self.plan.name)
-            return self._fail(GatewayError(500, "internal error in the gateway", type="server_error",
-                                           code="internal_error"))
+            return self._internal("serving")
         self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
         self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, answer.model, answer.text, self.input_estimate)
         if self.payload.get("stream") is True:
@@ -106,9 +110,7 @@ class Admitted:
         except GatewayError as exc:
             return self._fail(exc)
         except Exception:
-            log.exception("gateway: internal error opening a stream for %s", self.plan.name)
-            return self._fail(GatewayError(500, "internal error in the gateway", type="server_error",
-                                           code="internal_error"))
+            return self._internal("opening a stream for")
         if relay is None:
             return self._fail(final_error(att, self.plan.name))
 
