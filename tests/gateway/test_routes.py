@@ -336,3 +336,23 @@ async def test_real_task_scorer_scores_shadow_agreement(store: Store, upstream: 
     cfg["routes"]["sentiment"]["verifiers"] = ["scorer"]
     with pytest.raises(ConfigError, match="needs a reference answer"):
         make_gateway(store, cfg, tmp_path)
+
+
+async def test_from_eval_routes_follow_a_newer_decision(store: Store, upstream: ScriptedServer) -> None:
+    _save_decision(store, upstream.base_url, passing=["small"], reference="big")
+    cfg = base_config(upstream.base_url, routes={"sentiment": {"from_eval": "sentiment"}})
+    gw = make_gateway(store, cfg)
+    upstream.set_script(by_model({"small-wire": "from small", "big": "from big"}))
+    async with running(gw) as client:
+        assert not await gw.refresh_routes()  # nothing new
+        first = await client.post("/v1/chat/completions", json=chat("task/sentiment"))
+        _save_decision(store, upstream.base_url, passing=[], reference="big")  # small no longer passes
+        assert await gw.refresh_routes()
+        second = await client.post("/v1/chat/completions", json=chat("task/sentiment"))
+        _save_decision(store, upstream.base_url, passing=["unpriced"], reference="big")
+        assert not await gw.refresh_routes()  # cannot be served (no price): the current routes stay
+        third = await client.post("/v1/chat/completions", json=chat("task/sentiment"))
+    assert first.json()["choices"][0]["message"]["content"] == "from small"
+    assert second.json()["choices"][0]["message"]["content"] == "from big"
+    assert third.json()["choices"][0]["message"]["content"] == "from big"
+    assert [r.model for r in spend_rows(store)] == ["small", "big", "big"]

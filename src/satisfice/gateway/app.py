@@ -14,7 +14,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from starlette.types import Receive, Scope, Send
 
 from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
+from satisfice.errors import ConfigError
 from satisfice.gateway.admitted import Admitted
 from satisfice.gateway.budgets import BudgetLedger, Reservation, spent_this_period
 from satisfice.gateway.cascade import Executor
@@ -75,7 +76,11 @@ class Gateway:
         self.store = store
         self.metrics = GatewayMetrics()
         self.transport = transport or HttpTransport(timeout_s=60.0, max_connections=512)
-        self.router = router or build_router(config, prices=catalog_prices(store),
+        self._prices = catalog_prices(store)
+        self._eval_tasks = sorted({r.from_eval for r in config.routes.values() if r.from_eval}) if router is None \
+            else []
+        self._decisions_seen = self._decision_marks()
+        self.router = router or build_router(config, prices=self._prices,
                                              decisions=lambda task: latest_decision(store, task))
         self.keys = KeyCache()
         self.ledger = BudgetLedger()
@@ -84,7 +89,7 @@ class Gateway:
         self.executor = Executor(self.transport, config.limits, self.metrics)
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
-        self._refresher: asyncio.Task[None] | None = None
+        self._refreshers: list[asyncio.Task[None]] = []
         self._limit = config.limits.max_body_bytes
         self._default_cap = config.limits.default_max_tokens
         self.metrics.gauge("satisfice_gateway_spend_rows_pending", "Spend and shadow rows not yet written",
@@ -111,28 +116,72 @@ class Gateway:
         self.ledger.forget(k.id for k in keys.values())
         self.keys.replace(salt, keys)
 
-    async def _refresh_loop(self) -> None:
+    def _decision_marks(self) -> dict[str, Any]:
+        from satisfice.evals.decisions import latest_decision
+
+        marks: dict[str, Any] = {}
+        for task in self._eval_tasks:
+            d = latest_decision(self.store, task)
+            marks[task] = None if d is None else (d.created_at, d.run_id, d.passing, d.reference, d.candidates)
+        return marks
+
+    def _rebuild_router(self) -> Router | None:
+        from satisfice.evals.decisions import latest_decision
+
+        marks = self._decision_marks()
+        if marks == self._decisions_seen:
+            return None
+        router = build_router(self.config, prices=self._prices,
+                              decisions=lambda task: latest_decision(self.store, task))
+        self._decisions_seen = marks
+        return router
+
+    async def refresh_routes(self) -> bool:
+        """Re-resolve ``from_eval`` routes when a newer eval decision is stored; True when the routes changed.
+
+        A decision that cannot be served (say, a model with no price) leaves the current routes in place and is
+        logged; requests already admitted finish on the plan they started with.
+        """
+        if not self._eval_tasks:
+            return False
+        try:
+            router = await asyncio.to_thread(self._rebuild_router)
+        except ConfigError as exc:
+            log.error("gateway: a newer eval decision cannot be served, keeping the current routes: %s", exc)
+            return False
+        if router is None:
+            return False
+        self.router = router
+        log.warning("gateway: routes re-resolved from newer eval decisions (%s)", ", ".join(self._eval_tasks))
+        return True
+
+    async def _every(self, interval_s: float, action: Callable[[], Awaitable[Any]], what: str) -> None:
         while True:
-            await asyncio.sleep(self.config.key_refresh_s)
+            await asyncio.sleep(interval_s)
             try:
-                await self.refresh_keys()
-            except Exception:  # keep the keys we have; the next round tries again
-                log.exception("gateway: reloading keys failed")
+                await action()
+            except Exception:  # keep what we have; the next round tries again
+                log.exception("gateway: %s failed", what)
 
     async def start(self) -> None:
-        """Load keys and start the background writer and key refresher."""
+        """Load keys and start the background writer and the key and route refreshers."""
         await self.refresh_keys()
         self.spend_log.start()
+        loop = asyncio.get_running_loop()
         if self.config.auth:
-            self._refresher = asyncio.get_running_loop().create_task(self._refresh_loop())
+            self._refreshers.append(loop.create_task(self._every(self.config.key_refresh_s, self.refresh_keys,
+                                                                 "reloading keys")))
+        if self._eval_tasks and self.config.routes_refresh_s > 0:
+            self._refreshers.append(loop.create_task(self._every(self.config.routes_refresh_s, self.refresh_routes,
+                                                                 "re-resolving from_eval routes")))
 
     async def stop(self) -> None:
         """Finish shadow checks (briefly), write every queued row, close upstream connections."""
-        if self._refresher is not None:
-            self._refresher.cancel()
+        for task in self._refreshers:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
-            self._refresher = None
+                await task
+        self._refreshers = []
         await self.shadow.drain(5.0)
         await self.spend_log.stop()
         await self.transport.close()

@@ -210,6 +210,8 @@ class GatewayConfig(_Strict):
 
     auth: bool = True
     key_refresh_s: float = Field(default=5.0, gt=0)
+    routes_refresh_s: float = Field(default=30.0, ge=0)
+    """How often ``from_eval`` routes look for a newer eval decision (0: only at start-up)."""
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     circuit: CircuitConfig = Field(default_factory=CircuitConfig)
     spend_log: SpendLogConfig = Field(default_factory=SpendLogConfig)
