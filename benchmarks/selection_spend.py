@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 table, _ = synthetic_table(rng, n_items=n, bar=bar, prices=prices)
                 case = run_case(f"{prices}-{i:02d}-bar{bar}-n{n}", table, bar, args.confidence, i)
                 cases.append({"seed": seed, **case} if args.seeds else case)
-    families = sorted({c["name"].rsplit("-", 3)[0] for c in cases})
+    families = sorted({c["name"].rsplit("-", 3)[0] for c in cases}) if args.outcomes is None else []
     by_family = {f: summarise([c for c in cases if c["name"].startswith(f + "-")]) for f in families}
     per_seed = ({str(s): summarise([c for c in cases if c["seed"] == s]) for s in args.seeds}
                 if args.seeds and args.outcomes is None else None)
