@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -119,3 +121,13 @@ def test_recommendation_sentence() -> None:
     none = Selection(0.99, 0.95, sel.models, None)
     assert recommendation_sentence(none).startswith("No candidate clears 99% at 95% confidence")
     assert format_percent(0.875) == "87.5%" and format_usd(0.0042) == "$0.0042" and format_usd(1234.5) == "$1,234"
+
+
+def test_sentence_when_the_recommended_model_is_the_only_one_passing() -> None:
+    sel = select_from_outcomes(table(), 0.9, 0.95)
+    only_dear = Selection(sel.threshold, sel.confidence,
+                          [dataclasses.replace(m, decision="undecided" if m.model == "mid" else m.decision)
+                           if m.model != "dear" else m for m in sel.models], "dear")
+    text = recommendation_sentence(only_dear)
+    assert "against" not in text
+    assert "no cheaper candidate was shown to clear it (undecided: mid; more items would settle it)" in text

@@ -210,16 +210,16 @@ def _against(selection: Selection, chosen: ModelResult) -> ModelResult | None:
         if ref:
             return ref[0]
     passing = [m for m in others if m.decision == "pass"]
-    pool = passing or others
-    return max(pool, key=_price_key) if pool else None
+    return max(passing, key=_price_key) if passing else None
 
 
 def recommendation_sentence(selection: Selection, *, requests_per_day: float | None = None) -> str:
     """The sentence to paste into a design doc.
 
     E.g. "X clears 90% at 95% confidence on 400 items; it costs $A/year against $B for Y". The comparison
-    is the reference model if there is one, else the dearest other passing model, else the dearest other
-    model. Without a workload, costs are per 1,000 requests.
+    is the reference model if there is one, else the dearest other passing model; when the recommended
+    model is the only one that passes, the sentence says which cheaper models did not clear the bar.
+    Without a workload, costs are per 1,000 requests.
     """
     conf = format_percent(selection.confidence)
     claims = []
@@ -247,6 +247,15 @@ def recommendation_sentence(selection: Selection, *, requests_per_day: float | N
     other = _against(selection, chosen)
     if other is not None:
         sentence += f" against {cost(other)} for {other.model}"
+    else:
+        cheaper = [m for m in selection.models if m.model != chosen.model and m.cost_per_request is not None
+                   and m.cost_per_request < chosen.cost_per_request]
+        undecided = [m.model for m in cheaper if m.decision == "undecided"]
+        if undecided:
+            sentence += (f"; no cheaper candidate was shown to clear it (undecided: {', '.join(undecided)}; "
+                         "more items would settle it)")
+        elif cheaper:
+            sentence += "; every cheaper candidate fails"
     return sentence + "."
 
 
