@@ -7,7 +7,7 @@ import pytest
 from satisfice.catalog.batch import ImportBatch, slugify
 from satisfice.catalog.repository import apply_batch, load_catalog
 from satisfice.catalog.rows import ModelRow, OfferRow, ScoreRow
-from satisfice.errors import DataError
+from satisfice.errors import ConfigError, DataError
 from satisfice.store import Store, open_store
 
 
@@ -66,3 +66,15 @@ def test_store_uses_requested_backend(store: Store) -> None:
 
     expected = "postgresql" if os.environ.get("SATISFICE_TEST_PG_URL") else "sqlite"
     assert store.dialect == expected
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("foo://bar", "Can't load plugin"),
+    ("postgresql+psycopg://someone:hunter2pw@127.0.0.1:1/x", "127.0.0.1"),
+])
+def test_unusable_database_url_is_a_clear_error(url: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        open_store(url)
+    message = str(raised.value)
+    assert message.startswith("cannot open database ") and shown in message
+    assert "hunter2pw" not in message and "\n" not in message

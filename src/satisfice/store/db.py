@@ -103,9 +103,29 @@ class Store:
         self.engine.dispose()
 
 
+def _shown(url: str) -> str:
+    """The URL as it may be shown (password hidden)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's message without SQLAlchemy's trailing SQL and background-link lines."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("(Background on")]
+    return " ".join(lines[:2]) or type(exc).__name__
+
+
 def open_store(url: str) -> Store:
     """Open (and if needed create and migrate) the store at ``url``."""
-    store = Store(url)
+    try:
+        store = Store(url)
+    except ConfigError:
+        raise
+    except Exception as exc:  # an unknown dialect or a missing driver
+        raise ConfigError(f"cannot open database {_shown(url)}: {_first_line(exc)}") from exc
     with _lock:
         try:
             migrate(store.engine)
@@ -113,5 +133,5 @@ def open_store(url: str) -> Store:
             raise
         except Exception as exc:
             store.close()
-            raise ConfigError(f"cannot open database {make_url(url).render_as_string()}: {exc}") from exc
+            raise ConfigError(f"cannot open database {_shown(url)}: {_first_line(exc)}") from exc
     return store
