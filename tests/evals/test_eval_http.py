@@ -61,6 +61,8 @@ async def test_http_faults_are_retried_bounded_and_never_scored(store: Store) ->
     assert all(by_index[i].score == 1.0 for i in range(10) if i not in (5, 6))
     m = results.models[0]
     assert (m.n, m.n_errors, m.accuracy) == (8, 2, 1.0)
+    # the report can say what went wrong: the first error's message is kept
+    assert m.error_example in {by_index[5].error_message, by_index[6].error_message} and m.error_example
     assert max(sleeps) >= 0.05  # Retry-After honoured (backoff alone is capped at 4 ms)
     # cost once: 8 answered requests, each 3 words in and 1 out at $1/$2 per M; failed attempts cost nothing
     assert m.cost_run == pytest.approx(8 * 5e-6) and outcome.spent_usd == pytest.approx(8 * 5e-6)

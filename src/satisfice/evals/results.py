@@ -85,6 +85,8 @@ class ModelSummary:
     ni_diff: float | None = None
     ni_lower: float | None = None
     errors_by_kind: dict[str, int] = field(default_factory=dict)
+    error_example: str | None = None
+    """The first error's message (provider keys never appear in it), so the report can say what went wrong."""
     items_used: int | None = None
     """Adaptive runs: items evaluated for this model before it was decided (None for exhaustive runs)."""
 
@@ -201,7 +203,8 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
         latency_p50_s=percentile(lat, 50) if lat else None, latency_p95_s=percentile(lat, 95) if lat else None,
         tokens_in=tin, tokens_out=tout, retries=sum(max(0, o.attempts - 1) for o in outcomes),
         cache_hits=sum(1 for o in outcomes if o.cached), judge_cost=sum(o.judge_cost_usd for o in outcomes),
-        spent_usd=sum(o.spent_usd for o in outcomes), ni_diff=ni_diff, ni_lower=ni_lower, errors_by_kind=kinds)
+        spent_usd=sum(o.spent_usd for o in outcomes), ni_diff=ni_diff, ni_lower=ni_lower, errors_by_kind=kinds,
+        error_example=next((o.error_message[:300] for o in errors if o.error_message), None))
 
 
 def _baseline(models: Sequence[ModelSummary], reference: str | None) -> ModelSummary | None:

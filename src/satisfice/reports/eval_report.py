@@ -42,7 +42,8 @@ def model_json(m: ModelSummary) -> dict[str, Any]:
     return {
         "model": m.model, "n": m.n, "n_missing": m.n_errors + m.n_not_run, "accuracy": m.accuracy, "ci_low": m.ci_low,
         "ci_high": m.ci_high, "cost_per_request": m.cost_per_request, "decision": m.decision,
-        "n_errors": m.n_errors, "n_not_run": m.n_not_run, "errors_by_kind": m.errors_by_kind, "retries": m.retries,
+        "n_errors": m.n_errors, "n_not_run": m.n_not_run, "errors_by_kind": m.errors_by_kind,
+        "error_example": m.error_example, "retries": m.retries,
         "decision_note": m.decision_note, "price_source": m.price_source, "price": m.price_note,
         "cost_known": m.cost_run is not None, "cost_run": m.cost_run, "cost_per_1k": m.cost_per_1k,
         "annual_cost": m.annual_cost, "annual_basis": m.annual_basis, "latency_p50_s": m.latency_p50_s,
@@ -169,6 +170,11 @@ def render_table(r: EvalResults, width: int = 200) -> Group:
                           f"{every}."))
     lines.append(Text(f"Spent now {format_usd(r.spent_usd)}; {r.calls} new calls, {r.cache_hits} cached; "
                       f"{ERRORS_RULE}.", style="dim"))
+    for m in r.models:
+        if m.n_errors:
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(m.errors_by_kind.items()))
+            example = f"; first: {m.error_example}" if m.error_example else ""
+            lines.append(Text(f"{m.model}: {m.n_errors} error(s) after retries ({kinds}){example}", style="yellow"))
     unknown = [m.model for m in r.models if m.cost_run is None and m.n_responses]
     if unknown:
         lines.append(Text(f"Cost unknown (no price) for: {', '.join(unknown)}.", style="yellow"))
