@@ -28,7 +28,7 @@ def serve_cmd(
     ctx: typer.Context,
     config: ConfigOpt,
     host: Annotated[str, typer.Option(help="Interface to bind (default: loopback only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Run the gateway (one worker) until interrupted; queued spend rows are written on shutdown."""

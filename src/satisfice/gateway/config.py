@@ -298,7 +298,7 @@ def parse_config(text: str, *, file: str = "<config>", base_dir: Path | None = N
         field = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(loc, lines)
         where = f"{file}, line {line}" if line is not None else file
-        more = f" (and {len(exc.errors()) - 1} more problems)" if len(exc.errors()) > 1 else ""
+        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
         message = str(err["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{where}, field {field!r}: {message}{more}") from None
 
