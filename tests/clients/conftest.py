@@ -14,9 +14,10 @@ async def server() -> AsyncIterator[ScriptedServer]:
         yield s
 
 
-@pytest.fixture
-async def transport() -> AsyncIterator[HttpTransport]:
-    t = HttpTransport(timeout_s=5.0)
+@pytest.fixture(params=[False, True], ids=["aiohttp", "lean"])
+async def transport(request: pytest.FixtureRequest) -> AsyncIterator[HttpTransport]:
+    """The transport both ways: posts through aiohttp, and through the lean pool the gateway uses."""
+    t = HttpTransport(timeout_s=5.0, lean_posts=request.param)
     try:
         yield t
     finally:
