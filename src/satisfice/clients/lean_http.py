@@ -236,20 +236,12 @@ class LeanPool:
                 await waiter
             finally:
                 timer.cancel()
-        except (BadResponse, UpstreamUnavailable):
+        except BaseException as exc:  # failed, timed out or cancelled: the connection cannot be trusted again
             if conn is not None:
                 self._busy.discard(conn)
                 conn.abort()
-            raise
-        except (OSError, TimeoutError, ssl.SSLError) as exc:
-            if conn is not None:
-                self._busy.discard(conn)
-                conn.abort()
-            raise on_error(exc) from None
-        except BaseException:  # cancelled: the connection's state is unknown
-            if conn is not None:
-                self._busy.discard(conn)
-                conn.abort()
+            if isinstance(exc, OSError | TimeoutError):  # ssl.SSLError is an OSError
+                raise on_error(exc) from None
             raise
         status, raw_headers, chunks = conn.status, conn.headers, conn.body
         self._release(origin, conn, loop.time())

@@ -70,8 +70,6 @@ class Gateway:
 
     def __init__(self, config: GatewayConfig, store: Store, *, transport: HttpTransport | None = None,
                  router: Router | None = None, rng: Callable[[], float] = random.random) -> None:
-        from satisfice.evals.decisions import latest_decision
-
         self.config = config
         self.store = store
         self.metrics = GatewayMetrics()
@@ -79,9 +77,10 @@ class Gateway:
         self._prices = catalog_prices(store)
         self._eval_tasks = sorted({r.from_eval for r in config.routes.values() if r.from_eval}) if router is None \
             else []
-        self._decisions_seen = self._decision_marks()
-        self.router = router or build_router(config, prices=self._prices,
-                                             decisions=lambda task: latest_decision(store, task))
+        self._decisions_seen: dict[str, Any] = {}
+        if router is None:
+            router, self._decisions_seen = self._build_router()
+        self.router = router
         self.keys = KeyCache()
         self.ledger = BudgetLedger()
         self.spend_log = SpendLog(store, flush_interval_s=config.spend_log.flush_interval_s,
@@ -119,21 +118,25 @@ class Gateway:
     def _decision_marks(self) -> dict[str, Any]:
         from satisfice.evals.decisions import latest_decision
 
+        return {task: _mark(latest_decision(self.store, task)) for task in self._eval_tasks}
+
+    def _build_router(self) -> tuple[Router, dict[str, Any]]:
+        """Resolve every route; also the marks of the eval decisions it was resolved from."""
+        from satisfice.evals.decisions import StoredDecision, latest_decision
+
         marks: dict[str, Any] = {}
-        for task in self._eval_tasks:
-            d = latest_decision(self.store, task)
-            marks[task] = None if d is None else (d.created_at, d.run_id, d.passing, d.reference, d.candidates)
-        return marks
+
+        def decisions(task: str) -> StoredDecision | None:
+            decision = latest_decision(self.store, task)
+            marks[task] = _mark(decision)
+            return decision
+
+        return build_router(self.config, prices=self._prices, decisions=decisions), marks
 
     def _rebuild_router(self) -> Router | None:
-        from satisfice.evals.decisions import latest_decision
-
-        marks = self._decision_marks()
-        if marks == self._decisions_seen:
+        if self._decision_marks() == self._decisions_seen:
             return None
-        router = build_router(self.config, prices=self._prices,
-                              decisions=lambda task: latest_decision(self.store, task))
-        self._decisions_seen = marks
+        router, self._decisions_seen = self._build_router()
         return router
 
     async def refresh_routes(self) -> bool:
@@ -323,15 +326,21 @@ class Gateway:
 class _App:
     """The gateway as an ASGI 3 app object (servers detect the interface from an ``async def __call__``)."""
 
-    __slots__ = ("gateway", "starlette")
+    __slots__ = ("gateway",)
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        self.starlette = gateway.starlette
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection (HTTP request or lifespan)."""
         await self.gateway.asgi(scope, receive, send)
+
+
+def _mark(decision: Any) -> Any:
+    """What identifies a stored eval decision, to notice a newer one (None: no decision)."""
+    if decision is None:
+        return None
+    return (decision.created_at, decision.run_id, decision.passing, decision.reference, decision.candidates)
 
 
 def _unauthorized() -> GatewayError:

@@ -104,11 +104,8 @@ class Store:
 
 
 def _shown(url: str) -> str:
-    """The URL as it may be shown (password hidden)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(unparseable URL)"
+    """The URL as it may be shown (password hidden); only called once make_engine has parsed it."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _first_line(exc: BaseException) -> str:
