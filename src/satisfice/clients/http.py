@@ -3,7 +3,7 @@
 Evals and the gateway both send their upstream requests through :class:`HttpTransport`: one pooled
 ``aiohttp.ClientSession`` per event loop, created lazily. aiohttp was chosen by measurement (DESIGN.md:
 ~6,400 relayed requests/s against ~450-730 for ``httpx.AsyncClient`` on 2 cores). With ``lean_posts`` (the
-gateway) whole-answer POSTs go through :mod:`satisfice.clients.lean_http` instead, about 8x less CPU each.
+gateway) whole-answer POSTs go through :mod:`satisfice.clients.lean_http` instead, about 3x less CPU each.
 
 The transport returns every HTTP answer as it came (:class:`RawResponse`); deciding what a status means is
 :func:`error_for_status`'s job. Failures below HTTP become errors: connection refused or reset ->
@@ -125,7 +125,7 @@ class HttpTransport:
         max_connections: Connection pool size across all hosts.
         keepalive_s: How long an idle pooled connection is kept open.
         lean_posts: Send :meth:`post` through :class:`~satisfice.clients.lean_http.LeanPool` (a bare protocol on
-            httptools, about 8x less CPU per request than aiohttp here); streams still use aiohttp. The gateway
+            httptools, about 3x less CPU per request than aiohttp here); streams still use aiohttp. The gateway
             turns it on.
     """
 

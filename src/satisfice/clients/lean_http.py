@@ -1,11 +1,12 @@
 """A lean HTTP/1.1 client for one job: POST a body, get the whole answer back, on pooled keep-alive connections.
 
-The gateway's hot path sends one small JSON POST per request. Through aiohttp's ``ClientSession`` that costs
-about 264 µs of CPU per request on this project's 2-core machine; a bare ``asyncio.Protocol`` with httptools'
-C parser does the same round trip in about 34 µs (measured side by side against the benchmark's fake upstream).
-:class:`LeanPool` is that protocol with what production needs around it: a pool of keep-alive connections per
-origin, TLS for ``https``, a connect timeout and a total deadline, chunked and content-length bodies,
-gzip/deflate answers, and the same error mapping as the aiohttp path (see :mod:`satisfice.clients.http`).
+The gateway's hot path sends one small JSON POST per request. Through
+:class:`~satisfice.clients.http.HttpTransport` on aiohttp's ``ClientSession`` that cost 169-182 µs of CPU per
+request on this project's 2-core machine, and 50-54 µs through this pool (``benchmarks/post_client_cpu.py``,
+both side by side against the fake upstream). :class:`LeanPool` is a bare ``asyncio.Protocol`` on httptools'
+C parser, with what production needs around it: a pool of keep-alive connections per origin, TLS for
+``https``, a connect timeout and a total deadline, chunked and content-length bodies, gzip/deflate answers,
+and the same error mapping as the aiohttp path (see :mod:`satisfice.clients.http`).
 
 Not supported, on purpose: redirects (never followed, as in the aiohttp path), proxies from the environment
 (ignored, as in the aiohttp path), streaming (the aiohttp path serves streams), ``Expect: 100-continue``.

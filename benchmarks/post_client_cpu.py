@@ -1,0 +1,74 @@
+"""CPU and wall time of one upstream POST: HttpTransport through aiohttp vs through the lean pool (side by side).
+
+Starts the benchmark's fake upstream (``_upstream.py``) on 127.0.0.1, pinned to CPU 1 when there are two CPUs,
+and runs this process on CPU 0; then sends ``--requests`` sequential POSTs on one kept-alive connection with
+each client after a warm-up, and prints JSON: microseconds of wall time and of this process's CPU time per
+request, for each.
+
+Run: ``.venv/bin/python benchmarks/post_client_cpu.py [--requests 5000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from _procs import free_port
+
+from satisfice.clients.http import HttpTransport
+
+BODY = b'{"model":"bench-model","messages":[{"role":"user","content":"Say ok."}],"max_tokens":5}'
+HEADERS = {"Authorization": "Bearer sk-bench-0000"}
+
+
+async def measure(url: str, lean: bool, n: int, warmup: int) -> dict[str, Any]:
+    transport = HttpTransport(timeout_s=10.0, lean_posts=lean)
+    try:
+        for _ in range(warmup):
+            await transport.post(url, BODY, HEADERS)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(n):
+            raw = await transport.post(url, BODY, HEADERS)
+            assert raw.status == 200
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    finally:
+        await transport.close()
+    return {"wall_us_per_request": round(wall / n * 1e6, 1), "cpu_us_per_request": round(cpu / n * 1e6, 1)}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--requests", type=int, default=5000)
+    p.add_argument("--warmup", type=int, default=500)
+    args = p.parse_args()
+    import uvloop
+
+    pin = (os.cpu_count() or 1) >= 2
+    port = free_port()
+    cmd = [sys.executable, str(Path(__file__).parent / "_upstream.py"), "--port", str(port)]
+    upstream = subprocess.Popen((["taskset", "-c", "1"] if pin else []) + cmd, stdout=subprocess.PIPE)
+    try:
+        assert upstream.stdout is not None
+        upstream.stdout.readline()  # READY <port>
+        if pin:
+            os.sched_setaffinity(0, {0})
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        report = {name: uvloop.run(measure(url, lean, args.requests, args.warmup))
+                  for name, lean in (("aiohttp", False), ("lean", True))}
+    finally:
+        upstream.terminate()
+        upstream.wait(timeout=10)
+    report["cpu_ratio"] = round(report["aiohttp"]["cpu_us_per_request"] / report["lean"]["cpu_us_per_request"], 2)
+    report["settings"] = {"requests": args.requests, "warmup": args.warmup, "pinned": pin}
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
