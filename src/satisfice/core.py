@@ -15,6 +15,9 @@ DEFAULT_INPUT_SHARE = 0.75
 
 Role = Literal["system", "user", "assistant", "tool"]
 
+SELF_HOSTED_PREFIX = "self-hosted:"
+"""Provider prefix of offers calibrated from a self-host bench: ``self-hosted:<name>``."""
+
 
 def blend(input_per_m: float, output_per_m: float, input_share: float = DEFAULT_INPUT_SHARE) -> float:
     """Blended price per million tokens: ``share * input + (1 - share) * output``."""
@@ -150,6 +153,7 @@ DateLike = dt.date
 
 __all__ = [
     "DEFAULT_INPUT_SHARE",
+    "SELF_HOSTED_PREFIX",
     "Completion",
     "CompletionRequest",
     "Message",

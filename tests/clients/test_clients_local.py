@@ -50,28 +50,24 @@ def test_missing_weights_names_the_pip_command(monkeypatch: pytest.MonkeyPatch) 
 
 
 @_needs("local/smollm2-135m")
-def test_payloads_and_price(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SATISFICE_MACHINE_USD_PER_HOUR", "0.36")
+def test_payloads() -> None:
     smol = LocalModelClient(ModelRef("local/smollm2-135m"))
-    assert smol.machine_usd_per_hour == 0.36
     chat, body = smol.payload(CHAT)
     assert chat and body["messages"][1] == {"role": "user", "content": "Is the sky blue? yes or no"}
     chat, body = smol.payload(CompletionRequest(prompt="p", extra={"stream": True, "seed": 1}))
     assert not chat and body == {"prompt": "p", "max_tokens": local.DEFAULT_MAX_TOKENS, "temperature": 0.0,
                                  "seed": 1}
-    with pytest.raises(ConfigError, match=">= 0"):
-        LocalModelClient(ModelRef("local/smollm2-135m"), machine_usd_per_hour=-1)
 
 
 @pytest.mark.local_model
 @_needs("local/smollm2-135m")
 async def test_smollm2_chat_completion() -> None:
-    client = make_client(ModelRef("local/smollm2-135m"), machine_usd_per_hour=1.0)
+    client = make_client(ModelRef("local/smollm2-135m"))
     done = await client.complete(CHAT)
     assert done.model == "local/smollm2-135m"
     assert done.usage.input_tokens > 10 and 1 <= done.usage.output_tokens <= 3
     assert done.text.strip()
-    assert done.cost_usd == pytest.approx(done.latency_s / 3600)
+    assert done.cost_usd is None  # priced per token at the calibrated price, never by wall time
     count = CompletionRequest(prompt="1, 2, 3,", max_tokens=2, temperature=0.0)
     first, second = await asyncio.gather(client.complete(count), client.complete(count))  # serialised, not broken
     assert first.text == second.text and first.usage.input_tokens == second.usage.input_tokens
@@ -82,10 +78,10 @@ async def test_smollm2_chat_completion() -> None:
 @pytest.mark.local_model
 @_needs("local/gemma3-270m")
 async def test_gemma3_renders_chat_as_plain_prompt() -> None:
-    client = LocalModelClient(ModelRef("local/gemma3-270m"), machine_usd_per_hour=0.10)
+    client = LocalModelClient(ModelRef("local/gemma3-270m"))
     chat, body = client.payload(CHAT)
     assert not chat and body["prompt"].endswith("Assistant:") and "\nUser:" in body["stop"]
     done = await client.complete(CHAT)
     assert done.model == "local/gemma3-270m"
     assert 1 <= done.usage.output_tokens <= 3
-    assert done.cost_usd is not None and done.cost_usd > 0
+    assert done.cost_usd is None and done.usage.input_tokens > 5

@@ -121,5 +121,7 @@ def test_price_for_prefers_override_then_catalog() -> None:
     info = price_for("x", catalog=cat, today=dt.date(2025, 1, 1))
     assert info.source == "catalog" and info.provider == "p2" and info.price == Price(1.0, 2.0)
     assert price_for("x", input_per_m=5.0, output_per_m=5.0, catalog=cat).source == "override"
-    assert price_for("local/smollm2-135m").source == "machine_time"
+    uncalibrated = price_for("local/smollm2-135m")
+    assert uncalibrated.source == "uncalibrated" and not uncalibrated.known
+    assert "satisfice selfhost bench local/smollm2-135m --save" in uncalibrated.describe()
     assert not price_for("nobody", catalog=cat).known

@@ -90,7 +90,7 @@ class _Prices:
         self._catalog: Any = None
 
     def __call__(self, model_id: str, override: tuple[float | None, float | None]) -> PriceInfo:
-        if override[0] is not None or override[1] is not None or model_id.startswith("local/"):
+        if override[0] is not None or override[1] is not None:
             return price_for(model_id, input_per_m=override[0], output_per_m=override[1])
         if self._catalog is None:
             from satisfice.catalog.repository import load_catalog
@@ -115,7 +115,7 @@ def _check_keys(cands: list[CandidateSpec], judge_env: str | None) -> None:
 
 
 def build_runner(store: Store, spec: TaskSpec, *, models: list[str] | None, limit: int | None,
-                 concurrency: int | None, settings: RunSettings, machine_usd_per_hour: float,
+                 concurrency: int | None, settings: RunSettings,
                  transport: Any, progress: RichProgress | None) -> EvalRunner:
     """Wire a task to an :class:`EvalRunner`: items, rendered requests, candidates with clients and prices."""
     from satisfice.clients import make_client
@@ -129,8 +129,7 @@ def build_runner(store: Store, spec: TaskSpec, *, models: list[str] | None, limi
     items = [EvalItem(i, s, render_request(spec, s, fewshot)) for i, s in enumerate(samples)]
 
     def client(ref: Any) -> ModelClient:
-        return make_client(ref, transport=transport, machine_usd_per_hour=machine_usd_per_hour,
-                           timeout_s=settings.timeout_s)
+        return make_client(ref, transport=transport, timeout_s=settings.timeout_s)
 
     prices = _Prices(store)
     chosen = _select_candidates(spec, models)
@@ -188,7 +187,7 @@ async def _run(runner: EvalRunner, run_id: int, selector: Any, transport: Any) -
 
 def run_task(store: Store, spec: TaskSpec, task_file: Path, *, models: list[str] | None = None,
              limit: int | None = None, max_spend: float | None = None, concurrency: int | None = None,
-             use_cache: bool = True, timeout_s: float = 60.0, max_attempts: int = 4, machine_usd_per_hour: float = 0.10,
+             use_cache: bool = True, timeout_s: float = 60.0, max_attempts: int = 4,
              show_progress: bool = False, adaptive: bool = False, full_report: bool = False) -> EvalResults:
     """Evaluate a task file end to end: run, summarise, store the summary and the decision."""
     from satisfice.clients import HttpTransport
@@ -199,7 +198,7 @@ def run_task(store: Store, spec: TaskSpec, task_file: Path, *, models: list[str]
     cache = ResponseCache(store)
     with _progress(show_progress) as progress:
         runner = build_runner(store, spec, models=models, limit=limit, concurrency=concurrency, settings=settings,
-                              machine_usd_per_hour=machine_usd_per_hour, transport=transport, progress=progress)
+                              transport=transport, progress=progress)
         model_ids = [c.ref.id for c in runner.candidates]
         selector = _selector(spec, runner, full_report) if adaptive else None
         run_id = cache.start_run(spec.name, task_hash, str(task_file), model_ids)
@@ -309,6 +308,6 @@ def register(root: typer.Typer) -> None:
         spec = load_task(path)  # a bad task file fails here, before the store is opened
         results = run_task(st.store(), spec, path, models=model, limit=limit, max_spend=max_spend,
                            concurrency=concurrency, use_cache=not no_cache, timeout_s=timeout, max_attempts=attempts,
-                           machine_usd_per_hour=st.settings.machine_usd_per_hour, show_progress=not as_json,
+                           show_progress=not as_json,
                            adaptive=adaptive, full_report=full_report)
         _output(results, as_json=as_json, html=html)

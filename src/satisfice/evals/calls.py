@@ -117,7 +117,6 @@ class Caller:
         self.prefetched: dict[str, CachedResponse] = {}
         self.calls = 0
         self.cache_hits = 0
-        self._local_guess = 0.0
 
     def _from_cache(self, hit: CachedResponse) -> CallResult:
         self.cache_hits += 1
@@ -162,7 +161,7 @@ class Caller:
                 hit = await asyncio.to_thread(self.cache.get, key)
                 if hit is not None:
                     return self._from_cache(hit)
-            reserve = estimate_cost(cand.price, request, local_guess=self._local_guess) or 0.0
+            reserve = estimate_cost(cand.price, request) or 0.0
             if not self.guard.try_reserve(reserve):
                 raise BudgetStop()
             settled = False
@@ -183,8 +182,6 @@ class Caller:
                     self.calls += 1
                     self.guard.settle(reserve, cost)
                     settled = True
-                    if completion.cost_usd is not None:
-                        self._local_guess = max(self._local_guess, completion.cost_usd)
                     self.limiter.settle_tokens(est_tokens, completion.usage.input_tokens
                                                + completion.usage.output_tokens)
                     return CallResult(key, completion, cost, attempts, cached=False, spent_usd=cost or 0.0)

@@ -1,8 +1,9 @@
 """What one call to a candidate costs: the task's own price override, else the catalog price in force today.
 
-Local models (``local/...``) bill by machine time: their client sets ``Completion.cost_usd`` and no token
-price applies. A model with neither an override nor a catalog price has an *unknown* price — reported as
-unknown, never as $0.
+Local models (``local/...``) are priced per token like any other model, at their calibrated self-hosted offer
+(provider ``self-hosted:<name>``, written by ``satisfice selfhost bench MODEL --save``); without one their price
+is *uncalibrated* and the note names the command. A model with neither an override nor a catalog price has an
+*unknown* price — reported as unknown, never as $0.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from satisfice.catalog.rows import Catalog
-from satisfice.core import Completion, CompletionRequest, Price
+from satisfice.core import SELF_HOSTED_PREFIX, Completion, CompletionRequest, Price
 
-PriceSource = Literal["override", "catalog", "machine_time", "unknown"]
+PriceSource = Literal["override", "catalog", "uncalibrated", "unknown"]
 DEFAULT_OUTPUT_RESERVE = 4096
 """Output tokens assumed for a budget reservation when a request sets no ``max_tokens``."""
 
@@ -33,7 +34,7 @@ class PriceInfo:
     @property
     def known(self) -> bool:
         """False when the cost of this model's calls cannot be computed."""
-        return self.source != "unknown"
+        return self.price is not None
 
     def describe(self) -> str:
         """Short human text, e.g. ``catalog (together) $0.20/$0.60 per M``."""
@@ -41,14 +42,33 @@ class PriceInfo:
             where = f"catalog ({self.provider})" if self.source == "catalog" else self.source
             text = f"{where} ${self.price.input_per_m:g}/${self.price.output_per_m:g} per M in/out"
             return f"{text}; {self.note}" if self.note else text
-        if self.source == "machine_time":
-            return "machine time"
+        if self.source == "uncalibrated":
+            return f"uncalibrated; {self.note}" if self.note else "uncalibrated"
         return "unknown price"
 
 
 def is_local(model_id: str) -> bool:
-    """Local in-process models bill by machine time."""
+    """Local in-process models, priced only by a self-host calibration."""
     return model_id.startswith("local/")
+
+
+def calibrate_command(model_id: str) -> str:
+    """The command that calibrates a local model's price."""
+    return f"satisfice selfhost bench {model_id} --save"
+
+
+def _local_price(model_id: str, catalog: Catalog | None, today: dt.date) -> PriceInfo:
+    """The cheapest self-hosted calibration of a local model in force today, else "uncalibrated"."""
+    offers = [o for o in (catalog.offers_of(model_id) if catalog is not None else [])
+              if o.provider.startswith(SELF_HOSTED_PREFIX) and o.effective_date <= today
+              and o.input_per_m is not None and o.output_per_m is not None]
+    latest = {o.provider: o for o in offers}  # offers come oldest first: the last one per provider is in force
+    if not latest:
+        return PriceInfo(model_id, None, "uncalibrated", note=f"calibrate it: {calibrate_command(model_id)}")
+    offer = min(latest.values(), key=lambda o: (o.blended() or 0.0, o.provider))
+    assert offer.input_per_m is not None and offer.output_per_m is not None
+    return PriceInfo(model_id, Price(offer.input_per_m, offer.output_per_m), "catalog", provider=offer.provider,
+                     note=f"calibrated {offer.effective_date}")
 
 
 def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: float | None = None,
@@ -59,7 +79,7 @@ def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: 
                          note="" if input_per_m is not None and output_per_m is not None
                          else "only one side of the price given; the other counted as $0")
     if is_local(model_id):
-        return PriceInfo(model_id, None, "machine_time")
+        return _local_price(model_id, catalog, today or dt.date.today())
     if catalog is not None:
         offer = catalog.price_at(model_id, today or dt.date.today())
         if offer is not None:
@@ -75,7 +95,7 @@ def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: 
 
 
 def completion_cost(info: PriceInfo, completion: Completion) -> float | None:
-    """USD for one completion: billed machine time when the client set it, else tokens at the price, else None."""
+    """USD for one completion: the provider's own bill when the client set it, else tokens at the price, else None."""
     if completion.cost_usd is not None:
         return completion.cost_usd
     if info.price is not None:
@@ -100,12 +120,10 @@ def estimate_output_tokens(request: CompletionRequest) -> int:
     return request.max_tokens if request.max_tokens is not None else DEFAULT_OUTPUT_RESERVE
 
 
-def estimate_cost(info: PriceInfo, request: CompletionRequest, *, local_guess: float = 0.0) -> float | None:
-    """Worst-case USD for ``request`` (for budget reservations); ``local_guess`` for machine-time models."""
+def estimate_cost(info: PriceInfo, request: CompletionRequest) -> float | None:
+    """Worst-case USD for ``request`` (for budget reservations); None when the price is not known."""
     if info.price is not None:
         p = info.price
         return (estimate_prompt_tokens(request) * p.input_per_m
                 + estimate_output_tokens(request) * p.output_per_m) / 1_000_000
-    if info.source == "machine_time":
-        return local_guess
     return None

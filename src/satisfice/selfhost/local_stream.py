@@ -1,0 +1,124 @@
+"""One streamed request to a local model running in this process, timed token by token (the bench's local streamer).
+
+The model runs on xllamacpp's in-process engine with one decoding slot per concurrent request (continuous
+batching), loaded by :func:`satisfice.clients.local.load_engine`. Each request runs in its own worker thread;
+the engine calls back with every event as it is produced, and the callback notes the time, so the timings are
+the engine's own and the event loop adds nothing to them. Token counts are the engine's ``usage`` (its tokenizer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from satisfice.clients.local import LocalModelClient, load_engine
+from satisfice.core import CompletionRequest, ModelRef
+from satisfice.selfhost.driver import make_prompt
+from satisfice.selfhost.economics import RequestSample
+
+_CTX_MARGIN = 64
+"""Context tokens per slot beyond prompt + output (the prompt's token count is only approximate)."""
+
+
+def _text(event: dict[str, Any]) -> str:
+    choices = event.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return ""
+    choice = choices[0]
+    delta = choice.get("delta")
+    text = delta.get("content") if isinstance(delta, dict) else choice.get("text")
+    return text if isinstance(text, str) else ""
+
+
+def sample_from_events(start: float, end: float, events: list[tuple[float, Any]]) -> RequestSample:
+    """A sample from ``(time, event)`` pairs as the engine produced them (usage from the last event that has it)."""
+    times: list[float] = []
+    usage: dict[str, Any] | None = None
+    for when, event in events:
+        if not isinstance(event, dict):
+            continue
+        if "error" in event:
+            return RequestSample(start, end, error="engine_error")
+        if _text(event):
+            times.append(when)
+        if isinstance(event.get("usage"), dict):
+            usage = event["usage"]
+    if usage is None:
+        return RequestSample(start, end, first_token=times[0] if times else None, output_tokens=len(times),
+                             gaps=tuple(b - a for a, b in zip(times, times[1:], strict=False)), usage_reported=False)
+    return RequestSample(start, end, first_token=times[0] if times else None,
+                         input_tokens=int(usage.get("prompt_tokens") or 0),
+                         output_tokens=int(usage.get("completion_tokens") or 0),
+                         gaps=tuple(b - a for a, b in zip(times, times[1:], strict=False)))
+
+
+class LocalStreamer:
+    """A :class:`~satisfice.selfhost.driver.Streamer` for a ``local/...`` model run in this process.
+
+    Args:
+        model_id: ``local/smollm2-135m`` or ``local/gemma3-270m``.
+        prompt_tokens: About how many tokens each prompt has.
+        output_tokens: Tokens generated per request (end-of-text is ignored, so every request does the same work).
+        slots: Parallel decoding slots: the highest concurrency the bench will use.
+        n_threads: CPU threads for the engine (default: all cores).
+
+    Raises:
+        ConfigError: unknown local model, or xllamacpp or the weights are not installed (with the pip command).
+    """
+
+    def __init__(self, model_id: str, *, prompt_tokens: int, output_tokens: int, slots: int,
+                 n_threads: int | None = None) -> None:
+        self._client = LocalModelClient(ModelRef(model_id))  # checks the model and its packages, loads nothing
+        self.model_id = model_id
+        self.prompt_tokens = prompt_tokens
+        self.output_tokens = output_tokens
+        self.slots = max(1, slots)
+        self.n_ctx = self.slots * (prompt_tokens + output_tokens + _CTX_MARGIN)
+        self._n_threads = n_threads
+        self._engine: Any = None
+        self._pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="selfhost-local")
+
+    def load(self) -> float:
+        """Load the engine now (blocking); returns the seconds it took (0 when already loaded)."""
+        if self._engine is not None:
+            return 0.0
+        started = time.perf_counter()
+        self._engine = load_engine(self.model_id, slots=self.slots, n_ctx=self.n_ctx, n_threads=self._n_threads)
+        return time.perf_counter() - started
+
+    def _run(self, body: dict[str, Any]) -> RequestSample:
+        events: list[tuple[float, Any]] = []
+        clock = time.perf_counter
+
+        def on_event(event: Any) -> None:
+            events.append((clock(), event))
+
+        start = clock()
+        try:
+            result = self._engine.handle_completions(body, on_event)
+        except (ValueError, RuntimeError, TypeError):
+            return RequestSample(start, clock(), error="engine_error")
+        end = clock()
+        if isinstance(result, dict) and "error" in result:
+            return RequestSample(start, end, error="engine_error")
+        return sample_from_events(start, end, events)
+
+    async def __call__(self, index: int) -> RequestSample:
+        """Run request ``index`` on the engine in a worker thread and time its stream."""
+        if self._engine is None:
+            await asyncio.to_thread(self.load)
+        request = CompletionRequest(prompt=make_prompt(index, self.prompt_tokens), max_tokens=self.output_tokens,
+                                    temperature=0.0, extra={"ignore_eos": True})
+        _, body = self._client.payload(request)
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._run, body)
+
+    def close(self) -> None:
+        """Stop the worker threads (the engine stays loaded for the process)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+__all__ = ["LocalStreamer", "sample_from_events"]
