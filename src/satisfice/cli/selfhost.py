@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -172,7 +173,7 @@ def bench_cmd(
     """Measure throughput and latency per concurrency level and turn them into USD per million tokens."""
     from satisfice.selfhost.bench import BenchConfig, describe_machine
     from satisfice.selfhost.calibration import catalog_id as default_id
-    from satisfice.selfhost.calibration import provider_name, save_calibration
+    from satisfice.selfhost.calibration import check_free, provider_name, save_calibration
     from satisfice.selfhost.driver import LoadPlan, parse_levels
 
     st = state(ctx)
@@ -186,6 +187,9 @@ def bench_cmd(
                          prompt_tokens=prompt_tokens, output_tokens=output_tokens, max_p95_ms=max_p95_ms,
                          base_url=base_url, machine=where, weight=input_weight)
     store = st.store() if save else None  # open (and migrate) the store before spending time on the bench
+    save_as = catalog_id or default_id(model, base_url)
+    if store is not None and not replace:
+        check_free(store, save_as, name, dt.datetime.now(dt.UTC).date())
     streamer, closer = _streamer(model, base_url, prompt_tokens=prompt_tokens, output_tokens=output_tokens,
                                  slots=max(levels), chat=chat, api_key_env=api_key_env, timeout_s=timeout)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -194,8 +198,7 @@ def bench_cmd(
     with bar:
         result = asyncio.run(_bench(streamer, closer, config, _RichProgress(bar)))
     if store is not None:
-        result.saved = save_calibration(store, result, name=name, model_id=catalog_id or default_id(model, base_url),
-                                        replace=replace)
+        result.saved = save_calibration(store, result, name=name, model_id=save_as, replace=replace)
     doc = result.to_json()
     if chart is not None:
         from satisfice.reports.selfhost_chart import selfhost_chart

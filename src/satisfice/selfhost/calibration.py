@@ -95,6 +95,23 @@ def parse_citation(text: str) -> tuple[dict[str, float], str] | None:
     return figures, pairs.get("machine", "")
 
 
+def check_free(store: Store, model_id: str, name: str, day: dt.date) -> None:
+    """Raise ConfigError now if saving a calibration of ``model_id`` at ``name`` on ``day`` would be refused."""
+    provider = provider_name(name)
+    with store.session() as s:
+        existing = s.scalars(select(OfferRecord).where(OfferRecord.model_id == model_id,
+                                                       OfferRecord.provider == provider,
+                                                       OfferRecord.effective_date == day)).first()
+        if existing is not None:
+            raise _taken(model_id, provider, day, existing)
+
+
+def _taken(model_id: str, provider: str, day: dt.date, existing: OfferRecord) -> ConfigError:
+    return ConfigError(f"{model_id} already has a calibration at {provider} dated {day} "
+                       f"(${existing.input_per_m:.4g}/${existing.output_per_m:.4g} per M in/out); "
+                       "pass --replace to replace it, or --name to save under another name")
+
+
 def save_calibration(store: Store, result: BenchResult, *, name: str, model_id: str, model_name: str | None = None,
                      replace: bool = False, today: dt.date | None = None) -> dict[str, Any]:
     """Write the best level's prices as a dated offer of ``model_id`` at ``self-hosted:<name>``.
@@ -120,9 +137,7 @@ def save_calibration(store: Store, result: BenchResult, *, name: str, model_id: 
                                                        OfferRecord.effective_date == day)).first()
         if existing is not None:
             if not replace:
-                raise ConfigError(f"{model_id} already has a calibration at {provider} dated {day} "
-                                  f"(${existing.input_per_m:.4g}/${existing.output_per_m:.4g} per M in/out); "
-                                  "pass --replace to replace it, or --name to save under another name")
+                raise _taken(model_id, provider, day, existing)
             s.execute(delete(OfferRecord).where(OfferRecord.id == existing.id))
         source = s.scalars(select(Source).where(Source.citation == text)).first()
         if source is None:
@@ -162,5 +177,5 @@ def find_calibration(catalog: Catalog, model_id: str, *, name: str | None = None
     return min(latest.values(), key=lambda c: (c.offer.blended() or 0.0, c.offer.provider))
 
 
-__all__ = ["SELF_HOSTED", "Calibration", "catalog_id", "citation", "find_calibration", "parse_citation",
+__all__ = ["SELF_HOSTED", "Calibration", "catalog_id", "check_free", "citation", "find_calibration", "parse_citation",
            "provider_name", "save_calibration"]
