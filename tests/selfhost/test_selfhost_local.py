@@ -79,3 +79,24 @@ def test_eval_bills_local_tokens_at_the_calibrated_price(tmp_path: Path) -> None
     expected = (first["tokens_in"] * best.prices.usd_per_m_input
                 + first["tokens_out"] * best.prices.usd_per_m_output) / 1e6
     assert first["cost_run"] == pytest.approx(expected)
+
+
+async def test_http_bench_against_the_real_llama_cpp_server() -> None:
+    """The same HTTP streamer a vLLM deployment gets, against xllamacpp's OpenAI-compatible server on 127.0.0.1."""
+    from satisfice.clients.http import HttpTransport
+    from satisfice.clients.local import load_engine
+    from satisfice.selfhost.http_stream import HttpStreamer
+
+    engine = load_engine("local/smollm2-135m", slots=2, n_ctx=512)
+    base_url = str(engine.listening_address).rstrip("/") + "/v1"
+    assert base_url.startswith("http://127.0.0.1:")
+    transport = HttpTransport(timeout_s=120.0)
+    streamer = HttpStreamer(base_url, "smollm2", prompt_tokens=12, output_tokens=3, transport=transport)
+    try:
+        samples = [await streamer(i) for i in range(2)]
+    finally:
+        await transport.close()
+    for s in samples:
+        assert s.error is None and s.usage_reported  # llama.cpp sends usage when asked
+        assert s.output_tokens == 3 and 8 <= s.input_tokens <= 30
+        assert s.first_token is not None and s.start < s.first_token <= s.end and len(s.gaps) == 2

@@ -36,9 +36,11 @@ def error_kind(exc: BaseException) -> str:
 class _Reader:
     """Parses the SSE body of one answer, chunk by chunk, noting when text arrived."""
 
-    __slots__ = ("buffer", "done", "error", "first", "gaps", "input_tokens", "last", "output_tokens", "texts")
+    __slots__ = ("buffer", "done", "end", "error", "first", "gaps", "input_tokens", "last", "output_tokens", "start",
+                 "texts")
 
     def __init__(self) -> None:
+        self.start = self.end = 0.0
         self.buffer = b""
         self.first: float | None = None
         self.last = 0.0
@@ -153,29 +155,47 @@ class HttpStreamer:
         return orjson.dumps(payload)
 
     async def __call__(self, index: int) -> RequestSample:
-        """Send request ``index`` and time its stream; failures become a sample with ``error`` set."""
+        """Send request ``index`` and time its stream; failures become a sample with ``error`` set.
+
+        A pooled connection the server closed after its last answer (llama.cpp's server does so after every
+        stream despite ``Keep-Alive``) fails before any answer arrives; that request is sent once more on a
+        fresh connection and timed from there.
+        """
         body = self.body(index)
-        reader = _Reader()
+        for attempt in (1, 2):
+            reader = _Reader()
+            sample = await self._send(body, reader)
+            if sample is None or attempt == 2 or sample.error != "upstream_unavailable" or reader.first is not None:
+                break
+        return sample if sample is not None else self._finish(reader)
+
+    async def _send(self, body: bytes, reader: _Reader) -> RequestSample | None:
+        """Stream one answer into ``reader``; a sample only when the request failed."""
         clock = time.perf_counter
-        start = clock()
+        reader.start = clock()
         try:
             async with self.transport.stream(self.url, body, self.headers, timeout_s=self.timeout_s) as resp:
                 if resp.status != 200:
                     raw = await resp.read()
                     error = error_for_status(resp.status, resp.headers, raw, where=self.model, secrets=self._secrets)
-                    return RequestSample(start, clock(), error=error_kind(error) if error else f"http_{resp.status}")
+                    kind = error_kind(error) if error else f"http_{resp.status}"
+                    return RequestSample(reader.start, clock(), error=kind)
                 async for chunk in resp.iter_chunks():
                     reader.feed(chunk, clock())
         except ProviderError as exc:
-            return RequestSample(start, clock(), error=error_kind(exc))
-        end = clock()
+            return RequestSample(reader.start, clock(), error=error_kind(exc))
+        reader.end = clock()
+        return None
+
+    @staticmethod
+    def _finish(reader: _Reader) -> RequestSample:
+        start, end = reader.start, reader.end
         if reader.error is not None or not reader.done:
             return RequestSample(start, end, error=reader.error or "truncated")
-        reported = reader.output_tokens is not None
-        return RequestSample(start, end, first_token=reader.first,
-                             input_tokens=reader.input_tokens or 0,
-                             output_tokens=reader.output_tokens if reported else reader.texts,  # type: ignore[arg-type]
-                             gaps=tuple(reader.gaps), usage_reported=reported)
+        output = reader.output_tokens
+        return RequestSample(start, end, first_token=reader.first, input_tokens=reader.input_tokens or 0,
+                             output_tokens=output if output is not None else reader.texts, gaps=tuple(reader.gaps),
+                             usage_reported=output is not None)
 
 
 __all__ = ["HttpStreamer", "error_kind"]
