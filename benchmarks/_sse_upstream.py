@@ -9,9 +9,6 @@ Run: ``python benchmarks/_sse_upstream.py --port N`` (binds 127.0.0.1 only). Pri
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import signal
 import sys
 
 import _upstream
@@ -49,27 +46,5 @@ class _SseConn(_upstream._Conn):
             self.transport.close()
 
 
-async def _serve(port: int) -> None:
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(_SseConn, "127.0.0.1", port, backlog=4096, reuse_address=True)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"READY {port}", flush=True)
-    await stop.wait()
-    server.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Parse ``--port`` and serve until SIGTERM/SIGINT."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args(argv)
-    import uvloop
-
-    uvloop.run(_serve(args.port))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_upstream.main(protocol=_SseConn))

@@ -83,9 +83,9 @@ class _Conn(asyncio.Protocol):
             self.transport.close()
 
 
-async def _serve(port: int) -> None:
+async def _serve(port: int, protocol: type[asyncio.Protocol] = _Conn) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_Conn, "127.0.0.1", port, backlog=4096, reuse_address=True)
+    server = await loop.create_server(protocol, "127.0.0.1", port, backlog=4096, reuse_address=True)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -94,17 +94,17 @@ async def _serve(port: int) -> None:
     server.close()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse ``--port`` and serve until SIGTERM/SIGINT."""
+def main(argv: list[str] | None = None, protocol: type[asyncio.Protocol] = _Conn) -> int:
+    """Parse ``--port`` and serve with ``protocol`` until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     try:
         import uvloop
 
-        uvloop.run(_serve(args.port))
+        uvloop.run(_serve(args.port, protocol))
     except ImportError:
-        asyncio.run(_serve(args.port))
+        asyncio.run(_serve(args.port, protocol))
     return 0
 
 
