@@ -6,54 +6,66 @@ import pytest
 
 from satisfice.clients.http import HttpTransport
 from satisfice.clients.scripted_server import ScriptedServer
-from satisfice.clients.scripted_wire import Received, Step
+from satisfice.clients.scripted_wire import Received, Script, Step
 from satisfice.errors import ConfigError
-from satisfice.selfhost.bench import BenchConfig, run_bench
+from satisfice.selfhost.bench import BenchConfig, BenchResult, run_bench
 from satisfice.selfhost.driver import LoadPlan
 from satisfice.selfhost.http_stream import HttpStreamer, _Reader
 
-WORDS = 6
-TTFT_S = 0.20
-CHUNK_S = 0.05
+WORDS = 8
+TTFT_S = 1.0
 PROMPT = 40
 
 
 def _answer(_: Received) -> Step:
-    # Completions stream: word 1 after TTFT_S, then a chunk every CHUNK_S (5 more words, finish, usage).
-    return Step.answer(" ".join(["tok"] * WORDS), prompt_tokens=PROMPT, delay_s=TTFT_S, chunk_delay_s=CHUNK_S)
+    # A completions stream: all WORDS text events TTFT_S after the request, then finish, usage, [DONE].
+    return Step.answer(" ".join(["tok"] * WORDS), prompt_tokens=PROMPT, delay_s=TTFT_S)
 
 
-async def test_measured_ttft_and_throughput_match_the_script() -> None:
-    async with ScriptedServer(_answer, models=("served-model",), record=False) as server:
+async def _bench(script: Script, levels: list[int], requests: int) -> BenchResult:
+    async with ScriptedServer(script, models=("served-model",), record=False) as server:
         transport = HttpTransport(timeout_s=10.0)
         streamer = HttpStreamer(server.base_url, "served-model", prompt_tokens=PROMPT, output_tokens=WORDS,
                                 transport=transport)
-        config = BenchConfig(model="served-model", levels=[1, 4], plan=LoadPlan(requests=8), usd_per_hour=2.0,
-                             prompt_tokens=PROMPT, output_tokens=WORDS, base_url=server.base_url)
+        config = BenchConfig(model="served-model", levels=levels, plan=LoadPlan(requests=requests),
+                             usd_per_hour=2.0, prompt_tokens=PROMPT, output_tokens=WORDS, base_url=server.base_url)
         try:
-            result = await run_bench(streamer, config)
+            return await run_bench(streamer, config)
         finally:
             await transport.close()
-    e2e = TTFT_S + (WORDS + 1) * CHUNK_S  # 0.55 s per request
+
+
+async def test_measured_ttft_and_throughput_match_the_script() -> None:
+    result = await _bench(_answer, [1, 4], 4)
     for level in result.levels:
         s = level.stats
-        assert s.errors == 0 and s.requests == 8
+        assert s.errors == 0 and s.requests == 4
         assert s.ttft_p50_ms == pytest.approx(TTFT_S * 1000, rel=0.10)
-        assert s.itl_p50_ms == pytest.approx(CHUNK_S * 1000, rel=0.10)
-        assert s.e2e_p50_ms == pytest.approx(e2e * 1000, rel=0.10)
-        # closed loop: c requests every e2e seconds, WORDS tokens each
-        assert s.output_tokens_per_s == pytest.approx(s.concurrency * WORDS / e2e, rel=0.10)
-        assert s.input_tokens_per_s == pytest.approx(s.concurrency * PROMPT / e2e, rel=0.10)
+        assert s.e2e_p50_ms == pytest.approx(TTFT_S * 1000, rel=0.10)
+        # closed loop: `concurrency` requests every TTFT_S seconds, WORDS output and PROMPT input tokens each
+        assert s.output_tokens_per_s == pytest.approx(s.concurrency * WORDS / TTFT_S, rel=0.10)
+        assert s.input_tokens_per_s == pytest.approx(s.concurrency * PROMPT / TTFT_S, rel=0.10)
+        assert s.requests_per_s == pytest.approx(s.concurrency / TTFT_S, rel=0.10)
         assert s.mean_input_tokens == PROMPT and s.usage_missing == 0
-    # weight = (200 ms / 40 prompt tokens) / 50 ms = 0.1, measured at concurrency 1
-    assert result.weight == pytest.approx(0.1, rel=0.12)
-    assert "concurrency 1" in result.weight_source
     doc = result.to_json()
     assert doc["usd_per_hour"] == 2.0 and [lv["concurrency"] for lv in doc["levels"]] == [1, 4]
     assert doc["best"]["concurrency"] == 4  # same latency, four times the throughput
-    assert doc["levels"][0]["usd_per_m_output"] == pytest.approx(
-        2.0 / 3600 / (doc["levels"][0]["output_tokens_per_s"] + result.weight * doc["levels"][0]["input_tokens_per_s"])
-        * 1e6)
+    lv = doc["levels"][0]
+    assert lv["usd_per_m_output"] == pytest.approx(
+        2.0 / 3600 / (lv["output_tokens_per_s"] + result.weight * lv["input_tokens_per_s"]) * 1e6)
+
+
+async def test_inter_token_latency_and_input_weight_follow_the_script() -> None:
+    chunk_s = 0.1
+
+    def paced(_: Received) -> Step:  # 3 words: the first after 0.2 s, then one every 0.1 s
+        return Step.answer("a b c", prompt_tokens=PROMPT, delay_s=0.2, chunk_delay_s=chunk_s)
+
+    result = await _bench(paced, [1], 4)
+    s = result.levels[0].stats
+    assert s.itl_p50_ms == pytest.approx(chunk_s * 1000, rel=0.20)  # the server itself oversleeps when busy
+    # weight = (200 ms / 40 prompt tokens) / 100 ms = 0.05, measured at concurrency 1
+    assert result.weight == pytest.approx(0.05, rel=0.25) and "concurrency 1" in result.weight_source
 
 
 async def test_requests_carry_stream_usage_and_ignore_eos() -> None:

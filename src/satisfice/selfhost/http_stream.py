@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from satisfice.clients.http import HttpTransport, error_for_status
+from satisfice.clients.usage import parse_usage
 from satisfice.errors import ConfigError, ProviderError
 from satisfice.selfhost.driver import make_prompt
 from satisfice.selfhost.economics import RequestSample
@@ -84,11 +85,13 @@ class _Reader:
         if "error" in data:
             self.error = "stream_error"
             return 0
-        usage = data.get("usage")
-        if isinstance(usage, dict):
-            prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-            if isinstance(prompt, int) and isinstance(completion, int) and prompt >= 0 and completion >= 0:
-                self.input_tokens, self.output_tokens = prompt, completion
+        raw_usage = data.get("usage")
+        if raw_usage is not None:  # vLLM sends "usage": null on every chunk but the last
+            usage = parse_usage(raw_usage)
+            if not usage.valid:
+                self.error = "invalid_usage"
+                return 0
+            self.input_tokens, self.output_tokens = usage.input_tokens, usage.output_tokens
         choices = data.get("choices")
         if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
             return 0

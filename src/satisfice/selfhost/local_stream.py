@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from satisfice.clients.local import LocalModelClient, load_engine
-from satisfice.core import CompletionRequest, ModelRef
+from satisfice.clients.usage import parse_usage
+from satisfice.core import CompletionRequest, ModelRef, Usage
 from satisfice.selfhost.driver import make_prompt
 from satisfice.selfhost.economics import RequestSample
 
@@ -35,7 +36,7 @@ def _text(event: dict[str, Any]) -> str:
 def sample_from_events(start: float, end: float, events: list[tuple[float, Any]]) -> RequestSample:
     """A sample from ``(time, event)`` pairs as the engine produced them (usage from the last event that has it)."""
     times: list[float] = []
-    usage: dict[str, Any] | None = None
+    usage: Usage | None = None
     for when, event in events:
         if not isinstance(event, dict):
             continue
@@ -43,15 +44,16 @@ def sample_from_events(start: float, end: float, events: list[tuple[float, Any]]
             return RequestSample(start, end, error="engine_error")
         if _text(event):
             times.append(when)
-        if isinstance(event.get("usage"), dict):
-            usage = event["usage"]
+        if event.get("usage") is not None:
+            usage = parse_usage(event["usage"])
+    first = times[0] if times else None
+    gaps = tuple(b - a for a, b in zip(times, times[1:], strict=False))
     if usage is None:
-        return RequestSample(start, end, first_token=times[0] if times else None, output_tokens=len(times),
-                             gaps=tuple(b - a for a, b in zip(times, times[1:], strict=False)), usage_reported=False)
-    return RequestSample(start, end, first_token=times[0] if times else None,
-                         input_tokens=int(usage.get("prompt_tokens") or 0),
-                         output_tokens=int(usage.get("completion_tokens") or 0),
-                         gaps=tuple(b - a for a, b in zip(times, times[1:], strict=False)))
+        return RequestSample(start, end, first_token=first, output_tokens=len(times), gaps=gaps, usage_reported=False)
+    if not usage.valid:
+        return RequestSample(start, end, error="invalid_usage")
+    return RequestSample(start, end, first_token=first, input_tokens=usage.input_tokens,
+                         output_tokens=usage.output_tokens, gaps=gaps)
 
 
 class LocalStreamer:
