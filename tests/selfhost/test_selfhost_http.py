@@ -122,3 +122,17 @@ def test_streamer_checks_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="SELFHOST_TEST_KEY is not set"):
         HttpStreamer("http://127.0.0.1:1/v1", "m", prompt_tokens=8, output_tokens=2, transport=transport,
                      api_key_env="SELFHOST_TEST_KEY")
+
+
+async def test_chat_endpoint_streams_deltas() -> None:
+    async with ScriptedServer(["alpha beta gamma"], models=("m",)) as server:
+        transport = HttpTransport(timeout_s=5.0)
+        streamer = HttpStreamer(server.base_url, "m", prompt_tokens=8, output_tokens=3, chat=True,
+                                transport=transport)
+        try:
+            sample = await streamer(0)
+        finally:
+            await transport.close()
+    (received,) = server.received
+    assert received.path == "/v1/chat/completions" and received.body["messages"][0]["role"] == "user"
+    assert sample.error is None and sample.output_tokens == 3 and len(sample.gaps) == 2
