@@ -151,3 +151,24 @@ def test_compare_break_even_by_hand() -> None:
         compare(catalog, cal, "m", Workload(1e6), benchmark="mmlu")
     with pytest.raises(ConfigError, match="no scores"):
         compare(catalog, cal, "m", Workload(1e6), benchmark="gpqa", threshold=1.0)
+
+
+async def test_duration_bound_level_stops_issuing_at_the_deadline() -> None:
+    import asyncio
+    import time
+
+    from satisfice.selfhost.driver import run_level
+
+    started: list[float] = []
+
+    async def streamer(index: int) -> RequestSample:
+        t = time.perf_counter()
+        started.append(t)
+        await asyncio.sleep(0.02)
+        return RequestSample(t, time.perf_counter(), first_token=t, input_tokens=1, output_tokens=1)
+
+    begin = time.perf_counter()
+    samples = await run_level(streamer, 2, LoadPlan(duration_s=0.2, warmup=False))
+    assert 6 <= len(samples) <= 22  # two workers, ~20 ms each, for 0.2 s (a busy machine gets fewer)
+    assert max(started) - begin < 0.2 + 0.05  # nothing is sent after the deadline
+    assert len(started) == len(samples)  # requests in flight at the deadline are waited for and counted

@@ -110,6 +110,12 @@ def test_reader_handles_events_split_across_chunks_and_missing_usage() -> None:
     bad = _Reader()
     bad.feed(b'data: {"error": {"message": "boom"}}\n\n', 0.0)
     assert bad.error == "stream_error"
+    lying = _Reader()
+    lying.feed(b'data: {"choices": [], "usage": {"prompt_tokens": -5, "completion_tokens": 3}}\n\n', 0.0)
+    assert lying.error == "invalid_usage"  # a negative count is never believed
+    vllm = _Reader()
+    vllm.feed(b'data: {"choices": [{"index": 0, "text": "x"}], "usage": null}\n\ndata: [DONE]\n\n', 0.0)
+    assert vllm.error is None and vllm.texts == 1
 
 
 def test_streamer_checks_its_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
