@@ -4,7 +4,8 @@ Starts ``_sse_upstream.py`` (a fake OpenAI-compatible server streaming a prebuil
 ``[DONE]``) on 127.0.0.1, pinned to CPU 1 when there are two CPUs, pins this process to CPU 0, and runs the bench
 driver (:func:`satisfice.selfhost.driver.run_level` with the HTTP streamer, SSE parsing and per-token timing
 included) at each concurrency for ``--requests`` requests after a warm-up. Prints JSON: requests/s (wall) and
-this process's CPU microseconds per request (1e6 / that is the rate one core could drive).
+this process's CPU microseconds per request (1e6 / that is the rate one core could drive). On a shared machine
+the wall rate depends on how much of its CPU the driver gets; the CPU figure does not.
 
 Run: ``.venv/bin/python benchmarks/selfhost_driver.py [--requests 20000] [--concurrency 1,16,64]``.
 """
@@ -66,8 +67,10 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=10)
     best = max(lv["requests_per_s"] for lv in levels)
+    per_cpu = min(lv["requests_per_cpu_s"] or 0 for lv in levels)
     print(json.dumps({"levels": levels, "best_requests_per_s": best, "target_requests_per_s": 2000,
-                      "meets_target": best >= 2000,
+                      "meets_target_wall": best >= 2000,
+                      "worst_requests_per_cpu_second": per_cpu, "meets_target_cpu": per_cpu >= 2000,
                       "settings": {"requests": args.requests, "pinned_to_one_cpu": pin, "cpus": os.cpu_count()}},
                      indent=1))
     return 0
