@@ -101,6 +101,10 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.4g}"
 
 
+def _signed(value: float) -> str:
+    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
@@ -267,7 +271,7 @@ def _print_compare(doc: dict[str, Any]) -> None:
         be = r["break_even"]["tokens_per_day"]
         label = r["model"] if "benchmark" not in r else f"{r['name']} (cheapest >= {r['threshold']:g} {r['benchmark']})"
         table.add_row(label, r["provider"], _money(r["blended_per_m"]), f"${r['annual_usd']:,.0f}",
-                      f"${r['self_hosted_saves_usd']:,.0f}", "never" if be is None else f"{be:,.0f}")
+                      _signed(r["self_hosted_saves_usd"]), "never" if be is None else f"{be:,.0f}")
     if rows:
         console.print(table)
     else:
