@@ -172,3 +172,25 @@ async def test_duration_bound_level_stops_issuing_at_the_deadline() -> None:
     assert 6 <= len(samples) <= 22  # two workers, ~20 ms each, for 0.2 s (a busy machine gets fewer)
     assert max(started) - begin < 0.2 + 0.05  # nothing is sent after the deadline
     assert len(started) == len(samples)  # requests in flight at the deadline are waited for and counted
+
+
+async def test_repeated_levels_keep_the_fastest_run() -> None:
+    from satisfice.selfhost.bench import BenchConfig, run_bench
+
+    calls = 0
+
+    async def streamer(index: int) -> RequestSample:  # the first run (warm-up + 4) is twice as slow as the second
+        nonlocal calls
+        calls += 1
+        took = 2.0 if calls <= 5 else 1.0
+        start = calls * 10.0
+        return RequestSample(start, start + took, first_token=start + 0.1, input_tokens=10, output_tokens=10,
+                             gaps=(0.1,) * 9)
+
+    config = BenchConfig(model="m", levels=[1], plan=LoadPlan(requests=4), usd_per_hour=1.0, repeat=2)
+    result = await run_bench(streamer, config)
+    (level,) = result.to_json()["levels"]
+    assert level["repeats_output_tokens_per_s"] == [pytest.approx(40 / 32), pytest.approx(40 / 31)]
+    assert level["output_tokens_per_s"] == pytest.approx(40 / 31)  # the faster run; contention only slows
+    with pytest.raises(ConfigError, match="--repeat"):
+        BenchConfig(model="m", levels=[1], plan=LoadPlan(requests=4), usd_per_hour=1.0, repeat=0)

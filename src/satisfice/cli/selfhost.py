@@ -157,6 +157,8 @@ def bench_cmd(
     output_tokens: Annotated[int, typer.Option("--output-tokens", help="Tokens generated per request.")] = 256,
     requests: Annotated[int | None, typer.Option("--requests", help="Measured requests per level.")] = None,
     duration: Annotated[float | None, typer.Option("--duration", help="Seconds per level instead.")] = None,
+    repeat: Annotated[int, typer.Option("--repeat", help="Run each level this many times and keep the fastest run "
+                                                         "(a shared machine only ever slows a run down).")] = 1,
     max_p95_ms: Annotated[float | None, typer.Option("--max-p95-ms", help="Latency limit (end-to-end p95) "
                                                                           "for the best level.")] = None,
     save: Annotated[bool, typer.Option("--save", help="Save the best level as a dated self-hosted offer.")] = False,
@@ -189,7 +191,7 @@ def bench_cmd(
     config = BenchConfig(model=model, levels=levels, plan=LoadPlan(requests=requests, duration_s=duration),
                          usd_per_hour=usd_per_hour if usd_per_hour is not None else st.settings.machine_usd_per_hour,
                          prompt_tokens=prompt_tokens, output_tokens=output_tokens, max_p95_ms=max_p95_ms,
-                         base_url=base_url, machine=where, weight=input_weight)
+                         base_url=base_url, machine=where, weight=input_weight, repeat=repeat)
     store = st.store() if save else None  # open (and migrate) the store before spending time on the bench
     save_as = catalog_id or default_id(model, base_url)
     if store is not None and not replace:

@@ -45,8 +45,12 @@ class BenchConfig:
     weight: float | None = None
     """Relative machine time of an input token; None measures it at the lowest level."""
     input_share: float = DEFAULT_INPUT_SHARE
+    repeat: int = 1
+    """Runs of each level; the one with the highest output throughput is kept (contention only ever slows)."""
 
     def __post_init__(self) -> None:
+        if not 1 <= self.repeat <= 20:
+            raise ConfigError(f"--repeat must be within 1..20, got {self.repeat}")
         if not self.usd_per_hour > 0:
             raise ConfigError(f"--usd-per-hour must be > 0, got {self.usd_per_hour}")
         if self.max_p95_ms is not None and not self.max_p95_ms > 0:
@@ -70,6 +74,8 @@ class BenchResult:
     measured_at: dt.datetime
     load_s: float | None = None
     saved: dict[str, Any] | None = field(default=None)
+    repeats: dict[int, list[float]] = field(default_factory=dict)
+    """Output tokens/s of every run of each level (concurrency -> runs), when levels were repeated."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document of ``satisfice selfhost bench --json``."""
@@ -82,7 +88,9 @@ class BenchResult:
             "duration_s_per_level": c.plan.duration_s,
             "warmup": "one round of `concurrency` requests per level, not counted" if c.plan.warmup else "none",
             "input_share": c.input_share, "input_weight": self.weight, "input_weight_source": self.weight_source,
-            "max_p95_ms": c.max_p95_ms, "levels": [lv.to_json() for lv in self.levels],
+            "max_p95_ms": c.max_p95_ms, "repeat": c.repeat,
+            "levels": [{**lv.to_json(), "repeats_output_tokens_per_s": self.repeats.get(lv.stats.concurrency)}
+                       for lv in self.levels],
             "best": self.best.to_json() if self.best is not None else None, "best_reason": self.best_reason,
             "measured_at": self.measured_at.isoformat(timespec="seconds"), "load_s": self.load_s,
             "saved": self.saved,
@@ -116,22 +124,27 @@ async def run_bench(streamer: Streamer, config: BenchConfig, *, progress: BenchP
                     load_s: float | None = None) -> BenchResult:
     """Run every level in ascending concurrency and price the result."""
     stats: list[LevelStats] = []
+    repeats: dict[int, list[float]] = {}
     next_index = 0
     for concurrency in sorted(config.levels):
-        if progress is not None:
-            progress.level_started(concurrency, level_budget(config.plan, concurrency), config.plan.duration_s)
-        samples = await run_level(streamer, concurrency, config.plan, first_index=next_index,
-                                  on_sample=progress.sample if progress is not None else None)
-        next_index += len(samples) + concurrency
-        s = level_stats(concurrency, samples)
-        stats.append(s)
-        if progress is not None:
-            progress.level_done(s)
+        runs: list[LevelStats] = []
+        for _ in range(config.repeat):
+            if progress is not None:
+                progress.level_started(concurrency, level_budget(config.plan, concurrency), config.plan.duration_s)
+            samples = await run_level(streamer, concurrency, config.plan, first_index=next_index,
+                                      on_sample=progress.sample if progress is not None else None)
+            next_index += len(samples) + concurrency
+            runs.append(level_stats(concurrency, samples))
+            if progress is not None:
+                progress.level_done(runs[-1])
+        stats.append(max(runs, key=lambda r: (r.errors == 0, r.output_tokens_per_s)))
+        if config.repeat > 1:
+            repeats[concurrency] = [r.output_tokens_per_s for r in runs]
     weight, source = _weight(config, stats)
     levels = [Level(s, level_prices(s, config.usd_per_hour, weight, config.input_share)) for s in stats]
     best, reason = best_level(levels, config.max_p95_ms)
     return BenchResult(config, levels, weight, source, best, reason, dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                       load_s=load_s)
+                       load_s=load_s, repeats=repeats)
 
 
 def describe_machine() -> str:
