@@ -1,57 +1,61 @@
-"""A lean HTTP/1.1 client for one job: POST a body, get the whole answer back, on pooled keep-alive connections.
+"""The HTTP/1.1 client under every model call: POST a body, get the answer whole or streamed, on pooled connections.
 
-The gateway's hot path sends one small JSON POST per request. Through
-:class:`~satisfice.clients.http.HttpTransport` on aiohttp's ``ClientSession`` that cost 169-182 µs of CPU per
-request on this project's 2-core machine, and 50-54 µs through this pool (``benchmarks/post_client_cpu.py``,
-both side by side against the fake upstream). :class:`LeanPool` is a bare ``asyncio.Protocol`` on httptools'
-C parser, with what production needs around it: a pool of keep-alive connections per origin, TLS for
-``https``, a connect timeout and a total deadline, chunked and content-length bodies, gzip/deflate answers,
-and the same error mapping as the aiohttp path (see :mod:`satisfice.clients.http`).
+A bare ``asyncio.Protocol`` on httptools' C parser. It was chosen over aiohttp's ``ClientSession`` by measurement
+(``benchmarks/post_client_cpu.py``): one POST against the benchmark's fake upstream costs about a third of the
+CPU, which is what lets the gateway hold its overhead targets. What it guarantees:
 
-Not supported, on purpose: redirects (never followed, as in the aiohttp path), proxies from the environment
-(ignored, as in the aiohttp path), streaming (the aiohttp path serves streams), ``Expect: 100-continue``.
-An idle connection is closed after ``idle_s`` (below the 5 s keep-alive of common servers such as uvicorn), so
-a request is not written to a connection the server is about to close. A request is never sent twice.
+* **A connection cap per origin** (``max_connections``): a request beyond it waits for a free connection.
+* **One total deadline** per request, from the first attempt to connect to the last byte (or, for a stream, to
+  the headers; then the same time between chunks).
+* **Size caps**: an answer larger than ``max_response_bytes`` fails, counted after decompression too (gzip and
+  deflate answers are inflated in bounded steps).
+* **One transparent retry** when a kept-alive connection turns out to be closed before any byte of the answer
+  arrived (the server closed it while idle); otherwise a request is never sent twice.
+* TLS for ``https`` (the system's certificate store, or the ``ssl_context`` given).
+
+Not supported, on purpose: redirects, proxies from the environment, ``Expect: 100-continue``, HTTP/2.
+Failures are raised as :class:`~satisfice.errors.UpstreamUnavailable`, :class:`~satisfice.errors.BadResponse`,
+:class:`~satisfice.errors.Timeout` or :class:`~satisfice.errors.ConfigError`, without the URL (the caller adds
+what it knows); :mod:`satisfice.clients.http` is the public face.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import ssl
-import zlib
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
 from urllib.parse import urlsplit
 
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from satisfice.errors import BadResponse, ConfigError, UpstreamUnavailable
+from satisfice.clients.http_wire import check_header_text, header_block, inflate
+from satisfice.errors import BadResponse, ConfigError, ProviderError, Timeout, UpstreamUnavailable
 
 Origin = tuple[str, str, int]
-_MAX_IDLE_PER_ORIGIN = 256
+_PAUSE_AT = 1 << 18  # a stream reader this far behind pauses the socket
 
 
 class _Conn(asyncio.Protocol):
-    """One connection: writes a request, parses the answer into a future."""
+    """One connection: writes a request, parses the answer (whole, or handed to a stream reader chunk by chunk)."""
 
-    __slots__ = ("body", "closed", "complete", "headers", "idle_since", "keep_alive", "parser", "received",
-                 "status", "transport", "waiter")
+    __slots__ = ("body", "closed", "complete", "error", "headers", "idle_since", "keep_alive", "limit", "parser",
+                 "paused", "queued", "received", "size", "status", "streaming", "transport", "waiter", "wake")
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[None] | None = None
+        self.wake: asyncio.Future[None] | None = None
         self.headers: list[tuple[str, str]] = []
-        self.body: list[bytes] = []
-        self.status = 0
+        self.body: collections.deque[bytes] = collections.deque()
+        self.status = self.size = self.queued = 0
+        self.limit = 0
         self.keep_alive = True
-        self.received = False
-        self.complete = False
-        self.closed = False
+        self.received = self.complete = self.closed = self.streaming = self.paused = False
+        self.error: ProviderError | None = None
         self.idle_since = 0.0
-
-    # --- asyncio.Protocol -------------------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's transports do not subclass asyncio's
@@ -61,22 +65,18 @@ class _Conn(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
-            self._finish(BadResponse(f"invalid HTTP response ({type(exc).__name__}: {exc})"))
-            self.abort()
+            self.fail(BadResponse(f"invalid HTTP response ({type(exc).__name__}: {exc})"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self.waiter is None or self.waiter.done():
+        if self.complete or self.error is not None:
             return
         if self.status and not self._length_delimited():
-            self.complete = True  # a body that ends when the connection does
-            self._finish(None)
+            self.on_message_complete()  # a body that ends when the connection does
         elif self.received:
-            self._finish(BadResponse("response body truncated (connection closed before the end)"))
+            self.fail(BadResponse("response body truncated (connection closed before the end)"))
         else:
-            self._finish(UpstreamUnavailable("server closed the connection before answering"))
-
-    # --- httptools callbacks ----------------------------------------------------------------------------------
+            self.fail(UpstreamUnavailable("server closed the connection before answering"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
@@ -84,42 +84,64 @@ class _Conn(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
         self.keep_alive = self.parser.should_keep_alive()
+        if self.streaming and self.status >= 200:
+            _resolve(self.waiter)
 
     def on_body(self, body: bytes) -> None:
+        self.size += len(body)
+        if self.size > self.limit:
+            self.fail(BadResponse(f"response larger than the limit of {self.limit} bytes"))
+            return
         self.body.append(body)
+        if self.streaming:
+            self.queued += len(body)
+            if self.queued > _PAUSE_AT and not self.paused and self.transport is not None:
+                self.paused = True
+                self.transport.pause_reading()
+            _resolve(self.wake)
 
     def on_message_complete(self) -> None:
         if self.status < 200:  # an interim 1xx answer: the real one follows
-            self.headers, self.body, self.status = [], [], 0
+            self.headers, self.status, self.size = [], 0, 0
+            self.body.clear()
             return
         self.complete = True
-        self._finish(None)
-
-    # --- use --------------------------------------------------------------------------------------------------
+        _resolve(self.wake if self.streaming else self.waiter)
 
     def _length_delimited(self) -> bool:
-        for name, value in self.headers:
-            lname = name.lower()
-            if lname == "content-length" or (lname == "transfer-encoding" and "chunked" in value.lower()):
-                return True
-        return False
+        return any(n.lower() == "content-length" or (n.lower() == "transfer-encoding" and "chunked" in v.lower())
+                   for n, v in self.headers)
 
-    def _finish(self, error: BaseException | None) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            if error is None:
-                waiter.set_result(None)
-            else:
-                waiter.set_exception(error)
+    def fail(self, error: ProviderError) -> None:
+        """End the exchange with ``error`` and drop the connection."""
+        if self.error is None and not self.complete:
+            self.error = error
+            for fut in (self.waiter, self.wake):
+                if fut is not None and not fut.done():
+                    fut.set_exception(error)
+        self.abort()
 
-    def start(self, request: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
-        """Write ``request`` and return the future that completes with the answer (or its error)."""
-        self.headers, self.body, self.status = [], [], 0
+    def start(self, request: bytes, loop: asyncio.AbstractEventLoop, limit: int, streaming: bool) -> None:
+        """Write ``request``; ``waiter`` completes with the answer (or its headers, when streaming)."""
+        self.headers, self.status, self.size, self.queued, self.limit = [], 0, 0, 0, limit
+        self.body.clear()
         self.received = self.complete = False
+        self.streaming = streaming
+        self.error = None
+        self.wake = None
         self.waiter = loop.create_future()
         assert self.transport is not None
         self.transport.write(request)
-        return self.waiter
+
+    def take(self) -> bytes:
+        """The body bytes received and not yet taken (stream readers)."""
+        data = b"".join(self.body) if len(self.body) != 1 else self.body[0]
+        self.body.clear()
+        self.queued = 0
+        if self.paused and self.transport is not None and not self.closed:
+            self.paused = False
+            self.transport.resume_reading()
+        return data
 
     def reusable(self, now: float, idle_s: float) -> bool:
         """Whether this idle connection may carry the next request."""
@@ -133,32 +155,92 @@ class _Conn(asyncio.Protocol):
             self.transport.abort()
 
 
-def _decoded(body: bytes, encoding: str | None) -> bytes:
-    if not encoding or encoding == "identity":
-        return body
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        try:
-            return zlib.decompress(body)
-        except zlib.error:
-            return zlib.decompress(body, -zlib.MAX_WBITS)
-    raise BadResponse(f"unsupported Content-Encoding {encoding!r}")
+def _resolve(fut: asyncio.Future[None] | None) -> None:
+    if fut is not None and not fut.done():
+        fut.set_result(None)
+
+
+def _expire(fut: asyncio.Future[None], error: ProviderError) -> None:
+    if not fut.done():
+        fut.set_exception(error)
+
+
+async def _until(fut: asyncio.Future[None], when: float, error: ProviderError) -> None:
+    """Wait for ``fut``, failing with ``error`` at loop time ``when``."""
+    timer = asyncio.get_running_loop().call_at(when, _expire, fut, error)
+    try:
+        await fut
+    finally:
+        timer.cancel()
+
+
+class LeanStream:
+    """An answer whose headers have arrived; :meth:`iter_chunks` yields the body as it comes."""
+
+    __slots__ = ("_conn", "_gap_s", "_pool", "_origin", "headers", "status")
+
+    def __init__(self, pool: LeanPool, origin: Origin, conn: _Conn, gap_s: float) -> None:
+        self._pool, self._origin, self._conn, self._gap_s = pool, origin, conn, gap_s
+        self.status = conn.status
+        self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict(conn.headers))
+
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        """Body bytes as they arrive; Timeout when none come for ``timeout_s``."""
+        conn = self._conn
+        loop = asyncio.get_running_loop()
+        while True:
+            if conn.body:
+                yield conn.take()
+                continue
+            if conn.error is not None:
+                raise conn.error
+            if conn.complete:
+                return
+            conn.wake = loop.create_future()
+            try:
+                await _until(conn.wake, loop.time() + self._gap_s,
+                             Timeout(f"no data for {self._gap_s:g} s in the middle of the answer"))
+            finally:
+                conn.wake = None
+
+    async def read(self) -> bytes:
+        """The rest of the body in one piece."""
+        return b"".join([chunk async for chunk in self.iter_chunks()])
+
+    def abort(self) -> None:
+        """Drop the connection now (the reader gets UpstreamUnavailable)."""
+        self._conn.fail(UpstreamUnavailable("stream closed by the gateway"))
+
+    def release(self) -> None:
+        """Give the connection back: kept when the answer was read to its end, dropped otherwise."""
+        conn = self._conn
+        conn.streaming = False
+        if conn.complete and conn.error is None and not conn.body:
+            self._pool.release(self._origin, conn)
+        else:
+            self._pool.discard(self._origin, conn)
 
 
 class LeanPool:
-    """Keep-alive connections per origin, for :meth:`post` (see the module text)."""
+    """Keep-alive connections per origin under a cap (see the module text)."""
 
-    def __init__(self, *, connect_timeout_s: float = 10.0, idle_s: float = 4.0) -> None:
+    def __init__(self, *, connect_timeout_s: float = 10.0, idle_s: float = 4.0, max_connections: int = 100,
+                 max_response_bytes: int = 32 << 20, ssl_context: ssl.SSLContext | None = None) -> None:
         self._connect_timeout_s = connect_timeout_s
         self._idle_s = idle_s
+        self._cap = max(1, max_connections)
+        self.max_response_bytes = max_response_bytes
         self._idle: dict[Origin, list[_Conn]] = {}
-        self._busy: set[_Conn] = set()
+        self._open: dict[Origin, set[_Conn]] = {}
+        self._waiters: dict[Origin, collections.deque[asyncio.Future[None]]] = {}
         self._targets: dict[str, tuple[Origin, bytes]] = {}
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context
+
+    def open_connections(self, url: str) -> int:
+        """Connections now open (busy or idle) to the origin of ``url``."""
+        return len(self._open.get(self._target(url)[0], ()))
 
     def _target(self, url: str) -> tuple[Origin, bytes]:
-        """(origin, the request line and Host header) for ``url``; cached per URL."""
         known = self._targets.get(url)
         if known is not None:
             return known
@@ -174,133 +256,138 @@ class LeanPool:
         host = parts.hostname
         port = port or (443 if parts.scheme == "https" else 80)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        check_header_text(path)
         default = (parts.scheme, port) in (("http", 80), ("https", 443))
         host_header = (f"[{host}]" if ":" in host else host) + ("" if default else f":{port}")
-        head = f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\n".encode("latin-1")
-        _check_header_text(path)
-        target = ((parts.scheme, host, port), head)
+        target = ((parts.scheme, host, port), f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\n".encode("latin-1"))
         if len(self._targets) < 1024:
             self._targets[url] = target
         return target
 
-    async def _connect(self, origin: Origin, loop: asyncio.AbstractEventLoop) -> _Conn:
+    async def _acquire(self, origin: Origin, deadline: float, fresh: bool) -> tuple[_Conn, bool]:
+        """(connection, reused): an idle one, a new one under the cap, or the next one freed."""
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = self._idle.get(origin)
+            while idle and not fresh:
+                conn = idle.pop()
+                if conn.reusable(loop.time(), self._idle_s):
+                    return conn, True
+                self.discard(origin, conn)
+            opened = self._open.setdefault(origin, set())
+            if len(opened) < self._cap:
+                return await self._connect(origin, opened, deadline), False
+            if fresh and idle:  # make room by closing an idle connection
+                self.discard(origin, idle.pop())
+                continue
+            waiter = loop.create_future()
+            self._waiters.setdefault(origin, collections.deque()).append(waiter)
+            try:
+                await _until(waiter, deadline, Timeout("no free connection before the deadline"))
+            except BaseException:
+                self._wake_one(origin)  # pass on a wake-up this request can no longer use
+                raise
+
+    async def _connect(self, origin: Origin, opened: set[_Conn], deadline: float) -> _Conn:
         scheme, host, port = origin
+        loop = asyncio.get_running_loop()
         context: ssl.SSLContext | None = None
         if scheme == "https":
             if self._ssl is None:
                 self._ssl = ssl.create_default_context()
             context = self._ssl
-        _, conn = await asyncio.wait_for(
-            loop.create_connection(_Conn, host, port, ssl=context, server_hostname=host if context else None),
-            self._connect_timeout_s)
+        placeholder = _Conn()
+        opened.add(placeholder)  # holds the slot while connecting
+        wait = min(self._connect_timeout_s, deadline - loop.time())
+        try:
+            _, conn = await asyncio.wait_for(loop.create_connection(
+                _Conn, host, port, ssl=context, server_hostname=host if context else None), max(wait, 0.0))
+        except TimeoutError:
+            raise Timeout(f"could not connect within {max(wait, 0.0):.3g} s") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise UpstreamUnavailable(f"TLS certificate not trusted ({exc.verify_message})") from None
+        except OSError as exc:  # ssl.SSLError is one
+            raise UpstreamUnavailable(f"cannot connect ({exc.strerror or type(exc).__name__})") from None
+        finally:
+            opened.discard(placeholder)
+            self._wake_one(origin)
+        opened.add(conn)
         return conn
 
-    def _acquire_idle(self, origin: Origin, now: float) -> _Conn | None:
-        idle = self._idle.get(origin)
-        while idle:
-            conn = idle.pop()
-            if conn.reusable(now, self._idle_s):
-                return conn
-            conn.abort()
-        return None
-
-    def _release(self, origin: Origin, conn: _Conn, now: float) -> None:
-        self._busy.discard(conn)
-        if conn.complete and conn.keep_alive and not conn.closed:
-            idle = self._idle.setdefault(origin, [])
-            if len(idle) < _MAX_IDLE_PER_ORIGIN:
-                conn.idle_since = now
-                idle.append(conn)
+    def _wake_one(self, origin: Origin) -> None:
+        waiters = self._waiters.get(origin)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
                 return
+
+    def release(self, origin: Origin, conn: _Conn) -> None:
+        """Keep a connection whose answer was read to its end (or drop it when it cannot be reused)."""
+        if conn.complete and conn.keep_alive and not conn.closed:
+            conn.idle_since = asyncio.get_running_loop().time()
+            self._idle.setdefault(origin, []).append(conn)
+            self._wake_one(origin)
+        else:
+            self.discard(origin, conn)
+
+    def discard(self, origin: Origin, conn: _Conn) -> None:
+        """Close a connection and free its slot."""
         conn.abort()
+        opened = self._open.get(origin)
+        if opened is not None and conn in opened:
+            opened.discard(conn)
+            self._wake_one(origin)
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str], *, timeout_s: float,
-                   on_error: Callable[[BaseException], Exception]) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """POST ``body`` and return (status, headers, decoded body).
-
-        ``on_error`` turns a low-level failure (OSError, TimeoutError) into the caller's error type; failures
-        this module detects itself (truncated body, invalid HTTP, closed before answering) are raised as
-        BadResponse / UpstreamUnavailable, as the aiohttp path does.
-        """
+    async def _exchange(self, url: str, body: bytes, headers: Mapping[str, str], timeout_s: float,
+                        streaming: bool) -> tuple[Origin, _Conn]:
+        """Send the request and wait for the answer (its headers, when streaming), retrying a stale connection."""
         origin, head = self._target(url)
-        request = head + _header_block(headers, len(body)) + body
+        request = head + header_block(headers, len(body), streaming) + body
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        conn = self._acquire_idle(origin, loop.time())
-        try:
-            if conn is None:
-                conn = await self._connect(origin, loop)
-            self._busy.add(conn)
-            waiter = conn.start(request, loop)
-            timer = loop.call_at(deadline, _expire, waiter)
+        fresh = False
+        while True:
+            conn, reused = await self._acquire(origin, deadline, fresh)
             try:
-                await waiter
-            finally:
-                timer.cancel()
-        except BaseException as exc:  # failed, timed out or cancelled: the connection cannot be trusted again
-            if conn is not None:
-                self._busy.discard(conn)
-                conn.abort()
-            if isinstance(exc, OSError | TimeoutError):  # ssl.SSLError is an OSError
-                raise on_error(exc) from None
-            raise
-        status, raw_headers, chunks = conn.status, conn.headers, conn.body
-        self._release(origin, conn, loop.time())
-        result = CIMultiDict(raw_headers)
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        encoding = result.get("content-encoding")
+                conn.start(request, loop, self.max_response_bytes, streaming)
+                assert conn.waiter is not None
+                await _until(conn.waiter, deadline, Timeout(f"no answer within {timeout_s:g} s"))
+            except UpstreamUnavailable:
+                self.discard(origin, conn)
+                if reused and not conn.received and not fresh:
+                    fresh = True  # closed while idle, before any byte of the answer: once more, on a new one
+                    continue
+                raise
+            except BaseException:
+                self.discard(origin, conn)
+                raise
+            return origin, conn
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], *,
+                   timeout_s: float) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """POST ``body`` and return (status, headers, decoded body)."""
+        origin, conn = await self._exchange(url, body, headers, timeout_s, False)
+        status, got = conn.status, CIMultiDict(conn.headers)
+        data = conn.take()
+        self.release(origin, conn)
+        encoding = got.get("content-encoding")
         if encoding:
-            try:
-                data = _decoded(data, encoding.strip().lower())
-            except zlib.error as exc:
-                raise BadResponse(f"response body could not be decoded ({encoding}: {exc})") from None
-        return status, CIMultiDictProxy(result), data
+            data = inflate(data, encoding.strip().lower(), self.max_response_bytes)
+        return status, CIMultiDictProxy(got), data
+
+    async def stream(self, url: str, body: bytes, headers: Mapping[str, str], *, timeout_s: float) -> LeanStream:
+        """POST ``body`` and return once the answer's headers are in (asks for an uncompressed answer)."""
+        origin, conn = await self._exchange(url, body, headers, timeout_s, True)
+        return LeanStream(self, origin, conn, timeout_s)
 
     def close(self) -> None:
         """Close every connection, idle or busy."""
-        for idle in self._idle.values():
-            for conn in idle:
-                conn.abort()
+        for origin, opened in list(self._open.items()):
+            for conn in list(opened):
+                self.discard(origin, conn)
         self._idle.clear()
-        for conn in list(self._busy):
-            conn.abort()
-        self._busy.clear()
+        self._open.clear()
 
 
-def _expire(waiter: asyncio.Future[Any]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
-
-
-def _check_header_text(text: str) -> None:
-    if "\r" in text or "\n" in text:
-        raise ConfigError("a header or URL contains a line break (refused: it would split the HTTP request)")
-
-
-def _header_block(headers: Mapping[str, str], length: int) -> bytes:
-    lines = []
-    has_type = has_accept = has_encoding = False
-    for name, value in headers.items():
-        lname = name.lower()
-        if lname in ("content-length", "host", "transfer-encoding", "connection"):
-            continue
-        has_type = has_type or lname == "content-type"
-        has_accept = has_accept or lname == "accept"
-        has_encoding = has_encoding or lname == "accept-encoding"
-        text = f"{name}: {value}\r\n"
-        _check_header_text(text[:-2])
-        lines.append(text)
-    if not has_type:
-        lines.append("Content-Type: application/json\r\n")
-    if not has_accept:
-        lines.append("Accept: application/json\r\n")
-    if not has_encoding:
-        lines.append("Accept-Encoding: gzip, deflate\r\n")
-    lines.append(f"Content-Length: {length}\r\n\r\n")
-    try:
-        return "".join(lines).encode("latin-1")
-    except UnicodeEncodeError:
-        raise ConfigError("a request header holds a character HTTP headers cannot carry (not Latin-1)") from None
-
-
-__all__ = ["LeanPool"]
+__all__ = ["LeanPool", "LeanStream"]

@@ -73,7 +73,7 @@ class Gateway:
         self.config = config
         self.store = store
         self.metrics = GatewayMetrics()
-        self.transport = transport or HttpTransport(timeout_s=60.0, max_connections=512, lean_posts=True)
+        self.transport = transport or HttpTransport(timeout_s=60.0, max_connections=512)
         self._prices = catalog_prices(store)
         self._eval_tasks = sorted({r.from_eval for r in config.routes.values() if r.from_eval}) if router is None \
             else []

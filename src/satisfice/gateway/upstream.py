@@ -1,8 +1,8 @@
 """Upstreams: one OpenAI-compatible endpoint each, its circuit breaker, and the calls the gateway makes to it.
 
-Every call goes through the shared :class:`~satisfice.clients.http.HttpTransport` (aiohttp). Provider API keys
-are read from the environment variable the config names, at call time, and are masked out of every error
-message (:func:`~satisfice.clients.http.redact`).
+Every call goes through the shared :class:`~satisfice.clients.http.HttpTransport`. Provider API keys are read
+from the environment variable the config names, at call time, remembered for masking, and masked out of every
+error message (:mod:`satisfice.masking`) before anything shortens it.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 
-from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status, redact
+from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status
 from satisfice.core import Price, Usage
 from satisfice.errors import BadResponse, ProviderError, RateLimited
+from satisfice.masking import mask, remember
 
 CHAT = "chat"
 COMPLETIONS = "completions"
@@ -79,7 +80,10 @@ class Upstream:
 
     def api_key(self) -> str | None:
         """The provider key from the environment (read per call, so a rotated key is picked up)."""
-        return os.environ.get(self.api_key_env) if self.api_key_env else None
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        if key is not None and key != self._key:
+            remember(key)
+        return key
 
     def headers(self) -> Mapping[str, str]:
         """Request headers with the provider key; rebuilt only when the key in the environment changes."""
@@ -245,7 +249,7 @@ def describe(exc: BaseException, upstream: Upstream | None = None) -> str:
     text = str(exc) or type(exc).__name__
     if upstream is not None and not text.startswith(f"{upstream.name}:"):
         text = f"{upstream.name}: {text}"
-    return redact(text, upstream.secrets() if upstream is not None else ())
+    return mask(text, upstream.secrets() if upstream is not None else ())
 
 
 __all__ = [
