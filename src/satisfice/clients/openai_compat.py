@@ -17,6 +17,7 @@ import orjson
 from satisfice.clients.http import HttpTransport, error_excerpt, error_for_status
 from satisfice.core import Completion, CompletionRequest, ModelRef, Usage
 from satisfice.errors import BadResponse, ConfigError, ProviderError
+from satisfice.masking import remember
 
 
 class OpenAICompatClient:
@@ -52,6 +53,7 @@ class OpenAICompatClient:
         if not key:
             raise ConfigError(f"environment variable {env} is not set (API key for model {self.ref.id!r})")
         if key != self._headers_key:
+            remember(key)  # masked in every message from now on
             self._headers = {"Authorization": f"Bearer {key}"}
             self._headers_key = key
         return self._headers, key
