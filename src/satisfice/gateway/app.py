@@ -1,10 +1,12 @@
 """The gateway's ASGI app (Starlette): the request path from body to answer, and the lifespan around it.
 
-Request path, in order: read the body (bounded by ``limits.max_body_bytes``), check the key (in-memory cache of
-hashes), parse and check the body, pick the plan for ``model``, reserve the worst-case cost against the key's
-budget, serve (cascade / fallbacks / relay), settle the reservation, queue one spend row, count metrics, maybe
-start a shadow check. Rejections before the reservation (bad body, bad key, unknown model, over budget) write no
-spend row; they are counted in ``satisfice_gateway_rejections``. Every admitted request writes exactly one row.
+Request path, in order: check the key from the headers (in-memory cache of hashes) before a byte of the body is
+read; read the body (bounded by ``limits.max_body_bytes``, by ``limits.body_timeout_s`` and, for all connections
+together, by ``limits.max_body_bytes_in_flight``); parse and check the body (nesting and sizes), pick the plan for
+``model``, reserve the worst-case cost against the key's budget, serve (cascade / fallbacks / relay), settle the
+reservation, queue one spend row, count metrics, maybe start a shadow check. Rejections before the reservation
+(bad body, bad key, unknown model, over budget) write no spend row; they are counted in
+``satisfice_gateway_rejections``. Every admitted request writes exactly one row.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KeyCache, KeyInfo, load_active
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.relay import RelayResponse
-from satisfice.gateway.replies import GatewayError, error_response
+from satisfice.gateway.replies import GatewayError, echo, error_response
 from satisfice.gateway.routing import Router, build_router
 from satisfice.gateway.shadow import ShadowRunner
 from satisfice.gateway.spendlog import SpendLog
@@ -73,7 +75,8 @@ class Gateway:
         self.config = config
         self.store = store
         self.metrics = GatewayMetrics()
-        self.transport = transport or HttpTransport(timeout_s=60.0, max_connections=512)
+        self.transport = transport or HttpTransport(
+            timeout_s=60.0, max_connections=config.limits.max_connections_per_upstream)
         self._prices = catalog_prices(store)
         self._eval_tasks = sorted({r.from_eval for r in config.routes.values() if r.from_eval}) if router is None \
             else []
@@ -90,6 +93,10 @@ class Gateway:
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
         self._refreshers: list[asyncio.Task[None]] = []
         self._limit = config.limits.max_body_bytes
+        self._body_timeout_s = config.limits.body_timeout_s
+        self._in_flight_cap = config.limits.max_body_bytes_in_flight
+        self.body_bytes_in_flight = 0
+        """Bytes of request bodies being received right now (all connections)."""
         self._default_cap = config.limits.default_max_tokens
         self.metrics.gauge("satisfice_gateway_spend_rows_pending", "Spend and shadow rows not yet written",
                            lambda: float(self.spend_log.pending))
@@ -260,24 +267,52 @@ class Gateway:
     # --- the request path -----------------------------------------------------------------------------------
 
     async def _read_body(self, receive: Receive, length: bytes | None) -> bytes:
-        """The body, read straight from the ASGI channel, never more than ``max_body_bytes``."""
-        if length is not None and length.isdigit() and int(length) > self._limit:
+        """The body, read straight from the ASGI channel.
+
+        At most ``max_body_bytes``, within ``body_timeout_s``, and only while all bodies being received together
+        stay under ``max_body_bytes_in_flight``.
+        """
+        declared = int(length) if length is not None and length.isdigit() else 0
+        if declared > self._limit:
             raise _too_large(self._limit)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise GatewayError(400, "client disconnected while sending the body", reason="client_disconnect")
-            chunk = message.get("body", b"")
-            if chunk:
-                size += len(chunk)
-                if size > self._limit:
-                    raise _too_large(self._limit)
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        held = 0  # bytes this request counts against the in-flight cap
+        try:
+            async with asyncio.timeout(self._body_timeout_s):
+                if declared:
+                    held = self._hold(declared)
+                chunks: list[bytes] = []
+                size = 0
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        raise GatewayError(400, "client disconnected while sending the body",
+                                           reason="client_disconnect")
+                    chunk = message.get("body", b"")
+                    if chunk:
+                        size += len(chunk)
+                        if size > self._limit:
+                            raise _too_large(self._limit)
+                        if size > held:
+                            held += self._hold(size - held)
+                        chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            raise GatewayError(408, f"the request body did not arrive within {self._body_timeout_s:g} s",
+                               code="request_timeout", reason="body_timeout",
+                               headers={"Connection": "close"}) from None
+        finally:
+            self.body_bytes_in_flight -= held
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _hold(self, size: int) -> int:
+        """Count ``size`` more body bytes in flight, or refuse (503, close) when that would pass the cap."""
+        if self.body_bytes_in_flight + size > self._in_flight_cap:
+            raise GatewayError(503, "the gateway is receiving too many request bodies at once; retry shortly",
+                               type="server_error", code="server_busy", reason="bodies_in_flight",
+                               headers={"Connection": "close", "Retry-After": "1"})
+        self.body_bytes_in_flight += size
+        return size
 
     async def _complete(self, scope: Scope, receive: Receive, endpoint: str) -> Response | RelayResponse:
         started = time.perf_counter()
@@ -288,17 +323,18 @@ class Gateway:
             elif name == b"content-length":
                 length = value
         try:
-            body = await self._read_body(receive, length)
             key: KeyInfo | None = None
-            if self.config.auth:
+            if self.config.auth:  # from the headers alone: no body is read for a client without a key
                 key = self.keys.lookup(authorization)
                 if key is None:
-                    raise _unauthorized()
+                    raise _unauthorized(close=True)
+            body = await self._read_body(receive, length)
             payload = parse_payload(body, endpoint)
             plan = self.router.plan(payload["model"])
             if plan is None:
-                raise GatewayError(404, f"the model {payload['model']!r} does not exist: it is neither a configured "
-                                   "route (task/<name>) nor a served model", param="model", code="model_not_found")
+                raise GatewayError(404, f"the model {echo(payload['model'])} does not exist: it is neither a "
+                                   "configured route (task/<name>) nor a served model", param="model",
+                                   code="model_not_found")
             estimate = input_estimate(body)
             reservation: Reservation | None = None
             if key is not None and key.budget_usd is not None:
@@ -343,9 +379,10 @@ def _mark(decision: Any) -> Any:
     return (decision.created_at, decision.run_id, decision.passing, decision.reference, decision.candidates)
 
 
-def _unauthorized() -> GatewayError:
+def _unauthorized(*, close: bool = False) -> GatewayError:
     return GatewayError(401, "invalid or missing API key: send 'Authorization: Bearer sk-sat-...' with a key from "
-                        "`satisfice gateway keys create`", code="invalid_api_key", reason="invalid_api_key")
+                        "`satisfice gateway keys create`", code="invalid_api_key", reason="invalid_api_key",
+                        headers={"Connection": "close"} if close else None)
 
 
 def _too_large(limit: int) -> GatewayError:
@@ -355,8 +392,9 @@ def _too_large(limit: int) -> GatewayError:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    message = {404: f"no such endpoint: {request.url.path}", 405: f"method {request.method} is not allowed on "
-               f"{request.url.path}"}.get(status, "request failed")
+    path = echo(request.url.path, quote=False)
+    message = {404: f"no such endpoint: {path}", 405: f"method {echo(request.method, quote=False)} is not allowed "
+               f"on {path}"}.get(status, "request failed")
     return error_response(status, message, code="not_found" if status == 404 else None)
 
 
