@@ -14,11 +14,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status
+from satisfice.clients.openai_compat import answer_text, decode_answer, request_body
+from satisfice.clients.usage import parse_usage
 from satisfice.core import Price, Usage
-from satisfice.errors import BadResponse, ProviderError, RateLimited
+from satisfice.errors import ProviderError, RateLimited
 from satisfice.masking import mask, remember
 
 CHAT = "chat"
@@ -116,41 +116,18 @@ class Answer:
     latency_s: float
 
 
-def answer_text(data: dict[str, Any], endpoint: str) -> str:
-    """The first choice's text (chat ``message.content`` or completion ``text``); BadResponse if absent."""
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise BadResponse("answer has no choices")
-    first = choices[0]
-    if endpoint == CHAT:
-        message = first.get("message")
-        if not isinstance(message, dict):
-            raise BadResponse("answer has no message")
-        content = message.get("content")
-        if content is None:
-            refusal = message.get("refusal")
-            if isinstance(refusal, str):
-                return refusal
-            if message.get("tool_calls"):
-                return ""
-        if not isinstance(content, str):
-            raise BadResponse("answer message has no text content")
-        return content
-    text = first.get("text")
-    if not isinstance(text, str):
-        raise BadResponse("answer has no text")
-    return text
+def usage_of(data: Mapping[str, Any]) -> Usage | None:
+    """The ``usage`` of an answer or stream event, read by the shared parser; None where there is none."""
+    raw = data.get("usage")
+    return None if raw is None else parse_usage(raw)
 
 
-def usage_of(data: Mapping[str, Any]) -> tuple[int, int] | None:
-    """(prompt_tokens, completion_tokens) from an OpenAI ``usage`` object, or None."""
-    usage = data.get("usage")
-    if not isinstance(usage, dict):
-        return None
-    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    if not isinstance(prompt, int) or not isinstance(completion, int):
-        return None
-    return prompt, completion
+def billed_usage(usage: Usage | None, input_estimate: int, text: str) -> tuple[Usage, bool]:
+    """(usage to bill, estimated): the reported usage when valid, else the estimate marked invalid with why."""
+    if usage is not None and usage.valid:
+        return usage, False
+    reason = usage.invalid_reason if usage is not None else "answer has no usage"
+    return Usage(input_estimate, estimate_tokens(len(text)), valid=False, invalid_reason=reason), True
 
 
 def estimate_tokens(chars: int) -> int:
@@ -160,17 +137,7 @@ def estimate_tokens(chars: int) -> int:
 
 def upstream_body(payload: dict[str, Any], wire_model: str, *, stream: bool) -> bytes:
     """The request sent upstream: the client's body with the provider's model name (and stream settings)."""
-    body = dict(payload)
-    body["model"] = wire_model
-    if stream:
-        body["stream"] = True
-        options = body.get("stream_options")
-        body["stream_options"] = {**options, "include_usage": True} if isinstance(options, dict) else {
-            "include_usage": True}
-    else:
-        body.pop("stream", None)
-        body.pop("stream_options", None)
-    return orjson.dumps(body)
+    return request_body(payload, wire_model, stream=stream)
 
 
 async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoint: str,
@@ -183,19 +150,9 @@ async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoin
     if raw.status >= 300:
         err = error_for_status(raw.status, raw.headers, raw.body, where=upstream.name, secrets=upstream.secrets())
         raise err or ProviderError(f"{upstream.name}: HTTP {raw.status}", status=raw.status)
-    try:
-        data = orjson.loads(raw.body)
-    except orjson.JSONDecodeError:
-        raise BadResponse(f"{upstream.name}: answer is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadResponse(f"{upstream.name}: answer is not a JSON object")
-    try:
-        text = answer_text(data, endpoint)
-    except BadResponse as exc:
-        raise BadResponse(f"{upstream.name}: {exc}") from None
-    counted = usage_of(data)
-    estimated = counted is None
-    usage = Usage(*counted) if counted is not None else Usage(input_estimate, estimate_tokens(len(text)))
+    data = decode_answer(raw.body, upstream.name, upstream.secrets())
+    text = answer_text(data, upstream.name)
+    usage, estimated = billed_usage(usage_of(data), input_estimate, text)
     return Answer(model, upstream.name, raw.body, data, text, usage, estimated, price.cost(usage),
                   time.perf_counter() - started)
 
@@ -259,7 +216,7 @@ __all__ = [
     "Breaker",
     "OpenStream",
     "Upstream",
-    "answer_text",
+    "billed_usage",
     "call",
     "describe",
     "error_kind",
