@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from satisfice.errors import BadResponse, ConfigError
+
+Origin = tuple[str, str, int]
 
 
 def inflate(data: bytes, encoding: str, limit: int) -> bytes:
@@ -57,4 +60,24 @@ def header_block(headers: Mapping[str, str], length: int, streaming: bool) -> by
         raise ConfigError("a request header holds a character HTTP headers cannot carry (not Latin-1)") from None
 
 
-__all__ = ["check_header_text", "header_block", "inflate"]
+def request_target(url: str) -> tuple[Origin, bytes]:
+    """(scheme, host, port) and the request line with the Host header for a POST to ``url``."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"invalid URL {url.split('?', 1)[0]!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"invalid URL {url.split('?', 1)[0]!r}: http(s)://host/... expected")
+    if parts.username or parts.password:
+        raise ConfigError("credentials in an upstream URL are not supported; use api_key_env")
+    host = parts.hostname
+    port = port or (443 if parts.scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    check_header_text(path)
+    default = (parts.scheme, port) in (("http", 80), ("https", 443))
+    host_header = (f"[{host}]" if ":" in host else host) + ("" if default else f":{port}")
+    return (parts.scheme, host, port), f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\n".encode("latin-1")
+
+
+__all__ = ["Origin", "check_header_text", "header_block", "inflate", "request_target"]

@@ -1,8 +1,7 @@
 """The HTTP/1.1 client under every model call: POST a body, get the answer whole or streamed, on pooled connections.
 
-A bare ``asyncio.Protocol`` on httptools' C parser. It was chosen over aiohttp's ``ClientSession`` by measurement
-(``benchmarks/post_client_cpu.py``): one POST against the benchmark's fake upstream costs about a third of the
-CPU, which is what lets the gateway hold its overhead targets. What it guarantees:
+A bare ``asyncio.Protocol`` on httptools' C parser, chosen over aiohttp's ``ClientSession`` by measurement
+(``benchmarks/post_client_cpu.py``: about a third of the CPU per POST). What it guarantees:
 
 * **A connection cap per origin** (``max_connections``): a request beyond it waits for a free connection.
 * **One total deadline** per request, from the first attempt to connect to the last byte (or, for a stream, to
@@ -14,9 +13,8 @@ CPU, which is what lets the gateway hold its overhead targets. What it guarantee
 * TLS for ``https`` (the system's certificate store, or the ``ssl_context`` given).
 
 Not supported, on purpose: redirects, proxies from the environment, ``Expect: 100-continue``, HTTP/2.
-Failures are raised as :class:`~satisfice.errors.UpstreamUnavailable`, :class:`~satisfice.errors.BadResponse`,
-:class:`~satisfice.errors.Timeout` or :class:`~satisfice.errors.ConfigError`, without the URL (the caller adds
-what it knows); :mod:`satisfice.clients.http` is the public face.
+Failures raise :class:`~satisfice.errors.ProviderError` subclasses or ConfigError without the URL (the caller,
+:mod:`satisfice.clients.http`, adds it).
 """
 
 from __future__ import annotations
@@ -25,15 +23,13 @@ import asyncio
 import collections
 import ssl
 from collections.abc import AsyncIterator, Mapping
-from urllib.parse import urlsplit
 
 import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from satisfice.clients.http_wire import check_header_text, header_block, inflate
-from satisfice.errors import BadResponse, ConfigError, ProviderError, Timeout, UpstreamUnavailable
+from satisfice.clients.http_wire import Origin, header_block, inflate, request_target
+from satisfice.errors import BadResponse, ProviderError, Timeout, UpstreamUnavailable
 
-Origin = tuple[str, str, int]
 _PAUSE_AT = 1 << 18  # a stream reader this far behind pauses the socket
 
 
@@ -160,14 +156,18 @@ def _resolve(fut: asyncio.Future[None] | None) -> None:
         fut.set_result(None)
 
 
-def _expire(fut: asyncio.Future[None], error: ProviderError) -> None:
+def _expire(fut: asyncio.Future[None], message: str) -> None:
     if not fut.done():
-        fut.set_exception(error)
+        fut.set_exception(Timeout(message))
 
 
-async def _until(fut: asyncio.Future[None], when: float, error: ProviderError) -> None:
-    """Wait for ``fut``, failing with ``error`` at loop time ``when``."""
-    timer = asyncio.get_running_loop().call_at(when, _expire, fut, error)
+def _no_answer(fut: asyncio.Future[None], timeout_s: float) -> None:
+    _expire(fut, f"no answer within {timeout_s:g} s")
+
+
+async def _until(fut: asyncio.Future[None], when: float, message: str) -> None:
+    """Wait for ``fut``, failing with Timeout(``message``) at loop time ``when``."""
+    timer = asyncio.get_running_loop().call_at(when, _expire, fut, message)
     try:
         await fut
     finally:
@@ -199,7 +199,7 @@ class LeanStream:
             conn.wake = loop.create_future()
             try:
                 await _until(conn.wake, loop.time() + self._gap_s,
-                             Timeout(f"no data for {self._gap_s:g} s in the middle of the answer"))
+                             f"no data for {self._gap_s:g} s in the middle of the answer")
             finally:
                 conn.wake = None
 
@@ -242,38 +242,30 @@ class LeanPool:
 
     def _target(self, url: str) -> tuple[Origin, bytes]:
         known = self._targets.get(url)
-        if known is not None:
-            return known
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            raise ConfigError(f"invalid URL {url.split('?', 1)[0]!r}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"invalid URL {url.split('?', 1)[0]!r}: http(s)://host/... expected")
-        if parts.username or parts.password:
-            raise ConfigError("credentials in an upstream URL are not supported; use api_key_env")
-        host = parts.hostname
-        port = port or (443 if parts.scheme == "https" else 80)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        check_header_text(path)
-        default = (parts.scheme, port) in (("http", 80), ("https", 443))
-        host_header = (f"[{host}]" if ":" in host else host) + ("" if default else f":{port}")
-        target = ((parts.scheme, host, port), f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\n".encode("latin-1"))
-        if len(self._targets) < 1024:
-            self._targets[url] = target
-        return target
+        if known is None:
+            known = request_target(url)
+            if len(self._targets) < 1024:
+                self._targets[url] = known
+        return known
+
+    def _take_idle(self, origin: Origin, now: float) -> _Conn | None:
+        """A pooled connection still fit to use (stale ones are closed on the way), or None."""
+        idle = self._idle.get(origin)
+        while idle:
+            conn = idle.pop()
+            if conn.reusable(now, self._idle_s):
+                return conn
+            self.discard(origin, conn)
+        return None
 
     async def _acquire(self, origin: Origin, deadline: float, fresh: bool) -> tuple[_Conn, bool]:
         """(connection, reused): an idle one, a new one under the cap, or the next one freed."""
         loop = asyncio.get_running_loop()
         while True:
+            conn = None if fresh else self._take_idle(origin, loop.time())
+            if conn is not None:
+                return conn, True
             idle = self._idle.get(origin)
-            while idle and not fresh:
-                conn = idle.pop()
-                if conn.reusable(loop.time(), self._idle_s):
-                    return conn, True
-                self.discard(origin, conn)
             opened = self._open.setdefault(origin, set())
             if len(opened) < self._cap:
                 return await self._connect(origin, opened, deadline), False
@@ -283,7 +275,7 @@ class LeanPool:
             waiter = loop.create_future()
             self._waiters.setdefault(origin, collections.deque()).append(waiter)
             try:
-                await _until(waiter, deadline, Timeout("no free connection before the deadline"))
+                await _until(waiter, deadline, "no free connection before the deadline")
             except BaseException:
                 self._wake_one(origin)  # pass on a wake-up this request can no longer use
                 raise
@@ -348,11 +340,19 @@ class LeanPool:
         deadline = loop.time() + timeout_s
         fresh = False
         while True:
-            conn, reused = await self._acquire(origin, deadline, fresh)
+            conn = None if fresh else self._take_idle(origin, loop.time())
+            reused = conn is not None
+            if conn is None:
+                conn, reused = await self._acquire(origin, deadline, fresh)
             try:
                 conn.start(request, loop, self.max_response_bytes, streaming)
-                assert conn.waiter is not None
-                await _until(conn.waiter, deadline, Timeout(f"no answer within {timeout_s:g} s"))
+                waiter = conn.waiter
+                assert waiter is not None
+                timer = loop.call_at(deadline, _no_answer, waiter, timeout_s)
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
             except UpstreamUnavailable:
                 self.discard(origin, conn)
                 if reused and not conn.received and not fresh:
