@@ -91,3 +91,19 @@ async def test_keys_in_a_stream_error_event_are_masked_before_the_cut(store: Sto
     rows = spend_rows(store)
     assert len(rows) == len(PADS) and all(r.outcome == "interrupted" for r in rows)
     assert not leaked("".join(r.errors for r in rows))
+
+
+async def test_gateway_log_lines_and_tracebacks_are_masked(store: Store, upstream: ScriptedServer,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    gw = make_gateway(store, base_config(upstream.base_url))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("p" * 190 + FAKE_PROVIDER_KEY)
+
+    gw.router.plan = broken  # type: ignore[method-assign]  # an internal error carrying the key
+    with caplog.at_level(logging.ERROR, logger="satisfice.gateway"):
+        async with running(gw) as client:
+            resp = await client.post("/v1/chat/completions", json=chat())
+    assert resp.status_code == 500 and not leaked(resp.text)
+    assert "RuntimeError" in caplog.text and "ppp" in caplog.text
+    assert not leaked(caplog.text)

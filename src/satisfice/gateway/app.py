@@ -43,6 +43,7 @@ from satisfice.gateway.shadow import ShadowRunner
 from satisfice.gateway.spendlog import SpendLog
 from satisfice.gateway.upstream import CHAT, COMPLETIONS
 from satisfice.gateway.validate import input_estimate, output_cap, parse_payload
+from satisfice.masking import install_log_masking
 from satisfice.store import Store
 
 log = logging.getLogger("satisfice.gateway")
@@ -74,6 +75,7 @@ class Gateway:
                  router: Router | None = None, rng: Callable[[], float] = random.random) -> None:
         self.config = config
         self.store = store
+        install_log_masking("satisfice.gateway", "uvicorn.error")  # keys never reach a log line or traceback
         self.metrics = GatewayMetrics()
         self.transport = transport or HttpTransport(
             timeout_s=60.0, max_connections=config.limits.max_connections_per_upstream)
