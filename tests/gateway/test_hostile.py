@@ -65,7 +65,7 @@ async def test_no_key_means_no_body_is_read(store: Store, upstream: Any) -> None
         status, data, closed = await answer_of(reader)
         assert status == 401 and b"invalid_api_key" in data
         assert time.perf_counter() - started < 1.0 and closed
-        assert gw.body_bytes_in_flight == 0
+        assert gw.bodies.in_flight == 0
         writer.close()
 
 
@@ -79,7 +79,7 @@ async def test_a_slow_upload_gets_408_and_is_closed(store: Store, upstream: Any)
         status, data, closed = await answer_of(reader)
         assert status == 408 and orjson.loads(data.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "request_timeout"
         assert 0.4 < time.perf_counter() - started < 2.0 and closed
-        assert gw.body_bytes_in_flight == 0
+        assert gw.bodies.in_flight == 0
         writer.close()
     assert spend_rows(store) == []
 
@@ -95,14 +95,14 @@ async def test_bodies_in_memory_are_capped(store: Store, upstream: Any) -> None:
             writer.write(head(port, 60_000, key) + b"{")
             stalled.append((reader, writer))
         await asyncio.sleep(0.2)
-        assert gw.body_bytes_in_flight == 120_000
+        assert gw.bodies.in_flight == 120_000
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(head(port, 60_000, key) + b"{")
         status, data, closed = await answer_of(reader)
         assert status == 503 and b"server_busy" in data and closed
         for r, _ in stalled:
             assert (await answer_of(r))[0] == 408
-        assert gw.body_bytes_in_flight == 0
+        assert gw.bodies.in_flight == 0
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
                                      headers={"Authorization": f"Bearer {key}"}) as client:
             assert (await client.post("/v1/chat/completions", json=chat())).status_code == 200

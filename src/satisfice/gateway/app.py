@@ -31,6 +31,7 @@ from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.admitted import Admitted
+from satisfice.gateway.bodies import BodyReader
 from satisfice.gateway.budgets import BudgetLedger, Reservation, spent_this_period
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
@@ -94,11 +95,8 @@ class Gateway:
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
         self._refreshers: list[asyncio.Task[None]] = []
-        self._limit = config.limits.max_body_bytes
-        self._body_timeout_s = config.limits.body_timeout_s
-        self._in_flight_cap = config.limits.max_body_bytes_in_flight
-        self.body_bytes_in_flight = 0
-        """Bytes of request bodies being received right now (all connections)."""
+        self.bodies = BodyReader(config.limits.max_body_bytes, config.limits.body_timeout_s,
+                                 config.limits.max_body_bytes_in_flight)
         self._default_cap = config.limits.default_max_tokens
         self.metrics.gauge("satisfice_gateway_spend_rows_pending", "Spend and shadow rows not yet written",
                            lambda: float(self.spend_log.pending))
@@ -180,6 +178,7 @@ class Gateway:
         await self.refresh_keys()
         self.spend_log.start()
         loop = asyncio.get_running_loop()
+        self._refreshers.append(loop.create_task(self.bodies.sweep_forever()))
         if self.config.auth:
             self._refreshers.append(loop.create_task(self._every(self.config.key_refresh_s, self.refresh_keys,
                                                                  "reloading keys")))
@@ -268,54 +267,6 @@ class Gateway:
 
     # --- the request path -----------------------------------------------------------------------------------
 
-    async def _read_body(self, receive: Receive, length: bytes | None) -> bytes:
-        """The body, read straight from the ASGI channel.
-
-        At most ``max_body_bytes``, within ``body_timeout_s``, and only while all bodies being received together
-        stay under ``max_body_bytes_in_flight``.
-        """
-        declared = int(length) if length is not None and length.isdigit() else 0
-        if declared > self._limit:
-            raise _too_large(self._limit)
-        held = 0  # bytes this request counts against the in-flight cap
-        try:
-            async with asyncio.timeout(self._body_timeout_s):
-                if declared:
-                    held = self._hold(declared)
-                chunks: list[bytes] = []
-                size = 0
-                while True:
-                    message = await receive()
-                    if message["type"] != "http.request":
-                        raise GatewayError(400, "client disconnected while sending the body",
-                                           reason="client_disconnect")
-                    chunk = message.get("body", b"")
-                    if chunk:
-                        size += len(chunk)
-                        if size > self._limit:
-                            raise _too_large(self._limit)
-                        if size > held:
-                            held += self._hold(size - held)
-                        chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-        except TimeoutError:
-            raise GatewayError(408, f"the request body did not arrive within {self._body_timeout_s:g} s",
-                               code="request_timeout", reason="body_timeout",
-                               headers={"Connection": "close"}) from None
-        finally:
-            self.body_bytes_in_flight -= held
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    def _hold(self, size: int) -> int:
-        """Count ``size`` more body bytes in flight, or refuse (503, close) when that would pass the cap."""
-        if self.body_bytes_in_flight + size > self._in_flight_cap:
-            raise GatewayError(503, "the gateway is receiving too many request bodies at once; retry shortly",
-                               type="server_error", code="server_busy", reason="bodies_in_flight",
-                               headers={"Connection": "close", "Retry-After": "1"})
-        self.body_bytes_in_flight += size
-        return size
-
     async def _complete(self, scope: Scope, receive: Receive, endpoint: str) -> Response | RelayResponse:
         started = time.perf_counter()
         authorization = length = None
@@ -330,7 +281,7 @@ class Gateway:
                 key = self.keys.lookup(authorization)
                 if key is None:
                     raise _unauthorized(close=True)
-            body = await self._read_body(receive, length)
+            body = await self.bodies.read(receive, length)
             payload = parse_payload(body, endpoint)
             plan = self.router.plan(payload["model"])
             if plan is None:
@@ -385,11 +336,6 @@ def _unauthorized(*, close: bool = False) -> GatewayError:
     return GatewayError(401, "invalid or missing API key: send 'Authorization: Bearer sk-sat-...' with a key from "
                         "`satisfice gateway keys create`", code="invalid_api_key", reason="invalid_api_key",
                         headers={"Connection": "close"} if close else None)
-
-
-def _too_large(limit: int) -> GatewayError:
-    return GatewayError(413, f"the request body is larger than the limit of {limit} bytes", code="body_too_large",
-                        reason="body_too_large")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
