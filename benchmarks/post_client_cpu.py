@@ -4,7 +4,8 @@ Starts the benchmark's fake upstream (``_upstream.py``) on 127.0.0.1, pinned to 
 and runs this process on CPU 0; then sends ``--requests`` sequential POSTs on one kept-alive connection with
 each client after a warm-up, and prints JSON: microseconds of wall time and of this process's CPU time per
 request, for each. ``aiohttp`` is a pooled ``ClientSession`` set up as the transport used to be (the stack
-that was replaced); ``satisfice`` is :class:`~satisfice.clients.http.HttpTransport` as every model call uses it.
+that was replaced); ``satisfice`` is :class:`~satisfice.clients.http.HttpTransport` as every model call uses it;
+``pyreqwest`` (a Rust-based client from PyPI) is measured too when it is installed.
 
 Run: ``.venv/bin/python benchmarks/post_client_cpu.py [--requests 5000]``.
 """
@@ -12,6 +13,7 @@ Run: ``.venv/bin/python benchmarks/post_client_cpu.py [--requests 5000]``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -50,6 +52,17 @@ async def measure(url: str, client: str, n: int, warmup: int) -> dict[str, Any]:
             return await _timed(post, n, warmup)
         finally:
             await transport.close()
+    if client == "pyreqwest":
+        from pyreqwest.client import ClientBuilder
+
+        async with ClientBuilder().max_connections(256).build() as rq:
+            async def post_rq() -> int:
+                resp = await rq.post(url).headers({**HEADERS, "Content-Type": "application/json"}).body_bytes(
+                    BODY).build().send()
+                await resp.bytes()
+                return int(resp.status)
+
+            return await _timed(post_rq, n, warmup)
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=256, limit_per_host=0, keepalive_timeout=30, ttl_dns_cache=300)
@@ -81,8 +94,9 @@ def main() -> int:
         if pin:
             os.sched_setaffinity(0, {0})
         url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        names = ["aiohttp", "satisfice"] + (["pyreqwest"] if importlib.util.find_spec("pyreqwest") else [])
         report: dict[str, Any] = {name: uvloop.run(measure(url, name, args.requests, args.warmup))
-                                  for name in ("aiohttp", "satisfice")}
+                                  for name in names}
     finally:
         upstream.terminate()
         upstream.wait(timeout=10)
