@@ -290,19 +290,21 @@ class LeanPool:
             context = self._ssl
         placeholder = _Conn()
         opened.add(placeholder)  # holds the slot while connecting
-        wait = min(self._connect_timeout_s, deadline - loop.time())
+        wait = max(min(self._connect_timeout_s, deadline - loop.time()), 0.0)
         try:
             _, conn = await asyncio.wait_for(loop.create_connection(
-                _Conn, host, port, ssl=context, server_hostname=host if context else None), max(wait, 0.0))
-        except TimeoutError:
-            raise Timeout(f"could not connect within {max(wait, 0.0):.3g} s") from None
-        except ssl.SSLCertVerificationError as exc:
-            raise UpstreamUnavailable(f"TLS certificate not trusted ({exc.verify_message})") from None
-        except OSError as exc:  # ssl.SSLError is one
-            raise UpstreamUnavailable(f"cannot connect ({exc.strerror or type(exc).__name__})") from None
-        finally:
+                _Conn, host, port, ssl=context, server_hostname=host if context else None), wait)
+        except BaseException as exc:
             opened.discard(placeholder)
-            self._wake_one(origin)
+            self._wake_one(origin)  # the slot is free again
+            if isinstance(exc, TimeoutError):
+                raise Timeout(f"could not connect within {wait:.3g} s") from None
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                raise UpstreamUnavailable(f"TLS certificate not trusted ({exc.verify_message})") from None
+            if isinstance(exc, OSError):  # ssl.SSLError is one
+                raise UpstreamUnavailable(f"cannot connect ({exc.strerror or type(exc).__name__})") from None
+            raise
+        opened.discard(placeholder)
         opened.add(conn)
         return conn
 
