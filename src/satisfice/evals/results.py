@@ -2,7 +2,10 @@
 
 Pure: values in, values out (no store, no clients). Errors are never scored: accuracy is over scored items,
 and decisions count errors conservatively (as failures when deciding *pass*, as successes when deciding
-*fail*). A model whose price is unknown has unknown cost (None), never $0.
+*fail*). Decisions follow the full-data rule of :mod:`satisfice.evals.error_budget` with the error budget
+split over the run's candidates, so the recommendation carries the same guarantee as ``satisfice select``.
+A model whose price is unknown has unknown cost (None), never $0; savings are stated only for models that
+pass (an undecided or failing model saves nothing anyone can use).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from satisfice.core import Price, Usage
+from satisfice.evals.error_budget import ErrorBudget, budgets
 from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend
 from satisfice.evals.stats import Decision, paired_non_inferiority, percentile
@@ -89,6 +93,8 @@ class ModelSummary:
     """The first error's message (provider keys never appear in it), so the report can say what went wrong."""
     items_used: int | None = None
     """Adaptive runs: items evaluated for this model before it was decided (None for exhaustive runs)."""
+    pass_bound: float | None = None
+    """The lower bound the pass decision uses (one-sided at this model's share of the error budget)."""
 
 
 @dataclass
@@ -124,7 +130,8 @@ class EvalResults:
 
 
 def _decide(model: str, outcomes: Sequence[ItemOutcome], threshold: Threshold | None,
-            reference_outcomes: Sequence[ItemOutcome] | None) -> tuple[ModelResult, float | None, float | None]:
+            reference_outcomes: Sequence[ItemOutcome] | None,
+            budget: ErrorBudget | None) -> tuple[ModelResult, float | None, float | None]:
     """The selection rule of ``satisfice select`` with errors as missing outcomes, counted conservatively.
 
     Items skipped by a budget stop are left out (never attempted); for non-inferiority the reference's
@@ -148,7 +155,7 @@ def _decide(model: str, outcomes: Sequence[ItemOutcome], threshold: Threshold | 
                 ni_diff, ni_lower, _ = paired_non_inferiority(scores[both], ref[both], threshold.margin or 0.0, conf)
     result = evaluate_model(model, scores, bar=threshold.bar if threshold is not None else None, confidence=conf,
                             reference=ref, margin=threshold.margin if ref is not None and threshold else None,
-                            missing="conservative")
+                            missing="conservative", budget=budget)
     return result, ni_diff, ni_lower
 
 
@@ -168,12 +175,18 @@ def _per_request_for_workload(info: PriceInfo | None, workload: WorkloadSpec | N
 
 def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: Threshold | None,
                     info: PriceInfo | None, workload: WorkloadSpec | None,
-                    reference_outcomes: Sequence[ItemOutcome] | None = None) -> ModelSummary:
-    """Summarise one model's outcomes (see the module docstring for how errors count)."""
+                    reference_outcomes: Sequence[ItemOutcome] | None = None,
+                    budget: ErrorBudget | None = None) -> ModelSummary:
+    """Summarise one model's outcomes (see the module docstring for how errors count).
+
+    ``budget`` is the model's share of the run's error budget; None decides it on its own (one candidate).
+    """
     errors = [o for o in outcomes if o.status == "error"]
     skipped = [o for o in outcomes if o.status == "skipped"]
     responded = [o for o in outcomes if o.has_response]
-    decided, ni_diff, ni_lower = _decide(model, outcomes, threshold, reference_outcomes)
+    if budget is None and threshold is not None:
+        budget = budgets([model], threshold.confidence)[model]
+    decided, ni_diff, ni_lower = _decide(model, outcomes, threshold, reference_outcomes, budget)
     notes: list[str] = []
     if threshold is not None and threshold.non_inferior_to is not None and reference_outcomes is None:
         notes.append(f"reference {threshold.non_inferior_to} was not evaluated in this run")
@@ -204,7 +217,8 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
         tokens_in=tin, tokens_out=tout, retries=sum(max(0, o.attempts - 1) for o in outcomes),
         cache_hits=sum(1 for o in outcomes if o.cached), judge_cost=sum(o.judge_cost_usd for o in outcomes),
         spent_usd=sum(o.spent_usd for o in outcomes), ni_diff=ni_diff, ni_lower=ni_lower, errors_by_kind=kinds,
-        error_example=next((o.error_message[:300] for o in errors if o.error_message), None))
+        error_example=next((o.error_message[:300] for o in errors if o.error_message), None),
+        pass_bound=decided.extras.get("pass_bound"))
 
 
 def _baseline(models: Sequence[ModelSummary], reference: str | None) -> ModelSummary | None:
@@ -219,7 +233,7 @@ def _apply_savings(models: Sequence[ModelSummary], base: ModelSummary | None) ->
     if base is None or base.cost_per_request is None:
         return
     for m in models:
-        if m.cost_per_request is None:
+        if m.cost_per_request is None or m.decision != "pass":
             continue
         if base.cost_per_1k is not None and m.cost_per_1k is not None:
             m.savings_per_1k = base.cost_per_1k - m.cost_per_1k
@@ -244,8 +258,9 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
     for o in outcomes:
         by_model.setdefault(o.model, []).append(o)
     ref_id = threshold.non_inferior_to if threshold is not None else None
+    shares = budgets(list(by_model), threshold.confidence) if threshold is not None else {}
     summaries = [summarise_model(m, by_model[m], threshold=threshold, info=prices.get(m), workload=workload,
-                                 reference_outcomes=by_model.get(ref_id) if ref_id else None)
+                                 reference_outcomes=by_model.get(ref_id) if ref_id else None, budget=shares.get(m))
                  for m in by_model]
     base = _baseline(summaries, reference or ref_id)
     _apply_savings(summaries, base)
@@ -254,6 +269,12 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
                          baseline=base.model if base is not None else None, items=items, workload=workload,
                          reference=reference or ref_id)
     result.sentence = recommendation_sentence(result)
+    if threshold is not None and threshold.bar is not None and shares:
+        level = next(iter(shares.values())).pass_target
+        result.notes.append(f"pass: the one-sided lower bound at {1 - level:.2%} clears the bar (the "
+                            f"{1 - threshold.confidence:.0%} error budget split over {len(shares)} candidates), so "
+                            f"the chance of recommending a model truly below the bar is at most "
+                            f"{1 - threshold.confidence:.0%}")
     return result
 
 
