@@ -151,7 +151,7 @@ def test_budget_adds_up() -> None:
     weights = allocate([1.0, 2.0, None, 5.0], "price")
     assert weights == pytest.approx([1 / 13, 2 / 13, 5 / 13, 5 / 13])  # unknown price: like the dearest
     assert allocate([1.0, 2.0, 3.0], "even") == pytest.approx([1 / 3] * 3)
-    budgets = [ErrorBudget(0.95, w, 0.2, before=sum(weights[:k])) for k, w in enumerate(weights)]
+    budgets = [ErrorBudget(0.95, w, 0.2) for w in weights]
     assert sum(b.pass_target + b.sequential for b in budgets) == pytest.approx(0.05)
     assert all(b.fail_target + b.sequential == pytest.approx(0.025) for b in budgets)
     assert budgets[0].alpha == pytest.approx(0.05)
@@ -166,7 +166,7 @@ def test_budget_adds_up() -> None:
     with pytest.raises(ValueError):
         ErrorBudget(0.95, 0.0)
     with pytest.raises(ValueError):
-        ErrorBudget(0.95, 0.5, before=-0.1)
+        ErrorBudget(0.95, 0.5, 1.0)
 
 
 def test_confidence_sequence_covers_and_contains_the_mean() -> None:

@@ -93,24 +93,16 @@ class ErrorBudget:
     """One candidate's share of 1 - confidence, split between the full-data rule and early stopping.
 
     ``weight`` is the candidate's share w of the overall pass budget (1/K for an even split; the weights of all
-    candidates sum to at most 1); ``before`` is the summed weight of the cheaper candidates (examined first).
+    candidates sum to at most 1).
     """
 
     confidence: float
     weight: float
     sequential_share: float = SEQUENTIAL_SHARE
-    before: float = 0.0
-
-    @property
-    def pass_level(self) -> float:
-        """Overall share of alpha this candidate may err with when it is passed: ``w * alpha``."""
-        return self.weight * self.alpha
 
     def __post_init__(self) -> None:
         if not 0.0 < self.confidence < 1.0 or not 0.0 < self.weight <= 1.0 or not 0.0 < self.sequential_share < 1.0:
             raise ValueError("need 0 < confidence < 1, 0 < weight <= 1 and 0 < sequential_share < 1")
-        if not 0.0 <= self.before <= 1.0 + 1e-9:
-            raise ValueError("the weight of the cheaper candidates must lie in [0, 1]")
 
     @property
     def alpha(self) -> float:
@@ -177,14 +169,13 @@ def price_rank(prices: Mapping[str, float | None], models: Sequence[str]) -> lis
 
 def budgets(models: Sequence[str], confidence: float, *, prices: Mapping[str, float | None] | None = None,
             allocation: Allocation = "even", sequential_share: float = SEQUENTIAL_SHARE) -> dict[str, ErrorBudget]:
-    """Each candidate's :class:`ErrorBudget` for one run over ``models`` (``before``: cheaper candidates' weight)."""
+    """Each candidate's :class:`ErrorBudget` for one run over ``models``."""
     if not models:
         return {}
     price_of = dict(prices or {})
     ranked = price_rank(price_of, list(models))
     weights = allocate([price_of.get(m) for m in ranked], allocation)
-    return {m: ErrorBudget(confidence, w, sequential_share, before=sum(weights[:k]))
-            for k, (m, w) in enumerate(zip(ranked, weights, strict=True))}
+    return {m: ErrorBudget(confidence, w, sequential_share) for m, w in zip(ranked, weights, strict=True)}
 
 
 @functools.lru_cache(maxsize=4096)

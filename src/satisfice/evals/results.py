@@ -2,10 +2,8 @@
 
 Pure: values in, values out (no store, no clients). Errors are never scored: accuracy is over scored items,
 and decisions count errors conservatively (as failures when deciding *pass*, as successes when deciding
-*fail*). Decisions follow the full-data rule of :mod:`satisfice.evals.error_budget` with the error budget
-split over the run's candidates, so the recommendation carries the same guarantee as ``satisfice select``.
-A model whose price is unknown has unknown cost (None), never $0; savings are stated only for models that
-pass (an undecided or failing model saves nothing anyone can use).
+*fail*) under the rule of :mod:`satisfice.evals.error_budget` (alpha split over the run's candidates). A model
+whose price is unknown has unknown cost (None), never $0; only passing models are credited with savings.
 """
 
 from __future__ import annotations
@@ -26,6 +24,8 @@ from satisfice.tasks.spec import WorkloadSpec
 from satisfice.tasks.threshold import Threshold
 
 ItemStatus = Literal["scored", "error", "skipped"]
+_RULE = ("pass: the one-sided lower bound at {:.2%} clears the bar (alpha split over {} candidates), so the chance "
+         "of recommending a model truly below the bar is at most {:.0%}")
 ERRORS_RULE = ("errors are never scored; decisions count them conservatively "
                "(as failures to pass, as successes to fail)")
 
@@ -177,16 +177,11 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
                     info: PriceInfo | None, workload: WorkloadSpec | None,
                     reference_outcomes: Sequence[ItemOutcome] | None = None,
                     budget: ErrorBudget | None = None) -> ModelSummary:
-    """Summarise one model's outcomes (see the module docstring for how errors count).
-
-    ``budget`` is the model's share of the run's error budget; None decides it on its own (one candidate).
-    """
-    errors = [o for o in outcomes if o.status == "error"]
-    skipped = [o for o in outcomes if o.status == "skipped"]
+    """Summarise one model's outcomes (errors: see the module docstring); ``budget``: its error-budget share."""
+    errors, skipped = [o for o in outcomes if o.status == "error"], [o for o in outcomes if o.status == "skipped"]
     responded = [o for o in outcomes if o.has_response]
-    if budget is None and threshold is not None:
-        budget = budgets([model], threshold.confidence)[model]
-    decided, ni_diff, ni_lower = _decide(model, outcomes, threshold, reference_outcomes, budget)
+    one = budgets([model], threshold.confidence)[model] if budget is None and threshold is not None else None
+    decided, ni_diff, ni_lower = _decide(model, outcomes, threshold, reference_outcomes, budget or one)
     notes: list[str] = []
     if threshold is not None and threshold.non_inferior_to is not None and reference_outcomes is None:
         notes.append(f"reference {threshold.non_inferior_to} was not evaluated in this run")
@@ -245,9 +240,8 @@ def _apply_savings(models: Sequence[ModelSummary], base: ModelSummary | None) ->
 
 def to_model_results(models: Sequence[ModelSummary]) -> list[ModelResult]:
     """The selection view of each model (what ``satisfice select`` reports)."""
-    return [ModelResult(model=m.model, n=m.n, n_missing=m.n_not_run + m.n_errors, accuracy=m.accuracy,
-                        ci_low=m.ci_low, ci_high=m.ci_high, cost_per_request=m.cost_per_request,
-                        decision=m.decision) for m in models]
+    return [ModelResult(model=m.model, n=m.n, n_missing=m.n_not_run + m.n_errors, accuracy=m.accuracy, ci_low=m.ci_low,
+                        ci_high=m.ci_high, cost_per_request=m.cost_per_request, decision=m.decision) for m in models]
 
 
 def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[str], threshold: Threshold | None,
@@ -258,7 +252,7 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
     for o in outcomes:
         by_model.setdefault(o.model, []).append(o)
     ref_id = threshold.non_inferior_to if threshold is not None else None
-    shares = budgets(list(by_model), threshold.confidence) if threshold is not None else {}
+    shares = budgets(list(by_model), threshold.confidence) if threshold is not None else {}  # one per run
     summaries = [summarise_model(m, by_model[m], threshold=threshold, info=prices.get(m), workload=workload,
                                  reference_outcomes=by_model.get(ref_id) if ref_id else None, budget=shares.get(m))
                  for m in by_model]
@@ -271,10 +265,7 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
     result.sentence = recommendation_sentence(result)
     if threshold is not None and threshold.bar is not None and shares:
         level = next(iter(shares.values())).pass_target
-        result.notes.append(f"pass: the one-sided lower bound at {1 - level:.2%} clears the bar (the "
-                            f"{1 - threshold.confidence:.0%} error budget split over {len(shares)} candidates), so "
-                            f"the chance of recommending a model truly below the bar is at most "
-                            f"{1 - threshold.confidence:.0%}")
+        result.notes.append(_RULE.format(1 - level, len(shares), 1 - result.confidence))
     return result
 
 
@@ -305,14 +296,13 @@ def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, Pr
         used = int(a.extras.get("items_used", 0))
         m.decision, m.accuracy, m.ci_low, m.ci_high = a.decision, a.accuracy, a.ci_low, a.ci_high
         m.n, m.n_errors, m.items_used = a.n, int(a.extras.get("errors", a.n_missing)), used
-        m.n_not_run = max(0, r.items - used)
-        status = str(a.extras.get("status", ""))
-        m.decision_note = "; ".join(x for x in (status, m.decision_note) if x)
+        m.n_not_run, m.pass_bound = max(0, r.items - used), None  # decided by the sequential test instead
+        m.decision_note = "; ".join(x for x in (str(a.extras.get("status", "")), m.decision_note) if x)
     r.method = "adaptive"
     r.eval_spend = float(selection.extras.get("eval_spend") or 0.0)
     r.exhaustive_spend = _exhaustive_spend(r, prices)
     base = _baseline(r.models, r.reference)
-    for m in r.models:
+    for m in r.models:  # recomputed from the adaptive decisions
         m.savings_per_year = m.savings_per_1k = m.savings_fraction = None
     _apply_savings(r.models, base)
     r.baseline = base.model if base is not None else None
