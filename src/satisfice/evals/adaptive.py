@@ -14,7 +14,7 @@ Guarantees (argued in :mod:`satisfice.evals.error_budget`): P(recommending a mod
 the bar) <= 1 - confidence, by a union bound over candidates with the pass budget split evenly, the same
 guarantee as exhaustive ``select`` and ``eval``; and, for any fixed table, the recommendation equals the
 exhaustive one (the same full-data rule on every item), when that one is decided, except with probability
-<= 1 - confidence over the item order. The cheapest passing model is
+<= 2 * sequential_share * (1 - confidence) over the item order (0.02 at 95%). The cheapest passing model is
 certified without any dearer model being run. A model left early is reported "fail" only when its
 anytime-valid interval lies below the bar.
 

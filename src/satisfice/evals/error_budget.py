@@ -16,7 +16,7 @@ alpha/2 - s w_k alpha is below the bar. The recommendation is the cheapest passi
 **Adaptive rule.** Candidates are examined cheapest first, each with a without-replacement sequential test
 (:class:`~satisfice.evals.sequences.FiniteSequentialTest`) of T_k: the *pass* side rejects "T_k <
 pass_cut_k" at level d_k = s w_k alpha and passes k; the *no-pass* side rejects "T_k >= pass_cut_k" at level
-e = (1 - s) alpha and leaves k (it cannot be the cheapest passing model).
+e_k = s alpha (2 - W<=k), W<=k = w_1 + ... + w_k, and leaves k (it cannot be the cheapest passing model).
 The first passed candidate is recommended and nothing dearer is examined. With ``full_report`` every
 candidate runs four sides (pass, fail, no-pass, no-fail), each at level d_k, to a per-model decision.
 
@@ -54,12 +54,13 @@ more often than alpha and the even split stays below it (``benchmarks/selection_
 **(2) Agreement with the decided full-data recommendation, for any fixed table (only the order is random).**
 Say the full-data rule passes r and fails every cheaper j. The adaptive recommendation differs only if some
 j < r is passed (its pass hypothesis is true, since T_j <= fail_cut_j < pass_cut_j: probability <= d_j) or r
-is left (its no-pass hypothesis is true: <= e; with ``no_pass_grace`` also a fail side: <= d_r); the test
+is left (its no-pass hypothesis is true: <= e_r; with ``no_pass_grace`` also a fail side: <= d_r); the test
 cannot run out of items, as it is exact at the last one. A cheaper model the full data leaves undecided is
-rightly left (its no-pass hypothesis is false). In all: sum_(j<=r) s w_j alpha + (1 - s) alpha <= alpha: the
-same answer as evaluating everything except with probability at most 1 - confidence. (The no-pass level is
-where most of the agreement budget goes: leaving models that cannot pass is most of the spend; on the
-benchmark's synthetic tables e = (1 - s) alpha instead of 2 s alpha cut the median spend by about a tenth.)
+rightly left (its no-pass hypothesis is false). In all: sum_(j<r) s w_j alpha + s alpha (2 - W<=r) + s w_r
+alpha <= 2 s alpha (0.02 at 95% confidence). This budget only buys agreement: a larger no-pass level leaves
+models that cannot pass sooner (on the benchmark's synthetic tables e = (1 - s) alpha cut the median spend
+from 13.0% to 12.25%) but also leaves a truly passing model more often, and then the user pays a dearer
+recommendation on every request (it did so in 1 of 240 synthetic tables, 2.06x dearer), so it stays small.
 With ``full_report``, at most two of each candidate's four hypotheses are true, so every per-model decision
 agrees with the full-data one except with probability <= sum_k 2 d_k = 2 s alpha.
 
@@ -93,16 +94,19 @@ class ErrorBudget:
     """One candidate's share of 1 - confidence, split between the full-data rule and early stopping.
 
     ``weight`` is the candidate's share w of the overall pass budget (1/K for an even split; the weights of all
-    candidates sum to at most 1).
+    candidates sum to at most 1); ``before`` is the summed weight of the cheaper candidates (examined first).
     """
 
     confidence: float
     weight: float
     sequential_share: float = SEQUENTIAL_SHARE
+    before: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.confidence < 1.0 or not 0.0 < self.weight <= 1.0 or not 0.0 < self.sequential_share < 1.0:
             raise ValueError("need 0 < confidence < 1, 0 < weight <= 1 and 0 < sequential_share < 1")
+        if not 0.0 <= self.before <= 1.0 + 1e-9:
+            raise ValueError("the weight of the cheaper candidates must lie in [0, 1]")
 
     @property
     def alpha(self) -> float:
@@ -126,17 +130,18 @@ class ErrorBudget:
 
     @property
     def no_pass(self) -> float:
-        """Level of the no-pass side when only the cheapest passing model is sought: ``(1 - s) * alpha``.
+        """Level of the no-pass side when only the cheapest passing model is sought: ``s*alpha*(2 - W<=k)``.
 
-        A wrong no-pass can only make the recommendation dearer (or none), never wrong, so it spends the
-        agreement budget, never the pass budget (see the module docstring).
+        ``W<=k`` is the weight of this candidate and the cheaper ones (at most 1, so the level is at least
+        ``s * alpha``). A wrong no-pass can only make the recommendation dearer (or none), never wrong, so it
+        spends the agreement budget, never the pass budget (see the module docstring).
         """
-        return (1.0 - self.sequential_share) * self.alpha
+        return self.sequential_share * self.alpha * (2.0 - min(1.0, self.before + self.weight))
 
     @property
     def agreement(self) -> float:
-        """Bound on P(adaptive recommendation != decided full-data one), over the item order: ``alpha``."""
-        return self.alpha
+        """Bound on P(adaptive recommendation != decided full-data one), over the item order: ``2 * s * alpha``."""
+        return 2.0 * self.sequential_share * self.alpha
 
 
 Allocation = Literal["even", "price"]
@@ -169,13 +174,14 @@ def price_rank(prices: Mapping[str, float | None], models: Sequence[str]) -> lis
 
 def budgets(models: Sequence[str], confidence: float, *, prices: Mapping[str, float | None] | None = None,
             allocation: Allocation = "even", sequential_share: float = SEQUENTIAL_SHARE) -> dict[str, ErrorBudget]:
-    """Each candidate's :class:`ErrorBudget` for one run over ``models``."""
+    """Each candidate's :class:`ErrorBudget` for one run over ``models`` (``before``: cheaper candidates' weight)."""
     if not models:
         return {}
     price_of = dict(prices or {})
     ranked = price_rank(price_of, list(models))
     weights = allocate([price_of.get(m) for m in ranked], allocation)
-    return {m: ErrorBudget(confidence, w, sequential_share) for m, w in zip(ranked, weights, strict=True)}
+    return {m: ErrorBudget(confidence, w, sequential_share, before=sum(weights[:k]))
+            for k, (m, w) in enumerate(zip(ranked, weights, strict=True))}
 
 
 @functools.lru_cache(maxsize=4096)
