@@ -60,7 +60,7 @@ def noise_margin(rate: float, reps: int) -> float:
 @pytest.mark.parametrize("correlated", [False, True])
 def test_ten_candidates_just_below_the_bar(correlated: bool) -> None:
     """Ten cheap models a hair below the bar, one good dear one: adaptive and exhaustive stay within alpha."""
-    accuracies, n, reps = [BAR - 0.004] * 10 + [0.93], 400, 80
+    accuracies, n, reps = [BAR - 0.004] * 10 + [0.93], 300, 60
     wrong = {"adaptive": 0, "exhaustive": 0, "plain": 0}
     for rep in range(reps):
         t = table_of(accuracies, n, np.random.default_rng([11, rep, correlated]), correlated=correlated)
