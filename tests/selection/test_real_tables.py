@@ -12,7 +12,7 @@ import pytest
 
 from satisfice.evals.adaptive import select_adaptive
 from satisfice.evals.outcomes import OutcomesTable, load_outcomes
-from satisfice.evals.select import select_from_outcomes
+from satisfice.evals.select import recommendation_sentence, select_from_outcomes
 
 MBPP = Path(__file__).resolve().parents[1] / "data" / "shared" / "routerbench" / "mbpp_train_outcomes.csv"
 DEAR = ("claude-v1", "claude-v2", "gpt-4-1106-preview")
@@ -59,3 +59,13 @@ def test_plain_rule_is_reported_for_comparison(mbpp: OutcomesTable) -> None:
     assert r.extras["pass_bound"] >= 0.55 > r.extras["pass_level"]
     assert r.ci_low is not None and r.extras["pass_bound"] < r.ci_low  # the budgeted bound is the stricter one
     assert "pass_bound" not in plain.result("gpt-3.5-turbo-1106").extras
+
+
+def test_says_early_that_nothing_can_pass(mbpp: OutcomesTable) -> None:
+    """At 0.85 every model is far below: the adaptive run says so after a few items of each, not 'undecided'."""
+    sel = select_adaptive(mbpp, 0.85, seed=0)
+    assert sel.recommended is None
+    assert sel.extras["eval_spend"] < 0.1 * sel.extras["exhaustive_spend"]
+    sentence = recommendation_sentence(sel)
+    assert "none can pass on these items" in sentence and "more items would settle it" not in sentence
+    assert "more items would settle it" in recommendation_sentence(select_from_outcomes(mbpp, 0.65))

@@ -264,8 +264,7 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
                          reference=reference or ref_id)
     result.sentence = recommendation_sentence(result)
     if threshold is not None and threshold.bar is not None and shares:
-        level = next(iter(shares.values())).pass_target
-        result.notes.append(_RULE.format(1 - level, len(shares), 1 - result.confidence))
+        result.notes.append(_RULE.format(1 - [*shares.values()][0].pass_target, len(shares), 1 - result.confidence))
     return result
 
 
@@ -353,9 +352,10 @@ def recommendation_sentence(r: EvalResults) -> str:
     by_id = {m.model: m for m in r.models}
     crit = _criterion(r.threshold)
     if r.recommended is None:
-        undecided = [m.model for m in r.models if m.decision == "undecided"]
-        tail = (f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided
-                else "; every candidate fails")
+        undecided = [m.model for m in r.models if m.decision == "undecided" and not m.decision_note.startswith("stop")]
+        tail = (f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided else
+                "; none can pass on these items" if any(m.decision == "undecided" for m in r.models) else
+                "; every candidate fails")
         return f"No evaluated model {crit}{tail}."
     m = by_id[r.recommended]
     acc = ""

@@ -245,6 +245,11 @@ def _against(selection: Selection, chosen: ModelResult) -> ModelResult | None:
     return max(passing, key=_price_key) if passing else None
 
 
+def _stopped(result: ModelResult) -> bool:
+    """Adaptive selection left this model once its full data could not pass (not "more items would settle it")."""
+    return str(result.extras.get("status", "")).startswith("stopped")
+
+
 def recommendation_sentence(selection: Selection, *, requests_per_day: float | None = None) -> str:
     """The sentence to paste into a design doc.
 
@@ -261,8 +266,10 @@ def recommendation_sentence(selection: Selection, *, requests_per_day: float | N
         claims.append(f"is no worse than {selection.reference} by more than {selection.margin * 100:.3g} points")
     claim = " and ".join(claims)
     if selection.recommended is None:
-        undecided = [m.model for m in selection.models if m.decision == "undecided"]
+        undecided = [m.model for m in selection.models if m.decision == "undecided" and not _stopped(m)]
         tail = f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided else ""
+        if not undecided and any(_stopped(m) for m in selection.models):
+            tail = "; none can pass on these items (each was left as soon as the data showed it could not)"
         return f"No candidate {claim} at {conf} confidence{tail}."
     chosen = selection.result(selection.recommended)
     sentence = f"{chosen.model} {claim} at {conf} confidence on {chosen.n} items"
@@ -282,8 +289,7 @@ def recommendation_sentence(selection: Selection, *, requests_per_day: float | N
     else:
         cheaper = [m for m in selection.models if m.model != chosen.model and m.cost_per_request is not None
                    and m.cost_per_request < chosen.cost_per_request]
-        undecided = [m.model for m in cheaper if m.decision == "undecided"
-                     and not str(m.extras.get("status", "")).startswith("stopped")]
+        undecided = [m.model for m in cheaper if m.decision == "undecided" and not _stopped(m)]
         if undecided:
             sentence += (f"; no cheaper candidate was shown to clear it (undecided: {', '.join(undecided)}; "
                          "more items would settle it)")
