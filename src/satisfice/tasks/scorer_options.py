@@ -18,6 +18,8 @@ class _Options(BaseModel):
 class Endpoint(BaseModel):
     """Where a model is served and, optionally, its price (shared by candidates and judges)."""
 
+    provider: str | None = None
+    """The client that reaches the model (``openai_compat``, ``local`` or a plugin's); default from the id."""
     base_url: str | None = None
     api_key_env: str | None = None
     provider_model: str | None = None
@@ -36,9 +38,8 @@ class Endpoint(BaseModel):
         return self
 
     def ref(self) -> ModelRef:
-        """The model and its endpoint as a ModelRef (``local/...`` models run in-process)."""
-        provider = "local" if self.model_id.startswith("local/") else "openai_compat"
-        return ModelRef(self.model_id, provider, self.base_url, self.api_key_env, self.provider_model)
+        """The model and its endpoint as a ModelRef (the provider as given, else the default for the id)."""
+        return ModelRef(self.model_id, self.provider or "", self.base_url, self.api_key_env, self.provider_model)
 
     def price(self) -> Price | None:
         """The task file's price override, or None to use the catalog's price."""
@@ -232,67 +233,7 @@ class JudgeOptions(_Options, Endpoint):
         return self.model
 
 
-BUILTIN_OPTIONS: dict[str, type[_Options]] = {
-    "exact": ExactOptions,
-    "normalized": NoOptions,
-    "includes": IncludesOptions,
-    "regex": RegexOptions,
-    "choice": ChoiceOptions,
-    "numeric": NumericOptions,
-    "json": JsonOptions,
-    "f1": NoOptions,
-    "judge": JudgeOptions,
-}
-"""Built-in scorer types and their option models; a type ``module:function`` names a custom Python scorer."""
-
-BUILTIN_SCORERS = tuple(BUILTIN_OPTIONS)
-
-_CUSTOM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def is_custom(kind: str) -> bool:
-    """True when ``kind`` names a custom scorer as ``module:function``."""
-    return _CUSTOM.match(kind) is not None
-
-
-def check_kind(kind: str) -> str:
-    """Return ``kind`` when it is a built-in scorer or ``module:function``; ValueError naming the choices."""
-    if kind in BUILTIN_OPTIONS or is_custom(kind):
-        return kind
-    if ":" in kind:
-        raise ValueError(f"custom scorer {kind!r} must look like 'module:function' (e.g. 'my_scorers:score')")
-    raise ValueError(f"unknown scorer {kind!r} (known: {', '.join(BUILTIN_SCORERS)}, or 'module:function')")
-
-
-def parse_options(kind: str, options: dict[str, Any]) -> _Options | dict[str, Any]:
-    """Validate ``options`` for scorer ``kind``; custom scorers get their options unchanged (as keyword arguments).
-
-    Raises:
-        pydantic.ValidationError: When an option is unknown or has a wrong value.
-    """
-    model = BUILTIN_OPTIONS.get(kind)
-    if model is None:
-        return dict(options)
-    return model.model_validate(options)
-
-
-def builtin_needs_reference(kind: str, options: Any) -> bool | None:
-    """Whether built-in scorer ``kind`` with parsed ``options`` compares against the item's target.
-
-    Returns None for custom scorers (only their code knows) and for judges (it depends on the rubric).
-    """
-    if kind == "json":
-        return bool(options.fields is not None or options.equal)
-    if kind == "regex":
-        return not options.match_only
-    if kind in ("judge",) or kind not in BUILTIN_OPTIONS:
-        return None
-    return True
-
-
 __all__ = [
-    "BUILTIN_OPTIONS",
-    "BUILTIN_SCORERS",
     "ChoiceOptions",
     "ExactOptions",
     "IncludesOptions",
@@ -302,9 +243,5 @@ __all__ = [
     "NumericOptions",
     "RegexOptions",
     "Tolerance",
-    "builtin_needs_reference",
-    "check_kind",
     "check_schema",
-    "is_custom",
-    "parse_options",
 ]

@@ -1,0 +1,44 @@
+"""`satisfice.evaluate`: the library entry point runs a task, stores the run and the decision, returns results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eval_taskfiles import sentiment_script, write_task
+
+import satisfice
+from satisfice.clients.scripted_server import ScriptedServerThread
+from satisfice.errors import ConfigError
+from satisfice.evals.decisions import latest_decision
+from satisfice.store import open_store
+
+
+@pytest.fixture
+def server() -> object:
+    with ScriptedServerThread(sentiment_script()) as s:
+        yield s
+
+
+def test_evaluate_returns_results_and_stores_the_decision(tmp_path: Path, server: ScriptedServerThread,
+                                                        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SATISFICE_NO_BUNDLED", "1")
+    task = write_task(tmp_path / "t", server.base_url, n=30, models=("cheap", "dear"))
+    result = satisfice.evaluate(task, store=db_url)
+    assert isinstance(result, satisfice.EvalResult)
+    assert [m.model for m in result.models] == ["cheap", "dear"]
+    assert result.recommended == "cheap"
+    assert result.sentence.startswith("cheap clears 50% at 95% confidence on 30 items")
+    decision = latest_decision(open_store(db_url), "resume-test")
+    assert decision is not None and decision.passing == ["cheap", "dear"] and decision.recommended == "cheap"
+    assert decision.run_id == result.run_id
+
+    only = satisfice.evaluate(task, candidates=["dear"], store=open_store(db_url))
+    assert [m.model for m in only.models] == ["dear"] and only.calls == 0  # answers came from the store
+
+
+def test_evaluate_unknown_candidate_is_a_config_error(tmp_path: Path, server: ScriptedServerThread,
+                                                      db_url: str) -> None:
+    task = write_task(tmp_path / "t", server.base_url, n=4)
+    with pytest.raises(ConfigError, match="'nope' is not a candidate"):
+        satisfice.evaluate(task, candidates=["nope"], store=db_url)
