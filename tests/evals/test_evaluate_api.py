@@ -42,3 +42,12 @@ def test_evaluate_unknown_candidate_is_a_config_error(tmp_path: Path, server: Sc
     task = write_task(tmp_path / "t", server.base_url, n=4)
     with pytest.raises(ConfigError, match="'nope' is not a candidate"):
         satisfice.evaluate(task, candidates=["nope"], store=db_url)
+
+
+def test_an_override_with_one_side_is_refused_not_billed_at_zero() -> None:
+    from satisfice.evals.pricing import price_for
+
+    with pytest.raises(ConfigError, match="give both input_per_m and output_per_m"):
+        price_for("m", input_per_m=1.0)
+    assert price_for("m", input_per_m=1.0, output_per_m=2.0).price is not None
+    assert price_for("local/smollm2-135m").source == "machine_time"

@@ -46,7 +46,8 @@ def test_good_config_with_shorthands() -> None:
     assert cfg.models["small"].upstreams == ["local", "backup"] and cfg.models["big"].fallbacks == ["small"]
     route = cfg.routes["task/sentiment"]  # the task/ prefix is added
     assert [v.kind for v in route.verifiers] == ["non_empty", "regex", "max_length", "json", "custom"]
-    assert route.verifiers[1].pattern == "^(positive|negative)$" and route.verifiers[2].max_chars == 20
+    assert route.verifiers[1].options == {"pattern": "^(positive|negative)$"}
+    assert route.verifiers[2].parsed().max_chars == 20
     assert route.shadow is not None and route.shadow.threshold == 0.9
 
 

@@ -24,7 +24,6 @@ Shape (every section but ``upstreams`` is optional)::
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,9 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from satisfice.errors import ConfigError
-
-VerifierKind = Literal["non_empty", "json", "regex", "max_length", "scorer", "custom"]
-_KINDS: tuple[str, ...] = ("non_empty", "json", "regex", "max_length", "scorer", "custom")
+from satisfice.gateway.verifier_registry import VERIFIERS, expand
 
 
 class _Strict(BaseModel):
@@ -99,55 +96,43 @@ class ModelConfig(_Strict):
 
 
 class VerifierConfig(_Strict):
-    """One check on an answer.
+    """One check on an answer: a registered verifier kind and its validated options.
 
     YAML: ``non_empty``, ``{json: true}``, ``{json: {schema: {...}}}``, ``{regex: "..."}``,
-    ``{max_length: 200}``, ``{scorer: {min_score: 1.0}}`` (the route's task scorer), ``{custom: "module:function"}``.
+    ``{max_length: 200}``, ``{scorer: {min_score: 1.0}}`` (the route's task scorer), ``{custom: "module:function"}``,
+    or any kind a plugin registers.
     """
 
-    kind: VerifierKind
-    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
-    pattern: str | None = None
-    max_chars: int | None = Field(default=None, ge=0)
-    min_score: float = Field(default=1.0, ge=0, le=1)
-    target: str | None = None
+    kind: str
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return {"kind": value}
+            return {"kind": value, "options": expand(value, None)}
         if not isinstance(value, dict) or "kind" in value or len(value) != 1:
             return value
         ((kind, arg),) = value.items()
-        if kind not in _KINDS:
-            raise ValueError(f"unknown verifier {kind!r}; known: {', '.join(_KINDS)}")
-        if kind == "regex":
-            return {"kind": kind, "pattern": arg}
-        if kind == "max_length":
-            return {"kind": kind, "max_chars": arg}
-        if kind == "custom":
-            return {"kind": kind, "target": arg}
-        if kind == "json" and isinstance(arg, dict):
-            return {"kind": kind, **arg}
-        if kind == "scorer" and isinstance(arg, dict):
-            return {"kind": kind, **arg}
-        return {"kind": kind}
+        return {"kind": kind, "options": expand(str(kind), arg)}
 
     @model_validator(mode="after")
-    def _complete(self) -> VerifierConfig:
-        if self.kind == "regex":
-            if not self.pattern:
-                raise ValueError("regex verifier needs a pattern")
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {self.pattern!r}: {exc}") from None
-        if self.kind == "max_length" and self.max_chars is None:
-            raise ValueError("max_length verifier needs a number of characters")
-        if self.kind == "custom" and (not self.target or ":" not in self.target):
-            raise ValueError("custom verifier needs 'module:function'")
+    def _valid(self) -> VerifierConfig:
+        self.parsed()
         return self
+
+    def parsed(self) -> Any:
+        """The options as the verifier's options model (ValueError naming the first problem)."""
+        entry = VERIFIERS.find(self.kind)
+        if entry is None:
+            raise ValueError(VERIFIERS.unknown(self.kind))
+        try:
+            return entry.options.model_validate(self.options)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise ValueError(f"{self.kind} verifier: {where + ': ' if where else ''}"
+                             f"{str(err['msg']).removeprefix('Value error, ')}") from None
 
 
 class ShadowConfig(_Strict):
@@ -175,7 +160,7 @@ class RouteConfig(_Strict):
             raise ValueError("a route needs exactly one of 'chain' or 'from_eval'")
         if self.chain is not None and not self.chain:
             raise ValueError("'chain' must name at least one model")
-        wants_scorer = any(v.kind == "scorer" for v in self.verifiers) or (
+        wants_scorer = any(VERIFIERS.get(v.kind).needs_scorer for v in self.verifiers) or (
             self.shadow is not None and self.shadow.compare == "scorer")
         if wants_scorer and not self.task_file:
             raise ValueError("the scorer verifier and shadow compare 'scorer' need 'task_file' (the task's YAML)")

@@ -197,7 +197,8 @@ class _Builder:
         if route.shadow is not None and route.shadow.reference:
             reference = route.shadow.reference
         targets = [self.target(m, where) for m in chain]
-        verifiers = tuple(build_verifier(v, route=name, scorer=scorer) for v in route.verifiers)
+        verifiers = tuple(build_verifier(v, route=name, scorer=scorer, base_dir=self.cfg.base_dir)
+                          for v in route.verifiers)
         ref_target = self.target(reference, f"{where}.shadow") if reference else None
         shadow = None
         if route.shadow is not None and route.shadow.share > 0:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from satisfice.core import ModelRef, Price
+from satisfice.schemas import check_schema
 from satisfice.tasks.templates import template_variables
 
 
@@ -133,46 +134,6 @@ class ChoiceOptions(_Options):
         return letters
 
 
-SCHEMA_KEYWORDS = frozenset({"type", "required", "properties", "enum", "items", "additionalProperties"})
-SCHEMA_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "examples", "$comment"})
-SCHEMA_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
-
-
-def check_schema(schema: Any, where: str = "schema") -> None:
-    """Raise ValueError unless ``schema`` uses only the supported JSON Schema subset.
-
-    The subset: ``type`` (a name or list of names), ``required``, ``properties``, ``enum``, ``items``,
-    ``additionalProperties`` (boolean), plus annotation keywords, which are ignored.
-    """
-    if not isinstance(schema, dict):
-        raise ValueError(f"{where} must be a mapping, got {type(schema).__name__}")
-    unknown = sorted(set(schema) - SCHEMA_KEYWORDS - SCHEMA_ANNOTATIONS)
-    if unknown:
-        raise ValueError(
-            f"{where}: unsupported JSON Schema keyword(s) {', '.join(unknown)} "
-            f"(supported: {', '.join(sorted(SCHEMA_KEYWORDS))})"
-        )
-    kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
-    for name in kinds:
-        if name not in SCHEMA_TYPES:
-            raise ValueError(f"{where}.type: unknown type {name!r} (known: {', '.join(sorted(SCHEMA_TYPES))})")
-    required = schema.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        raise ValueError(f"{where}.required must be a list of property names")
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict):
-        raise ValueError(f"{where}.properties must be a mapping")
-    for name, sub in properties.items():
-        check_schema(sub, f"{where}.properties.{name}")
-    if "items" in schema:
-        check_schema(schema["items"], f"{where}.items")
-    if "enum" in schema and not isinstance(schema["enum"], list):
-        raise ValueError(f"{where}.enum must be a list")
-    if "additionalProperties" in schema and not isinstance(schema["additionalProperties"], bool):
-        raise ValueError(f"{where}.additionalProperties must be true or false")
-
-
 class JsonOptions(_Options):
     """``json``: the answer is valid JSON, optionally matches a schema, optionally equals the target."""
 
@@ -189,9 +150,7 @@ class JsonOptions(_Options):
     @field_validator("schema_")
     @classmethod
     def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            check_schema(value)
-        return value
+        return check_schema(value) if value is not None else None
 
     @model_validator(mode="after")
     def _one_comparison(self) -> JsonOptions:
@@ -243,5 +202,4 @@ __all__ = [
     "NumericOptions",
     "RegexOptions",
     "Tolerance",
-    "check_schema",
 ]

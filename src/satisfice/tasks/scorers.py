@@ -10,6 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from satisfice.core import Completion, ModelClient, Price, Score
 from satisfice.errors import ConfigError, DataError
 from satisfice.pyref import is_ref
+from satisfice.schemas import schema_error
 from satisfice.tasks import matching
 from satisfice.tasks.custom import CustomScorer, as_score
 from satisfice.tasks.datasets import Sample
@@ -231,9 +232,9 @@ class JsonScorer(_Builtin):
         except ValueError as exc:
             return Score(0.0, str(exc))
         if self.options.schema_ is not None:
-            problems = matching.schema_errors(value, self.options.schema_)
-            if problems:
-                return Score(0.0, f"schema: {problems[0]}")
+            problem = schema_error(value, self.options.schema_)
+            if problem is not None:
+                return Score(0.0, f"schema: {problem}")
         if not self.needs_reference:
             return Score(1.0, "valid JSON")
         _targets(sample, self.kind)
