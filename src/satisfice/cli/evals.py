@@ -1,7 +1,4 @@
-"""`satisfice eval TASK_FILE`: evaluate a task's candidates (cached, resumable, budgeted) and report the verdict.
-
-Also `satisfice eval show RUN` (``eval`` stays one command; ``show`` is recognised as its first argument).
-"""
+"""`satisfice eval [run] TASK_FILE`: evaluate a task's candidates and report the verdict; `eval show RUN`."""
 
 from __future__ import annotations
 
@@ -11,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from satisfice.cli.common import console, err_console, print_json, state
+from satisfice.cli.common import Json, console, err_console, in_range, print_json, state, writable_path
 from satisfice.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
@@ -58,6 +56,7 @@ def _output(results: EvalResults, *, as_json: bool, html: Path | None) -> None:
     from satisfice.reports.eval_report import print_table, to_html, to_json
 
     if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
         tmp = html.with_name(html.name + ".tmp")
         tmp.write_text(to_html(results), encoding="utf-8")
         tmp.replace(html)
@@ -88,51 +87,69 @@ def _show(store: Store, run: str, *, as_json: bool, html: Path | None) -> None:
     _output(results_from_dict(summary), as_json=as_json, html=html)
 
 
+class _RunByDefault(TyperGroup):
+    """``satisfice eval TASK`` means ``satisfice eval run TASK``; ``eval show RUN`` is a command of its own."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+Html = Annotated[Path | None, typer.Option(
+    "--html", metavar="FILE", callback=writable_path("--html", (".html", ".htm")),
+    help="Write a self-contained HTML report with the cost-vs-accuracy chart.")]
+
+eval_app = typer.Typer(cls=_RunByDefault, rich_markup_mode=None, no_args_is_help=True,
+                       help="Evaluate a task's candidates (`eval TASK` = `eval run TASK`), or show a stored run.")
+
+
+@eval_app.command("run")
+def run_command(
+    ctx: typer.Context,
+    task_file: Annotated[Path, typer.Argument(metavar="TASK_FILE", help="Task YAML file.")],
+    model: Annotated[list[str] | None, typer.Option("--model", metavar="ID", help="Evaluate only this candidate "
+                                                    "(repeatable; local/... models may be added).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N items.")] = None,
+    max_spend: Annotated[float | None, typer.Option("--max-spend", metavar="USD", callback=in_range("--max-spend", 0),
+                                                    help="Stop before spending more than this.")] = None,
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Concurrent requests per model "
+                                                    "(overrides max_concurrency).")] = None,
+    as_json: Json = False,
+    html: Html = None,
+    adaptive: Annotated[bool, typer.Option("--adaptive", help="Stop each model as soon as it is decided "
+                                           "(anytime-valid).")] = False,
+    full_report: Annotated[bool, typer.Option("--full-report", help="With --adaptive: keep examining "
+                                              "dearer models after one passes.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Call the models even for stored answers.")] = False,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds allowed per request.")] = 60.0,
+    attempts: Annotated[int, typer.Option(min=1, max=20, help="Attempts per request before it is an error.")] = 4,
+) -> None:
+    """Evaluate a task's candidate models and name the cheapest that clears the threshold."""
+    from satisfice.evals.api import evaluate
+    from satisfice.tasks.spec import load_task
+
+    st = state(ctx)
+    spec = load_task(task_file)  # a bad task file fails here, before the store is opened
+    with _progress(not as_json) as progress:
+        results = evaluate(spec, candidates=model, limit=limit, max_spend=max_spend, store=st.store(),
+                           concurrency=concurrency, use_cache=not no_cache, timeout_s=timeout,
+                           max_attempts=attempts, machine_usd_per_hour=st.settings.machine_usd_per_hour,
+                           adaptive=adaptive, full_report=full_report, progress=progress)
+    _output(results, as_json=as_json, html=html)
+
+
+@eval_app.command("show")
+def show_command(
+    ctx: typer.Context,
+    run: Annotated[str, typer.Argument(metavar="RUN", help="A run id, or 'latest'.")],
+    as_json: Json = False,
+    html: Html = None,
+) -> None:
+    """Show a stored eval run's results (no model is called)."""
+    _show(state(ctx).store(), run, as_json=as_json, html=html)
+
+
 def register(root: typer.Typer) -> None:
     """Attach ``satisfice eval`` to the root app."""
-
-    @root.command("eval")
-    def eval_command(
-        ctx: typer.Context,
-        task_file: Annotated[str, typer.Argument(metavar="TASK_FILE",
-                                                 help="Task YAML file; or 'show' followed by a run id.")],
-        run: Annotated[str | None, typer.Argument(metavar="[RUN]", help="With 'show': run id or 'latest'.")] = None,
-        model: Annotated[list[str] | None, typer.Option("--model", metavar="ID", help="Evaluate only this candidate "
-                                                        "(repeatable; local/... models may be added).")] = None,
-        limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N items.")] = None,
-        max_spend: Annotated[float | None, typer.Option("--max-spend", min=0.0, metavar="USD",
-                                                        help="Stop before spending more than this.")] = None,
-        concurrency: Annotated[int | None, typer.Option(min=1, help="Concurrent requests per model "
-                                                        "(overrides max_concurrency).")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-        html: Annotated[Path | None, typer.Option("--html", metavar="FILE", help="Write a self-contained "
-                                                  "HTML report with the cost-vs-accuracy chart.")] = None,
-        adaptive: Annotated[bool, typer.Option("--adaptive", help="Stop each model as soon as it is decided "
-                                               "(anytime-valid).")] = False,
-        full_report: Annotated[bool, typer.Option("--full-report", help="With --adaptive: keep examining "
-                                                  "dearer models after one passes.")] = False,
-        no_cache: Annotated[bool, typer.Option("--no-cache", help="Call the models even for stored answers.")
-                            ] = False,
-        timeout: Annotated[float, typer.Option(min=0.1, help="Seconds allowed per request.")] = 60.0,
-        attempts: Annotated[int, typer.Option(min=1, max=20, help="Attempts per request before it is "
-                                              "an error.")] = 4,
-    ) -> None:
-        """Evaluate a task's candidate models and name the cheapest that clears the threshold."""
-        st = state(ctx)
-        if task_file == "show" and not Path("show").is_file():
-            if run is None:
-                raise ConfigError("usage: satisfice eval show RUN (a run id or 'latest')")
-            _show(st.store(), run, as_json=as_json, html=html)
-            return
-        if run is not None:
-            raise ConfigError(f"unexpected argument {run!r} (did you mean: satisfice eval show {run}?)")
-        from satisfice.evals.api import evaluate
-        from satisfice.tasks.spec import load_task
-
-        spec = load_task(Path(task_file))  # a bad task file fails here, before the store is opened
-        with _progress(not as_json) as progress:
-            results = evaluate(spec, candidates=model, limit=limit, max_spend=max_spend, store=st.store(),
-                               concurrency=concurrency, use_cache=not no_cache, timeout_s=timeout,
-                               max_attempts=attempts, machine_usd_per_hour=st.settings.machine_usd_per_hour,
-                               adaptive=adaptive, full_report=full_report, progress=progress)
-        _output(results, as_json=as_json, html=html)
+    root.add_typer(eval_app, name="eval")

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from satisfice.catalog.rows import Catalog
-from satisfice.cli.common import console, err_console, parse_date, print_json, state
+from satisfice.cli.common import Chart, Json, console, err_console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
 
-market_app = typer.Typer(help="Cost at fixed performance: frontier, trends, open-vs-closed gap, bills, Pareto.",
-                         no_args_is_help=True)
+if TYPE_CHECKING:
+    from satisfice.catalog.rows import Catalog
+
+market_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
+                         help="Cost at fixed performance: frontier, trends, open-vs-closed gap, bills, Pareto.")
 
 Benchmark = Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slug or name, e.g. gpqa-diamond.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Use the catalog as it stood on this date (YYYY-MM-DD).")]
-Share = Annotated[float, typer.Option("--input-share", help="Share of input tokens in the blended price "
-                                                            "(0.75 = 3:1, 0.5 = 1:1).")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON document and nothing else.")]
-Chart = Annotated[Path | None, typer.Option("--chart", help="Write a chart (.png, .svg or .pdf).")]
+Share = Annotated[float, typer.Option("--input-share", callback=in_range("--input-share", 0, 1),
+                                      help="Share of input tokens in the blended price (0.75 = 3:1, 0.5 = 1:1).")]
+MAX_TOKENS_PER_DAY = 1e15
+"""Workloads above a thousand trillion tokens a day are typos, not plans."""
 
 
 def _catalog(ctx: typer.Context) -> Catalog:
@@ -42,8 +44,9 @@ def _factor(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def _chart_done(path: Path, as_json: bool) -> None:
-    (err_console if as_json else console).print(f"chart written to {path}", highlight=False)
+def _chart_done(path: Path | None, as_json: bool) -> None:
+    if path is not None:
+        (err_console if as_json else console).print(f"chart written to {path}", highlight=False)
 
 
 def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None) -> Table:
@@ -54,6 +57,12 @@ def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = Non
         note = (extra or {}).get(m.model, "") or (m.price_note or "")
         table.add_row(m.name, str(m.release_date or "-"), m.weights, _num(m.score), _money(m.blended_price), note)
     return table
+
+
+def _check_threshold(benchmark: str, threshold: float) -> None:
+    """Scores are percentages (0-100), except Elo ratings (0-4000)."""
+    high = 4000.0 if "elo" in benchmark.lower() else 100.0
+    in_range("--threshold", 0, high, "an Elo rating" if high > 100 else "a score in percent")(threshold)
 
 
 @market_app.command("frontier")
@@ -69,6 +78,7 @@ def frontier_cmd(
     """Models that clear a bar, the cost frontier, and the first closed vs first open model to clear it."""
     from satisfice.market.frontier import frontier
 
+    _check_threshold(benchmark, threshold)
     result = frontier(_catalog(ctx), benchmark, threshold, parse_date(as_of), input_share)
     if chart is not None:
         from satisfice.reports.charts import frontier_chart
@@ -153,8 +163,8 @@ def trends_cmd(
 def gap_cmd(
     ctx: typer.Context,
     benchmark: Benchmark,
-    under: Annotated[float | None, typer.Option("--under", help="Report when the gap first fell below N points.")]
-    = None,
+    under: Annotated[float | None, typer.Option("--under", callback=in_range("--under", 0, 100, "score points"),
+                                                help="Report when the gap first fell below N points.")] = None,
     as_of: AsOf = None,
     as_json: Json = False,
     chart: Chart = None,
@@ -200,6 +210,7 @@ def cost_cmd(
     input_share: Share = DEFAULT_INPUT_SHARE,
     as_of: AsOf = None,
     as_json: Json = False,
+    chart: Chart = None,
 ) -> None:
     """Annual bill of a workload per model at the blended price in force."""
     from satisfice.market.cost import cost, parse_tokens
@@ -208,9 +219,17 @@ def cost_cmd(
         tokens = parse_tokens(tokens_per_day)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--tokens-per-day") from None
+    if tokens > MAX_TOKENS_PER_DAY:
+        raise typer.BadParameter(f"must be between 1 and {MAX_TOKENS_PER_DAY:g} tokens per day, got {tokens_per_day}",
+                                 param_hint="--tokens-per-day")
     result = cost(_catalog(ctx), models, tokens, input_share, parse_date(as_of))
+    if chart is not None:
+        from satisfice.reports.charts import cost_chart
+
+        cost_chart(result, chart)
     if as_json:
         print_json(result.to_json())
+        _chart_done(chart, as_json)
         return
     table = Table(title=f"Annual bill for {tokens:,.0f} tokens/day ({result.blend.label} blend)", title_justify="left")
     for col in ("model", "provider", "price date", "blended $/M", "per year", "ratio"):
@@ -221,6 +240,7 @@ def cost_cmd(
                       "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
     console.print(table)
     console.print(result.summary(), highlight=False)
+    _chart_done(chart, as_json)
 
 
 @market_app.command("pareto")

@@ -56,8 +56,9 @@ class _Prices:
         self._catalog: Any = None
 
     def __call__(self, ref: Any, override: tuple[float | None, float | None]) -> PriceInfo:
-        if override[0] is not None or override[1] is not None or PROVIDERS.get(ref.provider).machine_time:
-            return price_for(ref.id, input_per_m=override[0], output_per_m=override[1])
+        machine_time = PROVIDERS.get(ref.provider).machine_time
+        if override[0] is not None or override[1] is not None or machine_time:
+            return price_for(ref.id, input_per_m=override[0], output_per_m=override[1], machine_time=machine_time)
         if self._catalog is None:
             from satisfice.catalog.repository import load_catalog
 

@@ -48,15 +48,16 @@ class PriceInfo:
 
 
 def is_local(model_id: str) -> bool:
-    """Whether the model's default provider bills machine time (in-process ``local/...`` models)."""
-    from satisfice.clients.providers import PROVIDERS
-
-    return PROVIDERS.get(default_provider(model_id)).machine_time
+    """Whether the model runs in-process by default (``local/...``), billed by machine time."""
+    return default_provider(model_id) == "local"
 
 
 def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: float | None = None,
-              catalog: Catalog | None = None, today: dt.date | None = None) -> PriceInfo:
+              catalog: Catalog | None = None, today: dt.date | None = None,
+              machine_time: bool | None = None) -> PriceInfo:
     """The price of ``model_id``: the override (both parts), else machine time, else the cheapest catalog offer today.
+
+    ``machine_time`` says whether the model's provider bills machine time (default: :func:`is_local`).
 
     Raises:
         ConfigError: Only one part of the override is given (a missing side is never counted as $0).
@@ -65,7 +66,7 @@ def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: 
         if input_per_m is None or output_per_m is None:
             raise ConfigError(f"{model_id!r}: give both input_per_m and output_per_m, or neither")
         return PriceInfo(model_id, Price(input_per_m, output_per_m), "override")
-    if is_local(model_id):
+    if machine_time if machine_time is not None else is_local(model_id):
         return PriceInfo(model_id, None, "machine_time")
     if catalog is not None:
         offer = catalog.price_at(model_id, today or dt.date.today())
