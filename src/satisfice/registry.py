@@ -102,6 +102,18 @@ class Registry(Generic[E]):
         self._load()
         return self._entries.get(name)
 
+    def parse_options(self, name: str, raw: dict[str, Any]) -> Any:
+        """``raw`` validated against the options model of entry ``name``; ValueError naming the first problem."""
+        from pydantic import ValidationError
+
+        entry = self.find(name)
+        if entry is None:
+            raise ValueError(self.unknown(name))
+        try:
+            return entry.options.model_validate(raw)  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            raise ValueError(f"{self.kind} {name!r}: {first_error(exc)}") from None
+
     def unknown(self, name: str) -> str:
         """The message for an unknown name: ``unknown scorer 'x' (known: a, b, c)``."""
         broken = f"; plugins that failed to load: {'; '.join(self.plugin_errors)}" if self.plugin_errors else ""
@@ -124,4 +136,13 @@ class Registry(Generic[E]):
         self._loaded = False
 
 
-__all__ = ["Named", "Registry"]
+def first_error(exc: Any) -> str:
+    """A pydantic ValidationError's first problem as ``field: message`` (plus how many more there are)."""
+    errors = exc.errors()
+    err = errors[0]
+    where = ".".join(str(p) for p in err["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where + ': ' if where else ''}{str(err['msg']).removeprefix('Value error, ')}{more}"
+
+
+__all__ = ["Named", "Registry", "first_error"]

@@ -25,13 +25,15 @@ Shape (every section but ``upstreams`` is optional)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from satisfice.errors import ConfigError
+from satisfice.gateway.policies import POLICIES
 from satisfice.gateway.verifier_registry import VERIFIERS, expand
+from satisfice.registry import Registry
 
 
 class _Strict(BaseModel):
@@ -95,7 +97,40 @@ class ModelConfig(_Strict):
         return value
 
 
-class VerifierConfig(_Strict):
+class _Choice(_Strict):
+    """A registered kind and its options, written ``name`` or ``{name: options}``; checked against the registry."""
+
+    registry: ClassVar[Registry[Any]]
+    kind: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def _expand(cls, kind: str, arg: Any) -> dict[str, Any]:
+        if cls.registry.find(kind) is None:
+            raise ValueError(cls.registry.unknown(kind))
+        return dict(arg) if isinstance(arg, dict) else {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"kind": value, "options": cls._expand(value, None)}
+        if not isinstance(value, dict) or "kind" in value or len(value) != 1:
+            return value
+        ((kind, arg),) = value.items()
+        return {"kind": kind, "options": cls._expand(str(kind), arg)}
+
+    @model_validator(mode="after")
+    def _valid(self) -> _Choice:
+        self.parsed()
+        return self
+
+    def parsed(self) -> Any:
+        """The options as the entry's options model (ValueError naming the first problem)."""
+        return self.registry.parse_options(self.kind, self.options)
+
+
+class VerifierConfig(_Choice):
     """One check on an answer: a registered verifier kind and its validated options.
 
     YAML: ``non_empty``, ``{json: true}``, ``{json: {schema: {...}}}``, ``{regex: "..."}``,
@@ -103,36 +138,17 @@ class VerifierConfig(_Strict):
     or any kind a plugin registers.
     """
 
-    kind: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    registry: ClassVar[Registry[Any]] = VERIFIERS
 
-    @model_validator(mode="before")
     @classmethod
-    def _shorthand(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"kind": value, "options": expand(value, None)}
-        if not isinstance(value, dict) or "kind" in value or len(value) != 1:
-            return value
-        ((kind, arg),) = value.items()
-        return {"kind": kind, "options": expand(str(kind), arg)}
+    def _expand(cls, kind: str, arg: Any) -> dict[str, Any]:
+        return expand(kind, arg)
 
-    @model_validator(mode="after")
-    def _valid(self) -> VerifierConfig:
-        self.parsed()
-        return self
 
-    def parsed(self) -> Any:
-        """The options as the verifier's options model (ValueError naming the first problem)."""
-        entry = VERIFIERS.find(self.kind)
-        if entry is None:
-            raise ValueError(VERIFIERS.unknown(self.kind))
-        try:
-            return entry.options.model_validate(self.options)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise ValueError(f"{self.kind} verifier: {where + ': ' if where else ''}"
-                             f"{str(err['msg']).removeprefix('Value error, ')}") from None
+class PolicyConfig(_Choice):
+    """How a route picks a plan per request: ``static`` (default), ``{by_length: {...}}`` or a plugin's policy."""
+
+    registry: ClassVar[Registry[Any]] = POLICIES
 
 
 class ShadowConfig(_Strict):
@@ -151,6 +167,7 @@ class RouteConfig(_Strict):
     from_eval: str | None = None
     task_file: str | None = None
     verifiers: list[VerifierConfig] = Field(default_factory=list)
+    policy: PolicyConfig | None = None
     shadow: ShadowConfig | None = None
     on_exhausted: Literal["error", "last"] = "error"
 
@@ -302,6 +319,7 @@ __all__ = [
     "GatewayConfig",
     "LimitsConfig",
     "ModelConfig",
+    "PolicyConfig",
     "PriceConfig",
     "RouteConfig",
     "ShadowConfig",

@@ -23,7 +23,7 @@ from satisfice.tasks.scorer_options import (
     NumericOptions,
     RegexOptions,
 )
-from satisfice.tasks.scorer_registry import SCORERS, ScorerContext, ScorerEntry, parse_options
+from satisfice.tasks.scorer_registry import SCORERS, ScorerContext, ScorerEntry
 from satisfice.tasks.spec import ScorerSpec
 
 
@@ -285,21 +285,15 @@ def build_scorer(spec: ScorerSpec, *, base_dir: Path, judge: ModelClient | None 
         ConfigError: An unknown type, bad options, an unimportable custom scorer, or a judge scorer without a
             judge client.
     """
-    try:
-        options = parse_options(spec.type, spec.options)
-    except ValueError as exc:
-        errors = getattr(exc, "errors", None)
-        detail = str(exc)
-        if callable(errors):
-            first = errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            detail = f"{where + ': ' if where else ''}{str(first['msg']).removeprefix('Value error, ')}"
-        raise ConfigError(f"scorer {spec.type!r}: {detail}") from None
     entry = SCORERS.find(spec.type)
     if entry is None:
         if not is_ref(spec.type):
             raise ConfigError(SCORERS.unknown(spec.type))
-        return CustomScorer(spec.type, options, base_dir)
+        return CustomScorer(spec.type, dict(spec.options), base_dir)
+    try:
+        options = SCORERS.parse_options(spec.type, spec.options)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return entry.factory(options, ScorerContext(base_dir, judge, judge_price))
 
 
