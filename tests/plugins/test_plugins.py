@@ -8,10 +8,10 @@ through the normal path: a task file, a gateway config, ``satisfice catalog impo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Install
 from typer.testing import CliRunner
 
 from satisfice.core import Completion, Price
@@ -22,6 +22,8 @@ from satisfice.gateway.verifiers import run_verifiers
 from satisfice.tasks.datasets import Sample
 from satisfice.tasks.scorers import build_scorer
 from satisfice.tasks.spec import load_task
+
+Install = Callable[[str, str, str, str], None]
 
 SCORER = '''
 from pydantic import BaseModel, ConfigDict
