@@ -23,7 +23,6 @@ from satisfice.core import (
 )
 from satisfice.errors import (
     BadResponse,
-    BudgetExceeded,
     ConfigError,
     DataError,
     NotFoundError,
@@ -87,7 +86,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_INPUT_SHARE",
     "BadResponse",
-    "BudgetExceeded",
     "Catalog",
     "Completion",
     "CompletionRequest",

@@ -27,13 +27,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from satisfice.errors import ConfigError
 from satisfice.gateway.policies import POLICIES
 from satisfice.gateway.verifier_registry import VERIFIERS, expand
 from satisfice.registry import Registry
+from satisfice.yamlfile import ConfigFileError, locate_errors, read_yaml
 
 
 class _Strict(BaseModel):
@@ -256,53 +256,22 @@ class GatewayConfig(_Strict):
         return served
 
 
-def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            name = key.value
-            out[(*path, name)] = key.start_mark.line + 1
-            _line_map(value, (*path, name), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), out)
-
-
-def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
-    path = tuple(loc)
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return lines.get(())
-
-
 def parse_config(text: str, *, file: str = "<config>", base_dir: Path | None = None) -> GatewayConfig:
-    """Parse and validate a config document; ConfigError names the file, line and field of the first problem."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}, line {mark.line + 1}" if mark is not None else file
-        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    """Parse and validate a config document; ConfigError names the file, line and field of the first problem.
+
+    Duplicate keys are errors (a second ``limits:`` never silently replaces the first).
+    """
+    data, root = read_yaml(text, file)
     if not isinstance(data, dict):
-        raise ConfigError(f"{file}: the gateway config must be a mapping with at least 'upstreams'")
-    lines: dict[tuple[Any, ...], int] = {}
-    if node is not None:
-        _line_map(node, (), lines)
+        raise ConfigFileError("the gateway config must be a mapping with at least 'upstreams'", file=file,
+                              line=1 if root is None else root.start_mark.line + 1)
+    if "base_dir" in data:
+        raise ConfigFileError("unknown field 'base_dir'", file=file, loc=("base_dir",), root=root)
     data["base_dir"] = base_dir or Path(".")
     try:
         return GatewayConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(loc, lines)
-        where = f"{file}, line {line}" if line is not None else file
-        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-        message = str(err["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{where}, field {field!r}: {message}{more}") from None
+        raise locate_errors(exc, file, root, GatewayConfig) from None
 
 
 def load_config(path: Path) -> GatewayConfig:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satisfice.errors import DataError
-from satisfice.tasks.taskfile import display_path
+from satisfice.yamlfile import display_path
 
 if TYPE_CHECKING:
     from satisfice.tasks.spec import TaskSpec
