@@ -86,6 +86,17 @@ def in_range(option: str, low: float | None = None, high: float | None = None, w
     return check
 
 
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried for real: permission bits do not bind root)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def writable_path(option: str, suffixes: tuple[str, ...]) -> Any:
     """A Typer callback that checks an output file before any work: its suffix, and that it can be written.
 
@@ -104,7 +115,7 @@ def writable_path(option: str, suffixes: tuple[str, ...]) -> Any:
         folder = value.absolute().parent
         while not folder.exists():
             folder = folder.parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        if not folder.is_dir() or not _can_create_in(folder):
             raise typer.BadParameter(f"cannot write {str(value)!r}: folder {str(folder)!r} is not writable",
                                      param_hint=option)
         return value
