@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,9 +45,18 @@ def _factor(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def _chart_done(path: Path | None, as_json: bool) -> None:
-    if path is not None:
-        (err_console if as_json else console).print(f"chart written to {path}", highlight=False)
+def _report(result: Any, as_json: bool, chart: Path | None, draw: str, show: Callable[[], None]) -> None:
+    """The chart first (with ``reports.charts.<draw>``), then JSON or the tables, then where the chart went."""
+    if chart is not None:
+        from satisfice.reports import charts
+
+        getattr(charts, draw)(result, chart)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        show()
+    if chart is not None:
+        (err_console if as_json else console).print(f"chart written to {chart}", highlight=False)
 
 
 def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None) -> Table:
@@ -80,13 +90,8 @@ def frontier_cmd(
 
     _check_threshold(benchmark, threshold)
     result = frontier(_catalog(ctx), benchmark, threshold, parse_date(as_of), input_share)
-    if chart is not None:
-        from satisfice.reports.charts import frontier_chart
 
-        frontier_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-    else:
+    def show() -> None:
         marks = {m.model: "frontier" for m in result.frontier}
         for label, m in (("first closed", result.first_closed), ("first open", result.first_open)):
             if m is not None:
@@ -105,8 +110,8 @@ def frontier_cmd(
         for note in result.notes:
             console.print(f"Note: {note}", highlight=False)
         console.print(result.summary(), highlight=False)
-    if chart is not None:
-        _chart_done(chart, as_json)
+
+    _report(result, as_json, chart, "frontier_chart", show)
 
 
 @market_app.command("trends")
@@ -126,13 +131,8 @@ def trends_cmd(
     if method != "epoch":
         raise ConfigError(f"unknown trend method {method!r}; available: epoch")
     result = epoch_trends(_catalog(ctx), benchmark, input_share, parse_date(as_of))
-    if chart is not None:
-        from satisfice.reports.charts import trends_chart
 
-        trends_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-    else:
+    def show() -> None:
         table = Table(title=f"Price decline at fixed capability, Epoch AI method ({result.blend.label} blend)",
                       title_justify="left")
         for col in ("benchmark", ">=", "threshold model", "n", "period", "x/year", "90% CI", "R²"):
@@ -155,8 +155,8 @@ def trends_cmd(
                           f"excluded).", highlight=False)
         else:
             console.print(f"No threshold had 4 or more points ({result.blend.label} blend).", highlight=False)
-    if chart is not None:
-        _chart_done(chart, as_json)
+
+    _report(result, as_json, chart, "trends_chart", show)
 
 
 @market_app.command("gap")
@@ -173,13 +173,8 @@ def gap_cmd(
     from satisfice.market.gap import gap
 
     result = gap(_catalog(ctx), benchmark, under, parse_date(as_of))
-    if chart is not None:
-        from satisfice.reports.charts import gap_chart
 
-        gap_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-    else:
+    def show() -> None:
         table = Table(title=f"{result.benchmark_name}: best closed vs best open, when a leader changed",
                       title_justify="left")
         for col in ("date", "best closed", "score", "best open", "score", "gap"):
@@ -198,8 +193,8 @@ def gap_cmd(
             console.print("Left out (openness or release date unknown): " + ", ".join(result.left_out),
                           highlight=False)
         console.print(result.summary(), highlight=False)
-    if chart is not None:
-        _chart_done(chart, as_json)
+
+    _report(result, as_json, chart, "gap_chart", show)
 
 
 @market_app.command("cost")
@@ -223,24 +218,20 @@ def cost_cmd(
         raise typer.BadParameter(f"must be between 1 and {MAX_TOKENS_PER_DAY:g} tokens per day, got {tokens_per_day}",
                                  param_hint="--tokens-per-day")
     result = cost(_catalog(ctx), models, tokens, input_share, parse_date(as_of))
-    if chart is not None:
-        from satisfice.reports.charts import cost_chart
 
-        cost_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-        _chart_done(chart, as_json)
-        return
-    table = Table(title=f"Annual bill for {tokens:,.0f} tokens/day ({result.blend.label} blend)", title_justify="left")
-    for col in ("model", "provider", "price date", "blended $/M", "per year", "ratio"):
-        table.add_column(col, justify="right" if col in ("blended $/M", "per year", "ratio") else "left")
-    for r in result.rows:
-        table.add_row(r.model.name, r.provider or "-", str(r.model.price_date or "-"), _money(r.model.blended_price),
-                      "-" if r.annual_usd is None else f"${r.annual_usd:,.0f}",
-                      "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
-    console.print(table)
-    console.print(result.summary(), highlight=False)
-    _chart_done(chart, as_json)
+    def show() -> None:
+        table = Table(title=f"Annual bill for {tokens:,.0f} tokens/day ({result.blend.label} blend)",
+                      title_justify="left")
+        for col in ("model", "provider", "price date", "blended $/M", "per year", "ratio"):
+            table.add_column(col, justify="right" if col in ("blended $/M", "per year", "ratio") else "left")
+        for r in result.rows:
+            table.add_row(r.model.name, r.provider or "-", str(r.model.price_date or "-"),
+                          _money(r.model.blended_price), "-" if r.annual_usd is None else f"${r.annual_usd:,.0f}",
+                          "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
+        console.print(table)
+        console.print(result.summary(), highlight=False)
+
+    _report(result, as_json, chart, "cost_chart", show)
 
 
 @market_app.command("pareto")
@@ -256,18 +247,13 @@ def pareto_cmd(
     from satisfice.market.pareto import pareto
 
     result = pareto(_catalog(ctx), benchmark, parse_date(as_of), input_share)
-    if chart is not None:
-        from satisfice.reports.charts import pareto_chart
 
-        pareto_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-    else:
+    def show() -> None:
         console.print(_model_table(f"{result.benchmark_name} Pareto frontier, cheapest first "
                                    f"({result.blend.label} blend)", list(result.frontier)))
         console.print(result.summary(), highlight=False)
-    if chart is not None:
-        _chart_done(chart, as_json)
+
+    _report(result, as_json, chart, "pareto_chart", show)
 
 
 def register(root: typer.Typer) -> None:
