@@ -255,3 +255,20 @@ def test_a_provider_in_one_file(tmp_path: Path, install_plugin: Install, db_url:
     install_plugin("satisfice.providers", "echo", "echo_provider", PROVIDER)
     result = satisfice.evaluate(task, store=db_url)
     assert result.recommended == "parrot" and result.models[0].accuracy == 1.0
+
+
+async def test_module_function_references_resolve_beside_the_file_that_names_them(tmp_path: Path) -> None:
+    """Custom verifiers, like custom scorers, are imported from the config file's folder first."""
+    from satisfice.gateway.config import load_config
+
+    (tmp_path / "house_checks.py").write_text("def short(text, payload):\n    return len(text) < 5 or 'too long'\n")
+    config = tmp_path / "gw.yaml"
+    config.write_text(GATEWAY + "    verifiers: [{custom: 'house_checks:short'}]\n", encoding="utf-8")
+    router = build_router(load_config(config), prices=lambda m: None, decisions=lambda t: None)
+    plan = router.choose({"model": "task/t"})
+    assert plan is not None
+    assert await run_verifiers(plan.verifiers, "ok", {}) is None
+    assert await run_verifiers(plan.verifiers, "far too long", {}) == "house_checks:short: too long"
+    (tmp_path / "gw.yaml").write_text(GATEWAY + "    verifiers: [{custom: 'house_checks:nope'}]\n")
+    with pytest.raises(ConfigError, match="custom verifier 'house_checks:nope': 'house_checks' has no function"):
+        build_router(load_config(config), prices=lambda m: None, decisions=lambda t: None)
