@@ -79,7 +79,10 @@ class Registry(Generic[E]):
                 self.plugin_errors.append(f"{point.name}: {type(exc).__name__}: {exc}")
                 continue
             if isinstance(value, self.entry_type):
-                self.add(value)
+                try:
+                    self.add(value)
+                except ConfigError as exc:
+                    self.plugin_errors.append(f"{point.name}: {exc}")
             elif not isinstance(value, types.ModuleType):
                 self.plugin_errors.append(f"{point.name}: {point.value} is neither a {self.entry_type.__name__} "
                                           "nor a module")
