@@ -64,8 +64,8 @@ def list_formats(json_out: Json = False) -> None:
     """List the import formats (built-in and from plugins) and whether their prices take --as-of."""
     from satisfice.catalog.sources import IMPORTERS
 
-    rows = [{"name": e.name, "detected": e.sniff is not None, "dated_by_import": e.dated_by_import, "help": e.help}
-            for e in IMPORTERS]
+    rows: list[dict[str, Any]] = [{"name": e.name, "detected": e.sniff is not None,
+                                   "dated_by_import": e.dated_by_import, "help": e.help} for e in IMPORTERS]
     if json_out:
         print_json({"formats": rows, "plugin_errors": IMPORTERS.plugin_errors})
         return
