@@ -151,12 +151,15 @@ def line_of(root: yaml.Node | None, loc: Loc) -> int | None:
 def _model_at(model: Any, loc: Loc) -> Any:
     """The pydantic model (or pydantic dataclass) that validates the mapping at ``loc``, if it can be found."""
     current = model
+    keyed = False  # the previous field was a mapping of name -> model: this part is a key, not a field
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         fields = _fields_of(current)
         if fields is None or part not in fields:
             return None
+        keyed = typing.get_origin(fields[part]) is dict
         current = _inner_model(fields[part])
     return current
 

@@ -65,6 +65,8 @@ def test_good_config_with_shorthands() -> None:
      4, "routes.t", "exactly one of"),
     ("upstreams:\n  - {name: a, base_url: 'http://x', models: [m]}\nroutes:\n  t:\n    chain: [m]\n"
      "    shadow: {share: 2}\n", 6, "routes.t.shadow.share", "less than or equal"),
+    ("upstreams:\n  - {name: a, base_url: 'http://x', models: [m]}\nroutes:\n  t:\n    chainn: [m]\n", 5,
+     "routes.t.chainn", "unknown field 'chainn' (known: chain, from_eval, task_file, verifiers, policy"),
     ("limits:\n  max_body_bytes: 0\nupstreams:\n  - {name: a, base_url: 'http://x'}\n", 2,
      "limits.max_body_bytes", "greater than 0"),
 ])
