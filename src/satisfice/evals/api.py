@@ -214,15 +214,28 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
         path = Path(task)
         spec = load_task(path)  # a bad task file fails here, before the store is opened
         task_file, task_hash = str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+    db = _open_store(store)
+    try:
+        return _evaluate(db, spec, task_file, task_hash, candidates=candidates, adaptive=adaptive,
+                         full_report=full_report, progress=progress, limit=limit, concurrency=concurrency,
+                         machine_usd_per_hour=machine_usd_per_hour,
+                         settings=RunSettings(max_attempts=max_attempts, timeout_s=timeout_s, max_spend=max_spend,
+                                              use_cache=use_cache))
+    finally:
+        if db is not store:  # opened here, so closed here
+            db.close()
+
+
+def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, candidates: Sequence[str] | None,
+              adaptive: bool, full_report: bool, progress: ProgressSink | None, limit: int | None,
+              concurrency: int | None, machine_usd_per_hour: float | None, settings: RunSettings) -> EvalResult:
     from satisfice.clients import HttpTransport
 
-    db = _open_store(store)
     if machine_usd_per_hour is None:
         from satisfice.config import get_settings
 
         machine_usd_per_hour = get_settings().machine_usd_per_hour
-    settings = RunSettings(max_attempts=max_attempts, timeout_s=timeout_s, max_spend=max_spend, use_cache=use_cache)
-    transport = HttpTransport(timeout_s=timeout_s)
+    transport = HttpTransport(timeout_s=settings.timeout_s)
     cache = ResponseCache(db)
     runner = build_runner(db, spec, models=candidates, limit=limit, concurrency=concurrency, settings=settings,
                           machine_usd_per_hour=machine_usd_per_hour, transport=transport, progress=progress)
@@ -244,7 +257,7 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
                         workload=spec.workload, reference=spec.reference, items=len(runner.items))
     if selector is not None:
         apply_adaptive(results, selector.selection(), prices)
-    results.run_id, results.status, results.max_spend = run_id, outcome.status, max_spend
+    results.run_id, results.status, results.max_spend = run_id, outcome.status, settings.max_spend
     results.spent_usd, results.calls, results.cache_hits = outcome.spent_usd, outcome.calls, outcome.cache_hits
     if runner.judge is not None:
         results.notes.append(f"judge {runner.judge.candidate.ref.id}: its cost is counted in $ spent "
