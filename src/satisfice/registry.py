@@ -45,6 +45,7 @@ class Registry(Generic[E]):
         self._loaded = False
         self.plugin_errors: list[str] = []
         """Entry points that failed to load (``"name: reason"``); a broken plugin never breaks the built-ins."""
+        self._origins: dict[str, str] = {}
 
     def add(self, entry: E, *, replace: bool = False) -> E:
         """Register ``entry``; a second entry with the same name is an error unless ``replace``."""
@@ -73,6 +74,7 @@ class Registry(Generic[E]):
         from importlib.metadata import entry_points
 
         for point in entry_points(group=self.group):
+            before = set(self._entries)
             try:
                 value = point.load()
             except Exception as exc:  # a broken plugin is reported by name, never fatal for the others
@@ -86,6 +88,13 @@ class Registry(Generic[E]):
             elif not isinstance(value, types.ModuleType):
                 self.plugin_errors.append(f"{point.name}: {point.value} is neither a {self.entry_type.__name__} "
                                           "nor a module")
+            for name in set(self._entries) - before:
+                self._origins[name] = f"entry point {point.name} = {point.value}"
+
+    def origin(self, name: str) -> str:
+        """Where entry ``name`` came from: ``built-in``, or the entry point that registered it."""
+        self._load()
+        return self._origins.get(name, "built-in")
 
     def names(self) -> tuple[str, ...]:
         """Every registered name, built-ins first in registration order."""

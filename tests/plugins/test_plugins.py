@@ -212,9 +212,12 @@ def test_an_importer_in_one_file(tmp_path: Path, install_plugin: Install, monkey
     assert done.exit_code == 0, done.output
     doc = json.loads(done.stdout)
     assert doc["format"] == "tsv-prices" and doc["added"] == {"models": 1, "offers": 1, "scores": 0}
-    formats = json.loads(runner.invoke(app, ["catalog", "formats", "--json"]).stdout)["formats"]
-    assert formats[-1] == {"name": "tsv-prices", "detected": True, "dated_by_import": True,
-                           "help": "model<TAB>input<TAB>output"}
+    listed = json.loads(runner.invoke(app, ["plugins", "--json"]).stdout)
+    mine = [e for e in listed["entries"] if e["name"] == "tsv-prices"]
+    assert mine == [{"kind": "import format", "name": "tsv-prices", "group": "satisfice.importers",
+                     "origin": "entry point tsv-prices = tsv_importer", "help": "model<TAB>input<TAB>output"}]
+    assert {e["kind"] for e in listed["entries"] if e["origin"] == "built-in"} == {
+        "scorer", "verifier", "import format", "provider", "routing policy"}
     shown = json.loads(runner.invoke(app, ["catalog", "show", "acme-1", "--json"]).stdout)
     assert shown["prices"][0]["input_per_m"] == 1.5 and shown["prices"][0]["effective_date"] == "2025-01-02"
 

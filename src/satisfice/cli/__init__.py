@@ -31,9 +31,9 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, market, select
+    from satisfice.cli import catalog, evals, gateway, market, plugins, select
 
-    for group in (catalog, market, evals, select, gateway):
+    for group in (catalog, market, evals, select, gateway, plugins):
         group.register(app)
 
 

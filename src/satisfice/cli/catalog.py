@@ -29,7 +29,6 @@ def register(root: typer.Typer) -> None:
     group.command("import")(import_file)
     group.command("list")(list_models)
     group.command("show")(show_model)
-    group.command("formats")(list_formats)
     root.add_typer(group, name="catalog")
 
 
@@ -37,7 +36,7 @@ def import_file(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="File to import.")],
     fmt: Annotated[str | None, typer.Option("--format", help="File format (default: detected); "
-                                            "`satisfice catalog formats` lists them.")] = None,
+                                            "`satisfice plugins` lists them.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Effective date of undated prices (litellm, "
                                               "openrouter); default today.")] = None,
     json_out: Json = False,
@@ -58,21 +57,6 @@ def import_file(
     console.print(Text(f"{file} ({name}): read {read['models']} models, {read['offers']} prices, {read['scores']} "
                        f"scores; added {added['models']} models, {added['offers']} prices, {added['scores']} scores"
                        + (" (nothing new)" if not any(added.values()) else "")))
-
-
-def list_formats(json_out: Json = False) -> None:
-    """List the import formats (built-in and from plugins) and whether their prices take --as-of."""
-    from satisfice.catalog.sources import IMPORTERS
-
-    rows: list[dict[str, Any]] = [{"name": e.name, "detected": e.sniff is not None,
-                                   "dated_by_import": e.dated_by_import, "help": e.help} for e in IMPORTERS]
-    if json_out:
-        print_json({"formats": rows, "plugin_errors": IMPORTERS.plugin_errors})
-        return
-    table = Table("format", "detected", "--as-of", "what")
-    for r in rows:
-        table.add_row(r["name"], "yes" if r["detected"] else "no", "yes" if r["dated_by_import"] else "no", r["help"])
-    console.print(table)
 
 
 def _benchmark(catalog: Catalog, value: str) -> str:
