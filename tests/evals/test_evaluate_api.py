@@ -51,3 +51,16 @@ def test_an_override_with_one_side_is_refused_not_billed_at_zero() -> None:
         price_for("m", input_per_m=1.0)
     assert price_for("m", input_per_m=1.0, output_per_m=2.0).price is not None
     assert price_for("local/smollm2-135m").source == "machine_time"
+
+
+def test_an_unpriced_candidate_is_a_warning_not_a_zero(tmp_path: Path, server: ScriptedServerThread, db_url: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SATISFICE_NO_BUNDLED", "1")
+    task = write_task(tmp_path / "t", server.base_url, n=4)
+    text = task.read_text(encoding="utf-8")
+    task.write_text(text.replace("    input_per_m: 1.0\n    output_per_m: 2.0\n", ""), encoding="utf-8")
+    seen: list[str] = []
+    result = satisfice.evaluate(task, store=db_url, on_warning=seen.append)
+    assert seen == ["no known price for cheap: its cost shows as unknown, never $0; set input_per_m and "
+                    "output_per_m for it in the task, or import its price into the catalog"]
+    assert result.notes[0] == f"warning: {seen[0]}" and result.models[0].cost_per_request is None

@@ -135,7 +135,8 @@ def run_command(
         results = evaluate(spec, candidates=model, limit=limit, max_spend=max_spend, store=st.store(),
                            concurrency=concurrency, use_cache=not no_cache, timeout_s=timeout,
                            max_attempts=attempts, machine_usd_per_hour=st.settings.machine_usd_per_hour,
-                           adaptive=adaptive, full_report=full_report, progress=progress)
+                           adaptive=adaptive, full_report=full_report, progress=progress,
+                           on_warning=lambda text: err_console.print(f"[yellow]warning:[/] {text}", highlight=False))
     _output(results, as_json=as_json, html=html)
 
 

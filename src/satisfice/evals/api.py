@@ -51,8 +51,9 @@ def _choose(spec: TaskSpec, models: Sequence[str] | None) -> list[CandidateSpec]
 class _Prices:
     """Prices for the run's models: the task's override, else the catalog (read once, only when needed)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, warn: Callable[[str], None]) -> None:
         self.store = store
+        self.warn = warn
         self._catalog: Any = None
 
     def __call__(self, ref: Any, override: tuple[float | None, float | None]) -> PriceInfo:
@@ -63,7 +64,11 @@ class _Prices:
             from satisfice.catalog.repository import load_catalog
 
             self._catalog = load_catalog(self.store)
-        return price_for(ref.id, catalog=self._catalog)
+        info = price_for(ref.id, catalog=self._catalog)
+        if not info.known:
+            self.warn(f"no known price for {ref.id}: its cost shows as unknown, never $0; set input_per_m and "
+                      "output_per_m for it in the task, or import its price into the catalog")
+        return info
 
 
 def _concurrency(ref: Any, given: int | None, task_value: int, task_set: bool) -> int:
@@ -83,8 +88,11 @@ def _check_keys(cands: list[CandidateSpec], judge_env: str | None) -> None:
 def build_runner(store: Store, spec: TaskSpec, *, models: Sequence[str] | None = None, limit: int | None = None,
                  concurrency: int | None = None, settings: RunSettings | None = None,
                  machine_usd_per_hour: float | None = None, transport: Any = None,
-                 progress: ProgressSink | None = None) -> EvalRunner:
-    """Wire a task to an :class:`EvalRunner`: items, rendered requests, candidates with clients and prices."""
+                 progress: ProgressSink | None = None, warn: Callable[[str], None] | None = None) -> EvalRunner:
+    """Wire a task to an :class:`EvalRunner`: items, rendered requests, candidates with clients and prices.
+
+    ``warn`` receives each warning about the task or its candidates (the run goes on).
+    """
     from satisfice.clients import make_client
     from satisfice.tasks.datasets import load_samples
     from satisfice.tasks.scorers import build_scorer
@@ -100,7 +108,7 @@ def build_runner(store: Store, spec: TaskSpec, *, models: Sequence[str] | None =
         return make_client(ref, transport=transport, machine_usd_per_hour=machine_usd_per_hour,
                            timeout_s=settings.timeout_s)
 
-    prices = _Prices(store)
+    prices = _Prices(store, warn or (lambda text: None))
     chosen = _choose(spec, models)
     opts = spec.scorer.parsed_options() if spec.scorer.type == "judge" else None
     _check_keys(chosen, opts.api_key_env if opts is not None else None)
@@ -179,7 +187,7 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
              max_spend: float | None = None, store: Store | str | None = None, limit: int | None = None,
              concurrency: int | None = None, use_cache: bool = True, timeout_s: float = 60.0,
              max_attempts: int = 4, machine_usd_per_hour: float | None = None, full_report: bool = False,
-             progress: ProgressSink | None = None) -> EvalResult:
+             progress: ProgressSink | None = None, on_warning: Callable[[str], None] | None = None) -> EvalResult:
     """Evaluate a task's candidate models and store the run and its decision.
 
     Args:
@@ -197,6 +205,8 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
         machine_usd_per_hour: Price of machine time for in-process models (default from settings).
         full_report: With ``adaptive``: keep examining dearer models after one passes.
         progress: Receives per-model progress (the CLI draws bars from it).
+        on_warning: Called with each warning as it arises (the CLI prints them); they are also the first
+            ``notes`` of the result, prefixed ``warning:``.
 
     Returns:
         The run's results: ``.models``, ``.recommended`` (the cheapest passing model, or None) and ``.sentence``.
@@ -217,7 +227,8 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
     db = _open_store(store)
     try:
         return _evaluate(db, spec, task_file, task_hash, candidates=candidates, adaptive=adaptive,
-                         full_report=full_report, progress=progress, limit=limit, concurrency=concurrency,
+                         full_report=full_report, progress=progress, on_warning=on_warning, limit=limit,
+                         concurrency=concurrency,
                          machine_usd_per_hour=machine_usd_per_hour,
                          settings=RunSettings(max_attempts=max_attempts, timeout_s=timeout_s, max_spend=max_spend,
                                               use_cache=use_cache))
@@ -227,7 +238,8 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
 
 
 def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, candidates: Sequence[str] | None,
-              adaptive: bool, full_report: bool, progress: ProgressSink | None, limit: int | None,
+              adaptive: bool, full_report: bool, progress: ProgressSink | None,
+              on_warning: Callable[[str], None] | None, limit: int | None,
               concurrency: int | None, machine_usd_per_hour: float | None, settings: RunSettings) -> EvalResult:
     from satisfice.clients import HttpTransport
 
@@ -235,10 +247,18 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
         from satisfice.config import get_settings
 
         machine_usd_per_hour = get_settings().machine_usd_per_hour
+    warnings: list[str] = []
+
+    def warn(text: str) -> None:
+        warnings.append(text)
+        if on_warning is not None:
+            on_warning(text)
+
     transport = HttpTransport(timeout_s=settings.timeout_s)
     cache = ResponseCache(db)
     runner = build_runner(db, spec, models=candidates, limit=limit, concurrency=concurrency, settings=settings,
-                          machine_usd_per_hour=machine_usd_per_hour, transport=transport, progress=progress)
+                          machine_usd_per_hour=machine_usd_per_hour, transport=transport, progress=progress,
+                          warn=warn)
     model_ids = [c.ref.id for c in runner.candidates]
     selector = _selector(spec, runner, full_report) if adaptive else None
     run_id = cache.start_run(spec.name, task_hash, task_file, model_ids)
@@ -257,6 +277,7 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
                         workload=spec.workload, reference=spec.reference, items=len(runner.items))
     if selector is not None:
         apply_adaptive(results, selector.selection(), prices)
+    results.notes[:0] = [f"warning: {w}" for w in warnings]
     results.run_id, results.status, results.max_spend = run_id, outcome.status, settings.max_spend
     results.spent_usd, results.calls, results.cache_hits = outcome.spent_usd, outcome.calls, outcome.cache_hits
     if runner.judge is not None:
