@@ -52,7 +52,7 @@ def _progress(enabled: bool) -> Iterator[RichProgress | None]:
         yield RichProgress(bar)
 
 
-def _output(results: EvalResults, *, as_json: bool, html: Path | None) -> None:
+def _output(results: EvalResults, *, as_json: bool, html: Path | None, replay: bool = False) -> None:
     from satisfice.reports.eval_report import print_table, to_html, to_json
 
     if html is not None:
@@ -63,7 +63,7 @@ def _output(results: EvalResults, *, as_json: bool, html: Path | None) -> None:
     if as_json:
         print_json(to_json(results))
         return
-    print_table(results, console)
+    print_table(results, console, replay=replay)
     if html is not None:
         console.print(f"HTML report: {html}")
 
@@ -84,7 +84,7 @@ def _show(store: Store, run: str, *, as_json: bool, html: Path | None) -> None:
     if summary is None:
         raise NotFoundError(f"eval run {run_id} ({record.task}) has no results: status {record.status} "
                             f"(re-run {record.task_file or 'the task'} to resume; stored answers are reused)")
-    _output(results_from_dict(summary), as_json=as_json, html=html)
+    _output(results_from_dict(summary), as_json=as_json, html=html, replay=True)
 
 
 class _RunByDefault(TyperGroup):

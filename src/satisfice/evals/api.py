@@ -94,12 +94,15 @@ def build_runner(store: Store, spec: TaskSpec, *, models: Sequence[str] | None =
     ``warn`` receives each warning about the task or its candidates (the run goes on).
     """
     from satisfice.clients import make_client
-    from satisfice.tasks.datasets import load_samples
+    from satisfice.tasks.datasets import fewshot_warnings, load_samples
     from satisfice.tasks.scorers import build_scorer
     from satisfice.tasks.templates import render_request
 
     settings = settings or RunSettings()
+    say: Callable[[str], None] = warn or (lambda text: None)
     samples, fewshot = load_samples(spec)
+    for warning in fewshot_warnings(fewshot):
+        say(warning)
     if limit is not None:
         samples = samples[:limit]
     items = [EvalItem(i, s, render_request(spec, s, fewshot)) for i, s in enumerate(samples)]
@@ -108,7 +111,7 @@ def build_runner(store: Store, spec: TaskSpec, *, models: Sequence[str] | None =
         return make_client(ref, transport=transport, machine_usd_per_hour=machine_usd_per_hour,
                            timeout_s=settings.timeout_s)
 
-    prices = _Prices(store, warn or (lambda text: None))
+    prices = _Prices(store, say)
     chosen = _choose(spec, models)
     opts = spec.scorer.parsed_options() if spec.scorer.type == "judge" else None
     _check_keys(chosen, opts.api_key_env if opts is not None else None)
