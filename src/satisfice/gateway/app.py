@@ -283,7 +283,7 @@ class Gateway:
                     raise _unauthorized(close=True)
             body = await self.bodies.read(receive, length)
             payload = parse_payload(body, endpoint)
-            plan = self.router.plan(payload["model"])
+            plan = self.router.choose(payload)
             if plan is None:
                 raise GatewayError(404, f"the model {echo(payload['model'])} does not exist: it is neither a "
                                    "configured route (task/<name>) nor a served model", param="model",
