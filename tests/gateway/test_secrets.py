@@ -100,7 +100,7 @@ async def test_gateway_log_lines_and_tracebacks_are_masked(store: Store, upstrea
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("p" * 190 + FAKE_PROVIDER_KEY)
 
-    gw.router.plan = broken  # type: ignore[method-assign]  # an internal error carrying the key
+    gw.router.choose = broken  # type: ignore[method-assign,assignment]  # an internal error carrying the key
     with caplog.at_level(logging.ERROR, logger="satisfice.gateway"):
         async with running(gw) as client:
             resp = await client.post("/v1/chat/completions", json=chat())
