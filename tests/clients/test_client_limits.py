@@ -225,3 +225,43 @@ def test_one_stack_model_calls_do_not_load_aiohttp() -> None:
             "print('aiohttp' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_a_stream_read_to_its_last_event_keeps_its_connection() -> None:
+    """The terminating chunk comes after [DONE]: a reader that stops at [DONE] still leaves a reusable connection."""
+    async def sse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                event = b'data: {"choices": []}\n\ndata: [DONE]\n\n'
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             + f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+                writer.write(b"0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(sse, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/chat/completions"
+    t = HttpTransport(timeout_s=5.0)
+    try:
+        for _ in range(3):
+            async with t.stream(url, b'{"stream": true}', {}) as resp:
+                async for chunk in resp.iter_chunks():
+                    if b"[DONE]" in chunk:
+                        break
+            await asyncio.sleep(0.2)
+            assert t.pool().open_connections(url) == 1
+        async with t.stream(url, b'{"stream": true}', {}) as resp:
+            pass  # left before reading anything: at most 64 KB more are read, then the connection is kept
+        await asyncio.sleep(0.2)
+        assert t.pool().open_connections(url) == 1
+    finally:
+        await t.close()
+        server.close()

@@ -22,156 +22,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
+from typing import Any
 
-import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from satisfice.clients.http_conn import Conn, no_answer, until
 from satisfice.clients.http_wire import Origin, header_block, inflate, request_target
-from satisfice.errors import BadResponse, ProviderError, Timeout, UpstreamUnavailable
+from satisfice.errors import ProviderError, Timeout, UpstreamUnavailable
 
-_PAUSE_AT = 1 << 18  # a stream reader this far behind pauses the socket
-
-
-class _Conn(asyncio.Protocol):
-    """One connection: writes a request, parses the answer (whole, or handed to a stream reader chunk by chunk)."""
-
-    __slots__ = ("body", "closed", "complete", "error", "headers", "idle_since", "keep_alive", "limit", "parser",
-                 "paused", "queued", "received", "size", "status", "streaming", "transport", "waiter", "wake")
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[None] | None = None
-        self.wake: asyncio.Future[None] | None = None
-        self.headers: list[tuple[str, str]] = []
-        self.body: collections.deque[bytes] = collections.deque()
-        self.status = self.size = self.queued = 0
-        self.limit = 0
-        self.keep_alive = True
-        self.received = self.complete = self.closed = self.streaming = self.paused = False
-        self.error: ProviderError | None = None
-        self.idle_since = 0.0
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's transports do not subclass asyncio's
-
-    def data_received(self, data: bytes) -> None:
-        self.received = True
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            self.fail(BadResponse(f"invalid HTTP response ({type(exc).__name__}: {exc})"))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        if self.complete or self.error is not None:
-            return
-        if self.status and not self._length_delimited():
-            self.on_message_complete()  # a body that ends when the connection does
-        elif self.received:
-            self.fail(BadResponse("response body truncated (connection closed before the end)"))
-        else:
-            self.fail(UpstreamUnavailable("server closed the connection before answering"))
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
-
-    def on_headers_complete(self) -> None:
-        self.status = self.parser.get_status_code()
-        self.keep_alive = self.parser.should_keep_alive()
-        if self.streaming and self.status >= 200:
-            _resolve(self.waiter)
-
-    def on_body(self, body: bytes) -> None:
-        self.size += len(body)
-        if self.size > self.limit:
-            self.fail(BadResponse(f"response larger than the limit of {self.limit} bytes"))
-            return
-        self.body.append(body)
-        if self.streaming:
-            self.queued += len(body)
-            if self.queued > _PAUSE_AT and not self.paused and self.transport is not None:
-                self.paused = True
-                self.transport.pause_reading()
-            _resolve(self.wake)
-
-    def on_message_complete(self) -> None:
-        if self.status < 200:  # an interim 1xx answer: the real one follows
-            self.headers, self.status, self.size = [], 0, 0
-            self.body.clear()
-            return
-        self.complete = True
-        _resolve(self.wake if self.streaming else self.waiter)
-
-    def _length_delimited(self) -> bool:
-        return any(n.lower() == "content-length" or (n.lower() == "transfer-encoding" and "chunked" in v.lower())
-                   for n, v in self.headers)
-
-    def fail(self, error: ProviderError) -> None:
-        """End the exchange with ``error`` and drop the connection."""
-        if self.error is None and not self.complete:
-            self.error = error
-            for fut in (self.waiter, self.wake):
-                if fut is not None and not fut.done():
-                    fut.set_exception(error)
-        self.abort()
-
-    def start(self, request: bytes, loop: asyncio.AbstractEventLoop, limit: int, streaming: bool) -> None:
-        """Write ``request``; ``waiter`` completes with the answer (or its headers, when streaming)."""
-        self.headers, self.status, self.size, self.queued, self.limit = [], 0, 0, 0, limit
-        self.body.clear()
-        self.received = self.complete = False
-        self.streaming = streaming
-        self.error = None
-        self.wake = None
-        self.waiter = loop.create_future()
-        assert self.transport is not None
-        self.transport.write(request)
-
-    def take(self) -> bytes:
-        """The body bytes received and not yet taken (stream readers)."""
-        data = b"".join(self.body) if len(self.body) != 1 else self.body[0]
-        self.body.clear()
-        self.queued = 0
-        if self.paused and self.transport is not None and not self.closed:
-            self.paused = False
-            self.transport.resume_reading()
-        return data
-
-    def reusable(self, now: float, idle_s: float) -> bool:
-        """Whether this idle connection may carry the next request."""
-        return (not self.closed and self.transport is not None and not self.transport.is_closing()
-                and now - self.idle_since < idle_s)
-
-    def abort(self) -> None:
-        """Drop the connection at once."""
-        self.closed = True
-        if self.transport is not None:
-            self.transport.abort()
-
-
-def _resolve(fut: asyncio.Future[None] | None) -> None:
-    if fut is not None and not fut.done():
-        fut.set_result(None)
-
-
-def _expire(fut: asyncio.Future[None], message: str) -> None:
-    if not fut.done():
-        fut.set_exception(Timeout(message))
-
-
-def _no_answer(fut: asyncio.Future[None], timeout_s: float) -> None:
-    _expire(fut, f"no answer within {timeout_s:g} s")
-
-
-async def _until(fut: asyncio.Future[None], when: float, message: str) -> None:
-    """Wait for ``fut``, failing with Timeout(``message``) at loop time ``when``."""
-    timer = asyncio.get_running_loop().call_at(when, _expire, fut, message)
-    try:
-        await fut
-    finally:
-        timer.cancel()
+_DRAIN_BYTES, _DRAIN_S = 65536, 1.0  # what is read after a stream reader stopped, to keep its connection
 
 
 class LeanStream:
@@ -179,7 +39,7 @@ class LeanStream:
 
     __slots__ = ("_conn", "_gap_s", "_pool", "_origin", "headers", "status")
 
-    def __init__(self, pool: LeanPool, origin: Origin, conn: _Conn, gap_s: float) -> None:
+    def __init__(self, pool: LeanPool, origin: Origin, conn: Conn, gap_s: float) -> None:
         self._pool, self._origin, self._conn, self._gap_s = pool, origin, conn, gap_s
         self.status = conn.status
         self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict(conn.headers))
@@ -198,7 +58,7 @@ class LeanStream:
                 return
             conn.wake = loop.create_future()
             try:
-                await _until(conn.wake, loop.time() + self._gap_s,
+                await until(conn.wake, loop.time() + self._gap_s,
                              f"no data for {self._gap_s:g} s in the middle of the answer")
             finally:
                 conn.wake = None
@@ -212,10 +72,35 @@ class LeanStream:
         self._conn.fail(UpstreamUnavailable("stream closed by the gateway"))
 
     def release(self) -> None:
-        """Give the connection back: kept when the answer was read to its end, dropped otherwise."""
+        """Give the connection back: kept when the answer was read to its end, dropped otherwise.
+
+        A reader that stopped at the stream's last event leaves the final bytes of the body unread: they are
+        awaited in the background (at most ``_DRAIN_BYTES``, ``_DRAIN_S`` apart) so the connection can be reused.
+        """
+        conn = self._conn
+        if conn.error is None and not conn.closed and not conn.complete:
+            self._pool.background(self._drain())
+            return
+        self._finish()
+
+    async def _drain(self) -> None:
+        self._gap_s = _DRAIN_S
+        left = _DRAIN_BYTES
+        try:
+            async for chunk in self.iter_chunks():
+                left -= len(chunk)
+                if left < 0:
+                    self.abort()
+                    break
+        except ProviderError:
+            pass
+        self._finish()
+
+    def _finish(self) -> None:
         conn = self._conn
         conn.streaming = False
-        if conn.complete and conn.error is None and not conn.body:
+        if conn.complete and conn.error is None:
+            conn.take()
             self._pool.release(self._origin, conn)
         else:
             self._pool.discard(self._origin, conn)
@@ -230,11 +115,18 @@ class LeanPool:
         self._idle_s = idle_s
         self._cap = max(1, max_connections)
         self.max_response_bytes = max_response_bytes
-        self._idle: dict[Origin, list[_Conn]] = {}
-        self._open: dict[Origin, set[_Conn]] = {}
+        self._idle: dict[Origin, list[Conn]] = {}
+        self._open: dict[Origin, set[Conn]] = {}
         self._waiters: dict[Origin, collections.deque[asyncio.Future[None]]] = {}
         self._targets: dict[str, tuple[Origin, bytes]] = {}
         self._ssl = ssl_context
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task the pool keeps a reference to until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def open_connections(self, url: str) -> int:
         """Connections now open (busy or idle) to the origin of ``url``."""
@@ -248,7 +140,7 @@ class LeanPool:
                 self._targets[url] = known
         return known
 
-    def _take_idle(self, origin: Origin, now: float) -> _Conn | None:
+    def _take_idle(self, origin: Origin, now: float) -> Conn | None:
         """A pooled connection still fit to use (stale ones are closed on the way), or None."""
         idle = self._idle.get(origin)
         while idle:
@@ -258,7 +150,7 @@ class LeanPool:
             self.discard(origin, conn)
         return None
 
-    async def _acquire(self, origin: Origin, deadline: float, fresh: bool) -> tuple[_Conn, bool]:
+    async def _acquire(self, origin: Origin, deadline: float, fresh: bool) -> tuple[Conn, bool]:
         """(connection, reused): an idle one, a new one under the cap, or the next one freed."""
         loop = asyncio.get_running_loop()
         while True:
@@ -275,12 +167,12 @@ class LeanPool:
             waiter = loop.create_future()
             self._waiters.setdefault(origin, collections.deque()).append(waiter)
             try:
-                await _until(waiter, deadline, "no free connection before the deadline")
+                await until(waiter, deadline, "no free connection before the deadline")
             except BaseException:
                 self._wake_one(origin)  # pass on a wake-up this request can no longer use
                 raise
 
-    async def _connect(self, origin: Origin, opened: set[_Conn], deadline: float) -> _Conn:
+    async def _connect(self, origin: Origin, opened: set[Conn], deadline: float) -> Conn:
         scheme, host, port = origin
         loop = asyncio.get_running_loop()
         context: ssl.SSLContext | None = None
@@ -288,12 +180,12 @@ class LeanPool:
             if self._ssl is None:
                 self._ssl = ssl.create_default_context()
             context = self._ssl
-        placeholder = _Conn()
+        placeholder = Conn()
         opened.add(placeholder)  # holds the slot while connecting
         wait = max(min(self._connect_timeout_s, deadline - loop.time()), 0.0)
         try:
             _, conn = await asyncio.wait_for(loop.create_connection(
-                _Conn, host, port, ssl=context, server_hostname=host if context else None), wait)
+                Conn, host, port, ssl=context, server_hostname=host if context else None), wait)
         except BaseException as exc:
             opened.discard(placeholder)
             self._wake_one(origin)  # the slot is free again
@@ -316,7 +208,7 @@ class LeanPool:
                 waiter.set_result(None)
                 return
 
-    def release(self, origin: Origin, conn: _Conn) -> None:
+    def release(self, origin: Origin, conn: Conn) -> None:
         """Keep a connection whose answer was read to its end (or drop it when it cannot be reused)."""
         if conn.complete and conn.keep_alive and not conn.closed:
             conn.idle_since = asyncio.get_running_loop().time()
@@ -325,7 +217,7 @@ class LeanPool:
         else:
             self.discard(origin, conn)
 
-    def discard(self, origin: Origin, conn: _Conn) -> None:
+    def discard(self, origin: Origin, conn: Conn) -> None:
         """Close a connection and free its slot."""
         conn.abort()
         opened = self._open.get(origin)
@@ -334,7 +226,7 @@ class LeanPool:
             self._wake_one(origin)
 
     async def _exchange(self, url: str, body: bytes, headers: Mapping[str, str], timeout_s: float,
-                        streaming: bool) -> tuple[Origin, _Conn]:
+                        streaming: bool) -> tuple[Origin, Conn]:
         """Send the request and wait for the answer (its headers, when streaming), retrying a stale connection."""
         origin, head = self._target(url)
         request = head + header_block(headers, len(body), streaming) + body
@@ -350,7 +242,7 @@ class LeanPool:
                 conn.start(request, loop, self.max_response_bytes, streaming)
                 waiter = conn.waiter
                 assert waiter is not None
-                timer = loop.call_at(deadline, _no_answer, waiter, timeout_s)
+                timer = loop.call_at(deadline, no_answer, waiter, timeout_s)
                 try:
                     await waiter
                 finally:
