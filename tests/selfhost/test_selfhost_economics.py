@@ -182,15 +182,18 @@ async def test_repeated_levels_keep_the_fastest_run() -> None:
     async def streamer(index: int) -> RequestSample:  # the first run (warm-up + 4) is twice as slow as the second
         nonlocal calls
         calls += 1
-        took = 2.0 if calls <= 5 else 1.0
+        slow = calls <= 5
+        took, ttft, gap = (2.0, 0.1, 0.1) if slow else (1.0, 0.5, 0.2)
         start = calls * 10.0
-        return RequestSample(start, start + took, first_token=start + 0.1, input_tokens=10, output_tokens=10,
-                             gaps=(0.1,) * 9)
+        return RequestSample(start, start + took, first_token=start + ttft, input_tokens=10, output_tokens=10,
+                             gaps=(gap,) * 9)
 
     config = BenchConfig(model="m", levels=[1], plan=LoadPlan(requests=4), usd_per_hour=1.0, repeat=2)
     result = await run_bench(streamer, config)
     (level,) = result.to_json()["levels"]
     assert level["repeats_output_tokens_per_s"] == [pytest.approx(40 / 32), pytest.approx(40 / 31)]
     assert level["output_tokens_per_s"] == pytest.approx(40 / 31)  # the faster run; contention only slows
+    # the weight takes the least-disturbed prefill (100 ms / 10 tokens) and ITL (100 ms) of all runs: 0.1
+    assert result.weight == pytest.approx(0.1) and "least of 2 runs" in result.weight_source
     with pytest.raises(ConfigError, match="--repeat"):
         BenchConfig(model="m", levels=[1], plan=LoadPlan(requests=4), usd_per_hour=1.0, repeat=0)

@@ -110,13 +110,22 @@ class BenchProgress(Protocol):
         """A level ended."""
 
 
-def _weight(config: BenchConfig, stats: list[LevelStats]) -> tuple[float, str]:
+def _weight(config: BenchConfig, runs_by_level: list[list[LevelStats]]) -> tuple[float, str]:
+    """The input weight from the lowest level that measures one: least-disturbed prefill / least-disturbed ITL.
+
+    Contention only ever lengthens times, so across repeated runs the smallest TTFT-per-prompt-token and the
+    smallest inter-token latency are the best estimates of what each costs on a quiet machine.
+    """
     if config.weight is not None:
         return config.weight, "given (--input-weight)"
-    for s in stats:  # lowest concurrency first: prefill and decode times are cleanest there
-        w = input_weight(s)
-        if w is not None:
-            return w, (f"measured at concurrency {s.concurrency}: (TTFT p50 / prompt tokens) / ITL p50")
+    for runs in runs_by_level:  # lowest concurrency first: prefill and decode times are cleanest there
+        prefill = [r.ttft_p50_ms / r.mean_input_tokens for r in runs
+                   if r.ttft_p50_ms and r.mean_input_tokens and input_weight(r) is not None]
+        decode = [r.itl_p50_ms for r in runs if r.itl_p50_ms and input_weight(r) is not None]
+        if prefill and decode:
+            runs_note = f", least of {len(runs)} runs" if len(runs) > 1 else ""
+            return (max(0.0, min(1.0, min(prefill) / min(decode))),
+                    f"measured at concurrency {runs[0].concurrency}: (TTFT p50 / prompt tokens) / ITL p50{runs_note}")
     return 0.0, "not measurable (no streamed answer with two or more chunks); input tokens priced at $0"
 
 
@@ -124,6 +133,7 @@ async def run_bench(streamer: Streamer, config: BenchConfig, *, progress: BenchP
                     load_s: float | None = None) -> BenchResult:
     """Run every level in ascending concurrency and price the result."""
     stats: list[LevelStats] = []
+    all_runs: list[list[LevelStats]] = []
     repeats: dict[int, list[float]] = {}
     next_index = 0
     for concurrency in sorted(config.levels):
@@ -138,9 +148,10 @@ async def run_bench(streamer: Streamer, config: BenchConfig, *, progress: BenchP
             if progress is not None:
                 progress.level_done(runs[-1])
         stats.append(max(runs, key=lambda r: (r.errors == 0, r.output_tokens_per_s)))
+        all_runs.append(runs)
         if config.repeat > 1:
             repeats[concurrency] = [r.output_tokens_per_s for r in runs]
-    weight, source = _weight(config, stats)
+    weight, source = _weight(config, all_runs)
     levels = [Level(s, level_prices(s, config.usd_per_hour, weight, config.input_share)) for s in stats]
     best, reason = best_level(levels, config.max_p95_ms)
     return BenchResult(config, levels, weight, source, best, reason, dt.datetime.now(dt.UTC).replace(tzinfo=None),
