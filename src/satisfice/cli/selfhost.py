@@ -11,14 +11,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from satisfice.cli.common import console, err_console, print_json, state
+from satisfice.cli.common import Json, console, err_console, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
 from satisfice.errors import ConfigError
 from satisfice.selfhost.economics import LevelStats, RequestSample
 
 selfhost_app = typer.Typer(help="Self-host economics: throughput -> $/M tokens -> a dated offer; buy or build.",
                            no_args_is_help=True)
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON document and nothing else.")]
 Name = Annotated[str, typer.Option("--name", help="Saved as provider self-hosted:NAME (e.g. a100-box).")]
 
 
