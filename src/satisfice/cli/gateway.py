@@ -30,12 +30,14 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="Interface to bind (default: loopback only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    workers: Annotated[int, typer.Option(help="Worker processes sharing the port, the store and every budget.",
+                                         min=1, max=256)] = 1,
 ) -> None:
-    """Run the gateway (one worker) until interrupted; queued spend rows are written on shutdown."""
+    """Run the gateway until interrupted; on SIGTERM/SIGINT in-flight requests finish and spend rows are written."""
     from satisfice.gateway.server import build_gateway, serve
 
     gateway = build_gateway(config, state(ctx).store())
-    serve(gateway, host=host, port=port, log_level=log_level)
+    serve(gateway, host=host, port=port, log_level=log_level, workers=workers, config_path=config)
 
 
 @gateway_app.command("check")
