@@ -18,10 +18,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from sqlalchemy import select
 
 from satisfice.clients.scripted_server import ScriptedServerThread, Step
 from satisfice.gateway.keys import create_key, revoke_key, set_budget
 from satisfice.store import Store
+from satisfice.store.schema_gateway import GatewayLease
 
 from .conftest import FAKE_PROVIDER_KEY, base_config, spend_rows
 from .test_server import free_port, wait_ready
@@ -43,9 +45,10 @@ class Fleet:
 
     def start(self, workers: int = 1) -> str:
         port = free_port()
+        self.log = self.config.parent / f"gateway-{len(self.procs)}.log"
         proc = subprocess.Popen([sys.executable, "-m", "satisfice", "--db", self.db_url, "gateway", "serve",
                                  "--config", str(self.config), "--port", str(port), "--workers", str(workers)],
-                                env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                env=self.env, stdout=subprocess.DEVNULL, stderr=self.log.open("w"), text=True,
                                 start_new_session=True)
         self.procs.append(proc)
         url = f"http://127.0.0.1:{port}"
@@ -179,3 +182,21 @@ async def test_restart_after_crash_rebuilds_spend(fleet: Fleet, store: Store,
     second = await _load([url], key, total=100, concurrency=10)
     assert (30 + second.count(200)) * COST <= 1.0 + 1e-9
     assert second.count(200) >= 15
+
+
+async def test_sigterm_drains_writes_every_row_and_gives_back_the_leases(fleet: Fleet, store: Store) -> None:
+    cfg = yaml.safe_load(fleet.config.read_text())
+    cfg["spend_log"] = {"flush_interval_s": 3600}  # nothing is written before the shutdown
+    fleet.config.write_text(yaml.safe_dump(cfg))
+    key = create_key(store, budget_usd=5.0).key
+    url = fleet.start()
+    statuses = await _load([url], key, total=40, concurrency=8)
+    assert statuses.count(200) == 40 and spend_rows(store) == []
+    proc = fleet.procs[-1]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after its shutdown
+    assert len(spend_rows(store)) == 40, fleet.log.read_text()
+    assert _spent(store) == pytest.approx(40 * COST)
+    assert list((fleet.config.parent / "home").rglob("*.journal")) == []
+    with store.session() as s:
+        assert s.scalars(select(GatewayLease)).all() == []

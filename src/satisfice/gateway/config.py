@@ -225,6 +225,11 @@ class LedgerConfig(_Strict):
     lease_idle_s: float = Field(default=2.0, gt=0)
     key_poll_s: float = Field(default=0.25, gt=0, le=1)
 
+    @field_validator("durability", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads a bare ``off`` as false
+
 
 class GatewayConfig(_Strict):
     """The whole gateway config."""
