@@ -80,7 +80,8 @@ class SharedLedger:
         where = "key_id = :k" + (" AND created_at >= :start AND created_at < :end" if start is not None else "")
         conn.execute(text(
             "INSERT INTO gateway_ledger (key_id, period, spent_usd) "
-            f"SELECT :k, :p, COALESCE(SUM(cost_usd), 0.0) FROM gateway_spend WHERE {where} "
+            f"SELECT CAST(:k AS VARCHAR(40)), CAST(:p AS VARCHAR(20)), COALESCE(SUM(cost_usd), 0.0) FROM gateway_spend "
+            f"WHERE {where} "
             "ON CONFLICT (key_id, period) DO NOTHING"), {"k": key_id, "p": tag, "start": start, "end": end})
 
     def _spent(self, conn: Connection, key_id: str, tag: str) -> float:
