@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -140,3 +141,29 @@ async def test_spend_survives_a_restart(store: Store, upstream: ScriptedServer) 
         async with running(gw, key) as client:
             got = [(await client.post("/v1/chat/completions", content=body)).status_code for _ in range(2)]
         assert got == expected
+
+
+def test_cli_set_budget_bumps_the_key_version(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from satisfice.cli import app as cli_app
+    from satisfice.gateway.keys import keys_version
+
+    monkeypatch.setenv("SATISFICE_NO_BUNDLED", "1")
+    new = create_key(store, budget_usd=5)
+    before = keys_version(store)
+
+    def cli(*args: str) -> Any:
+        return CliRunner().invoke(cli_app, ["--db", store.url, "gateway", "keys", *args], catch_exceptions=False)
+
+    changed = json.loads(cli("set-budget", new.info.id, "--budget-usd", "0.5", "--json").stdout)
+    assert changed["budget_usd"] == 0.5 and keys_version(store) != before
+    assert "no limit" in cli("set-budget", new.info.id).stdout
+    assert list_keys(store)[0].budget_usd is None
+    missing = CliRunner().invoke(cli_app, ["--db", store.url, "gateway", "keys", "set-budget", "key_nope"])
+    assert missing.exit_code != 0 and "no gateway key" in str(missing.exception)
+    negative = CliRunner().invoke(cli_app, ["--db", store.url, "gateway", "keys", "set-budget", new.info.id,
+                                            "--budget-usd", "-1"])
+    assert negative.exit_code != 0 and ">= 0" in str(negative.exception)
