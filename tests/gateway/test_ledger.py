@@ -142,3 +142,23 @@ async def test_fsync_durability_waits_for_the_disk(tmp_path: Path) -> None:
     await journal.sync()
     assert next(tmp_path.glob("*.journal")).read_bytes() == b'["total",1]\n'
     journal.close(remove=True)
+
+
+async def test_an_unreachable_store_refuses_budgeted_requests_with_503(store: Store) -> None:
+    from satisfice.clients.scripted_server import ScriptedServer
+
+    from .conftest import base_config, chat, make_gateway, running
+
+    new = create_key(store, budget_usd=5.0)
+    async with ScriptedServer(default="ok") as upstream:
+        gw = make_gateway(store, base_config(upstream.base_url, auth=True))
+        async with running(gw, new.key) as client:
+
+            def down(*args: object, **kwargs: object) -> None:
+                raise OSError("database is down")
+
+            gw.books.shared.grant = down  # type: ignore[method-assign]
+            r = await client.post("/v1/chat/completions", json=chat())
+            assert r.status_code == 503 and r.json()["error"]["code"] == "ledger_unavailable"
+            del gw.books.shared.grant  # the class's method again
+            assert (await client.post("/v1/chat/completions", json=chat())).status_code == 200

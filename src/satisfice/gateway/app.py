@@ -30,7 +30,7 @@ from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.admitted import Admitted
 from satisfice.gateway.books import Books
-from satisfice.gateway.budgets import Reservation
+from satisfice.gateway.budgets import LedgerUnavailable, Reservation
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KeyCache, KeyInfo, keys_version, load_active
@@ -309,7 +309,13 @@ class Gateway:
             worst = plan.worst_cost(estimate, output_cap(payload, self._default_cap))
             reservation = Reservation(None, worst, None)
             if key is not None:
-                granted = await self.ledger.reserve(key, worst)
+                try:
+                    granted = await self.ledger.reserve(key, worst)
+                except LedgerUnavailable as exc:
+                    log.error("gateway: %s", exc)
+                    raise GatewayError(503, "the budget ledger is unavailable; try again shortly",
+                                       type="server_error", code="ledger_unavailable",
+                                       reason="ledger_unavailable") from None
                 if granted is None:
                     left = self.ledger.remaining(key.id) or 0.0
                     per = "in total" if key.period == "total" else f"per {key.period}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,6 +42,10 @@ from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewaySpend
 
 EPS = 1e-12
+
+
+class LedgerUnavailable(Exception):
+    """The store cannot be reached to lease or renew budget: budgeted requests are refused (503), not guessed."""
 
 
 class _Account:
@@ -80,6 +85,7 @@ class BudgetLedger:
     clock: Callable[[], float] = time.monotonic
     _accounts: dict[tuple[str, str], _Account] = field(default_factory=dict)
     _renewed_at: float = field(default=0.0)
+    _tried_at: float = field(default=-math.inf)
 
     @property
     def ttl_s(self) -> float:
@@ -90,21 +96,26 @@ class BudgetLedger:
         return self.clock() - self._renewed_at < self.ttl_s / 2
 
     async def reserve(self, key: KeyInfo, amount: float, now: dt.datetime | None = None) -> Reservation | None:
-        """Set ``amount`` aside for a request; None when the key's budget (across instances) cannot cover it."""
+        """Set ``amount`` aside for a request; None when the key's budget (across instances) cannot cover it.
+
+        Raises:
+            LedgerUnavailable: the store could not be reached for a lease, or leases could not be renewed.
+        """
         if key.budget_usd is None:
             return Reservation(key.id, amount, None)
         tag = period_tag(key.period, now or utcnow())
         account = self._accounts.get((key.id, tag))
         if account is None:
             account = self._accounts[(key.id, tag)] = _Account(tag, key.budget_usd)
-        if not self._usable():
+        if not self._usable() and self.clock() - self._tried_at > 1.0:
+            self._tried_at = self.clock()
             try:
                 await self.renew()
-            except Exception:  # the store is unreachable: no lease can be trusted
-                return None
+            except Exception as exc:
+                raise LedgerUnavailable(f"cannot renew budget leases in the store: {type(exc).__name__}") from exc
         while True:  # ends: every round either reserves, or a grant (>= its need) succeeds or fails
             if not self._usable():
-                return None
+                raise LedgerUnavailable("budget leases could not be renewed for half their TTL")
             if account.lease - account.reserved >= amount - EPS:
                 account.reserved += amount
                 account.used_at = self.clock()
@@ -121,6 +132,8 @@ class BudgetLedger:
         try:
             grant = await asyncio.to_thread(self.shared.grant, self.instance_id, key_id, account.tag, need,
                                             self.lease_fraction)
+        except Exception as exc:
+            raise LedgerUnavailable(f"cannot lease budget from the store: {type(exc).__name__}") from exc
         finally:
             account.granting = None
             done.set_result(None)
@@ -228,4 +241,4 @@ def spent_this_period(store: Store, keys: Iterable[KeyInfo], now: dt.datetime | 
     return out
 
 
-__all__ = ["BudgetLedger", "Reservation", "spent_this_period"]
+__all__ = ["BudgetLedger", "LedgerUnavailable", "Reservation", "spent_this_period"]
