@@ -84,16 +84,26 @@ class BudgetLedger:
     idle_s: float = 2.0
     clock: Callable[[], float] = time.monotonic
     _accounts: dict[tuple[str, str], _Account] = field(default_factory=dict)
-    _renewed_at: float = field(default=0.0)
+    _usable_until: float = field(default=-math.inf)
+    """Leases may be used until then: half their TTL after the last successful renewal."""
     _tried_at: float = field(default=-math.inf)
+    _tags: dict[str, str] = field(default_factory=dict)
+    _tags_until: float = field(default=-math.inf)
 
     @property
     def ttl_s(self) -> float:
         """How long the store counts a lease that is not renewed."""
         return self.shared.ttl_s
 
-    def _usable(self) -> bool:
-        return self.clock() - self._renewed_at < self.ttl_s / 2
+    def _tag(self, period: str) -> str:
+        """The current period's tag, computed at most once a second per period kind (on the hot path)."""
+        now = time.time()
+        if now >= self._tags_until:
+            self._tags, self._tags_until = {}, math.floor(now) + 1.0
+        tag = self._tags.get(period)
+        if tag is None:
+            tag = self._tags[period] = period_tag(period, utcnow())
+        return tag
 
     async def reserve(self, key: KeyInfo, amount: float, now: dt.datetime | None = None) -> Reservation | None:
         """Set ``amount`` aside for a request; None when the key's budget (across instances) cannot cover it.
@@ -103,18 +113,18 @@ class BudgetLedger:
         """
         if key.budget_usd is None:
             return Reservation(key.id, amount, None)
-        tag = period_tag(key.period, now or utcnow())
+        tag = self._tag(key.period) if now is None else period_tag(key.period, now)
         account = self._accounts.get((key.id, tag))
         if account is None:
             account = self._accounts[(key.id, tag)] = _Account(tag, key.budget_usd)
-        if not self._usable() and self.clock() - self._tried_at > 1.0:
+        if self.clock() >= self._usable_until and self.clock() - self._tried_at > 1.0:
             self._tried_at = self.clock()
             try:
                 await self.renew()
             except Exception as exc:
                 raise LedgerUnavailable(f"cannot renew budget leases in the store: {type(exc).__name__}") from exc
         while True:  # ends: every round either reserves, or a grant (>= its need) succeeds or fails
-            if not self._usable():
+            if self.clock() >= self._usable_until:
                 raise LedgerUnavailable("budget leases could not be renewed for half their TTL")
             if account.lease - account.reserved >= amount - EPS:
                 account.reserved += amount
@@ -188,7 +198,7 @@ class BudgetLedger:
         """Heartbeat the leases (writing off any the store let expire) and give back idle or stale ones."""
         asked_at = self.clock()
         expired = await asyncio.to_thread(self.shared.heartbeat, self.instance_id)
-        self._renewed_at = asked_at
+        self._usable_until = asked_at + self.ttl_s / 2
         for (key_id, tag), amount in expired.items():
             account = self._accounts.get((key_id, tag))
             if account is not None:
