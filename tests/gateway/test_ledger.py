@@ -86,7 +86,7 @@ async def test_lowered_budget_and_revocation_apply_to_the_next_grant(store: Stor
     assert await a.reserve(lowered, 0.1) is None  # 1.0 already reserved > 0.5
 
 
-def test_journal_replay_writes_each_row_once(store: Store, tmp_path: Path) -> None:
+async def test_journal_replay_writes_each_row_once(store: Store, tmp_path: Path) -> None:
     key = create_key(store, budget_usd=5.0).info
     shared = SharedLedger(store)
     tag = period_tag(key.period, utcnow())
@@ -95,6 +95,7 @@ def test_journal_replay_writes_each_row_once(store: Store, tmp_path: Path) -> No
     journal.open()
     for n in range(1, 6):
         journal.append([tag, *_row(key.id, 0.1, f"gw_dead:{n}")])
+    await journal.durable()
     shared.write([(tag, _row(key.id, 0.1, "gw_dead:1"))])  # one row had reached the store before the crash
     path = next(tmp_path.glob("*.journal"))
     with path.open("ab") as f:
@@ -110,10 +111,11 @@ def test_journal_replay_writes_each_row_once(store: Store, tmp_path: Path) -> No
     assert len(spend_rows(store)) == 5 and _spent(store, key) == pytest.approx(0.5)
 
 
-def test_a_live_journal_is_not_an_orphan(tmp_path: Path) -> None:
+async def test_a_live_journal_is_not_an_orphan(tmp_path: Path) -> None:
     live = Journal(tmp_path, "gw_live")
     live.open()
     live.append(["total", 1])
+    await live.durable()
     assert orphans(tmp_path, "gw_other") == []
     live.close(remove=False)
     [orphan] = orphans(tmp_path, "gw_other")
@@ -122,24 +124,38 @@ def test_a_live_journal_is_not_an_orphan(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_journal_rotates_and_truncates(tmp_path: Path) -> None:
+async def test_journal_rotates_and_truncates(tmp_path: Path) -> None:
     journal = Journal(tmp_path, "gw_x", segment_bytes=100)
     journal.open()
     for n in range(10):
         journal.append(["total", "x" * 30, n])
+        await journal.durable()
     assert len(list(tmp_path.glob("*.journal"))) > 2
+    journal.append(["total", "not yet in the store"])
+    await journal.durable()
+    journal.written(journal.seq - 1)  # the writer keeps the segment holding the newer line
+    journal.close(remove=False)
+    [left] = tmp_path.glob("*.journal")  # the segments holding only stored lines are gone
+    assert left.read_bytes().endswith(b'["total","not yet in the store"]\n')
+    left.unlink()
+
+
+async def test_written_truncates_once_everything_is_stored(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "gw_y")
+    journal.open()
+    journal.append(["total", 1])
+    await journal.durable()
     journal.written(journal.seq)
+    journal.close(remove=False)
     [left] = tmp_path.glob("*.journal")
     assert left.stat().st_size == 0
-    journal.close(remove=True)
-    assert list(tmp_path.iterdir()) == []
 
 
 async def test_fsync_durability_waits_for_the_disk(tmp_path: Path) -> None:
     journal = Journal(tmp_path, "gw_f", fsync=True)
     journal.open()
     journal.append(["total", 1])
-    await journal.sync()
+    await journal.durable()
     assert next(tmp_path.glob("*.journal")).read_bytes() == b'["total",1]\n'
     journal.close(remove=True)
 

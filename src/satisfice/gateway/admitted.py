@@ -87,11 +87,13 @@ class Admitted:
         try:
             answer = await self.gw.executor.run(self.plan, self.endpoint, self.payload, self.input_estimate, self.att)
         except GatewayError as exc:
-            return self._fail(exc)
+            failed = self._fail(exc)
+            await self.gw.spend_log.durable()
+            return failed
         except Exception:
             return self._internal("serving")
         self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
-        await self.gw.spend_log.durable()
+        await self.gw.spend_log.durable()  # the row is journaled before the answer is released
         self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, answer.model, answer.text, self.input_estimate)
         if self.payload.get("stream") is True:
             options = self.payload.get("stream_options")

@@ -1,7 +1,8 @@
 """The spend log: every admitted request's row made durable before its answer is released, then written in batches.
 
-:meth:`SpendLog.add` appends the row to the instance's :class:`~satisfice.gateway.journal.Journal` (one
-``write(2)``: the row survives ``kill -9`` from then on) and queues it in memory. A background task wakes every
+:meth:`SpendLog.add` appends the row to the instance's :class:`~satisfice.gateway.journal.Journal` and queues it
+in memory; the caller awaits :meth:`SpendLog.durable` (the row's ``write(2)`` returned: it survives ``kill -9``
+from then on) before it releases the answer. A background task wakes every
 ``flush_interval_s`` (or as soon as ``batch_size`` rows are waiting) and writes the queue to the store in one
 transaction through :class:`~satisfice.gateway.ledger.SharedLedger` (rows inserted, their cost moved from the
 instance's lease to the key's spent money); then the journal is truncated. If a write fails, the rows go back
@@ -136,9 +137,9 @@ class SpendLog:
             self._wake.set()
 
     async def durable(self) -> None:
-        """With ``fsync`` durability, wait until the rows added so far are on disk (else return at once)."""
-        if self.journal is not None and self.journal.fsync:
-            await self.journal.sync()
+        """Wait until the rows added so far are in the journal (on disk with ``fsync``); at once without one."""
+        if self.journal is not None:
+            await self.journal.durable()
 
     def add_shadow(self, row: dict[str, Any]) -> None:
         """Queue one shadow-check row (never blocks)."""
