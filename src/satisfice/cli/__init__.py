@@ -29,9 +29,9 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, market, select
+    from satisfice.cli import catalog, evals, gateway, market, pipeline, select
 
-    for group in (catalog, market, evals, select, gateway):
+    for group in (catalog, market, evals, select, gateway, pipeline):
         group.register(app)
 
 
@@ -41,7 +41,9 @@ _register()
 def main() -> None:
     """Entry point: user mistakes print one clear line and exit 1, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's typer.Exit(n) comes back as its return value
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SatisficeError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
