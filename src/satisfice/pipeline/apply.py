@@ -146,6 +146,9 @@ class Observation:
         if before is not None and _same(before, row):
             self.counts.unchanged += 1
             return
+        old_in = before.input_per_m if before is not None else None
+        old_out = before.output_per_m if before is not None else None
+        old_cached = before.cached_input_per_m if before is not None else None
         if listing is not None:
             for f in _PRICES:
                 setattr(listing, f, getattr(row, f))
@@ -154,8 +157,6 @@ class Observation:
                           **{f: getattr(row, f) for f in _PRICES})
         self.s.add(rec)
         bisect.insort(history, rec, key=lambda r: (r.effective_date, r.recorded_at))
-        old_in = before.input_per_m if before is not None else None
-        old_out = before.output_per_m if before is not None else None
         pct = _pct(old_in, old_out, row)
         if row.effective_date > self.day:
             kind = "scheduled"
@@ -165,7 +166,7 @@ class Observation:
             kind = "new_offer"
             self.counts.new_offers += 1
         else:
-            lower = pct < 0 if pct else (row.cached_input_per_m or 0.0) < (before.cached_input_per_m or 0.0)
+            lower = pct < 0 if pct else (row.cached_input_per_m or 0.0) < (old_cached or 0.0)
             kind = "price_cut" if lower else "price_raise"
             self.counts.changed_prices += 1
         self._change(kind, row.model_id, row.provider, row.effective_date.isoformat(), old_in, old_out, row, pct)
