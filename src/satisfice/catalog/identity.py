@@ -35,9 +35,9 @@ SKIPPED_TAGS = frozenset({"free", "batch", "flex"})
 _DOT_VERSION = re.compile(r"(?<![\d.])(\d)-(\d)(?![\d])")
 
 
-PROVIDERS = {"x-ai": "xai", "moonshotai": "moonshot", "zhipuai": "zai", "z-ai": "zai", "z.ai": "zai",
+PROVIDERS = {"x-ai": "xai", "moonshotai": "moonshot", "z-ai": "zai", "z.ai": "zai",
              "mistralai": "mistral", "dashscope": "alibaba", "gemini": "google", "google-ai-studio": "google",
-             "minimaxi": "minimax", "meta-llama": "meta"}
+             "meta-llama": "meta"}
 """Provider ids that name the same seller (a vendor's own API under another spelling)."""
 
 
