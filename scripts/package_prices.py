@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from satisfice.catalog.identity import Identity, provider_id
+from satisfice.catalog.rows import OfferRow
 from satisfice.catalog.sources.genai_prices import parse_genai_prices
 from satisfice.catalog.sources.litellm import parse_litellm
 
@@ -82,6 +83,6 @@ def refresh_package_prices(pairs: set[tuple[str, str]], out: Path, *, genai: Pat
     return len(rows)
 
 
-def _cells(offer: object) -> dict[str, str]:
-    return {"input_per_m": _num(getattr(offer, "input_per_m")), "output_per_m": _num(getattr(offer, "output_per_m")),
-            "cached_input_per_m": _num(getattr(offer, "cached_input_per_m"))}
+def _cells(offer: OfferRow) -> dict[str, str]:
+    return {"input_per_m": _num(offer.input_per_m), "output_per_m": _num(offer.output_per_m),
+            "cached_input_per_m": _num(offer.cached_input_per_m)}
