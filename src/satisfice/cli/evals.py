@@ -22,7 +22,7 @@ from satisfice.errors import ConfigError, NotFoundError
 from satisfice.evals.cache import ResponseCache
 from satisfice.evals.calls import Candidate, EvalItem, RunSettings
 from satisfice.evals.decisions import save_decision
-from satisfice.evals.pricing import PriceInfo, price_for
+from satisfice.evals.pricing import PriceInfo, price_for, unknown_price_message
 from satisfice.evals.results import (
     EvalResults,
     apply_adaptive,
@@ -96,7 +96,10 @@ class _Prices:
             from satisfice.catalog.repository import load_catalog
 
             self._catalog = load_catalog(self.store)
-        return price_for(model_id, catalog=self._catalog)
+        info = price_for(model_id, catalog=self._catalog)
+        if not info.known:
+            err_console.print(f"[bold yellow]warning:[/] {unknown_price_message(model_id)}", highlight=False)
+        return info
 
 
 def _concurrency(c: CandidateSpec, override: int | None) -> int:
