@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from pipeline_helpers import Server, openrouter_doc
 
-from conftest import Server, openrouter_doc
 from satisfice.cli import main
 from satisfice.pipeline.lock import run_lock
 from satisfice.store import open_store

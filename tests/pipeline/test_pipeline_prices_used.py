@@ -4,8 +4,8 @@ without a price says so loudly (never $0) and names the command that fetches it.
 from __future__ import annotations
 
 import pytest
+from pipeline_helpers import Clock, Server, openrouter_doc
 
-from conftest import Clock, Server, openrouter_doc
 from satisfice.catalog.repository import load_catalog
 from satisfice.errors import ConfigError
 from satisfice.evals.pricing import price_for, unknown_price_message

@@ -6,9 +6,9 @@ import datetime as dt
 import json
 
 import pytest
+from pipeline_helpers import Clock, Server, openrouter_doc
 from sqlalchemy import func, select
 
-from conftest import Clock, Server, openrouter_doc
 from satisfice.catalog.repository import load_catalog
 from satisfice.pipeline import PipelineBusy, changes, run, status
 from satisfice.pipeline.lock import run_lock

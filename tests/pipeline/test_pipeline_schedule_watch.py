@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from pipeline_helpers import Clock, Server, openrouter_doc
 
-from conftest import Clock, Server, openrouter_doc
 from satisfice.catalog.batch import ImportBatch
 from satisfice.catalog.repository import apply_batch
 from satisfice.catalog.rows import ModelRow, ScoreRow

@@ -123,6 +123,13 @@ def test_one_model_from_all_four_real_sources() -> None:
     assert {"deepseek", "openrouter", "fireworks"} <= providers
 
 
+def test_shipped_aliases_join_dated_snapshots_to_catalog_ids() -> None:
+    assert IDS.canonical("claude-opus-4-7-20260416") == "claude-opus-4.7"
+    assert IDS.canonical("azure/eu/gpt-5.4-2026-03-05") == "gpt-5.4"
+    assert IDS.canonical("anthropic/claude-3-5-sonnet-20241022") == "claude-3.5-sonnet-2024-10-22"
+    assert IDS.canonical("gpt-5.5-2026-04-24") == "gpt-5.5-2026-04-24"  # not listed: stays its own id
+
+
 def test_alias_table_ships_and_extends(tmp_path: Path) -> None:
     extra = tmp_path / "aliases.csv"
     extra.write_text("alias,canonical\nMy Team's V4,deepseek/deepseek-v4-pro\n")

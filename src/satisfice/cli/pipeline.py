@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from satisfice.cli.common import console, err_console, print_json, state
 from satisfice.errors import ConfigError
@@ -31,24 +30,20 @@ def _identity(ctx: typer.Context) -> Any:
     return Identity.load([extra] if extra.is_file() else [])
 
 
-def _counts_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"pipeline run {report.get('run')} ({report.get('started_at')})", title_justify="left")
-    for col in ("source", "outcome", "new models", "price changes", "new offers", "scheduled", "unchanged", "gone",
-                "s"):
-        table.add_column(col, justify="left" if col in ("source", "outcome") else "right")
-    for src in report["sources"]:
-        table.add_row(src["source"], src["outcome"], *(str(src[k]) for k in (
-            "new_models", "changed_prices", "new_offers", "scheduled", "unchanged", "gone")), f"{src['seconds']:.2f}")
-    return table
+def _counts_line(src: dict[str, Any]) -> str:
+    return (f"  {src['source']}: {src['outcome']}, {src['new_models']} new models, {src['changed_prices']} price "
+            f"changes, {src['new_offers']} new offers, {src['scheduled']} scheduled, {src['unchanged']} unchanged, "
+            f"{src['gone']} no longer listed")
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    console.print(_counts_table(report))
+    console.print(f"pipeline run {report.get('run')} ({report.get('started_at')}):", highlight=False)
     for src in report["sources"]:
+        console.print(_counts_line(src) + f" ({src['seconds']:.1f} s)", highlight=False, soft_wrap=True)
         if src["error"]:
             err_console.print(f"[red]{src['source']} failed:[/] {src['error']}", highlight=False, soft_wrap=True)
         elif src["outcome"] == "same":
-            console.print(f"{src['source']}: {src.get('detail', 'unchanged content')}", highlight=False)
+            console.print(f"    {src.get('detail', 'unchanged content')}", highlight=False, soft_wrap=True)
     for watch in report.get("watches", []):
         names = ", ".join(f"{m['name']} ({m['score']:g}, "
                           f"{'$' + format(m['blended_per_m'], '.3g') if m['blended_per_m'] is not None else 'no price'}"
@@ -90,9 +85,7 @@ def status_cmd(ctx: typer.Context, as_json: Json = False) -> None:
                       f"finished {last['finished_at']} ({last['trigger']})", highlight=False)
         for src in last["sources"]:
             extra = f" - {src['error']}" if src["error"] else ""
-            console.print(f"  {src['source']}: {src['outcome']}, {src['new_models']} new models, "
-                          f"{src['changed_prices']} price changes, {src['new_offers']} new offers, "
-                          f"{src['scheduled']} scheduled{extra}", highlight=False, soft_wrap=True)
+            console.print(_counts_line(src) + extra, highlight=False, soft_wrap=True)
     console.print(f"next run: {doc['next_run'] or 'none scheduled (satisfice pipeline schedule --every 6h)'}",
                   highlight=False)
 
@@ -134,9 +127,9 @@ def _since(value: str) -> dt.datetime | dt.timedelta:
 
 
 def _price(p: dict[str, float | None] | None) -> str:
-    if p is None:
-        return "-"
-    return f"${p['input_per_m']:g}/${p['output_per_m']:g}" if None not in p.values() else "-"
+    if p is None or p["input_per_m"] is None or p["output_per_m"] is None:
+        return "none"
+    return f"${p['input_per_m']:g}/${p['output_per_m']:g} per M"
 
 
 @pipeline_app.command("changes")
@@ -158,15 +151,12 @@ def changes_cmd(
                   f"{c['price_raise']} raises, {c['new_offer']} new offers, {c['scheduled']} scheduled, "
                   f"{c['gone']} no longer listed, {c['watch']} watch hits", highlight=False)
     for title, key in (("price cuts", "price_cuts"), ("price raises", "price_raises"), ("scheduled", "scheduled")):
-        if not doc[key]:
-            continue
-        table = Table(title=title, title_justify="left")
-        for col in ("model", "provider", "from", "old $/M in/out", "new $/M in/out", "change", "source"):
-            table.add_column(col)
+        if doc[key]:
+            console.print(f"{title}:", highlight=False)
         for e in doc[key]:
-            table.add_row(e["model"], e["provider"] or "-", e["effective_date"] or "-", _price(e["old"]),
-                          _price(e["new"]), "-" if e["pct"] is None else f"{e['pct']:+.1f}%", e["source"])
-        console.print(table)
+            change = "" if e["pct"] is None else f" ({e['pct']:+.1f}%)"
+            console.print(f"  {e['model']} at {e['provider']} from {e['effective_date']}: {_price(e['old'])} -> "
+                          f"{_price(e['new'])}{change} [{e['source']}]", highlight=False, soft_wrap=True)
     if doc["new_models"]:
         console.print("new models: " + ", ".join(e["model"] for e in doc["new_models"]), highlight=False,
                       soft_wrap=True)
