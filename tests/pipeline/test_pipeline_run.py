@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
+import zipfile
+from pathlib import Path
 
 import pytest
-from pipeline_helpers import Clock, Server, openrouter_doc
+from pipeline_helpers import REAL, Clock, Server, openrouter_doc
 from sqlalchemy import func, select
 
 from satisfice.catalog.repository import load_catalog
-from satisfice.pipeline import PipelineBusy, changes, run, status
+from satisfice.pipeline import SOURCES, PipelineBusy, changes, run, status
+from satisfice.pipeline.fetch import FetchError, fetch
 from satisfice.pipeline.lock import run_lock
 from satisfice.store import Store
 from satisfice.store.schema import ModelRecord, OfferRecord
@@ -165,3 +169,29 @@ def test_one_run_at_a_time(store: Store, server: Server, clock: Clock) -> None:
     assert run(store, {"openrouter": url}, now=clock)["ok"]  # released
     with run_lock(store, clock() - dt.timedelta(hours=2)):  # a holder that crashed: its lease expired
         assert run(store, {"openrouter": url}, now=clock)["ok"]
+
+
+def test_package_locations_read_an_installation(store: Store, clock: Clock, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    (site / "genai_prices").mkdir(parents=True)
+    (site / "litellm").mkdir()
+    with zipfile.ZipFile(REAL["genai-prices"]) as wheel:
+        (site / "genai_prices" / "data.py").write_bytes(wheel.read("genai_prices/data.py"))
+    (site / "genai_prices" / "__init__.py").write_text("")
+    (site / "litellm" / "__init__.py").write_text("")
+    (site / "litellm" / "model_prices_and_context_window_backup.json").write_bytes(REAL["litellm"].read_bytes())
+    monkeypatch.syspath_prepend(str(site))
+    report = run(store, {"genai-prices": "package:genai-prices", "litellm": "package:litellm"}, now=clock)
+    assert report["ok"], [s["error"] for s in report["sources"]]
+    assert [s["location"] for s in report["sources"]] == ["package:genai-prices", "package:litellm"]
+    assert all(s["new_offers"] > 100 for s in report["sources"])
+
+
+def test_missing_package_and_oversized_document_fail_cleanly(store: Store, server: Server, clock: Clock,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    report = run(store, {"litellm": "package:litellm"}, now=clock)
+    assert "not installed (pip install litellm, or give --source litellm=URL_OR_FILE)" in report["sources"][0]["error"]
+    with pytest.raises(FetchError, match="over the 100-byte limit"):
+        fetch(SOURCES["openrouter"], server.serve("/big", GOOD), max_bytes=100)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from satisfice.catalog.identity import Identity, provider_id
 from satisfice.pipeline.apply import Observation
@@ -25,6 +25,7 @@ from satisfice.pipeline.lock import run_lock
 from satisfice.pipeline.sources import parse_selection, source_spec
 from satisfice.pipeline.watches import newly_satisfied
 from satisfice.store import Store
+from satisfice.store.schema import OfferRecord
 from satisfice.store.schema_pipeline import ChangeRecord, RunRecord, SnapshotRecord
 
 Clock = Callable[[], dt.datetime]
@@ -59,7 +60,9 @@ def run(store: Store, selection: dict[str, str] | None = None, *, now: Clock = u
             s.add(rec)
             s.flush()
             run_id = rec.id
-        results = [_one(store, run_id, name, location, now, timeout, attempts, ids, sleep)
+            last = s.scalar(select(func.max(OfferRecord.recorded_at)))
+        observed = _Monotonic(now, last)
+        results = [_one(store, run_id, name, location, observed, timeout, attempts, ids, sleep)
                    for name, location in chosen.items()]
         watches = newly_satisfied(store, now().date()) if any(r["outcome"] == "ok" for r in results) else []
         finished = now()
@@ -81,6 +84,24 @@ def run(store: Store, selection: dict[str, str] | None = None, *, now: Clock = u
             row.status = "ok" if report["ok"] else "failed"
             row.report = json.dumps(report)
     return report
+
+
+class _Monotonic:
+    """Observation times that always move forward, even when the clock does not (or did not since the last run).
+
+    An offer is keyed by its observation time, so two observations must never share one.
+    """
+
+    def __init__(self, now: Clock, last: dt.datetime | None) -> None:
+        self.now = now
+        self.last = last
+
+    def __call__(self) -> dt.datetime:
+        at = self.now()
+        if self.last is not None and at <= self.last:
+            at = self.last + dt.timedelta(microseconds=1)
+        self.last = at
+        return at
 
 
 def _one(store: Store, run_id: int, name: str, location: str, now: Clock, timeout: float, attempts: int,
