@@ -9,7 +9,7 @@ Library functions return the JSON-able documents the CLI prints with ``--json``:
 """
 
 from satisfice.pipeline.lock import PipelineBusy
-from satisfice.pipeline.run import run
+from satisfice.pipeline.runner import run
 from satisfice.pipeline.schedule import Schedule, run_scheduled
 from satisfice.pipeline.sources import SOURCES, SourceSpec, parse_selection
 from satisfice.pipeline.views import changes, parse_span, status

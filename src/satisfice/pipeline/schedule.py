@@ -18,7 +18,7 @@ from croniter import croniter
 
 from satisfice.errors import ConfigError
 from satisfice.pipeline.lock import PipelineBusy
-from satisfice.pipeline.run import Clock, run, utcnow
+from satisfice.pipeline.runner import Clock, run, utcnow
 from satisfice.pipeline.views import SCHEDULE_KEY, parse_span
 from satisfice.store import Store
 from satisfice.store.schema import Meta
