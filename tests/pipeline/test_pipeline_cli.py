@@ -77,3 +77,13 @@ def test_a_second_process_waits_its_turn(server: Server) -> None:
         cli("pipeline", "run", "-s", f"openrouter={good}")
     finally:
         store.close()
+
+
+def test_configured_sources_from_the_environment(server: Server, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    good = server.serve("/m", openrouter_doc({"deepseek/deepseek-v4-pro": (0.435, 0.87)}))
+    monkeypatch.setenv("SATISFICE_PIPELINE_SOURCES", f"openrouter={good}")
+    monkeypatch.setattr(sys, "argv", ["satisfice", "pipeline", "run", "--json"])
+    main()
+    doc = json.loads(capsys.readouterr().out)
+    assert [s["source"] for s in doc["sources"]] == ["openrouter"] and doc["ok"]

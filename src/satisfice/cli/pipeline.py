@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Annotated, Any
 
 import typer
@@ -15,12 +16,20 @@ pipeline_app = typer.Typer(help="Keep models and prices current: fetch sources, 
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document and nothing else.")]
 Sources = Annotated[list[str] | None, typer.Option(
-    "--source", "-s", help="NAME or NAME=URL_OR_FILE (repeatable; default: every source). Sources: models-dev, "
-                           "genai-prices, litellm, openrouter; a file may be a JSON file or a package wheel; "
-                           "package:NAME reads an installed package's bundled data.")]
+    "--source", "-s", help="NAME or NAME=URL_OR_FILE (repeatable; default: SATISFICE_PIPELINE_SOURCES, else every "
+                           "source). Sources: models-dev, genai-prices, litellm, openrouter; a file may be a JSON "
+                           "file or a package wheel; package:NAME reads an installed package's bundled data.")]
 Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for one source.", min=0.1, max=600)]
 Attempts = Annotated[int, typer.Option("--attempts", help="Tries per source for timeouts and server errors.",
                                        min=1, max=10)]
+
+
+def _selection(options: list[str] | None) -> dict[str, str]:
+    """``--source`` options, else ``SATISFICE_PIPELINE_SOURCES`` (space-separated), else every source's default."""
+    from satisfice.pipeline import parse_selection
+
+    configured = os.environ.get("SATISFICE_PIPELINE_SOURCES", "").split()
+    return parse_selection(options or configured)
 
 
 def _identity(ctx: typer.Context) -> Any:
@@ -56,9 +65,9 @@ def _print_report(report: dict[str, Any]) -> None:
 def run_cmd(ctx: typer.Context, source: Sources = None, timeout: Timeout = 30.0, attempts: Attempts = 3,
             as_json: Json = False) -> None:
     """Fetch every source (or those named) once and record what changed; exit 1 if any source failed."""
-    from satisfice.pipeline import parse_selection, run
+    from satisfice.pipeline import run
 
-    selection = parse_selection(source or [])
+    selection = _selection(source)
     report = run(state(ctx).store(), selection, timeout=timeout, attempts=attempts, identity=_identity(ctx))
     if as_json:
         print_json(report)
@@ -98,10 +107,10 @@ def schedule_cmd(
     source: Sources = None, timeout: Timeout = 30.0, attempts: Attempts = 3,
 ) -> None:
     """Run now, then on the schedule until stopped (Ctrl-C); `pipeline status` shows the next run."""
-    from satisfice.pipeline import Schedule, parse_selection, run_scheduled
+    from satisfice.pipeline import Schedule, run_scheduled
 
     plan = Schedule.parse(every, cron)
-    selection = parse_selection(source or [])
+    selection = _selection(source)
 
     def show(report: dict[str, Any]) -> None:
         if "sources" in report:
