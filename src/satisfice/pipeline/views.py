@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 
 from satisfice.store import Store
 from satisfice.store.schema import Meta, ModelRecord
-from satisfice.store.schema_pipeline import ChangeRecord, ListingRecord, RunRecord, SnapshotRecord, WatchRecord
+from satisfice.store.schema_pipeline import (
+    ChangeRecord,
+    ListingRecord,
+    LockRecord,
+    RunRecord,
+    SnapshotRecord,
+    WatchRecord,
+)
 
 SCHEDULE_KEY = "pipeline_schedule"
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -39,8 +46,10 @@ def status(store: Store) -> dict[str, Any]:
     with store.session() as s:
         last = s.scalars(select(RunRecord).where(RunRecord.finished_at.is_not(None))
                          .order_by(RunRecord.id.desc())).first()
-        running = s.scalars(select(RunRecord).where(RunRecord.finished_at.is_(None))
-                            .order_by(RunRecord.id.desc())).first()
+        lock = s.get(LockRecord, "run")
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        running = lock.acquired_at if lock is not None and lock.holder and lock.expires_at and lock.expires_at > now \
+            else None
         runs = s.scalar(select(func.count()).select_from(RunRecord)) or 0
         meta = s.get(Meta, SCHEDULE_KEY)
         snapshots = {}
@@ -65,7 +74,7 @@ def status(store: Store) -> dict[str, Any]:
         "last_run": last_run,
         "next_run": schedule.get("next_run") if schedule else None,
         "schedule": schedule,
-        "running_since": _iso(running.started_at) if running is not None else None,
+        "running_since": _iso(running),
         "runs": runs,
         "snapshots": snapshots,
         "listings": {"listed": listed or 0, "gone": gone or 0},
