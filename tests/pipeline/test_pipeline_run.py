@@ -195,3 +195,12 @@ def test_missing_package_and_oversized_document_fail_cleanly(store: Store, serve
     assert "not installed (pip install litellm, or give --source litellm=URL_OR_FILE)" in report["sources"][0]["error"]
     with pytest.raises(FetchError, match="over the 100-byte limit"):
         fetch(SOURCES["openrouter"], server.serve("/big", GOOD), max_bytes=100)
+
+
+def test_status_shows_a_run_in_progress_only_while_its_lock_is_held(store: Store) -> None:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with run_lock(store, now):
+        assert status(store)["running_since"] == now.isoformat(timespec="seconds") + "Z"
+    assert status(store)["running_since"] is None
+    with run_lock(store, now - dt.timedelta(hours=2)):  # a lease that ran out: not running
+        assert status(store)["running_since"] is None
