@@ -204,3 +204,15 @@ def test_status_shows_a_run_in_progress_only_while_its_lock_is_held(store: Store
     assert status(store)["running_since"] is None
     with run_lock(store, now - dt.timedelta(hours=2)):  # a lease that ran out: not running
         assert status(store)["running_since"] is None
+
+
+def test_url_secrets_never_reach_the_store_or_the_report(store: Store, server: Server, clock: Clock) -> None:
+    url = server.serve("/m", GOOD) + "?token=s3cret-tok"
+    report = run(store, {"openrouter": url, "models-dev": "http://user:s3cret-pw@127.0.0.1:9/x?key=s3cret-tok"},
+                 now=clock, attempts=1)
+    text = json.dumps(report) + json.dumps(status(store)) + json.dumps(changes(store, dt.timedelta(days=1),
+                                                                               now=clock.now))
+    assert report["sources"][0]["outcome"] == "ok" and report["sources"][1]["outcome"] == "failed"
+    assert "s3cret" not in text
+    with store.session() as s:
+        assert all("s3cret" not in loc for loc in s.scalars(select(SnapshotRecord.location)))

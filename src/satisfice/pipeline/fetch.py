@@ -14,6 +14,7 @@ import importlib.metadata
 import importlib.util
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Callable
@@ -45,11 +46,23 @@ class Fetched:
         return hashlib.sha256(self.data).hexdigest()
 
 
+def shown(location: str) -> str:
+    """A location as it may be stored and shown: a URL's user, password and query (tokens) hidden."""
+    if not location.startswith(("http://", "https://")):
+        return location
+    parts = urllib.parse.urlsplit(location)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
+
+
 def fetch(spec: SourceSpec, location: str, *, timeout: float = 30.0, attempts: int = 3,
           max_bytes: int = MAX_BYTES, sleep: Callable[[float], None] = time.sleep) -> Fetched:
     """Fetch ``location`` for ``spec`` (URL, file, wheel, or ``package:NAME``)."""
     if location.startswith(("http://", "https://")):
-        return Fetched(_http(location, timeout, attempts, max_bytes, sleep), location, None, _suffix(location))
+        return Fetched(_http(location, timeout, attempts, max_bytes, sleep), shown(location), None,
+                       _suffix(location))
     if location.startswith("package:"):
         return _package(spec, location)
     path = Path(location).expanduser()
@@ -82,7 +95,7 @@ def _http(url: str, timeout: float, attempts: int, max_bytes: int, sleep: Callab
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https only)
                 data: bytes = response.read(max_bytes + 1)
             if len(data) > max_bytes:
-                raise FetchError(f"{url}: response over the {max_bytes}-byte limit")
+                raise FetchError(f"{shown(url)}: response over the {max_bytes}-byte limit")
             return data
         except urllib.error.HTTPError as exc:
             last = f"HTTP {exc.code} {exc.reason}"
@@ -91,9 +104,10 @@ def _http(url: str, timeout: float, attempts: int, max_bytes: int, sleep: Callab
         except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             last = "timed out" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else str(reason)
+            last = last.replace(url, shown(url))
         if attempt < attempts:
             sleep(min(2.0, 0.25 * 2 ** (attempt - 1)))
-    raise FetchError(f"{url}: {last} (after {attempts} attempt{'s' if attempts != 1 else ''})")
+    raise FetchError(f"{shown(url)}: {last} (after {attempts} attempt{'s' if attempts != 1 else ''})")
 
 
 def _wheel(spec: SourceSpec, path: Path) -> Fetched:
@@ -134,4 +148,4 @@ def _package(spec: SourceSpec, location: str) -> Fetched:
     return Fetched(data, f"package:{name}", version, Path(spec.member).suffix or spec.suffix)
 
 
-__all__ = ["FetchError", "Fetched", "fetch"]
+__all__ = ["FetchError", "Fetched", "fetch", "shown"]

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from satisfice.catalog.identity import Identity, provider_id
 from satisfice.pipeline.apply import Observation
-from satisfice.pipeline.fetch import Fetched, FetchError, fetch
+from satisfice.pipeline.fetch import Fetched, FetchError, fetch, shown
 from satisfice.pipeline.lock import run_lock
 from satisfice.pipeline.sources import parse_selection, source_spec
 from satisfice.pipeline.watches import newly_satisfied
@@ -109,7 +109,7 @@ def _one(store: Store, run_id: int, name: str, location: str, now: Clock, timeou
     spec = source_spec(name)
     clock = time.perf_counter()
     at = now()
-    result: dict[str, Any] = {"source": name, "location": location, "outcome": "failed", "error": None,
+    result: dict[str, Any] = {"source": name, "location": shown(location), "outcome": "failed", "error": None,
                               "version": None, "fetched_at": _iso(at), "size": None, "sha256": None,
                               **dict.fromkeys(COUNT_KEYS, 0), "new_model_ids": [], "seconds": 0.0}
     try:
