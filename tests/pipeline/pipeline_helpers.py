@@ -47,8 +47,9 @@ class Server:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
-                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
-                status, body, delay = outer.routes.get(self.path, (404, b"not found", 0.0))
+                path = self.path.split("?", 1)[0]
+                outer.hits[path] = outer.hits.get(path, 0) + 1
+                status, body, delay = outer.routes.get(path, (404, b"not found", 0.0))
                 if delay:
                     time.sleep(delay)
                 try:
