@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,31 @@ def test_configured_sources_from_the_environment(server: Server, monkeypatch: py
     main()
     doc = json.loads(capsys.readouterr().out)
     assert [s["source"] for s in doc["sources"]] == ["openrouter"] and doc["ok"]
+
+
+def test_schedule_command_runs_at_start_and_stops_on_ctrl_c(server: Server) -> None:
+    good = server.serve("/m", openrouter_doc({"deepseek/deepseek-v4-pro": (0.435, 0.87)}))
+    proc = subprocess.Popen([sys.executable, "-m", "satisfice", "pipeline", "schedule", "--every", "6h",
+                             "-s", f"openrouter={good}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("pipeline run 1"), first
+        assert "openrouter: ok" in proc.stdout.readline()
+        store = open_store(f"sqlite:///{Path(os.environ['SATISFICE_HOME']) / 'satisfice.db'}")
+        try:
+            from satisfice.pipeline import status
+
+            for _ in range(100):  # the next run time is written right after the run
+                if status(store)["next_run"]:
+                    break
+                time.sleep(0.1)
+            assert status(store)["schedule"]["every_s"] == 6 * 3600
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=30) == 130
+            assert status(store)["next_run"] is None
+        finally:
+            store.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
