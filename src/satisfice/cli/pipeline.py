@@ -48,10 +48,12 @@ def _counts_line(src: dict[str, Any]) -> str:
 def _print_report(report: dict[str, Any]) -> None:
     console.print(f"pipeline run {report.get('run')} ({report.get('started_at')}):", highlight=False)
     for src in report["sources"]:
-        console.print(_counts_line(src) + f" ({src['seconds']:.1f} s)", highlight=False, soft_wrap=True)
         if src["error"]:
-            err_console.print(f"[red]{src['source']} failed:[/] {src['error']}", highlight=False, soft_wrap=True)
-        elif src["outcome"] == "same":
+            err_console.print(f"  [red]{src['source']}: failed[/] ({src['seconds']:.1f} s): {src['error']}",
+                              highlight=False, soft_wrap=True)
+            continue
+        console.print(_counts_line(src) + f" ({src['seconds']:.1f} s)", highlight=False, soft_wrap=True)
+        if src["outcome"] == "same":
             console.print(f"    {src.get('detail', 'unchanged content')}", highlight=False, soft_wrap=True)
     for watch in report.get("watches", []):
         names = ", ".join(f"{m['name']} ({m['score']:g}, "
