@@ -26,6 +26,8 @@ def test_status_before_and_after_a_run(store: Store, server: Server, clock: Cloc
     (src,) = last["sources"]
     assert (src["source"], src["outcome"], src["new_models"], src["new_offers"]) == ("openrouter", "ok", 1, 1)
     assert doc["snapshots"]["openrouter"]["size"] > 0 and doc["next_run"] is None
+    with store.session() as session:  # the dashboard may pass its own session
+        assert status(session) == doc
 
 
 def test_schedule_runs_at_start_then_every_interval(store: Store, server: Server, clock: Clock) -> None:

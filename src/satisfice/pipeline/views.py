@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from satisfice.store import Store
 from satisfice.store.schema import Meta, ModelRecord
@@ -37,13 +40,26 @@ def parse_span(text: str, option: str = "--since") -> dt.timedelta:
     return dt.timedelta(seconds=float(m[1]) * _UNITS[m[2]])
 
 
+@contextmanager
+def _reading(source: Store | Session) -> Iterator[Session]:
+    """A session to read with: the caller's own, or a new one from the store (closed afterwards)."""
+    if isinstance(source, Session):
+        yield source
+        return
+    with source.session() as session:
+        yield session
+
+
 def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds") + "Z"
 
 
-def status(store: Store) -> dict[str, Any]:
-    """``{last_run, next_run, schedule, runs, sources, listings, watches}`` for the store."""
-    with store.session() as s:
+def status(store: Store | Session) -> dict[str, Any]:
+    """``{last_run, next_run, schedule, running_since, runs, snapshots, listings, models, watches}``.
+
+    ``store`` is a :class:`Store` or an open SQLAlchemy session on one.
+    """
+    with _reading(store) as s:
         last = s.scalars(select(RunRecord).where(RunRecord.finished_at.is_not(None))
                          .order_by(RunRecord.id.desc())).first()
         lock = s.get(LockRecord, "run")
@@ -87,7 +103,7 @@ def _price(inp: float | None, out: float | None) -> dict[str, float | None] | No
     return None if inp is None and out is None else {"input_per_m": inp, "output_per_m": out}
 
 
-def changes(store: Store, since: dt.datetime | dt.timedelta, *, now: dt.datetime | None = None,
+def changes(store: Store | Session, since: dt.datetime | dt.timedelta, *, now: dt.datetime | None = None,
             limit: int = 500) -> dict[str, Any]:
     """Changes recorded since a time (or within a span before ``now``), grouped by kind.
 
@@ -99,7 +115,7 @@ def changes(store: Store, since: dt.datetime | dt.timedelta, *, now: dt.datetime
     groups: dict[str, list[dict[str, Any]]] = {k: [] for k in ("new_model", "price_cut", "price_raise", "new_offer",
                                                                 "scheduled", "gone", "watch")}
     counts = dict.fromkeys(groups, 0)
-    with store.session() as s:
+    with _reading(store) as s:
         names = {m.id: m.name for m in s.scalars(select(ModelRecord))}
         rows = s.scalars(select(ChangeRecord).where(ChangeRecord.at >= start)
                          .order_by(ChangeRecord.at.desc(), ChangeRecord.id.desc()))
