@@ -1,5 +1,8 @@
 """The pipeline's sources: a registry of small adapters, each a default location and a parser.
 
+A third-party source is one :class:`SourceSpec` (name, default location, ``factory(path, day, ids)``),
+added with ``SOURCES.add(...)`` or named by a ``satisfice.pipeline_sources`` entry point.
+
 A location is an ``http(s)://`` URL, a local file (a JSON file, a data module, or a wheel that
 holds the data), or ``package:NAME`` for the data bundled in an installed Python package. Every
 parser turns one fetched document into an :class:`~satisfice.catalog.batch.ImportBatch` dated
@@ -19,18 +22,26 @@ from satisfice.catalog.sources.litellm import parse_litellm
 from satisfice.catalog.sources.modelsdev import parse_modelsdev
 from satisfice.catalog.sources.openrouter import parse_openrouter
 from satisfice.errors import ConfigError
+from satisfice.registry import Registry
 
 Parser = Callable[[Path, dt.date, Callable[[str], str]], ImportBatch]
 
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """One source: its name, where it is fetched by default, and how its document is read."""
+    """One source: its name, where it is fetched by default, and how its document is read.
+
+    Attributes:
+        name: The ``--source`` name.
+        default: Where it is fetched when no location is given.
+        factory: ``(path, day, ids) -> ImportBatch``: the fetched document's parser.
+        help: One line for listings.
+    """
 
     name: str
     default: str
-    parse: Parser
-    description: str
+    factory: Parser
+    help: str = ""
     package: str | None = None
     """The PyPI package that bundles this data (for ``package:`` locations and wheels)."""
     member: str | None = None
@@ -55,7 +66,9 @@ def _openrouter(path: Path, day: dt.date, ids: Callable[[str], str]) -> ImportBa
     return parse_openrouter(path, as_of=day, ids=ids)
 
 
-SOURCES: dict[str, SourceSpec] = {s.name: s for s in (
+SOURCES: Registry[SourceSpec] = Registry("pipeline source", "satisfice.pipeline_sources", SourceSpec)
+"""Known sources by name (built-ins below, plugins from the entry-point group)."""
+for _spec in (
     SourceSpec("models-dev", "https://models.dev/api.json", _modelsdev,
                "models.dev api.json: providers, models, release dates, open weights, prices"),
     SourceSpec("genai-prices", "package:genai-prices", _genai,
@@ -66,22 +79,19 @@ SOURCES: dict[str, SourceSpec] = {s.name: s for s in (
                package="litellm", member="litellm/model_prices_and_context_window_backup.json"),
     SourceSpec("openrouter", "https://openrouter.ai/api/v1/models", _openrouter,
                "OpenRouter /api/v1/models: every model OpenRouter sells, with its price"),
-)}
-"""Known sources by name."""
+):
+    SOURCES.add(_spec)
 
 
 def source_spec(name: str) -> SourceSpec:
     """The source called ``name``; an unknown name is an error listing the known ones."""
-    spec = SOURCES.get(name)
-    if spec is None:
-        raise ConfigError(f"unknown pipeline source {name!r} (known: {', '.join(SOURCES)})")
-    return spec
+    return SOURCES.get(name)
 
 
 def parse_selection(options: list[str]) -> dict[str, str]:
     """``NAME`` or ``NAME=URL_OR_FILE`` options as ``{name: location}``; none given means every source."""
     if not options:
-        return {name: spec.default for name, spec in SOURCES.items()}
+        return {spec.name: spec.default for spec in SOURCES}
     chosen: dict[str, str] = {}
     for option in options:
         name, eq, location = option.partition("=")
