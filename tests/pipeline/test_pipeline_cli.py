@@ -49,7 +49,8 @@ def test_user_mistakes_are_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pyt
                           (["pipeline", "run", "-s", "litellm="], "give a URL or a file"),
                           (["pipeline", "changes", "--since", "lately"], "--since 'lately'"),
                           (["pipeline", "schedule", "--every", "6h", "--cron", "0 * * * *"], "exactly one of"),
-                          (["market", "watch", "-b", "nope", "-t", "5"], "nope")):
+                          (["market", "watch", "-b", "nope", "-t", "5"], "nope"),
+                          (["market", "watch", "-b", "swe-bench-verified", "-t", "500"], "between 0 and 100")):
         monkeypatch.setattr(sys, "argv", ["satisfice", *args])
         with pytest.raises(SystemExit) as exited:
             main()

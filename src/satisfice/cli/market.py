@@ -282,6 +282,7 @@ def watch_cmd(
     if benchmark is None or threshold is None:
         raise typer.BadParameter("give --benchmark and --threshold (or --list)", param_hint="--benchmark")
     slug = resolve_benchmark(_catalog(ctx), benchmark)
+    _check_threshold(slug, threshold)
     result = add_watch(store, slug, threshold, max_price=max_price, open_only=open_only,
                        input_share=check_input_share(input_share))
     if as_json:

@@ -8,13 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from satisfice.cli.common import console, err_console, print_json, state
+from satisfice.cli.common import Json, console, err_console, print_json, state
 from satisfice.errors import ConfigError
 
 pipeline_app = typer.Typer(help="Keep models and prices current: fetch sources, keep history, report changes.",
                            no_args_is_help=True)
 
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON document and nothing else.")]
 Sources = Annotated[list[str] | None, typer.Option(
     "--source", "-s", help="NAME or NAME=URL_OR_FILE (repeatable; default: SATISFICE_PIPELINE_SOURCES, else every "
                            "source). Sources: models-dev, genai-prices, litellm, openrouter; a file may be a JSON "
