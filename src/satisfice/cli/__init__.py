@@ -9,6 +9,7 @@ import typer
 
 from satisfice.cli.common import State, err_console, fit_consoles
 from satisfice.errors import SatisficeError
+from satisfice.masking import mask
 
 app = typer.Typer(
     name="satisfice",
@@ -47,7 +48,7 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except SatisficeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {mask(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
