@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from satisfice.cli.common import console, print_json
+from satisfice.cli.common import Json, console, in_range, print_json
 from satisfice.errors import ConfigError
-from satisfice.evals.adaptive import select_adaptive
-from satisfice.evals.outcomes import load_outcomes
-from satisfice.evals.select import Selection, format_percent, format_usd, recommendation_sentence, select_from_outcomes
-from satisfice.tasks.threshold import DEFAULT_CONFIDENCE, parse_fraction, parse_threshold
+
+if TYPE_CHECKING:  # the statistics stack loads when the command runs, not with `satisfice --help`
+    from satisfice.evals.select import Selection
 
 
 class Missing(StrEnum):
@@ -31,6 +30,8 @@ def register(root: typer.Typer) -> None:
 
 def parse_bar(text: str) -> tuple[float, float | None]:
     """``0.9``, ``90%`` or ``accuracy >= 0.9 at 95% confidence`` -> (bar, confidence given or None)."""
+    from satisfice.tasks.threshold import parse_fraction, parse_threshold
+
     stripped = text.strip()
     if any(ch.isalpha() for ch in stripped):
         threshold = parse_threshold(stripped)
@@ -45,6 +46,8 @@ def parse_bar(text: str) -> tuple[float, float | None]:
 
 
 def _confidence(value: str | None, from_threshold: float | None) -> float:
+    from satisfice.tasks.threshold import DEFAULT_CONFIDENCE, parse_fraction
+
     if value is None:
         return from_threshold if from_threshold is not None else DEFAULT_CONFIDENCE
     try:
@@ -73,13 +76,17 @@ def select(
                        ] = Missing.observed,
     reference: Annotated[str | None, typer.Option("--non-inferior-to", help="Also require no worse than this "
                                                   "model by more than --margin (paired, same items).")] = None,
-    margin: Annotated[float | None, typer.Option("--margin", help="Allowed shortfall against "
-                                                 "--non-inferior-to, e.g. 0.03.")] = None,
+    margin: Annotated[float | None, typer.Option("--margin", callback=in_range("--margin", 0, 1), help="Allowed "
+                                                 "shortfall against --non-inferior-to, e.g. 0.03.")] = None,
     requests_per_day: Annotated[float | None, typer.Option("--requests-per-day", min=0.0,
                                                            help="Workload for yearly cost projections.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    json_out: Json = False,
 ) -> None:
     """Decide every model against a threshold from recorded outcomes and name the cheapest one that passes."""
+    from satisfice.evals.adaptive import select_adaptive
+    from satisfice.evals.outcomes import load_outcomes
+    from satisfice.evals.select import select_from_outcomes
+
     bar, conf_in_threshold = parse_bar(threshold)
     conf = _confidence(confidence, conf_in_threshold)
     if (reference is None) != (margin is None):
@@ -118,12 +125,17 @@ _STYLE = {"pass": "bold green", "fail": "red", "undecided": "yellow"}
 
 
 def _print(selection: Selection, *, adaptive: bool, requests_per_day: float | None, source: str) -> None:
+    from satisfice.evals.select import format_percent, format_usd, recommendation_sentence
+
     title = f"{source}: accuracy >= {format_percent(selection.threshold or 0.0)} at " \
             f"{format_percent(selection.confidence)} confidence"
     any_missing = any(r.n_missing for r in selection.models)
+    bounds = [r.extras.get("pass_bound") for r in selection.models]
+    show_bound = any(b is not None for b in bounds)
     table = Table(title=title, title_justify="left")
     table.add_column("model", no_wrap=True)
-    for name in ("n", *(("missing",) if any_missing else ()), "acc", "interval", "$/1k req"):
+    for name in ("n", *(("missing",) if any_missing else ()), "acc", "interval", *(("pass bound",) if show_bound
+                                                                                    else ()), "$/1k req"):
         table.add_column(name, justify="right")
     table.add_column("decision")
     if adaptive:
@@ -137,18 +149,28 @@ def _print(selection: Selection, *, adaptive: bool, requests_per_day: float | No
             decision += " *"
             flips = True
         cost = format_usd(r.cost_per_request * 1000) if r.cost_per_request is not None else "unknown"
+        bound = r.extras.get("pass_bound")
         row = [r.model, str(r.n), *((str(r.n_missing),) if any_missing else ()),
-               f"{r.accuracy:.3f}" if r.accuracy is not None else "-", interval, cost, decision]
+               f"{r.accuracy:.3f}" if r.accuracy is not None else "-", interval,
+               *((f"{bound:.3f}" if bound is not None else "-",) if show_bound else ()), cost, decision]
         if adaptive:
             row.append(str(r.extras.get("exhaustive_decision", "")))
         table.add_row(*row)
     console.print(table)
     if flips:
         console.print("* the missing outcomes could flip this decision (try --missing conservative)")
+    levels = [r.extras["pass_level"] for r in selection.models if "pass_level" in r.extras]
+    if show_bound and levels:
+        console.print(f"A model passes when its pass bound (one-sided at {1 - max(levels):.2%}: the "
+                      f"{1 - selection.confidence:.0%} error budget split over {len(selection.models)} candidates) "
+                      "clears the bar, so the chance of recommending a model truly below it is at most "
+                      f"{1 - selection.confidence:.0%}; the interval is the plain {selection.confidence:.0%} one.",
+                      highlight=False)
     if adaptive:
         spend, full = selection.extras.get("eval_spend"), selection.extras.get("exhaustive_spend")
         if spend is not None and full:
             console.print(f"Evaluation spend {format_usd(spend)} against {format_usd(full)} for every model on "
                           f"every item ({spend / full:.1%}). Intervals are anytime-valid; 'full data' is the "
-                          f"plain decision on all items; n counts the items each model was run on.")
+                          f"decision of plain 'satisfice select' (same rule, every item); n counts the items each "
+                          f"model was run on.", highlight=False)
     console.print(recommendation_sentence(selection, requests_per_day=requests_per_day), highlight=False)

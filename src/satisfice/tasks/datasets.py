@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satisfice.errors import DataError
-from satisfice.tasks.taskfile import display_path
+from satisfice.yamlfile import display_path
 
 if TYPE_CHECKING:
     from satisfice.tasks.spec import TaskSpec
@@ -186,12 +186,26 @@ def _samples(path: Path, spec: TaskSpec, kind: str, *, need_target: bool) -> lis
 
 
 def _needs_target(spec: TaskSpec) -> bool:
-    from satisfice.tasks.scorer_options import builtin_needs_reference
+    from satisfice.tasks.scorer_registry import needs_reference
 
     try:
-        return bool(builtin_needs_reference(spec.scorer.type, spec.scorer.parsed_options()))
+        return bool(needs_reference(spec.scorer.type, spec.scorer.parsed_options()))
     except ValueError:  # invalid options are reported by load_task / build_scorer
         return False
+
+
+def fewshot_warnings(examples: list[Sample]) -> list[str]:
+    """Warnings about the few-shot examples: all sharing one answer teaches a model to repeat that answer.
+
+    (A task whose four examples were all "animal" scored every model at the share of "animal" items.)
+    """
+    answers = {str(e.target).strip().lower() for e in examples if e.target is not None}
+    if len(examples) >= 2 and len(answers) == 1:
+        where = examples[0].where.rsplit(",", 1)[0] if examples[0].where else "the dataset"
+        return [f"all {len(examples)} few-shot examples ({where}) have the answer {str(examples[0].target)!r}; "
+                "models tend to copy it: put items with other answers among the first lines, or use "
+                "fewshot.from: a file of varied examples"]
+    return []
 
 
 def load_samples(spec: TaskSpec) -> tuple[list[Sample], list[Sample]]:
@@ -244,4 +258,4 @@ def load_samples(spec: TaskSpec) -> tuple[list[Sample], list[Sample]]:
     return items, examples
 
 
-__all__ = ["Row", "RowError", "Sample", "load_samples", "read_rows"]
+__all__ = ["Row", "RowError", "Sample", "fewshot_warnings", "load_samples", "read_rows"]
