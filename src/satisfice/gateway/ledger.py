@@ -21,7 +21,6 @@ so a store upgraded from a version without this table starts from everything alr
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -198,16 +197,5 @@ class SharedLedger:
                 conn.execute(insert(GatewayShadow), list(shadow))
             return len(entries)
 
-    def spent(self, key_id: str, tag: str) -> float:
-        """What the store says the key spent in the period (rows written so far)."""
-        with self._write() as conn:
-            self._ensure_account(conn, key_id, tag)
-            return self._spent(conn, key_id, tag)
 
-
-def wall_time(when: dt.datetime) -> float:
-    """A naive UTC datetime as a Unix time."""
-    return when.replace(tzinfo=dt.UTC).timestamp()
-
-
-__all__ = ["Grant", "SharedLedger", "wall_time"]
+__all__ = ["Grant", "SharedLedger"]
