@@ -27,6 +27,20 @@ MAX_TOKENS_PER_DAY = 1e15
 """Workloads above a thousand trillion tokens a day are typos, not plans."""
 
 
+def tokens_per_day_option(text: str) -> float:
+    """``--tokens-per-day`` (``100M``, ``2.5B``, ``750k``), within 1 and :data:`MAX_TOKENS_PER_DAY`."""
+    from satisfice.market.cost import parse_tokens
+
+    try:
+        tokens = parse_tokens(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--tokens-per-day") from None
+    if tokens > MAX_TOKENS_PER_DAY:
+        raise typer.BadParameter(f"must be between 1 and {MAX_TOKENS_PER_DAY:g} tokens per day, got {text}",
+                                 param_hint="--tokens-per-day")
+    return tokens
+
+
 def _catalog(ctx: typer.Context) -> Catalog:
     from satisfice.catalog.repository import load_catalog
 
@@ -208,15 +222,9 @@ def cost_cmd(
     chart: Chart = None,
 ) -> None:
     """Annual bill of a workload per model at the blended price in force."""
-    from satisfice.market.cost import cost, parse_tokens
+    from satisfice.market.cost import cost
 
-    try:
-        tokens = parse_tokens(tokens_per_day)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--tokens-per-day") from None
-    if tokens > MAX_TOKENS_PER_DAY:
-        raise typer.BadParameter(f"must be between 1 and {MAX_TOKENS_PER_DAY:g} tokens per day, got {tokens_per_day}",
-                                 param_hint="--tokens-per-day")
+    tokens = tokens_per_day_option(tokens_per_day)
     result = cost(_catalog(ctx), models, tokens, input_share, parse_date(as_of))
 
     def show() -> None:

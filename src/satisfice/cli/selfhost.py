@@ -236,15 +236,11 @@ def compare_cmd(
 ) -> None:
     """Annual bill self-hosted (whole machines for the peak) vs API offers and the cheapest model clearing a bar."""
     from satisfice.catalog.repository import load_catalog
-    from satisfice.market.cost import parse_tokens
+    from satisfice.cli.market import tokens_per_day_option
     from satisfice.selfhost.calibration import find_calibration
     from satisfice.selfhost.compare import Workload, compare
 
-    try:
-        tokens = parse_tokens(tokens_per_day)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--tokens-per-day") from None
-    work = Workload(tokens, input_share, peak_factor)
+    work = Workload(tokens_per_day_option(tokens_per_day), input_share, peak_factor)
     catalog = load_catalog(state(ctx).store())
     cal = find_calibration(catalog, model, name=name)
     doc = compare(catalog, cal, model, work, usd_per_hour=usd_per_hour, benchmark=benchmark, threshold=threshold)
