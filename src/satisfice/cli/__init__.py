@@ -29,9 +29,9 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, market, select
+    from satisfice.cli import catalog, evals, gateway, market, select, web
 
-    for group in (catalog, market, evals, select, gateway):
+    for group in (catalog, market, evals, select, gateway, web):
         group.register(app)
 
 
