@@ -194,4 +194,4 @@ def time_series_figure(title: str, x: Sequence[str], series: dict[str, Sequence[
         if kind == "scatter":
             trace["mode"] = "lines+markers"
         data.append(trace)
-    return {"data": data, "layout": _layout(title, _axis("time (UTC)", type="category"), _axis(y_title))}
+    return {"data": data, "layout": _layout(title, _axis("time (UTC)", type="date"), _axis(y_title))}

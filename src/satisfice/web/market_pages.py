@@ -36,14 +36,19 @@ def _cheapest_clearing(catalog: Catalog, slug: str, threshold: float, share: flo
 
 
 def _workload_rows(catalog: Catalog, lag: LagResult, tokens_per_day: float, share: float) -> list[dict[str, Any]]:
-    """Per benchmark, its highest bar a closed model cleared: the bill then vs the cheapest model clearing it now."""
+    """Per benchmark, the bill on its first closed model at launch vs the cheapest model clearing it now.
+
+    The bar is the benchmark's highest one an open model has cleared too (else its highest one a closed model
+    cleared), priced at the latest prices.
+    """
     rows = []
     for slug in lag.benchmarks:
         bars = [b for b in lag.bars if b.benchmark == slug and b.first_closed is not None
                 and b.first_closed.blended_price is not None]
         if not bars:
             continue
-        bar = bars[-1]
+        both = [b for b in bars if b.status == "observed"]
+        bar = (both or bars)[-1]
         assert bar.first_closed is not None and bar.first_closed.blended_price is not None
         cheapest = _cheapest_clearing(catalog, slug, bar.threshold, share)
         closed_bill = annual_bill(bar.first_closed.blended_price, tokens_per_day)
@@ -66,8 +71,9 @@ def _findings(lag: LagResult, trends: list[float], gaps: list[dict[str, Any]], w
                      "reasoning models excluded).")
     if lag.trend is not None:
         t = lag.trend
-        found.append(f"The lag changes by {t.slope_days_per_year:+.0f} days per year of first-closed release date "
-                     f"(90% CI {t.ci90[0]:+.0f} to {t.ci90[1]:+.0f}, n={t.n}).")
+        found.append(f"For each year later that a closed model first cleared a bar, the lag to the first open model "
+                     f"changed by {t.slope_days_per_year:+.0f} days (90% CI {t.ci90[0]:+.0f} to {t.ci90[1]:+.0f}, "
+                     f"n={t.n} bars).")
     for g in gaps:
         if g["latest_gap"] is not None:
             found.append(f"{g['benchmark_name']}: best closed minus best open is {g['latest_gap']:+.3g} points "
@@ -76,7 +82,7 @@ def _findings(lag: LagResult, trends: list[float], gaps: list[dict[str, Any]], w
         if w["ratio"] is not None:
             found.append(f"{w['label']}: {tokens:,.0f} tokens a day cost ${w['first_closed_annual']:,.0f}/year on "
                          f"{w['first_closed']['name']} at launch, ${w['cheapest_annual']:,.0f}/year on "
-                         f"{w['cheapest_name']} today ({w['ratio']:.3g}x less).")
+                         f"{w['cheapest_name']} at the latest prices ({w['ratio']:.3g}x).")
     return found
 
 
