@@ -208,3 +208,23 @@ def test_token_guard(ro_store: Store) -> None:
         assert c.get("/catalog?weights=open").status_code == 200  # the cookie now
         assert c.get("/static/plotly.min.js").status_code == 200
 
+
+
+def test_gateway_rollup_reads_new_rows(client: TestClient, ro_store: Store, seeded: tuple[str, list[int]]) -> None:
+    from satisfice.store import open_store
+
+    from .seed import seed_gateway
+
+    before = client.get("/api/gateway?days=all").json()
+    rw = open_store(seeded[0])
+    try:
+        seed_gateway(rw, 30, hostile=False, seed=99)
+    finally:
+        rw.close()
+    after = client.get("/api/gateway?days=all").json()
+    assert sum(r["requests"] for r in after["routes"]) == sum(r["requests"] for r in before["routes"]) + 30
+    report = {r.route: r for r in gateway_report(ro_store).routes}
+    for r in after["routes"]:
+        assert r["requests"] == report[r["route"]].requests
+        assert r["spend_usd"] == pytest.approx(report[r["route"]].spend_usd)
+    assert len(after["keys"]) == len(before["keys"]) + 2

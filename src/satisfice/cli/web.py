@@ -57,7 +57,7 @@ def register(root: typer.Typer) -> None:
         required = check_binding(host, token if token is not None else os.environ.get(TOKEN_ENV))
         st = state(ctx)
         st.store().close()  # create, migrate and load the bundled catalog once; pages only read
-        app = create_app(read_only_store(st.settings.db_url), token=required)
+        app = create_app(read_only_store(st.settings.db_url), token=required, warm=True)
         shown = f"[{host}]" if ":" in host else host
         err_console.print(f"satisfice web on http://{shown}:{port}/" + (" (token required)" if required else ""),
                           highlight=False)

@@ -8,9 +8,11 @@ a strict Content-Security-Policy (scripts from this server only, no inline code)
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import importlib.util
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from satisfice.reports.eval_report import TEMPLATES as REPORT_TEMPLATES
 from satisfice.reports.eval_report import template_environment
 from satisfice.store import Store
 from satisfice.web import catalog_pages, evals_pages, gateway_pages, market_pages, pipeline_pages
+from satisfice.web.gateway_rollup import GatewayRollup
 from satisfice.web.params import Params
 from satisfice.web.readonly import CatalogCache
 
@@ -42,10 +45,11 @@ SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-typ
 
 @dataclass
 class Context:
-    """What every page builder may read: the read-only store and the catalog cache."""
+    """What every page builder may read: the read-only store, the catalog cache and the gateway rollup."""
 
     store: Store
     catalog: CatalogCache
+    gateway: GatewayRollup
 
 
 Builder = Callable[[Context, Request, Params], dict[str, Any]]
@@ -72,7 +76,7 @@ PAGES: tuple[Page, ...] = (
     Page("evals", "/evals", "Evals", "evals.html", lambda c, r, p: evals_pages.runs(c.store, p)),
     Page("eval_run", "/evals/{run}", "Eval run", "eval_run.html",
          lambda c, r, p: evals_pages.run(c.store, r.path_params["run"]), nav=False),
-    Page("gateway", "/gateway", "Gateway", "gateway.html", lambda c, r, p: gateway_pages.gateway(c.store, p)),
+    Page("gateway", "/gateway", "Gateway", "gateway.html", lambda c, r, p: gateway_pages.gateway(c.gateway, p)),
     Page("pipeline", "/pipeline", "Pipeline", "pipeline.html", lambda c, r, p: pipeline_pages.pipeline(c.store, p)),
 )
 """The registry of pages; the navigation bar and the ``/api`` index derive from it."""
@@ -210,15 +214,35 @@ class Guard:
         await self.app(scope, receive, secured)
 
 
-def create_app(store: Store, *, token: str | None = None) -> ASGIApp:
-    """The dashboard over ``store`` (open it with :func:`satisfice.web.readonly.read_only_store`)."""
-    ctx = Context(store, CatalogCache(store))
+def _warm(ctx: Context) -> None:
+    """Compute the Insights analyses and the gateway rollup once, so the first visitor does not wait."""
+    import datetime as dt
+
+    try:
+        market_pages.insights(ctx.catalog, Params({}))
+        ctx.gateway.read(dt.datetime.now(dt.UTC).replace(tzinfo=None), lambda r: None)
+    except Exception:  # noqa: BLE001 - warming is best effort: the page itself reports any error
+        return
+
+
+def create_app(store: Store, *, token: str | None = None, warm: bool = False) -> ASGIApp:
+    """The dashboard over ``store`` (open it with :func:`satisfice.web.readonly.read_only_store`).
+
+    With ``warm``, the slow first computations start in a background thread when the server starts.
+    """
+    ctx = Context(store, CatalogCache(store), GatewayRollup(store))
     env = environment()
     routes = [Route("/static/{name}", _static), Route("/api", _api_index), Route("/api/", _api_index)]
     for page in PAGES:
         api_path = "/api/insights" if page.path == "/" else "/api" + page.path
         routes.append(Route(api_path, _page_endpoint(page, ctx, env, True), name=f"api_{page.name}"))
         routes.append(Route(page.path, _page_endpoint(page, ctx, env, False), name=page.name))
-    app = Starlette(routes=routes)
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=_warm, args=(ctx,), daemon=True, name="web-warm").start()
+        yield
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.context = ctx
     return Guard(app, token)
