@@ -1,31 +1,57 @@
 """What ``/pipeline`` shows: the scheduled source fetches' last and next run, per-source outcome, changes, watches.
 
-The figures come from the pipeline package's own status and changes functions (the documents of ``satisfice
-pipeline status --json`` and ``pipeline changes --json``). Where the pipeline package or its tables are not
-there, the page says so; it never shows made-up runs.
+The figures are the pipeline package's own documents (``satisfice pipeline status --json``, ``pipeline changes
+--json`` and the watch list). Where the pipeline package is absent or has never run in this store, the page
+says so; it never shows made-up runs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from satisfice.store import Store
 from satisfice.web.params import Params
 
-NOT_SET_UP = "pipeline not set up: this store has no pipeline runs (see `satisfice pipeline --help`)."
+NOT_SET_UP = ("pipeline not set up: this store has no pipeline run and no schedule "
+              "(`satisfice pipeline run` fetches the sources once; `satisfice pipeline schedule` keeps them fresh).")
+WINDOWS = ("1", "7", "30", "90")
+SHOWN = 50
+CHANGE_KINDS = {"new_models": "new_model", "price_cuts": "price_cut", "price_raises": "price_raise",
+                "new_offers": "new_offer", "scheduled": "scheduled", "gone": "gone", "watches": "watch"}
+"""The lists of the changes document and the key of each in its ``counts``."""
+
+
+def _module() -> Any:
+    try:
+        return importlib.import_module("satisfice.pipeline")
+    except ImportError:
+        return None
 
 
 def pipeline(store: Store, p: Params) -> dict[str, Any]:
-    """The pipeline's status and recent changes, or an honest 'not set up'."""
-    try:
-        module = importlib.import_module("satisfice.pipeline")
-    except ImportError:
-        module = None
-    status_fn = getattr(module, "status", None)
-    changes_fn = getattr(module, "changes", None)
-    if status_fn is None or changes_fn is None:
+    """The pipeline's status, recent changes and watches, or an honest 'not set up'."""
+    days = p.choice("days", WINDOWS, "30")
+    module = _module()
+    if module is None or not all(hasattr(module, f) for f in ("status", "changes", "list_watches")):
         return {"data": {"set_up": False, "message": NOT_SET_UP}, "charts": {}}
-    status = status_fn(store)
-    changes = changes_fn(store)
-    return {"data": {"set_up": True, "status": status, "changes": changes}, "charts": {}}
+    try:
+        status = module.status(store)
+    except DBAPIError:  # the pipeline's tables are not in this database
+        return {"data": {"set_up": False, "message": NOT_SET_UP}, "charts": {}}
+    watches = module.list_watches(store)
+    if not status.get("runs") and not status.get("schedule"):
+        return {"data": {"set_up": False, "message": NOT_SET_UP, "watches": watches}, "charts": {}}
+    changes = module.changes(store, dt.timedelta(days=int(days)), limit=SHOWN)
+    counts = changes.get("counts", {})
+    figure = {"data": [{"type": "bar", "x": list(counts), "y": list(counts.values()),
+                        "marker": {"color": "#1f5fbf"}}],
+              "layout": {"title": {"text": f"Changes in the last {days} day(s), by kind"}, "template": "plotly_white",
+                         "height": 320, "margin": {"l": 50, "r": 20, "t": 50, "b": 60}}}
+    return {"data": {"set_up": True, "days": days, "status": status, "changes": changes, "watches": watches,
+                     "kinds": [{"key": k, "label": k.replace("_", " "), "count": counts.get(c, 0)}
+                               for k, c in CHANGE_KINDS.items() if changes.get(k)]},
+            "charts": {"changes": figure} if counts else {}}
