@@ -92,6 +92,13 @@ class Watched:
         self.charts_rendered(path)
         return self.page
 
+    def pick(self, selector: str, value: str) -> Any:
+        """Choose ``value`` in a picker: its form submits itself; wait for the new page and its charts."""
+        with self.page.expect_navigation():
+            self.page.select_option(selector, value)
+        self.charts_rendered(f"{self.page.url} after {selector}={value}")
+        return self.page
+
     def charts_rendered(self, path: str) -> None:
         expected = self.page.locator("script.chart-spec").count()
         if expected:
@@ -125,34 +132,24 @@ def test_pickers_and_filters_change_what_is_shown(browser: Any, base_url: str) -
     w.charts_rendered("/market threshold")
     after = page.locator("#frontier-table tbody tr").count()
     assert 0 < after < before and "threshold=80" in page.url
-    with page.expect_navigation():
-        page.select_option("#pick-benchmark", "mmlu")
-    w.charts_rendered("/market benchmark")
+    page = w.pick("#pick-benchmark", "mmlu")
     assert "MMLU" in page.locator("#frontier-summary").inner_text() or "mmlu" in page.url
-    with page.expect_navigation():
-        page.select_option("#pick-blend", "0.5")
-    w.charts_rendered("/market blend")
+    page = w.pick("#pick-blend", "0.5")
     assert "1:1" in page.locator("#frontier-summary").inner_text()
 
     page = w.open("/catalog")
     total = page.locator("#catalog-table tbody tr").count()
-    with page.expect_navigation():
-        page.select_option("#filter-weights", "open")
-    w.charts_rendered("/catalog weights")
+    page = w.pick("#filter-weights", "open")
     opened = page.locator("#catalog-table tbody tr").count()
     assert 0 < opened < total
     assert set(page.locator("#catalog-table tbody tr td:nth-child(3)").all_inner_texts()) == {"open"}
 
     page = w.open("/gateway?days=all")
     month = page.locator("#routes tbody tr td:nth-child(2)").all_inner_texts()
-    with page.expect_navigation():
-        page.select_option("#pick-days", "1")
-    w.charts_rendered("/gateway days")
+    page = w.pick("#pick-days", "1")
     day = page.locator("#routes tbody tr td:nth-child(2)").all_inner_texts()
     assert day != month
-    with page.expect_navigation():
-        page.select_option("#pick-route", "task/sentiment")
-    w.charts_rendered("/gateway route")
+    page = w.pick("#pick-route", "task/sentiment")
     assert "task/sentiment" in page.locator("main h2").all_inner_texts()[1]
 
 

@@ -27,6 +27,8 @@ def test_binding_rules() -> None:
         check_binding("0.0.0.0", None)
     with pytest.raises(ConfigError, match="at least 16"):
         check_binding("127.0.0.1", "short")
+    with pytest.raises(ConfigError, match="at least 16"):
+        check_binding("127.0.0.1", 'quote"and;semicolon-0123456789')
 
 
 def test_non_loopback_without_token_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

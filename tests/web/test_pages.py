@@ -38,6 +38,7 @@ def test_every_page_and_its_json_twin(client: TestClient, seeded: tuple[str, lis
         assert twin.status_code == 200, (api, twin.text[:300])
         assert twin.headers["content-type"] == "application/json"
         assert isinstance(twin.json(), dict)
+        assert 'href="' + api.replace("&", "&amp;") in page.text  # the page links its twin
     index = client.get("/api").json()
     assert {p["name"] for p in index["pages"]} >= {"insights", "market", "catalog", "evals", "gateway", "pipeline"}
 
@@ -167,6 +168,10 @@ def test_gateway_page_matches_gateway_report(client: TestClient, ro_store: Store
     one = client.get("/api/gateway?days=all&route=task/sentiment").json()
     assert sum(r["requests"] for r in one["series"]) == next(
         r["requests"] for r in doc["routes"] if r["route"] == "task/sentiment")
+    key_id = budgeted["key"]
+    by_key = client.get(f"/api/gateway?days=all&key={key_id}").json()
+    assert sum(r["requests"] for r in by_key["series"]) == budgeted["requests"] == 1500
+    assert client.get(f"/api/gateway?route=task/sentiment&key={key_id}").status_code == 400
     day = client.get("/api/gateway?days=1").json()
     assert day["bucket"] == "hour" and 0 < sum(r["requests"] for r in day["series"]) < 3000
 

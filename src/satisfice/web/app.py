@@ -144,9 +144,9 @@ def _page_endpoint(page: Page, ctx: Context, env: jinja2.Environment, api: bool)
             return Response(_dumps(built["data"]), media_type="application/json")
         assert template is not None
         query = dict(request.query_params)
+        twin = "/api/insights" if page.path == "/" else "/api" + request.url.path
         return HTMLResponse(template.render(**built, current=page.name, title=page.title, query=query,
-                                            api_url="/api" + request.url.path.rstrip("/") + (
-                                                "?" + urlencode(query) if query else "")))
+                                            api_url=twin + ("?" + urlencode(query) if query else "")))
 
     return endpoint
 

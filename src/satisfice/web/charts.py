@@ -8,7 +8,7 @@ files, and Plotly reads labels as a small HTML subset).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from satisfice.market.common import PricedModel
@@ -184,7 +184,7 @@ def price_history_figure(model_name: str, series: dict[str, list[tuple[dt.date, 
                                             _axis("effective date", type="date"), _axis("USD per M tokens"))}
 
 
-def time_series_figure(title: str, x: Sequence[str], series: dict[str, Sequence[float | None]], y_title: str,
+def time_series_figure(title: str, x: Sequence[str], series: Mapping[str, Sequence[float | None]], y_title: str,
                        kind: str = "scatter") -> Figure:
     """Several series over time buckets (lines, or grouped bars with ``kind="bar"``)."""
     data = []

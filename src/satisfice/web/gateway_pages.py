@@ -21,7 +21,7 @@ from satisfice.gateway.report import FLAG_RULE, flag_for
 from satisfice.store.schema_gateway import GatewayKey
 from satisfice.web import charts
 from satisfice.web.gateway_rollup import GatewayRollup, Rollup
-from satisfice.web.params import Params
+from satisfice.web.params import BadParameter, Params
 
 WINDOWS = ("1", "7", "30", "90", "all")
 CONFIDENCE = 0.95
@@ -64,7 +64,9 @@ def _route_totals(spend: dict[str, list[float]], shadow: dict[str, list[float]],
     return routes
 
 
-def _series(spend: Buckets, shadow: Buckets, start: str | None, route: str | None) -> list[dict[str, Any]]:
+def _series(spend: Mapping[tuple[Any, str], list[float]], shadow: Buckets, start: str | None,
+            route: str | None) -> list[dict[str, Any]]:
+    """Totals per time bucket of one route or key (``route``; None: all), with shadow agreement per route."""
     by: dict[str, list[float]] = defaultdict(lambda: [0.0] * 7)
     agree: dict[str, list[float]] = defaultdict(lambda: [0.0] * 4)
     for table, target in ((spend, by), (shadow, agree)):
@@ -109,29 +111,47 @@ def _keys(keys: list[GatewayKey], rollup: Rollup, start: str | None, now: dt.dat
     return out
 
 
+def _spend_per_key(by_key: Mapping[tuple[str | None, str], list[float]], start: str | None,
+                   names: Mapping[str | None, str]) -> tuple[list[str], dict[str, list[float | None]]]:
+    """Time buckets and, per key name, the spend in each."""
+    buckets = sorted({b for _, b in by_key if start is None or b >= start})
+    index = {b: i for i, b in enumerate(buckets)}
+    series: dict[str, list[float | None]] = {}
+    for (k, b), values in by_key.items():
+        if b in index:
+            ys = series.setdefault(names.get(k) or "(no key)", [0.0] * len(buckets))
+            ys[index[b]] = (ys[index[b]] or 0.0) + values[3]
+    return buckets, dict(sorted(series.items()))
+
+
 def gateway(rollups: GatewayRollup, p: Params, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The gateway page: per-route totals, time series (optionally for one route), keys and budgets."""
+    """The gateway page: per-route totals, time series (for all, one route or one key), keys and budgets."""
     window = p.choice("days", WINDOWS, "30")
-    route = p.text("route")
+    route, key = p.text("route"), p.text("key")
+    if route is not None and key is not None:
+        raise BadParameter("choose a route or a key, not both")
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with rollups.store.session() as s:
         keys = list(s.scalars(select(GatewayKey).order_by(GatewayKey.created_at)))
-    return rollups.read(now, lambda r: _page(r, keys, window, route, now))
+    return rollups.read(now, lambda r: _page(r, keys, window, route, key, now))
 
 
-def _page(r: Rollup, key_rows: list[GatewayKey], window: str, route: str | None, now: dt.datetime) -> dict[str, Any]:
+def _page(r: Rollup, key_rows: list[GatewayKey], window: str, route: str | None, key: str | None,
+          now: dt.datetime) -> dict[str, Any]:
     hourly = window == "1"
     if hourly:
         start: str | None = (now - dt.timedelta(hours=23)).strftime("%Y-%m-%d %H")
-        spend, shadow = r.route_hour, r.shadow_hour
+        spend, shadow, by_key = r.route_hour, r.shadow_hour, r.key_hour
     else:
         start = None if window == "all" else (now.date() - dt.timedelta(days=int(window) - 1)).isoformat()
-        spend, shadow = r.route_day, r.shadow_day
+        spend, shadow, by_key = r.route_day, r.shadow_day, r.key_day
     routes = _route_totals(_in_window(spend, start), _in_window(shadow, start), r.thresholds)
-    rows = _series(spend, shadow, start, route)
+    rows = _series(by_key, {}, start, key) if key is not None else _series(spend, shadow, start, route)
     keys = _keys(key_rows, r, start, now)
     x = [row["bucket"] for row in rows]
-    label = route or "all routes"
+    names = {k["key"]: k["name"] or k["prefix"] or k["key"] for k in keys}
+    label = f"key {names.get(key, key)}" if key is not None else route or "all routes"
+    per_key_x, per_key = _spend_per_key(by_key, start, names)
     figs = {
         "requests": charts.time_series_figure(f"Requests per {'hour' if hourly else 'day'} ({label})", x,
                                               {"requests": [row["requests"] for row in rows]}, "requests", "bar"),
@@ -143,8 +163,12 @@ def _page(r: Rollup, key_rows: list[GatewayKey], window: str, route: str | None,
             "escalation rate": [row["escalation_rate"] for row in rows],
             "error rate": [row["error_rate"] for row in rows],
             "shadow agreement": [row["agreement"] for row in rows]}, "share of requests / checks"),
+        "keys": charts.time_series_figure(f"Spend per key per {'hour' if hourly else 'day'}",
+                                          [b + ":00" if len(b) == 13 else b for b in per_key_x], per_key, "USD",
+                                          "bar"),
     }
     since = None if start is None else (start + ":00" if hourly else start)
     return {"data": {"window_days": window, "since": since, "bucket": "hour" if hourly else "day", "route": route,
+                     "key": key,
                      "confidence": CONFIDENCE, "flag_rule": FLAG_RULE, "routes": routes, "series": rows,
                      "keys": keys, "empty": not routes and not keys}, "charts": figs}

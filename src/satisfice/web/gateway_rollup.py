@@ -45,7 +45,7 @@ def _zeros(n: int) -> list[float]:
 
 @dataclass
 class Rollup:
-    """Totals per (route, day), (key, day), (route, hour) and shadow checks per (route, day) and (route, hour)."""
+    """Spend totals per route or key and day or hour; shadow checks per route and day or hour."""
 
     spend_id: int = 0
     shadow_id: int = 0
@@ -53,6 +53,8 @@ class Rollup:
     route_day: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(7)))
     route_hour: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(7)))
     key_day: dict[tuple[str | None, str], list[float]] = field(default_factory=lambda: defaultdict(
+        lambda: _zeros(7)))
+    key_hour: dict[tuple[str | None, str], list[float]] = field(default_factory=lambda: defaultdict(
         lambda: _zeros(7)))
     shadow_day: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(4)))
     shadow_hour: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(4)))
@@ -128,13 +130,15 @@ class GatewayRollup:
             _add(r.key_day[(key, day)], tuple(values))
             if hour >= cutoff:
                 _add(r.route_hour[(route, hour)], tuple(values))
+                _add(r.key_hour[(key, hour)], tuple(values))
         for route, hour, checks, scored, agree, cost, threshold in shadow_rows:
             _add(r.shadow_day[(route, hour[:10])], (checks, scored, agree, cost))
             if hour >= cutoff:
                 _add(r.shadow_hour[(route, hour)], (checks, scored, agree, cost))
             if threshold is not None:
                 r.thresholds[route] = max(r.thresholds.get(route, threshold), threshold)
-        for table in (r.route_hour, r.shadow_hour):  # hourly totals are kept for the last days only
+        tables: tuple[dict[Any, list[float]], ...] = (r.route_hour, r.key_hour, r.shadow_hour)
+        for table in tables:  # hourly totals are kept for the last days only
             for k in [k for k in table if k[1] < cutoff]:
                 del table[k]
         r.spend_id, r.shadow_id = max(r.spend_id, top_spend), max(r.shadow_id, top_shadow)

@@ -112,8 +112,8 @@ def insights(cache: CatalogCache, p: Params) -> dict[str, Any]:
 
 def _default_threshold(catalog: Catalog, slug: str) -> float:
     """The middle Epoch-method bar of the benchmark (a bar that both kinds of model have likely met)."""
-    bars = sorted({*(r.threshold for r in epoch_trends(catalog, slug).trends),
-                   *(r.threshold for r in epoch_trends(catalog, slug).skipped)})
+    trends = epoch_trends(catalog, slug)
+    bars = sorted({r.threshold for r in (*trends.trends, *trends.skipped)})
     return bars[len(bars) // 2] if bars else 50.0
 
 
