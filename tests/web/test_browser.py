@@ -137,6 +137,17 @@ def test_pickers_and_filters_change_what_is_shown(browser: Any, base_url: str) -
     page = w.pick("#pick-blend", "0.5")
     assert "1:1" in page.locator("#frontier-summary").inner_text()
 
+    page = w.open("/")
+    findings = page.locator("#findings").inner_text()
+    page = w.pick("#pick-blend", "0.5")
+    assert page.locator("#findings").inner_text() != findings and "input_share=0.5" in page.url
+
+    page = w.open("/evals")
+    runs = page.locator("#runs tbody tr").count()
+    page = w.pick("#filter-task", "extraction")
+    assert 0 < page.locator("#runs tbody tr").count() < runs
+    assert set(page.locator("#runs tbody tr td:nth-child(2)").all_inner_texts()) == {"extraction"}
+
     page = w.open("/catalog")
     total = page.locator("#catalog-table tbody tr").count()
     page = w.pick("#filter-weights", "open")
