@@ -167,6 +167,8 @@ def test_pickers_and_filters_change_what_is_shown(browser: Any, base_url: str) -
 @pytest.mark.skipif(not os.environ.get("SATISFICE_SCREENSHOTS"), reason="set SATISFICE_SCREENSHOTS=DIR to save them")
 def test_screenshots(browser: Any, tmp_path: Path) -> None:
     """The README's screenshots, from a store without the hostile names (PNG, viewport-sized, 1x)."""
+    from satisfice.catalog.repository import apply_batch
+    from satisfice.catalog.sources import parse_file
     from satisfice.store import open_store
     from satisfice.web import read_only_store
 
@@ -175,6 +177,8 @@ def test_screenshots(browser: Any, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shots.db'}"
     rw = open_store(url)
     seed_catalog(rw, tmp_path, hostile=False)
+    history = Path(__file__).resolve().parents[1] / "data" / "shared" / "openrouter_price_history.json"
+    apply_batch(rw, parse_file(history))  # real dated prices per provider for the model page
     seed_gateway(rw, 20000, hostile=False)
     runs = seed_evals(rw, 3, hostile=False)
     rw.close()
@@ -182,7 +186,7 @@ def test_screenshots(browser: Any, tmp_path: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     store = read_only_store(url)
     shots = {"insights": "/#lag", "market": "/market?benchmark=gpqa-diamond&threshold=70", "catalog": "/catalog",
-             "model": "/catalog/deepseek-v3", "eval-run": f"/evals/{runs[0]}", "gateway": "/gateway"}
+             "model": "/catalog/deepseek-r1", "eval-run": f"/evals/{runs[0]}", "gateway": "/gateway"}
     try:
         with ServerThread(create_app(store)) as base:
             w = Watched(browser, base, (1200, 700))

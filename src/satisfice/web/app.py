@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import importlib.util
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -221,8 +222,8 @@ def _warm(ctx: Context) -> None:
     try:
         market_pages.insights(ctx.catalog, Params({}))
         ctx.gateway.read(dt.datetime.now(dt.UTC).replace(tzinfo=None), lambda r: None)
-    except Exception:  # noqa: BLE001 - warming is best effort: the page itself reports any error
-        return
+    except Exception as exc:  # warming is best effort: the page itself will report the error to its visitor
+        logging.getLogger(__name__).warning("dashboard warm-up failed: %s", exc)
 
 
 def create_app(store: Store, *, token: str | None = None, warm: bool = False) -> ASGIApp:

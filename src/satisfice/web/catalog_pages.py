@@ -99,4 +99,5 @@ def model_page(cache: CatalogCache, model_id: str, p: Params) -> dict[str, Any]:
                     "value": s.value, "harness": s.harness, "source": s.source} for s in scores],
         "sources": sorted({o.source for o in offers if o.source} | {s.source for s in scores if s.source}),
     }
-    return {"data": data, "charts": {"prices": charts.price_history_figure(m.name, series, blend_label(share))}}
+    figure = charts.price_history_figure(m.name, series, blend_label(share), dt.date.today())
+    return {"data": data, "charts": {"prices": figure}}

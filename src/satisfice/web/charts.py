@@ -173,15 +173,21 @@ def cost_figure(rows: Sequence[dict[str, Any]]) -> Figure:
 
 
 def price_history_figure(model_name: str, series: dict[str, list[tuple[dt.date, float]]],
-                         blend_label: str) -> Figure:
-    """Blended price over time, one step line per provider."""
+                         blend_label: str, today: dt.date) -> Figure:
+    """Blended price over time, one step line per provider, each price drawn until the next one (or today)."""
     data = []
     for i, (provider, points) in enumerate(sorted(series.items())):
+        xs = [d.isoformat() for d, _ in points]
+        ys = [p for _, p in points]
+        sizes = [8] * len(points)
+        if points and points[-1][0] < today:  # the last price is still in force
+            xs, ys, sizes = [*xs, today.isoformat()], [*ys, ys[-1]], [*sizes, 0]
         data.append({"type": "scatter", "mode": "lines+markers", "name": plot_text(provider),
-                     "line": {"shape": "hv", "color": PALETTE[i % len(PALETTE)]},
-                     "x": [d.isoformat() for d, _ in points], "y": [p for _, p in points]})
+                     "line": {"shape": "hv", "color": PALETTE[i % len(PALETTE)]}, "marker": {"size": sizes},
+                     "x": xs, "y": ys})
     return {"data": data, "layout": _layout(f"{model_name}: blended price per provider ({blend_label})",
-                                            _axis("effective date", type="date"), _axis("USD per M tokens"))}
+                                            _axis("effective date", type="date"),
+                                            _axis("USD per M tokens", rangemode="tozero"))}
 
 
 def time_series_figure(title: str, x: Sequence[str], series: Mapping[str, Sequence[float | None]], y_title: str,
