@@ -59,17 +59,28 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts as reported by the provider (or counted locally)."""
+    """Token counts as reported by the provider (or counted locally).
+
+    ``cached_input_tokens`` are part of ``input_tokens`` and ``reasoning_tokens`` part of ``output_tokens``.
+    ``valid`` is False when the provider's report could not be trusted (``invalid_reason`` says why); such a
+    usage is never billed as reported.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    valid: bool = True
+    invalid_reason: str | None = None
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
             self.cached_input_tokens + other.cached_input_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+            self.valid and other.valid,
+            self.invalid_reason or other.invalid_reason,
         )
 
 
@@ -86,14 +97,18 @@ class Price:
         return blend(self.input_per_m, self.output_per_m, input_share)
 
     def cost(self, usage: Usage) -> float:
-        """USD for one call with this usage."""
-        cached = min(usage.cached_input_tokens, usage.input_tokens)
+        """USD for one call with this usage: cached input at ``cached_input_per_m`` (else the input price).
+
+        The one cost function of evals and gateway; never negative (negative counts or prices count as 0).
+        """
+        inputs = max(0, usage.input_tokens)
+        cached = min(max(0, usage.cached_input_tokens), inputs)
         cached_rate = self.cached_input_per_m if self.cached_input_per_m is not None else self.input_per_m
-        return (
-            (usage.input_tokens - cached) * self.input_per_m
-            + cached * cached_rate
-            + usage.output_tokens * self.output_per_m
-        ) / 1_000_000
+        return max(0.0, (
+            (inputs - cached) * max(0.0, self.input_per_m)
+            + cached * max(0.0, cached_rate)
+            + max(0, usage.output_tokens) * max(0.0, self.output_per_m)
+        ) / 1_000_000)
 
 
 @dataclass(frozen=True, slots=True)

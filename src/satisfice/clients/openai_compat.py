@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, TypeGuard
+from typing import Any
 
 import orjson
 
 from satisfice.clients.http import HttpTransport, error_excerpt, error_for_status
+from satisfice.clients.usage import parse_usage
 from satisfice.core import Completion, CompletionRequest, ModelRef, Usage
 from satisfice.errors import BadResponse, ConfigError, ProviderError
 
@@ -163,21 +164,10 @@ def completion_from_json(data: Any, *, model: ModelRef, latency_s: float = 0.0,
 
 
 def _parse_usage(usage: Any, where: str) -> Usage:
-    if not isinstance(usage, dict):
-        raise BadResponse(f"{where}: answer has no usage")
-    prompt = usage.get("prompt_tokens")
-    completion = usage.get("completion_tokens")
-    if not _is_count(prompt) or not _is_count(completion):
-        raise BadResponse(f"{where}: usage.prompt_tokens / completion_tokens missing or not counts")
-    cached = 0
-    details = usage.get("prompt_tokens_details")
-    if isinstance(details, dict) and _is_count(details.get("cached_tokens")):
-        cached = details["cached_tokens"]
-    return Usage(input_tokens=prompt, output_tokens=completion, cached_input_tokens=cached)
-
-
-def _is_count(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    parsed = parse_usage(usage)
+    if not parsed.valid:
+        raise BadResponse(f"{where}: {parsed.invalid_reason}")
+    return parsed
 
 
 __all__ = ["OpenAICompatClient", "completion_from_json", "parse_completion"]

@@ -31,6 +31,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from satisfice.core import Price
 from satisfice.errors import ConfigError
 
 VerifierKind = Literal["non_empty", "json", "regex", "max_length", "scorer", "custom"]
@@ -46,6 +47,11 @@ class PriceConfig(_Strict):
 
     input_per_m: float = Field(ge=0)
     output_per_m: float = Field(ge=0)
+    cached_input_per_m: float | None = Field(default=None, ge=0)
+
+    def price(self) -> Price:
+        """As a :class:`~satisfice.core.Price` (cached input at the input price unless set)."""
+        return Price(self.input_per_m, self.output_per_m, self.cached_input_per_m)
 
 
 class UpstreamConfig(_Strict):

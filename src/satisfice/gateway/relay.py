@@ -28,7 +28,7 @@ from satisfice.clients.http import HttpTransport
 from satisfice.core import Price, Usage
 from satisfice.errors import BadResponse, ProviderError, UpstreamUnavailable
 from satisfice.gateway.replies import DONE, sse_error
-from satisfice.gateway.upstream import CHAT, OpenStream, Upstream, describe, estimate_tokens, open_stream, usage_of
+from satisfice.gateway.upstream import CHAT, OpenStream, Upstream, billed_usage, describe, open_stream, usage_of
 
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
                (b"x-accel-buffering", b"no")]
@@ -66,7 +66,7 @@ class Relay:
         self.chunks: AsyncIterator[bytes] = stream.response.iter_chunks().__aiter__()
         self.pending = b""
         self.text: list[str] = []
-        self.usage: tuple[int, int] | None = None
+        self.usage: Usage | None = None
         self.events = 0
         self.finished = False
         self.done = False
@@ -133,10 +133,7 @@ class Relay:
     def result(self) -> tuple[Usage, bool, float, str]:
         """(usage, estimated, cost, text) of what was relayed."""
         text = "".join(self.text)
-        if self.usage is not None:
-            usage, estimated = Usage(*self.usage), False
-        else:
-            usage, estimated = Usage(self.input_estimate, estimate_tokens(len(text))), True
+        usage, estimated = billed_usage(self.usage, self.input_estimate, text)
         return usage, estimated, self.price.cost(usage), text
 
     async def close(self, exc: BaseException | None = None) -> None:

@@ -132,10 +132,10 @@ class _Builder:
         cfg = self.up_cfg.get(upstream)
         set_here = cfg.price_of(model) if cfg is not None else None
         if set_here is not None:
-            return Price(set_here.input_per_m, set_here.output_per_m)
+            return set_here.price()
         default = self.cfg.prices.get(model)
         if default is not None:
-            return Price(default.input_per_m, default.output_per_m)
+            return default.price()
         price = self.extra_prices.get(model) or self.price_lookup(model)
         if price is None:
             raise ConfigError(f"{where}: no price for model {model!r} (at upstream {upstream!r}): set "

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status, redact
+from satisfice.clients.usage import parse_usage
 from satisfice.core import Price, Usage
 from satisfice.errors import BadResponse, ProviderError, RateLimited
 
@@ -138,15 +139,18 @@ def answer_text(data: dict[str, Any], endpoint: str) -> str:
     return text
 
 
-def usage_of(data: Mapping[str, Any]) -> tuple[int, int] | None:
-    """(prompt_tokens, completion_tokens) from an OpenAI ``usage`` object, or None."""
-    usage = data.get("usage")
-    if not isinstance(usage, dict):
-        return None
-    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    if not isinstance(prompt, int) or not isinstance(completion, int):
-        return None
-    return prompt, completion
+def usage_of(data: Mapping[str, Any]) -> Usage | None:
+    """The ``usage`` of an answer or stream event, read by the shared parser; None where there is none."""
+    raw = data.get("usage")
+    return None if raw is None else parse_usage(raw)
+
+
+def billed_usage(usage: Usage | None, input_estimate: int, text: str) -> tuple[Usage, bool]:
+    """(usage to bill, estimated): the reported usage when valid, else the estimate marked invalid with why."""
+    if usage is not None and usage.valid:
+        return usage, False
+    reason = usage.invalid_reason if usage is not None else "answer has no usage"
+    return Usage(input_estimate, estimate_tokens(len(text)), valid=False, invalid_reason=reason), True
 
 
 def estimate_tokens(chars: int) -> int:
@@ -189,9 +193,7 @@ async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoin
         text = answer_text(data, endpoint)
     except BadResponse as exc:
         raise BadResponse(f"{upstream.name}: {exc}") from None
-    counted = usage_of(data)
-    estimated = counted is None
-    usage = Usage(*counted) if counted is not None else Usage(input_estimate, estimate_tokens(len(text)))
+    usage, estimated = billed_usage(usage_of(data), input_estimate, text)
     return Answer(model, upstream.name, raw.body, data, text, usage, estimated, price.cost(usage),
                   time.perf_counter() - started)
 
@@ -256,6 +258,7 @@ __all__ = [
     "OpenStream",
     "Upstream",
     "answer_text",
+    "billed_usage",
     "call",
     "describe",
     "error_kind",
