@@ -233,3 +233,13 @@ def test_gateway_rollup_reads_new_rows(client: TestClient, ro_store: Store, seed
         assert r["requests"] == report[r["route"]].requests
         assert r["spend_usd"] == pytest.approx(report[r["route"]].spend_usd)
     assert len(after["keys"]) == len(before["keys"]) + 2
+
+
+def test_host_check_against_dns_rebinding(ro_store: Store) -> None:
+    hosts = frozenset({"127.0.0.1", "localhost", "::1"})
+    with TestClient(create_app(ro_store, hosts=hosts), base_url="http://127.0.0.1:8090") as c:
+        assert c.get("/api").status_code == 200
+        assert c.get("/api", headers={"host": "localhost:8090"}).status_code == 200
+        assert c.get("/api", headers={"host": "[::1]:8090"}).status_code == 200
+        refused = c.get("/api", headers={"host": "attacker.example:8090"})
+        assert refused.status_code == 400 and "Host" in refused.text

@@ -16,6 +16,8 @@ TOKEN_ENV = "SATISFICE_WEB_TOKEN"
 MIN_TOKEN_CHARS = 16
 TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=-]{" + str(MIN_TOKEN_CHARS) + ",}")
 """Characters a token may use: they travel unquoted in a header, a cookie and a query string."""
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Host names a loopback dashboard without a token answers to (a rebound name of another site is refused)."""
 
 
 def is_loopback(host: str) -> bool:
@@ -59,7 +61,8 @@ def register(root: typer.Typer) -> None:
         required = check_binding(host, token if token is not None else os.environ.get(TOKEN_ENV))
         st = state(ctx)
         st.store().close()  # create, migrate and load the bundled catalog once; pages only read
-        app = create_app(read_only_store(st.settings.db_url), token=required, warm=True)
+        hosts = LOOPBACK_NAMES if is_loopback(host) and required is None else None
+        app = create_app(read_only_store(st.settings.db_url), token=required, warm=True, hosts=hosts)
         shown = f"[{host}]" if ":" in host else host
         err_console.print(f"satisfice web on http://{shown}:{port}/" + (" (token required)" if required else ""),
                           highlight=False)

@@ -170,12 +170,22 @@ class Guard:
     """ASGI middleware: security headers on every response, and the access token when one is set.
 
     A token is accepted as ``Authorization: Bearer T``, as the cookie this middleware sets, or once as
-    ``?token=T`` (answered by a redirect that sets the cookie and drops the token from the address).
+    ``?token=T`` (answered by a redirect that sets the cookie and drops the token from the address). With
+    ``hosts``, a request whose ``Host`` names another host is refused: a page of another site that rebinds its
+    name to 127.0.0.1 cannot read a dashboard served on loopback without a token.
     """
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, hosts: frozenset[str] | None = None) -> None:
         self.app = app
         self.token = token.encode() if token else None
+        self.hosts = hosts
+
+    def _host_allowed(self, scope: Scope) -> bool:
+        if self.hosts is None:
+            return True
+        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+        name = host[1:].partition("]")[0] if host.startswith("[") else host.rpartition(":")[0] or host
+        return name in self.hosts
 
     def _allowed(self, scope: Scope) -> bool:
         assert self.token is not None
@@ -201,6 +211,9 @@ class Guard:
                 message["headers"] = [*message["headers"], *SECURITY_HEADERS]
             await send(message)
 
+        if not self._host_allowed(scope):
+            await PlainTextResponse("400: unexpected Host header", 400)(scope, receive, secured)
+            return
         if self.token is not None and not self._allowed(scope):
             query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
             given = query.pop("token", None)
@@ -226,10 +239,12 @@ def _warm(ctx: Context) -> None:
         logging.getLogger(__name__).warning("dashboard warm-up failed: %s", exc)
 
 
-def create_app(store: Store, *, token: str | None = None, warm: bool = False) -> ASGIApp:
+def create_app(store: Store, *, token: str | None = None, warm: bool = False,
+               hosts: frozenset[str] | None = None) -> ASGIApp:
     """The dashboard over ``store`` (open it with :func:`satisfice.web.readonly.read_only_store`).
 
-    With ``warm``, the slow first computations start in a background thread when the server starts.
+    With ``warm``, the slow first computations start in a background thread when the server starts; with
+    ``hosts``, only requests naming one of those hosts are served (see :class:`Guard`).
     """
     ctx = Context(store, CatalogCache(store), GatewayRollup(store))
     env = environment()
@@ -246,4 +261,4 @@ def create_app(store: Store, *, token: str | None = None, warm: bool = False) ->
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.context = ctx
-    return Guard(app, token)
+    return Guard(app, token, hosts)
