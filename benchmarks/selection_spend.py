@@ -1,26 +1,23 @@
-"""Adaptive vs exhaustive selection: evaluation spend and decision agreement on wide outcome tables.
+"""Adaptive vs exhaustive selection: what the user pays (the recommendation's price) and what evaluation costs.
 
-Synthetic cases (default): eleven models whose per-item costs span 50x (with per-item token-length spread),
-accuracies spread around the bar with item-level correlation (a logistic item-difficulty model), 500-2000
-items, several bars and seeds. Or a real recorded table: ``--outcomes FILE.csv --threshold T``.
+Three parts, one JSON document on stdout:
 
-Prints one JSON document: per case the spend ratio (adaptive / exhaustive), the recommended model of each
-method, whether they agree, and the median ratio and agreement over the cases.
+* ``real``: the recorded RouterBench tables (``--real-dir``, default ``../shared/data/routerbench``: ARC-Challenge,
+  Winogrande, MBPP training splits, 11 models each) at bars 0.55-0.85, a few random item orders each;
+* ``synthetic``: generated tables (eleven models whose per-item costs span 50x, item-level correlation,
+  500-2000 items, bars 0.6-0.9);
+* ``simulation``: the error the guarantee is about, P(recommending a model whose true accuracy is below the
+  bar), measured over many tables drawn from known accuracies (ten candidates just below the bar, ...).
 
-Two exhaustive references are reported, both evaluating every model on every item:
-* ``exhaustive_decision``: the full-data evaluation under the same error guarantee as the adaptive method
-  (exact per-model rule with the pass level budgeted across candidates: Bonferroni, weights in proportion
-  to price), which the adaptive test is built to reproduce; ``agree`` compares with it;
-* ``plain_decision``: the plain per-model rule of ``satisfice select`` (each model at the stated confidence,
-  no multiplicity control); ``agree_plain`` compares with it. It may pass a model just above the bar that no
-  method keeping P(recommending a model below the bar) <= 1 - confidence could pass, so disagreements there
-  are the price of the guarantee, not of adaptivity.
-A case's exhaustive decision is *decided* when its recommendation is settled: every model cheaper than the
-recommended one (every model, if none passes) is decided "fail". ``agreement`` is over decided cases,
-``agreement_all_cases`` over every case.
+Per case: the exhaustive recommendation (``satisfice select``: every model on every item, the same guarantee
+as the adaptive method), whether it is *settled* (every cheaper model decided "fail"), the adaptive
+recommendation (``select --adaptive``), ``agree``, ``price_ratio`` = price per request of the adaptive
+recommendation / the exhaustive one (1.0 is right; above 1 is regret paid on every production request;
+null when either recommends nothing), ``spend_ratio`` = adaptive evaluation spend / exhaustive, and the
+plain per-model rule's recommendation (no multiplicity control, for comparison).
 
-Run: ``.venv/bin/python benchmarks/selection_spend.py [--cases N] [--seed S | --seeds S1 S2 ...]``. With
-``--seeds`` the cases of every seed are pooled, and ``per_seed`` gives each seed's own summary.
+Run: ``.venv/bin/python benchmarks/selection_spend.py [--parts real synthetic simulation] [--orders 3]
+[--cases 48 --seeds 0 1] [--reps 400]``.
 """
 
 from __future__ import annotations
@@ -30,6 +27,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,10 @@ import numpy as np
 from satisfice.evals.adaptive import select_adaptive
 from satisfice.evals.outcomes import OutcomesTable, load_outcomes
 from satisfice.evals.select import Selection, select_from_outcomes
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DIR = ROOT.parent / "shared" / "data" / "routerbench"
+REAL_BARS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
 
 
 def synthetic_table(rng: np.random.Generator, *, n_items: int, bar: float, prices: str = "log-uniform",
@@ -60,115 +62,182 @@ def synthetic_table(rng: np.random.Generator, *, n_items: int, bar: float, price
     accuracy = np.clip(bar + 0.35 * (u - rng.uniform(0.25, 0.85)) + rng.normal(0, 0.03, u.size), 0.02, 0.995)
     difficulty = rng.normal(0, 1.5, n_items)
     length = rng.lognormal(0, 0.5, n_items)
-    reference = rng.normal(0, 1.5, 20000)
+    scores, names, truth = correlated_scores(rng, accuracy, difficulty)
+    return OutcomesTable.from_arrays(scores, {m: price[k] * length for k, m in enumerate(names)}), truth
+
+
+def correlated_scores(rng: np.random.Generator, accuracy: Sequence[float], difficulty: np.ndarray
+                      ) -> tuple[dict[str, np.ndarray], list[str], dict[str, float]]:
+    """0/1 scores whose population accuracies are ``accuracy``, correlated through shared item difficulty."""
+    reference = np.random.default_rng(12345).normal(0, float(np.std(difficulty)) or 1.0, 20000)
     scores: dict[str, np.ndarray] = {}
-    costs: dict[str, np.ndarray | None] = {}
     truth: dict[str, float] = {}
-    for k in range(u.size):
+    for k, acc in enumerate(accuracy):
         lo, hi = -12.0, 12.0  # the ability that gives the wanted mean accuracy over the item population
         for _ in range(60):
             mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if np.mean(1 / (1 + np.exp(reference - mid))) < accuracy[k] else (lo, mid)
+            lo, hi = (mid, hi) if np.mean(1 / (1 + np.exp(reference - mid))) < acc else (lo, mid)
         p = 1 / (1 + np.exp(difficulty - (lo + hi) / 2))
         name = f"model-{k + 1:02d}"
-        scores[name] = (rng.random(n_items) < p).astype(float)
-        costs[name] = price[k] * length
-        truth[name] = float(accuracy[k])
-    return OutcomesTable.from_arrays(scores, costs), truth
+        scores[name] = (rng.random(difficulty.size) < p).astype(float)
+        truth[name] = float(acc)
+    return scores, list(scores), truth
 
 
-def recommendation(sel: Selection, key: str | None = None) -> tuple[str | None, bool]:
-    """(recommended model, whether that recommendation is settled) under the plain or the target rule."""
+def recommendation(sel: Selection) -> tuple[str | None, bool]:
+    """(recommended model, whether it is settled: every cheaper model decided "fail")."""
     ranked = sorted(sel.models, key=lambda r: (r.cost_per_request if r.cost_per_request is not None else 1e99,
                                                r.model))
     for r in ranked:
-        decision = r.decision if key is None else r.extras[key]
-        if decision == "pass":
+        if r.decision == "pass":
             return r.model, True
-        if decision != "fail":
-            first_pass = next((m.model for m in ranked
-                               if (m.decision if key is None else m.extras[key]) == "pass"), None)
-            return first_pass, False
+        if r.decision != "fail":
+            return sel.recommended, False
     return None, True
 
 
 def run_case(name: str, table: OutcomesTable, bar: float, confidence: float, seed: int) -> dict[str, Any]:
-    """One comparison of adaptive against exhaustive selection on one table."""
-    plain = select_from_outcomes(table, bar, confidence)
+    """One comparison of adaptive against exhaustive selection (same guarantee) on one table."""
+    exhaustive = select_from_outcomes(table, bar, confidence)
+    plain = select_from_outcomes(table, bar, confidence, plain=True)
     adaptive = select_adaptive(table, bar, confidence, seed=seed)
-    ex_rec, ex_decided = recommendation(adaptive, "target_decision")
-    pl_rec, pl_decided = recommendation(plain)
+    ex_rec, settled = recommendation(exhaustive)
     ad_rec = adaptive.recommended
+    price = {m: table.cost_per_item(m) for m in table.models}
+    ex_price, ad_price = price.get(ex_rec or ""), price.get(ad_rec or "")
     spend, full = adaptive.extras["eval_spend"], adaptive.extras["exhaustive_spend"]
     return {
-        "name": name, "items": table.n_items, "models": len(table.models), "bar": bar,
+        "name": name, "items": table.n_items, "models": len(table.models), "bar": bar, "order": seed,
+        "exhaustive": ex_rec, "settled": settled, "adaptive": ad_rec, "agree": ad_rec == ex_rec,
+        "price_ratio": round(ad_price / ex_price, 4) if ad_price and ex_price else None,
         "spend_ratio": round(spend / full, 4) if full else None,
         "eval_spend": round(spend, 6), "exhaustive_spend": round(full, 6),
-        "adaptive_decision": ad_rec,
-        "exhaustive_decision": ex_rec, "exhaustive_decided": ex_decided,
-        "agree": ad_rec == ex_rec if ex_decided else None,
-        "plain_decision": pl_rec, "plain_decided": pl_decided,
-        "agree_plain": ad_rec == pl_rec if pl_decided else None,
+        "plain": plain.recommended,
         "items_used": {r.model: r.extras["items_used"] for r in adaptive.models if r.extras["items_used"]},
     }
 
 
-def _rate(values: list[bool]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
-
-
 def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median spend ratio and agreement rates (over decided cases, and over every case)."""
+    """Agreement, price ratios and spend ratios over cases."""
     ratios = [c["spend_ratio"] for c in cases if c["spend_ratio"] is not None]
-    decided = [c["agree"] for c in cases if c["agree"] is not None]
-    plain = [c["agree_plain"] for c in cases if c["agree_plain"] is not None]
+    passing = [c for c in cases if c["exhaustive"] is not None and c["spend_ratio"] is not None]
+    settled = [c["agree"] for c in cases if c["settled"]]
+    prices = [c["price_ratio"] for c in cases if c["price_ratio"] is not None]
     return {
+        "cases": len(cases),
+        "agreement_settled": round(sum(settled) / len(settled), 4) if settled else None,
+        "settled_cases": len(settled),
+        "agreement_all": round(sum(c["agree"] for c in cases) / len(cases), 4) if cases else None,
+        "price_ratio_not_1": sum(1 for p in prices if abs(p - 1.0) > 1e-9)
+        + sum(1 for c in cases if not c["agree"] and c["price_ratio"] is None),
+        "max_price_ratio": max(prices) if prices else None,
         "median_spend_ratio": round(statistics.median(ratios), 4) if ratios else None,
         "mean_spend_ratio": round(statistics.fmean(ratios), 4) if ratios else None,
-        "agreement": _rate(decided), "agreement_cases": len(decided),
-        "agreement_all_cases": _rate([c["adaptive_decision"] == c["exhaustive_decision"] for c in cases]),
-        "agreement_plain": _rate(plain), "agreement_plain_cases": len(plain),
-        "agreement_plain_all_cases": _rate([c["adaptive_decision"] == c["plain_decision"] for c in cases]),
+        "max_spend_ratio_where_a_model_passes": max((c["spend_ratio"] for c in passing), default=None),
+        "cases_over_25pct_where_a_model_passes": sorted({f"{c['name']}@{c['bar']}" for c in passing
+                                                         if c["spend_ratio"] > 0.25}),
+        "agreement_with_plain_rule": round(sum(c["adaptive"] == c["plain"] for c in cases) / len(cases), 4)
+        if cases else None,
     }
+
+
+def real_part(directory: Path, orders: int, confidence: float) -> dict[str, Any]:
+    """Every recorded table in ``directory`` at the bars 0.55-0.85."""
+    files = sorted(directory.glob("*_outcomes.csv"))
+    if not files:
+        return {"error": f"no *_outcomes.csv in {directory}"}
+    cases = []
+    for path in files:
+        table = load_outcomes(path)
+        for bar in REAL_BARS:
+            cases.extend(run_case(path.name.removesuffix("_outcomes.csv"), table, bar, confidence, order)
+                         for order in range(orders))
+    return {"source": str(directory), "bars": list(REAL_BARS), "orders": orders, **summarise(cases),
+            "by_case": [{k: c[k] for k in ("name", "bar", "order", "exhaustive", "settled", "adaptive", "agree",
+                                           "price_ratio", "spend_ratio", "plain")} for c in cases]}
+
+
+def synthetic_part(seeds: Sequence[int], n_cases: int, confidence: float) -> dict[str, Any]:
+    """Generated tables; pooled over seeds, with a per-seed median."""
+    grid = [(prices, bar, n) for prices in ("log-uniform", "clustered") for bar in (0.6, 0.7, 0.8, 0.9)
+            for n in (500, 1000, 2000)]
+    cases, per_seed = [], {}
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        mine = []
+        for i in range(n_cases):
+            prices, bar, n = grid[i % len(grid)]
+            table, _ = synthetic_table(rng, n_items=n, bar=bar, prices=prices)
+            mine.append(run_case(f"{prices}-{i:02d}-n{n}", table, bar, confidence, i))
+        per_seed[str(seed)] = summarise(mine)["median_spend_ratio"]
+        cases.extend(mine)
+    return {"seeds": list(seeds), **summarise(cases), "median_spend_ratio_per_seed": per_seed}
+
+
+def _independent(accuracy: Sequence[float], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {f"model-{k + 1:02d}": (rng.random(n) < p).astype(float) for k, p in enumerate(accuracy)}
+
+
+SIMULATIONS: dict[str, tuple[list[float], bool]] = {
+    # name: (accuracies against a 0.80 bar in increasing price, whether scores are correlated across models)
+    "ten_just_below_then_one_good": ([0.795] * 10 + [0.92], False),
+    "ten_just_below_none_good": ([0.795] * 10, False),
+    "ten_just_below_correlated": ([0.795] * 10 + [0.92], True),
+    "cheap_bad_then_dear_near_bar": ([0.5, 0.6, 0.7, 0.75] + [0.795] * 7, False),
+    "one_model_just_below": ([0.795], False),
+}
+
+
+def simulation_part(reps: int, n_items: int, confidence: float) -> dict[str, Any]:
+    """Error rate (a below-bar model recommended) of each rule, against alpha; fixed seeds."""
+    bar, alpha = 0.8, 1 - confidence
+    out: dict[str, Any] = {"bar": bar, "alpha": round(alpha, 6), "reps": reps, "items": n_items}
+    rules: dict[str, Callable[[OutcomesTable, int], str | None]] = {
+        "exhaustive": lambda t, _: select_from_outcomes(t, bar, confidence).recommended,
+        "adaptive": lambda t, rep: select_adaptive(t, bar, confidence, seed=rep).recommended,
+        "plain_per_model": lambda t, _: select_from_outcomes(t, bar, confidence, plain=True).recommended,
+    }
+    worst = 0.0
+    for name, (accuracy, correlated) in SIMULATIONS.items():
+        below = {f"model-{k + 1:02d}" for k, p in enumerate(accuracy) if p < bar}
+        errors = dict.fromkeys(rules, 0)
+        for rep in range(reps):
+            rng = np.random.default_rng([7, rep])
+            scores = (correlated_scores(rng, accuracy, rng.normal(0, 1.5, n_items))[0] if correlated
+                      else _independent(accuracy, n_items, rng))
+            table = OutcomesTable.from_arrays(scores, {m: np.full(n_items, 1e-4 * 1.3 ** k)
+                                                       for k, m in enumerate(scores)})
+            for rule, fn in rules.items():
+                errors[rule] += fn(table, rep) in below
+        rates = {rule: round(e / reps, 4) for rule, e in errors.items()}
+        worst = max(worst, rates["exhaustive"], rates["adaptive"])
+        out[name] = {"accuracies": accuracy, "correlated": correlated, "error_rate": rates,
+                     "se": round(float(np.sqrt(alpha * (1 - alpha) / reps)), 4)}
+    out["max_error_rate_guaranteed_rules"] = worst
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--outcomes", type=Path, help="a recorded wide outcomes CSV instead of synthetic cases")
-    parser.add_argument("--threshold", type=str, help="bar for --outcomes, e.g. 0.8 or 80%%")
+    parser.add_argument("--parts", nargs="+", default=["real", "synthetic", "simulation"],
+                        choices=["real", "synthetic", "simulation"])
+    parser.add_argument("--real-dir", type=Path, default=REAL_DIR, help="folder of *_outcomes.csv tables")
+    parser.add_argument("--orders", type=int, default=3, help="random item orders per real table and bar")
+    parser.add_argument("--cases", type=int, default=48, help="synthetic cases per seed")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="synthetic seeds (pooled)")
+    parser.add_argument("--reps", type=int, default=400, help="simulated tables per configuration")
+    parser.add_argument("--items", type=int, default=600, help="items per simulated table")
     parser.add_argument("--confidence", type=float, default=0.95)
-    parser.add_argument("--cases", type=int, default=48, help="number of synthetic cases")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", type=int, nargs="+", help="several seeds: pooled and per-seed summaries")
-    parser.add_argument("--orders", type=int, default=5, help="random item orders per recorded table")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    cases: list[dict[str, Any]] = []
-    if args.outcomes is not None:
-        if args.threshold is None:
-            parser.error("--outcomes needs --threshold")
-        text = args.threshold.strip()
-        bar = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-        table = load_outcomes(args.outcomes)
-        for order in range(args.orders):
-            cases.append(run_case(f"{args.outcomes.name}/order{order}", table, bar, args.confidence, order))
-    else:
-        grid = [(prices, bar, n) for prices in ("log-uniform", "clustered") for bar in (0.6, 0.7, 0.8, 0.9)
-                for n in (500, 1000, 2000)]
-        for seed in args.seeds or [args.seed]:
-            rng = np.random.default_rng(seed)
-            for i in range(args.cases):
-                prices, bar, n = grid[i % len(grid)]
-                table, _ = synthetic_table(rng, n_items=n, bar=bar, prices=prices)
-                case = run_case(f"{prices}-{i:02d}-bar{bar}-n{n}", table, bar, args.confidence, i)
-                cases.append({"seed": seed, **case} if args.seeds else case)
-    families = sorted({c["name"].rsplit("-", 3)[0] for c in cases}) if args.outcomes is None else []
-    by_family = {f: summarise([c for c in cases if c["name"].startswith(f + "-")]) for f in families}
-    per_seed = ({str(s): summarise([c for c in cases if c["seed"] == s]) for s in args.seeds}
-                if args.seeds and args.outcomes is None else None)
-    out = {"cases": cases, **summarise(cases), "by_family": by_family,
-           **({"per_seed": per_seed} if per_seed is not None else {}), "confidence": args.confidence,
-           "seconds": round(time.perf_counter() - started, 2)}
+    out: dict[str, Any] = {"confidence": args.confidence}
+    if "real" in args.parts:
+        out["real"] = real_part(args.real_dir, args.orders, args.confidence)
+    if "synthetic" in args.parts:
+        out["synthetic"] = synthetic_part(args.seeds, args.cases, args.confidence)
+    if "simulation" in args.parts:
+        out["simulation"] = simulation_part(args.reps, args.items, args.confidence)
+    out["seconds"] = round(time.perf_counter() - started, 1)
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

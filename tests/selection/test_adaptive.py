@@ -7,7 +7,6 @@ import pytest
 
 from satisfice.evals.adaptive import AdaptiveSelector, select_adaptive
 from satisfice.evals.outcomes import OutcomesTable
-from satisfice.evals.select import select_from_outcomes
 
 
 def make_table(accuracies: list[float], n: int, seed: int, *, price_step: float = 1.5) -> OutcomesTable:
@@ -124,38 +123,11 @@ def noise_margin(rate: float, reps: int) -> float:
     return 3 * float(np.sqrt(rate * (1 - rate) / reps))
 
 
-@pytest.mark.parametrize(
-    ("accuracies", "good", "plain_exceeds"),
-    [
-        # ten cheap models just below the bar, one good dear model: the plain per-model rule fails here
-        ([0.798] * 10 + [0.92], "m10", True),
-        # cheap clearly bad models, then dear models just below the bar (they get the largest price weights)
-        ([0.5, 0.6, 0.7, 0.75] + [0.798] * 7, None, False),
-    ],
-)
-def test_false_recommendation_rate_stays_within_alpha(accuracies: list[float], good: str | None,
-                                                      plain_exceeds: bool) -> None:
-    """Near-bar bad models are the worst case for a false pass; the rate must stay within alpha + noise.
-
-    In the first scenario the plain per-model rule recommends a model below the bar far more often than
-    alpha, which shows the scenario can expose a missing multiplicity budget.
-    """
-    bar, n, reps = 0.8, 600, 250
-    adaptive_bad = plain_bad = 0
-    for rep in range(reps):
-        t = make_table(accuracies, n, 1000 + rep, price_step=1.3)
-        adaptive_bad += select_adaptive(t, bar, 1 - ALPHA, seed=rep).recommended not in (None, good)
-        plain_bad += select_from_outcomes(t, bar, 1 - ALPHA).recommended not in (None, good)
-    assert adaptive_bad / reps <= ALPHA + noise_margin(ALPHA, reps)
-    if plain_exceeds:
-        assert plain_bad / reps > ALPHA + noise_margin(ALPHA, reps)
-
-
 def test_recommendation_agrees_with_the_full_data_rule() -> None:
     """Realistic spreads around the bar: the adaptive recommendation equals the full-data one (same budget).
 
-    Guarantee (per table, over the random order): each examined model has two true hypotheses among its four
-    one-sided tests, each at level s * alpha / K, so P(disagree) <= K * 2 * s * alpha / K = 2 * s * alpha.
+    Guarantee (per table, over the random order): the pass sides of the cheaper models and the no-pass side of
+    the full-data choice r can sway it, at levels adding up to at most 2 * s * alpha.
     """
     reps, share = 150, 0.2
     disagree = decided = 0

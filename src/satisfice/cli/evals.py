@@ -116,14 +116,21 @@ def _check_keys(cands: list[CandidateSpec], judge_env: str | None) -> None:
 
 def build_runner(store: Store, spec: TaskSpec, *, models: list[str] | None, limit: int | None,
                  concurrency: int | None, settings: RunSettings, machine_usd_per_hour: float,
-                 transport: Any, progress: RichProgress | None) -> EvalRunner:
-    """Wire a task to an :class:`EvalRunner`: items, rendered requests, candidates with clients and prices."""
+                 transport: Any, progress: RichProgress | None, notes: list[str] | None = None) -> EvalRunner:
+    """Wire a task to an :class:`EvalRunner`: items, rendered requests, candidates with clients and prices.
+
+    Warnings about the task (e.g. few-shot examples that all share one answer) go to stderr and ``notes``.
+    """
     from satisfice.clients import make_client
-    from satisfice.tasks.datasets import load_samples
+    from satisfice.tasks.datasets import fewshot_warnings, load_samples
     from satisfice.tasks.scorers import build_scorer
     from satisfice.tasks.templates import render_request
 
     samples, fewshot = load_samples(spec)
+    for warning in fewshot_warnings(fewshot):
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        if notes is not None:
+            notes.append(f"warning: {warning}")
     if limit is not None:
         samples = samples[:limit]
     items = [EvalItem(i, s, render_request(spec, s, fewshot)) for i, s in enumerate(samples)]
@@ -197,9 +204,11 @@ def run_task(store: Store, spec: TaskSpec, task_file: Path, *, models: list[str]
     settings = RunSettings(max_attempts=max_attempts, timeout_s=timeout_s, max_spend=max_spend, use_cache=use_cache)
     transport = HttpTransport(timeout_s=timeout_s)
     cache = ResponseCache(store)
+    warnings: list[str] = []
     with _progress(show_progress) as progress:
         runner = build_runner(store, spec, models=models, limit=limit, concurrency=concurrency, settings=settings,
-                              machine_usd_per_hour=machine_usd_per_hour, transport=transport, progress=progress)
+                              machine_usd_per_hour=machine_usd_per_hour, transport=transport, progress=progress,
+                              notes=warnings)
         model_ids = [c.ref.id for c in runner.candidates]
         selector = _selector(spec, runner, full_report) if adaptive else None
         run_id = cache.start_run(spec.name, task_hash, str(task_file), model_ids)
@@ -219,6 +228,7 @@ def run_task(store: Store, spec: TaskSpec, task_file: Path, *, models: list[str]
                         workload=spec.workload, reference=spec.reference, items=len(runner.items))
     if selector is not None:
         apply_adaptive(results, selector.selection(), prices)
+    results.notes[:0] = warnings
     results.run_id, results.status, results.max_spend = run_id, outcome.status, max_spend
     results.spent_usd, results.calls, results.cache_hits = outcome.spent_usd, outcome.calls, outcome.cache_hits
     if runner.judge is not None:
@@ -236,7 +246,7 @@ def run_task(store: Store, spec: TaskSpec, task_file: Path, *, models: list[str]
     return results
 
 
-def _output(results: EvalResults, *, as_json: bool, html: Path | None) -> None:
+def _output(results: EvalResults, *, as_json: bool, html: Path | None, replay: bool = False) -> None:
     from satisfice.reports.eval_report import print_table, to_html, to_json
 
     if html is not None:
@@ -246,7 +256,7 @@ def _output(results: EvalResults, *, as_json: bool, html: Path | None) -> None:
     if as_json:
         print_json(to_json(results))
         return
-    print_table(results, console)
+    print_table(results, console, replay=replay)
     if html is not None:
         console.print(f"HTML report: {html}")
 
@@ -264,7 +274,7 @@ def _show(store: Store, run: str, *, as_json: bool, html: Path | None) -> None:
     if summary is None:
         raise NotFoundError(f"eval run {run_id} ({record.task}) has no results: status {record.status} "
                             f"(re-run {record.task_file or 'the task'} to resume; stored answers are reused)")
-    _output(results_from_dict(summary), as_json=as_json, html=html)
+    _output(results_from_dict(summary), as_json=as_json, html=html, replay=True)
 
 
 def register(root: typer.Typer) -> None:

@@ -121,9 +121,12 @@ def _print(selection: Selection, *, adaptive: bool, requests_per_day: float | No
     title = f"{source}: accuracy >= {format_percent(selection.threshold or 0.0)} at " \
             f"{format_percent(selection.confidence)} confidence"
     any_missing = any(r.n_missing for r in selection.models)
+    bounds = [r.extras.get("pass_bound") for r in selection.models]
+    show_bound = any(b is not None for b in bounds)
     table = Table(title=title, title_justify="left")
     table.add_column("model", no_wrap=True)
-    for name in ("n", *(("missing",) if any_missing else ()), "acc", "interval", "$/1k req"):
+    for name in ("n", *(("missing",) if any_missing else ()), "acc", "interval", *(("pass bound",) if show_bound
+                                                                                    else ()), "$/1k req"):
         table.add_column(name, justify="right")
     table.add_column("decision")
     if adaptive:
@@ -137,18 +140,28 @@ def _print(selection: Selection, *, adaptive: bool, requests_per_day: float | No
             decision += " *"
             flips = True
         cost = format_usd(r.cost_per_request * 1000) if r.cost_per_request is not None else "unknown"
+        bound = r.extras.get("pass_bound")
         row = [r.model, str(r.n), *((str(r.n_missing),) if any_missing else ()),
-               f"{r.accuracy:.3f}" if r.accuracy is not None else "-", interval, cost, decision]
+               f"{r.accuracy:.3f}" if r.accuracy is not None else "-", interval,
+               *((f"{bound:.3f}" if bound is not None else "-",) if show_bound else ()), cost, decision]
         if adaptive:
             row.append(str(r.extras.get("exhaustive_decision", "")))
         table.add_row(*row)
     console.print(table)
     if flips:
         console.print("* the missing outcomes could flip this decision (try --missing conservative)")
+    levels = [r.extras["pass_level"] for r in selection.models if "pass_level" in r.extras]
+    if show_bound and levels:
+        console.print(f"A model passes when its pass bound (one-sided at {1 - max(levels):.2%}: the "
+                      f"{1 - selection.confidence:.0%} error budget split over {len(selection.models)} candidates) "
+                      "clears the bar, so the chance of recommending a model truly below it is at most "
+                      f"{1 - selection.confidence:.0%}; the interval is the plain {selection.confidence:.0%} one.",
+                      highlight=False)
     if adaptive:
         spend, full = selection.extras.get("eval_spend"), selection.extras.get("exhaustive_spend")
         if spend is not None and full:
             console.print(f"Evaluation spend {format_usd(spend)} against {format_usd(full)} for every model on "
                           f"every item ({spend / full:.1%}). Intervals are anytime-valid; 'full data' is the "
-                          f"plain decision on all items; n counts the items each model was run on.")
+                          f"decision of plain 'satisfice select' (same rule, every item); n counts the items each "
+                          f"model was run on.", highlight=False)
     console.print(recommendation_sentence(selection, requests_per_day=requests_per_day), highlight=False)

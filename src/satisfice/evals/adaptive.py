@@ -11,10 +11,12 @@ at the N-th item it is exact. A candidate is left as soon as the full data is kn
 be the cheapest passing model.
 
 Guarantees (argued in :mod:`satisfice.evals.error_budget`): P(recommending a model whose true accuracy is below
-the bar) <= 1 - confidence, by a union bound over candidates with the pass budget split in proportion to price
-(or evenly); and, for any fixed table, the recommendation equals the full-data one at the same budget, when
-that one is decided, except with probability <= 2 * sequential_share * (1 - confidence) over the item order
-(0.02 at 95%). A model left early is reported "fail" only when its anytime-valid interval lies below the bar.
+the bar) <= 1 - confidence, by a union bound over candidates with the pass budget split evenly, the same
+guarantee as exhaustive ``select`` and ``eval``; and, for any fixed table, the recommendation equals the
+exhaustive one (the same full-data rule on every item), when that one is decided, except with probability
+<= 2 * sequential_share * (1 - confidence) over the item order (0.02 at 95%). The cheapest passing model is
+certified without any dearer model being run. A model left early is reported "fail" only when its
+anytime-valid interval lies below the bar.
 
 Missing outcomes: with the default policy (``"observed"``) an item a model has no outcome for is skipped for
 that model (its N is its number of observed items; assumes outcomes are missing at random). With
@@ -30,7 +32,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from satisfice.evals.error_budget import Allocation, ErrorBudget, allocate, target_cuts, target_decision
+from satisfice.evals.error_budget import (
+    SEQUENTIAL_SHARE,
+    Allocation,
+    ErrorBudget,
+    allocate,
+    budgets,
+    price_rank,
+    target_cuts,
+    target_decision,
+)
 from satisfice.evals.outcomes import OutcomesTable
 from satisfice.evals.select import MissingPolicy, ModelResult, Selection, evaluate_model, recommend
 from satisfice.evals.sequences import FiniteSequentialTest, confidence_sequence
@@ -78,8 +89,8 @@ class AdaptiveSelector:
     def __init__(self, candidates: Sequence[str], n_items: int, bar: float, confidence: float = 0.95, *,
                  prices: Mapping[str, float | None] | None = None, seed: int = 0, full_report: bool = False,
                  binary: bool | Mapping[str, bool] = True, items: Mapping[str, Sequence[int]] | None = None,
-                 sequential_share: float = 0.2, no_pass_grace: float = 0.0,
-                 allocation: Allocation = "price") -> None:
+                 sequential_share: float = SEQUENTIAL_SHARE, no_pass_grace: float = 0.0,
+                 allocation: Allocation = "even") -> None:
         """Set up the selection.
 
         Args:
@@ -108,15 +119,9 @@ class AdaptiveSelector:
         self.bar, self.confidence, self.full_report, self.n_items = bar, confidence, full_report, n_items
         self.order = [int(i) for i in np.random.default_rng(seed).permutation(n_items)]
         price_of = dict(prices or {})
-
-        def key(model: str) -> tuple[float, int]:
-            price = price_of.get(model)
-            return (price if price is not None and math.isfinite(price) else math.inf, list(candidates).index(model))
-
-        ranked = sorted(candidates, key=key)
-        weights = allocate([price_of.get(m) for m in ranked], allocation)
-        self.budgets = {m: ErrorBudget(confidence, w, sequential_share, before=sum(weights[:k]))
-                        for k, (m, w) in enumerate(zip(ranked, weights, strict=True))}
+        ranked = price_rank(price_of, list(candidates))
+        self.budgets = budgets(candidates, confidence, prices=price_of, allocation=allocation,
+                               sequential_share=sequential_share)
         self.runs: list[_Run] = []
         for model in ranked:
             allowed = set(items[model]) if items is not None and model in items else None
@@ -269,7 +274,7 @@ class AdaptiveSelector:
 
 def select_adaptive(table: OutcomesTable, bar: float, confidence: float = 0.95, *, seed: int = 0,
                     full_report: bool = False, missing: MissingPolicy = "observed",
-                    sequential_share: float = 0.2, allocation: Allocation = "price") -> Selection:
+                    sequential_share: float = SEQUENTIAL_SHARE, allocation: Allocation = "even") -> Selection:
     """Adaptive selection over recorded outcomes; spends are exact (sums of the table's item costs).
 
     Args:
@@ -284,8 +289,9 @@ def select_adaptive(table: OutcomesTable, bar: float, confidence: float = 0.95, 
 
     Returns:
         The selection; ``extras`` has ``eval_spend`` and ``exhaustive_spend`` (the cost of every observed
-        outcome) and each model's ``extras`` has ``items_used``, ``target_decision`` (the full-data rule the
-        test reproduces) and ``exhaustive_decision`` (the plain per-model rule of ``satisfice select``).
+        outcome) and each model's ``extras`` has ``items_used``, ``exhaustive_decision`` (the full-data rule
+        of ``satisfice select`` with the same budget, which the test reproduces; also as ``target_decision``)
+        and ``plain_decision`` (the uncorrected per-model rule, for comparison).
     """
     observed = {m: np.isfinite(table.scores[m]) for m in table.models}
     items = ({m: np.nonzero(observed[m])[0].tolist() for m in table.models} if missing == "observed" else None)
@@ -319,10 +325,10 @@ def select_adaptive(table: OutcomesTable, bar: float, confidence: float = 0.95, 
         else:
             target = target_decision(float(s[seen].sum()), s.size, bar, selector.budgets[r.model], binary[r.model],
                                      errors=missing_count)
-        r.extras["target_decision"] = target
-        r.extras["exhaustive_decision"] = plain[r.model]
+        r.extras["target_decision"] = r.extras["exhaustive_decision"] = target
+        r.extras["plain_decision"] = plain[r.model]
     return result
 
 
-__all__ = ["AdaptiveSelector", "Allocation", "ErrorBudget", "allocate", "select_adaptive", "target_cuts",
+__all__ = ["AdaptiveSelector", "Allocation", "ErrorBudget", "allocate", "budgets", "select_adaptive", "target_cuts",
            "target_decision"]

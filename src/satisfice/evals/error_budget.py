@@ -1,50 +1,81 @@
-"""The error budget of adaptive selection, the full-data rule it reproduces, and why the guarantees hold.
+"""One selection rule with one guarantee, for ``select``, ``eval`` and their ``--adaptive`` forms alike.
 
-Notation: alpha = 1 - confidence; candidates k = 1..K in increasing price; pass weights w_k >= 0 summing to
-1, fixed from prices before any outcome is seen (:func:`allocate`); W<k = w_1 + ... + w_(k-1); s =
-``sequential_share`` (0.2). Items are drawn in one seeded uniformly random order; candidate k's N_k items
-are an i.i.d. sample of its task distribution, with total score T_k.
+**The guarantee.** P(recommending a model whose true accuracy is below the bar) <= alpha = 1 - confidence,
+over all K candidates of one run, however the candidates' results are correlated (they share items).
 
-**Full-data ("target") rule** of candidate k on all N_k items: pass when the exact one-sided lower bound at
-level a_k = (1 - s) w_k alpha clears the bar (Clopper-Pearson for 0/1 scores, Hoeffding-Bentkus otherwise),
-i.e. T_k >= pass_cut_k; fail when the upper bound at level alpha/2 - s w_k alpha is below it. This is the
-"exhaustive decision" the adaptive method agrees with.
+Notation: candidates k = 1..K; pass weights w_k >= 0 with sum 1, fixed before any outcome is seen
+(:func:`allocate`; even, w_k = 1/K, by default); s = ``sequential_share`` (:data:`SEQUENTIAL_SHARE`); the
+N_k items of candidate k are an i.i.d. sample of its task distribution (true accuracy p_k), total score T_k.
+
+**Full-data rule** (the "exhaustive" decision, :func:`target_decision`). Candidate k *passes* when its exact
+one-sided lower bound at level a_k = (1 - s) w_k alpha clears the bar (Clopper-Pearson for 0/1 scores,
+Hoeffding-Bentkus otherwise), i.e. T_k >= pass_cut_k; it *fails* when its upper bound at level
+alpha/2 - s w_k alpha is below the bar. The recommendation is the cheapest passing candidate. ``select`` and
+``eval`` apply this rule to all items; ``--adaptive`` predicts it from a random prefix of the items.
 
 **Adaptive rule.** Candidates are examined cheapest first, each with a without-replacement sequential test
-(:class:`~satisfice.evals.sequences.FiniteSequentialTest`) of its total T_k: the *pass* side rejects
-"T_k < pass_cut_k" at level d_k = s w_k alpha and passes k; the *no-pass* side rejects "T_k >= pass_cut_k"
-at level e_k = s alpha (2 - W<k - w_k) and leaves k (it cannot be the cheapest passing model). The first
-passed candidate is recommended and nothing dearer is examined. With ``full_report`` every candidate runs
-four sides (pass, fail, no-pass, no-fail), each at level d_k, to a per-model decision.
+(:class:`~satisfice.evals.sequences.FiniteSequentialTest`) of T_k: the *pass* side rejects "T_k <
+pass_cut_k" at level d_k = s w_k alpha and passes k; the *no-pass* side rejects "T_k >= pass_cut_k" at level
+e_k = s alpha (2 - W<=k), W<=k = w_1 + ... + w_k, and leaves k (it cannot be the cheapest passing model).
+The first passed candidate is recommended and nothing dearer is examined. With ``full_report`` every
+candidate runs four sides (pass, fail, no-pass, no-fail), each at level d_k, to a per-model decision.
 
-**(1) P(recommending a model whose true accuracy is below the bar) <= alpha.** Let k be such a model. The
-full data pass it with probability at most a_k (exact fixed-sample bound), and, for any fixed items, the pass
-side rejects its true hypothesis "T_k < pass_cut_k" with probability at most d_k over the order (Ville's
-inequality: valid at any stopping time). So P(k is passed) <= a_k + d_k = w_k alpha. A wrong recommendation
-passes some such k; by the union bound its probability is at most sum_k w_k alpha <= alpha, whatever the
-stopping, the examination order and the correlation between models on shared items. Leaving a model
-(no-pass) can only make the recommendation dearer, never wrong, so the no-pass levels e_k do not enter.
+**(1) The guarantee holds.** Let k be a candidate with p_k < bar. Exhaustive: the exact fixed-sample bound
+passes k with probability at most a_k. Adaptive: the full data pass k with probability at most a_k, and, for
+any fixed items, the pass side rejects its true hypothesis "T_k < pass_cut_k" with probability at most d_k
+over the random order (Ville's inequality: valid at any stopping time); so P(k passed) <= a_k + d_k = w_k
+alpha. A wrong recommendation passes some such k; by the union bound its probability is at most sum_k w_k
+alpha = alpha (exhaustive: (1 - s) alpha), whatever the stopping, the examination order and the correlation
+between models. Leaving a model (no-pass) can only make the recommendation dearer, never wrong, so the no-pass
+levels e_k do not enter. The rule is the same for both ways of deciding, so "the adaptive answer equals the
+exhaustive answer" means equal under the same guarantee.
+
+**Why this multiplicity control.** The plain per-model rule (each candidate at alpha/2, no correction) can
+recommend a below-bar model with probability up to 1 - (1 - alpha/2)^K (ten near-bar candidates: about
+22%). Among the corrections that keep the guarantee:
+
+* *Even split* (weighted Bonferroni, w_k = 1/K): every candidate, cheap ones included, gets the same level; the
+  lower bound's z grows only like sqrt(2 log(K / alpha)) (1.96 -> 2.69 for K = 11 at 95%). It needs no result
+  of another candidate, so the cheapest passing model can be certified without touching dearer ones.
+* *Split in proportion to price* (this module's former default) starves exactly the candidates a user hopes
+  to certify: on the RouterBench MBPP table at a 0.55 bar it let adaptive selection recommend claude-v2 instead
+  of gpt-3.5-turbo-1106, 17x dearer per request (``benchmarks/selection_spend.py``).
+* *Fixed-sequence testing* uses full alpha per test but must stop at the first non-rejection. In increasing
+  price order it can therefore only ever recommend the cheapest candidate (going on after a non-pass at full
+  alpha is the plain rule again); in decreasing order it is valid but one mediocre dear model ends the chain:
+  on the same MBPP table at 0.55 gpt-4 and claude-v2 pass at full alpha, claude-v1 does not, and the chain
+  recommends claude-v2 again. It also evaluates the dearest models first.
+* *Holm's step-down* (closed testing with Bonferroni tests) gives a cheap candidate more than alpha/K only
+  after dearer candidates have been shown to pass, i.e. after paying to evaluate them.
+On the three RouterBench tables at bars 0.55-0.85 the even split recommends the same model as the uncorrected
+per-model rule in all 21 cases; in simulation with ten candidates just below the bar the plain rule errs far
+more often than alpha and the even split stays below it (``benchmarks/selection_spend.py``, ``tests``).
 
 **(2) Agreement with the decided full-data recommendation, for any fixed table (only the order is random).**
 Say the full-data rule passes r and fails every cheaper j. The adaptive recommendation differs only if some
 j < r is passed (its pass hypothesis is true, since T_j <= fail_cut_j < pass_cut_j: probability <= d_j) or r
 is left (its no-pass hypothesis is true: <= e_r; with ``no_pass_grace`` also a fail side: <= d_r); the test
-cannot run out of items, as it is exact at the last one. In all: sum_(j<r) s w_j alpha + s alpha (2 - W<r -
-w_r) + s w_r alpha = 2 s alpha (0.02 at 95% confidence). With ``full_report``, at most two of each
-candidate's four hypotheses are true, so every per-model decision agrees with the full-data one except with
-probability <= sum_k 2 d_k = 2 s alpha.
+cannot run out of items, as it is exact at the last one. A cheaper model the full data leaves undecided is
+rightly left (its no-pass hypothesis is false). In all: sum_(j<r) s w_j alpha + s alpha (2 - W<=r) + s w_r
+alpha <= 2 s alpha (0.02 at 95% confidence). This budget only buys agreement: a larger no-pass level leaves
+models that cannot pass sooner (on the benchmark's synthetic tables e = (1 - s) alpha cut the median spend
+from 13.0% to 12.25%) but also leaves a truly passing model more often, and then the user pays a dearer
+recommendation on every request (it did so in 1 of 240 synthetic tables, 2.06x dearer), so it stays small.
+With ``full_report``, at most two of each candidate's four hypotheses are true, so every per-model decision
+agrees with the full-data one except with probability <= sum_k 2 d_k = 2 s alpha.
 
-**(3) Fails.** With ``full_report`` a fail is the fail side's (full-data fail, level alpha/2 - d_k, plus
-prediction error d_k: alpha/2 per model, as for a plain two-sided interval). A model left by the no-pass
-side is reported "fail" only when its anytime-valid confidence sequence (level alpha/2 per side) is below
-the bar, else "undecided" with the status "stopped: the full data would not pass it".
+**(3) Fails.** A full-data fail errs with probability at most alpha/2 - d_k per model (a wrong fail can only
+hide a passing model, never recommend a bad one, so fails need no multiplicity control); with
+``full_report`` the fail side adds d_k. A model left by the no-pass side is reported "fail" only when its
+anytime-valid confidence sequence (level alpha/2 per side) is below the bar, else "undecided" with the
+status "stopped: the full data would not pass it".
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,6 +84,9 @@ from scipy.optimize import brentq
 from scipy.special import betaincinv
 
 from satisfice.evals.stats import Decision, lower_bound, upper_bound
+
+SEQUENTIAL_SHARE = 0.2
+"""Share of each candidate's pass budget that adaptive selection keeps for stopping early (s)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +99,7 @@ class ErrorBudget:
 
     confidence: float
     weight: float
-    sequential_share: float = 0.2
+    sequential_share: float = SEQUENTIAL_SHARE
     before: float = 0.0
 
     def __post_init__(self) -> None:
@@ -99,8 +133,8 @@ class ErrorBudget:
         """Level of the no-pass side when only the cheapest passing model is sought: ``s*alpha*(2 - W<=k)``.
 
         ``W<=k`` is the weight of this candidate and the cheaper ones (at most 1, so the level is at least
-        ``s * alpha``). A wrong no-pass can only make the recommendation dearer, so it spends agreement
-        budget, never the pass budget (see the module docstring).
+        ``s * alpha``). A wrong no-pass can only make the recommendation dearer (or none), never wrong, so it
+        spends the agreement budget, never the pass budget (see the module docstring).
         """
         return self.sequential_share * self.alpha * (2.0 - min(1.0, self.before + self.weight))
 
@@ -111,16 +145,12 @@ class ErrorBudget:
 
 
 Allocation = Literal["even", "price"]
-
-
 def allocate(prices: Sequence[float | None], how: Allocation = "even") -> list[float]:
-    """Pass-budget weights summing to 1: even (Bonferroni), or in proportion to price (spend-aware).
+    """Pass-budget weights summing to 1: even (the default), or in proportion to price (kept for comparison).
 
-    "price" gives dearer candidates, whose evidence is expensive, more of the budget and cheap ones less; the
-    weights depend on prices only (fixed before any outcome is seen), so the union bound still holds. A
-    candidate of unknown price is weighted like the dearest known one. (Measured on the synthetic spend
-    benchmark: weights in proportion to price**g for g in 0.5, 0.75, 1, 1.25, 1.5 gave the lowest or
-    equal-lowest median spend at g = 1.)
+    Weights depend on the number of candidates (and, for "price", their prices) only, fixed before any outcome
+    is seen, so the union bound of the module docstring holds. "price" gives cheap candidates too little of
+    the budget to pass (see the module docstring); a candidate of unknown price is weighted like the dearest.
     """
     k = len(prices)
     if how == "even" or k == 1:
@@ -131,6 +161,27 @@ def allocate(prices: Sequence[float | None], how: Allocation = "even") -> list[f
     raw = [p if p is not None and math.isfinite(p) and p > 0 else max(known) for p in prices]
     total = sum(raw)
     return [r / total for r in raw]
+
+
+def price_rank(prices: Mapping[str, float | None], models: Sequence[str]) -> list[str]:
+    """Models by increasing price (unknown prices last), ties in the given order: the examination order."""
+    def key(model: str) -> tuple[float, int]:
+        price = prices.get(model)
+        return (price if price is not None and math.isfinite(price) else math.inf, models.index(model))
+
+    return sorted(models, key=key)
+
+
+def budgets(models: Sequence[str], confidence: float, *, prices: Mapping[str, float | None] | None = None,
+            allocation: Allocation = "even", sequential_share: float = SEQUENTIAL_SHARE) -> dict[str, ErrorBudget]:
+    """Each candidate's :class:`ErrorBudget` for one run over ``models`` (``before``: cheaper candidates' weight)."""
+    if not models:
+        return {}
+    price_of = dict(prices or {})
+    ranked = price_rank(price_of, list(models))
+    weights = allocate([price_of.get(m) for m in ranked], allocation)
+    return {m: ErrorBudget(confidence, w, sequential_share, before=sum(weights[:k]))
+            for k, (m, w) in enumerate(zip(ranked, weights, strict=True))}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -160,7 +211,9 @@ def target_cuts(n: int, bar: float, pass_tail: float, fail_tail: float, binary: 
 
 def target_decision(total: float, n: int, bar: float, budget: ErrorBudget, binary: bool, *,
                     errors: int = 0) -> Decision:
-    """The full-data rule that the adaptive test reproduces (Bonferroni pass level, per-model fail level).
+    """The full-data rule of ``select`` and ``eval``, which the adaptive test reproduces.
+
+    Pass at the candidate's Bonferroni level ``(1 - s) * w * alpha``, fail at the per-model level.
 
     ``n`` counts every item including the ``errors``; ``total`` sums the scored ones. Errors count as
     failures towards pass and as successes towards fail.
@@ -175,4 +228,10 @@ def target_decision(total: float, n: int, bar: float, budget: ErrorBudget, binar
     return "undecided"
 
 
-__all__ = ["Allocation", "ErrorBudget", "allocate", "target_cuts", "target_decision"]
+def pass_bound(total: float, n: int, budget: ErrorBudget, binary: bool) -> float:
+    """The lower bound the pass decision uses (one-sided at ``budget.pass_target``); 0 without items."""
+    return lower_bound(total, n, budget.pass_target, binary=binary) if n else 0.0
+
+
+__all__ = ["SEQUENTIAL_SHARE", "Allocation", "ErrorBudget", "allocate", "budgets", "pass_bound", "price_rank",
+           "target_cuts", "target_decision"]

@@ -2,7 +2,8 @@
 
 Pure: values in, values out (no store, no clients). Errors are never scored: accuracy is over scored items,
 and decisions count errors conservatively (as failures when deciding *pass*, as successes when deciding
-*fail*). A model whose price is unknown has unknown cost (None), never $0.
+*fail*) under the rule of :mod:`satisfice.evals.error_budget` (alpha split over the run's candidates). A model
+whose price is unknown has unknown cost (None), never $0; only passing models are credited with savings.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from satisfice.core import Price, Usage
+from satisfice.evals.error_budget import ErrorBudget, budgets
 from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend
 from satisfice.evals.stats import Decision, paired_non_inferiority, percentile
@@ -22,6 +24,8 @@ from satisfice.tasks.spec import WorkloadSpec
 from satisfice.tasks.threshold import Threshold
 
 ItemStatus = Literal["scored", "error", "skipped"]
+_RULE = ("pass: the one-sided lower bound at {:.2%} clears the bar (alpha split over {} candidates), so the chance "
+         "of recommending a model truly below the bar is at most {:.0%}")
 ERRORS_RULE = ("errors are never scored; decisions count them conservatively "
                "(as failures to pass, as successes to fail)")
 
@@ -89,6 +93,8 @@ class ModelSummary:
     """The first error's message (provider keys never appear in it), so the report can say what went wrong."""
     items_used: int | None = None
     """Adaptive runs: items evaluated for this model before it was decided (None for exhaustive runs)."""
+    pass_bound: float | None = None
+    """The lower bound the pass decision uses (one-sided at this model's share of the error budget)."""
 
 
 @dataclass
@@ -124,7 +130,8 @@ class EvalResults:
 
 
 def _decide(model: str, outcomes: Sequence[ItemOutcome], threshold: Threshold | None,
-            reference_outcomes: Sequence[ItemOutcome] | None) -> tuple[ModelResult, float | None, float | None]:
+            reference_outcomes: Sequence[ItemOutcome] | None,
+            budget: ErrorBudget | None) -> tuple[ModelResult, float | None, float | None]:
     """The selection rule of ``satisfice select`` with errors as missing outcomes, counted conservatively.
 
     Items skipped by a budget stop are left out (never attempted); for non-inferiority the reference's
@@ -148,7 +155,7 @@ def _decide(model: str, outcomes: Sequence[ItemOutcome], threshold: Threshold | 
                 ni_diff, ni_lower, _ = paired_non_inferiority(scores[both], ref[both], threshold.margin or 0.0, conf)
     result = evaluate_model(model, scores, bar=threshold.bar if threshold is not None else None, confidence=conf,
                             reference=ref, margin=threshold.margin if ref is not None and threshold else None,
-                            missing="conservative")
+                            missing="conservative", budget=budget)
     return result, ni_diff, ni_lower
 
 
@@ -168,12 +175,13 @@ def _per_request_for_workload(info: PriceInfo | None, workload: WorkloadSpec | N
 
 def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: Threshold | None,
                     info: PriceInfo | None, workload: WorkloadSpec | None,
-                    reference_outcomes: Sequence[ItemOutcome] | None = None) -> ModelSummary:
-    """Summarise one model's outcomes (see the module docstring for how errors count)."""
-    errors = [o for o in outcomes if o.status == "error"]
-    skipped = [o for o in outcomes if o.status == "skipped"]
+                    reference_outcomes: Sequence[ItemOutcome] | None = None,
+                    budget: ErrorBudget | None = None) -> ModelSummary:
+    """Summarise one model's outcomes (errors: see the module docstring); ``budget``: its error-budget share."""
+    errors, skipped = [o for o in outcomes if o.status == "error"], [o for o in outcomes if o.status == "skipped"]
     responded = [o for o in outcomes if o.has_response]
-    decided, ni_diff, ni_lower = _decide(model, outcomes, threshold, reference_outcomes)
+    one = budgets([model], threshold.confidence)[model] if budget is None and threshold is not None else None
+    decided, ni_diff, ni_lower = _decide(model, outcomes, threshold, reference_outcomes, budget or one)
     notes: list[str] = []
     if threshold is not None and threshold.non_inferior_to is not None and reference_outcomes is None:
         notes.append(f"reference {threshold.non_inferior_to} was not evaluated in this run")
@@ -204,7 +212,8 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
         tokens_in=tin, tokens_out=tout, retries=sum(max(0, o.attempts - 1) for o in outcomes),
         cache_hits=sum(1 for o in outcomes if o.cached), judge_cost=sum(o.judge_cost_usd for o in outcomes),
         spent_usd=sum(o.spent_usd for o in outcomes), ni_diff=ni_diff, ni_lower=ni_lower, errors_by_kind=kinds,
-        error_example=next((o.error_message[:300] for o in errors if o.error_message), None))
+        error_example=next((o.error_message[:300] for o in errors if o.error_message), None),
+        pass_bound=decided.extras.get("pass_bound"))
 
 
 def _baseline(models: Sequence[ModelSummary], reference: str | None) -> ModelSummary | None:
@@ -219,7 +228,7 @@ def _apply_savings(models: Sequence[ModelSummary], base: ModelSummary | None) ->
     if base is None or base.cost_per_request is None:
         return
     for m in models:
-        if m.cost_per_request is None:
+        if m.cost_per_request is None or m.decision != "pass":
             continue
         if base.cost_per_1k is not None and m.cost_per_1k is not None:
             m.savings_per_1k = base.cost_per_1k - m.cost_per_1k
@@ -231,9 +240,8 @@ def _apply_savings(models: Sequence[ModelSummary], base: ModelSummary | None) ->
 
 def to_model_results(models: Sequence[ModelSummary]) -> list[ModelResult]:
     """The selection view of each model (what ``satisfice select`` reports)."""
-    return [ModelResult(model=m.model, n=m.n, n_missing=m.n_not_run + m.n_errors, accuracy=m.accuracy,
-                        ci_low=m.ci_low, ci_high=m.ci_high, cost_per_request=m.cost_per_request,
-                        decision=m.decision) for m in models]
+    return [ModelResult(model=m.model, n=m.n, n_missing=m.n_not_run + m.n_errors, accuracy=m.accuracy, ci_low=m.ci_low,
+                        ci_high=m.ci_high, cost_per_request=m.cost_per_request, decision=m.decision) for m in models]
 
 
 def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[str], threshold: Threshold | None,
@@ -244,8 +252,9 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
     for o in outcomes:
         by_model.setdefault(o.model, []).append(o)
     ref_id = threshold.non_inferior_to if threshold is not None else None
+    shares = budgets(list(by_model), threshold.confidence) if threshold is not None else {}  # one per run
     summaries = [summarise_model(m, by_model[m], threshold=threshold, info=prices.get(m), workload=workload,
-                                 reference_outcomes=by_model.get(ref_id) if ref_id else None)
+                                 reference_outcomes=by_model.get(ref_id) if ref_id else None, budget=shares.get(m))
                  for m in by_model]
     base = _baseline(summaries, reference or ref_id)
     _apply_savings(summaries, base)
@@ -254,6 +263,8 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
                          baseline=base.model if base is not None else None, items=items, workload=workload,
                          reference=reference or ref_id)
     result.sentence = recommendation_sentence(result)
+    if threshold is not None and threshold.bar is not None and shares:
+        result.notes.append(_RULE.format(1 - [*shares.values()][0].pass_target, len(shares), 1 - result.confidence))
     return result
 
 
@@ -284,14 +295,13 @@ def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, Pr
         used = int(a.extras.get("items_used", 0))
         m.decision, m.accuracy, m.ci_low, m.ci_high = a.decision, a.accuracy, a.ci_low, a.ci_high
         m.n, m.n_errors, m.items_used = a.n, int(a.extras.get("errors", a.n_missing)), used
-        m.n_not_run = max(0, r.items - used)
-        status = str(a.extras.get("status", ""))
-        m.decision_note = "; ".join(x for x in (status, m.decision_note) if x)
+        m.n_not_run, m.pass_bound = max(0, r.items - used), None  # decided by the sequential test instead
+        m.decision_note = "; ".join(x for x in (str(a.extras.get("status", "")), m.decision_note) if x)
     r.method = "adaptive"
     r.eval_spend = float(selection.extras.get("eval_spend") or 0.0)
     r.exhaustive_spend = _exhaustive_spend(r, prices)
     base = _baseline(r.models, r.reference)
-    for m in r.models:
+    for m in r.models:  # recomputed from the adaptive decisions
         m.savings_per_year = m.savings_per_1k = m.savings_fraction = None
     _apply_savings(r.models, base)
     r.baseline = base.model if base is not None else None
@@ -342,9 +352,10 @@ def recommendation_sentence(r: EvalResults) -> str:
     by_id = {m.model: m for m in r.models}
     crit = _criterion(r.threshold)
     if r.recommended is None:
-        undecided = [m.model for m in r.models if m.decision == "undecided"]
-        tail = (f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided
-                else "; every candidate fails")
+        undecided = [m.model for m in r.models if m.decision == "undecided" and not m.decision_note.startswith("stop")]
+        tail = (f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided else
+                "; none can pass on these items" if any(m.decision == "undecided" for m in r.models) else
+                "; every candidate fails")
         return f"No evaluated model {crit}{tail}."
     m = by_id[r.recommended]
     acc = ""

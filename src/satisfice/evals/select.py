@@ -1,7 +1,12 @@
 """The selection rule: per-model decisions against a threshold, the cheapest passing model, the design-doc sentence.
 
-Fixed-sample ("exhaustive") selection. Each model is decided on its own at the stated confidence (see
-:mod:`satisfice.evals.stats`); the recommendation is the cheapest passing model by mean cost per request.
+Fixed-sample ("exhaustive") selection. Each model is decided on all its items by the full-data rule of
+:mod:`satisfice.evals.error_budget`: it passes when its exact lower bound at its share of the error budget
+(alpha split evenly over the candidates) clears the bar, and fails when its upper bound at alpha/2 is below it.
+So P(recommending a model whose true accuracy is below the bar) <= 1 - confidence over all candidates, the
+same guarantee as adaptive selection (:mod:`satisfice.evals.adaptive`), which predicts this very rule. The
+recommendation is the cheapest passing model by mean cost per request. The reported interval is the plain
+two-sided one at the stated confidence; ``extras["pass_bound"]`` is the lower bound the pass decision uses.
 
 Missing outcomes (an empty cell in a recorded table). Default policy ``"observed"``: the decision uses the
 observed items only (n counts them, n_missing is reported), which is right when outcomes are missing at
@@ -20,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from satisfice.evals.error_budget import Allocation, ErrorBudget, budgets, pass_bound, target_decision
 from satisfice.evals.outcomes import OutcomesTable
 from satisfice.evals.stats import Decision, clopper_pearson, decide, paired_non_inferiority
 
@@ -108,9 +114,20 @@ def _relative(scores: np.ndarray, ref: np.ndarray, margin: float, confidence: fl
     return (conservative if policy == "conservative" else observed), conservative
 
 
+def _bar_decision(total: float, n: int, missing: int, bar: float, confidence: float, binary: bool,
+                  budget: ErrorBudget | None) -> Decision:
+    """Pass/fail/undecided against the bar; ``missing`` items count against each decision."""
+    if n + missing == 0:
+        return "undecided"
+    if budget is None:  # the plain per-model rule (no multiplicity control)
+        return decide(total, n, bar, confidence, errors=missing, binary=binary)
+    return target_decision(total, n + missing, bar, budget, binary, errors=missing)
+
+
 def evaluate_model(model: str, scores: np.ndarray, *, bar: float | None, confidence: float,
                    cost_per_request: float | None = None, reference: np.ndarray | None = None,
-                   margin: float | None = None, missing: MissingPolicy = "observed") -> ModelResult:
+                   margin: float | None = None, missing: MissingPolicy = "observed",
+                   budget: ErrorBudget | None = None) -> ModelResult:
     """Decide one model from its per-item scores (NaN = missing).
 
     Args:
@@ -122,9 +139,13 @@ def evaluate_model(model: str, scores: np.ndarray, *, bar: float | None, confide
         reference: The reference model's scores on the same items (for non-inferiority), or None.
         margin: Non-inferiority margin (with ``reference``).
         missing: Missing-outcome policy (see the module docstring).
+        budget: This candidate's share of the error budget (the full-data rule of
+            :mod:`satisfice.evals.error_budget`); None: the plain per-model rule at ``confidence``, which has no
+            guarantee over several candidates (kept for comparison).
 
     Returns:
-        The model's result; ``extras`` holds ``missing_could_flip`` and ``missing_policy``.
+        The model's result; ``extras`` holds ``missing_could_flip``, ``missing_policy`` and, with a budget,
+        ``pass_bound`` (the lower bound the pass decision uses) and ``pass_level`` (its one-sided level).
     """
     seen = np.isfinite(scores)
     n, n_missing = int(seen.sum()), int((~seen).sum())
@@ -133,10 +154,14 @@ def evaluate_model(model: str, scores: np.ndarray, *, bar: float | None, confide
     binary = bool(np.all((observed == 0.0) | (observed == 1.0)))
     decisions: list[Decision] = []
     conservative: list[Decision] = []
+    extras: dict[str, Any] = {}
     if bar is not None:
-        cons = decide(total, n, bar, confidence, errors=n_missing, binary=binary) if n or n_missing else "undecided"
-        obs = decide(total, n, bar, confidence, binary=binary) if n else "undecided"
+        cons = _bar_decision(total, n, n_missing, bar, confidence, binary, budget)
+        obs = _bar_decision(total, n, 0, bar, confidence, binary, budget)
         decisions.append(cons if missing == "conservative" else obs)
+        if budget is not None:
+            counted = n + (n_missing if missing == "conservative" else 0)
+            extras.update(pass_bound=pass_bound(total, counted, budget, binary), pass_level=budget.pass_target)
         conservative.append(cons)
     if reference is not None and margin is not None:
         if reference is scores:  # the reference itself (same array): non-inferior to itself by definition
@@ -151,12 +176,13 @@ def evaluate_model(model: str, scores: np.ndarray, *, bar: float | None, confide
     flip = decision != "undecided" and combine(conservative) != decision
     return ModelResult(model=model, n=n, n_missing=n_missing, accuracy=total / n if n else None, ci_low=low,
                        ci_high=high, cost_per_request=cost_per_request, decision=decision,
-                       extras={"missing_could_flip": flip, "missing_policy": missing})
+                       extras={"missing_could_flip": flip, "missing_policy": missing, **extras})
 
 
 def select_from_outcomes(table: OutcomesTable, bar: float | None, confidence: float = 0.95, *,
                          reference: str | None = None, margin: float | None = None,
-                         missing: MissingPolicy = "observed") -> Selection:
+                         missing: MissingPolicy = "observed", allocation: Allocation = "even",
+                         plain: bool = False) -> Selection:
     """Exhaustive selection from recorded outcomes: every model decided on every (observed) item.
 
     Args:
@@ -166,6 +192,10 @@ def select_from_outcomes(table: OutcomesTable, bar: float | None, confidence: fl
         reference: Model for the non-inferiority criterion, or None.
         margin: Allowed shortfall against ``reference``.
         missing: ``"observed"`` (default) or ``"conservative"``; see the module docstring.
+        allocation: How the error budget is split over the candidates (see
+            :func:`~satisfice.evals.error_budget.allocate`).
+        plain: Decide each model on its own at ``confidence`` with no multiplicity control (no guarantee over
+            the candidates; for comparison only).
 
     Returns:
         The selection, models in table order, recommended = cheapest passing.
@@ -182,9 +212,11 @@ def select_from_outcomes(table: OutcomesTable, bar: float | None, confidence: fl
     if bar is None and reference is None:
         raise ValueError("a threshold needs a bar or a reference model with a margin")
     ref_scores = table.scores[reference] if reference is not None else None
-    results = [evaluate_model(m, table.scores[m], bar=bar, confidence=confidence,
-                              cost_per_request=table.cost_per_item(m), reference=ref_scores, margin=margin,
-                              missing=missing) for m in table.models]
+    prices = {m: table.cost_per_item(m) for m in table.models}
+    shares = budgets(table.models, confidence, prices=prices, allocation=allocation)
+    results = [evaluate_model(m, table.scores[m], bar=bar, confidence=confidence, cost_per_request=prices[m],
+                              reference=ref_scores, margin=margin, missing=missing,
+                              budget=None if plain else shares[m]) for m in table.models]
     return Selection(threshold=bar, confidence=confidence, models=results, recommended=recommend(results),
                      reference=reference, margin=margin, missing_policy=missing)
 
@@ -213,6 +245,11 @@ def _against(selection: Selection, chosen: ModelResult) -> ModelResult | None:
     return max(passing, key=_price_key) if passing else None
 
 
+def _stopped(result: ModelResult) -> bool:
+    """Adaptive selection left this model once its full data could not pass (not "more items would settle it")."""
+    return str(result.extras.get("status", "")).startswith("stopped")
+
+
 def recommendation_sentence(selection: Selection, *, requests_per_day: float | None = None) -> str:
     """The sentence to paste into a design doc.
 
@@ -229,8 +266,10 @@ def recommendation_sentence(selection: Selection, *, requests_per_day: float | N
         claims.append(f"is no worse than {selection.reference} by more than {selection.margin * 100:.3g} points")
     claim = " and ".join(claims)
     if selection.recommended is None:
-        undecided = [m.model for m in selection.models if m.decision == "undecided"]
+        undecided = [m.model for m in selection.models if m.decision == "undecided" and not _stopped(m)]
         tail = f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided else ""
+        if not undecided and any(_stopped(m) for m in selection.models):
+            tail = "; none can pass on these items (each was left as soon as the data showed it could not)"
         return f"No candidate {claim} at {conf} confidence{tail}."
     chosen = selection.result(selection.recommended)
     sentence = f"{chosen.model} {claim} at {conf} confidence on {chosen.n} items"
@@ -250,10 +289,12 @@ def recommendation_sentence(selection: Selection, *, requests_per_day: float | N
     else:
         cheaper = [m for m in selection.models if m.model != chosen.model and m.cost_per_request is not None
                    and m.cost_per_request < chosen.cost_per_request]
-        undecided = [m.model for m in cheaper if m.decision == "undecided"]
+        undecided = [m.model for m in cheaper if m.decision == "undecided" and not _stopped(m)]
         if undecided:
             sentence += (f"; no cheaper candidate was shown to clear it (undecided: {', '.join(undecided)}; "
                          "more items would settle it)")
+        elif any(m.decision == "undecided" for m in cheaper):
+            sentence += "; no cheaper candidate can pass on these items"
         elif cheaper:
             sentence += "; every cheaper candidate fails"
     return sentence + "."

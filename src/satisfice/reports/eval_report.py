@@ -55,7 +55,7 @@ def model_json(m: ModelSummary) -> dict[str, Any]:
         "judge_cost": m.judge_cost, "spent_usd": m.spent_usd, "cache_hits": m.cache_hits,
         "savings_per_year": m.savings_per_year, "savings_per_1k": m.savings_per_1k,
         "savings_fraction": m.savings_fraction, "ni_diff": m.ni_diff, "ni_lower": m.ni_lower,
-        "items_used": m.items_used,
+        "items_used": m.items_used, "pass_bound": m.pass_bound,
     }
 
 
@@ -112,10 +112,11 @@ def to_json(r: EvalResults) -> dict[str, Any]:
     }
 
 
-def render_table(r: EvalResults, width: int = 200) -> Group:
+def render_table(r: EvalResults, width: int = 200, *, replay: bool = False) -> Group:
     """The terminal view: one row per model, the recommendation and the notes.
 
-    Below about 120 columns plus the longest model name, the table is split in three narrower ones.
+    Below about 120 columns plus the longest model name, the table is split in three narrower ones. With
+    ``replay`` (``satisfice eval show``) the spend line describes that run, not money spent now.
     """
     conf = f"{r.confidence:.0%}"
     title = f"{r.task}: " + (r.threshold.describe() if r.threshold is not None else "no threshold")
@@ -140,7 +141,7 @@ def render_table(r: EvalResults, width: int = 200) -> Group:
         if m.n_not_run:
             errors += f", {m.n_not_run} not run"
         savings = "-"
-        if m.model != r.baseline:
+        if m.model != r.baseline and m.decision == "pass":  # an undecided or failing model saves nothing usable
             if m.savings_per_year is not None:
                 savings = format_usd(m.savings_per_year) + "/yr"
             elif m.savings_per_1k is not None:
@@ -156,8 +157,10 @@ def render_table(r: EvalResults, width: int = 200) -> Group:
             f"{m.tokens_in:,}/{m.tokens_out:,}", savings]
         for t, group in zip(tables, groups, strict=True):
             t.add_row(*(cells[i] for i in group))
-    legend = "* recommended. $ run: this evaluation at today's prices; $/1k: per 1,000 requests"
-    compared = any(m.model != r.baseline and m.savings_fraction is not None for m in r.models)
+    legend = ("* recommended. " if r.recommended is not None else "") + \
+        "$ run: this evaluation at today's prices; $/1k: per 1,000 requests"
+    compared = any(m.model != r.baseline and m.decision == "pass" and m.savings_fraction is not None
+                   for m in r.models)
     legend += f"; saves: against {r.baseline}." if r.baseline and compared else "."
     lines = [Text(legend, style="dim"), Text(r.sentence, style="bold")]
     if r.workload is None:
@@ -172,8 +175,10 @@ def render_table(r: EvalResults, width: int = 200) -> Group:
                  "(every model on every item: cost unknown, a model not run has no token price)")
         lines.append(Text(f"Adaptive: items used per model: {used}; evaluation cost {format_usd(r.eval_spend)} "
                           f"{every}."))
-    lines.append(Text(f"Spent now {format_usd(r.spent_usd)}; {r.calls} new calls, {r.cache_hits} cached; "
-                      f"{ERRORS_RULE}.", style="dim"))
+    spent = (f"Stored run {r.run_id}: it spent {format_usd(r.spent_usd)} when it ran ({r.calls} calls, "
+             f"{r.cache_hits} cached)" if replay else
+             f"Spent now {format_usd(r.spent_usd)}; {r.calls} new calls, {r.cache_hits} cached")
+    lines.append(Text(f"{spent}; {ERRORS_RULE}.", style="dim"))
     for m in r.models:
         if m.n_errors:
             kinds = ", ".join(f"{k} {n}" for k, n in sorted(m.errors_by_kind.items()))
@@ -186,11 +191,11 @@ def render_table(r: EvalResults, width: int = 200) -> Group:
     return Group(*tables, *lines)
 
 
-def print_table(r: EvalResults, console: Console) -> None:
+def print_table(r: EvalResults, console: Console, *, replay: bool = False) -> None:
     """Print :func:`render_table` on ``console`` (150 columns when it is not a terminal: a file or a pipe)."""
     if not console.is_terminal:
         console = Console(file=console.file, width=150, color_system=None)
-    console.print(render_table(r, console.width))
+    console.print(render_table(r, console.width, replay=replay))
 
 
 def figure_spec(r: EvalResults) -> dict[str, Any]:

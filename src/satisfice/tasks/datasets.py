@@ -194,6 +194,20 @@ def _needs_target(spec: TaskSpec) -> bool:
         return False
 
 
+def fewshot_warnings(examples: list[Sample]) -> list[str]:
+    """Warnings about the few-shot examples: all sharing one answer teaches a model to repeat that answer.
+
+    (A task whose four examples were all "animal" scored every model at the share of "animal" items.)
+    """
+    answers = {str(e.target).strip().lower() for e in examples if e.target is not None}
+    if len(examples) >= 2 and len(answers) == 1:
+        where = examples[0].where.rsplit(",", 1)[0] if examples[0].where else "the dataset"
+        return [f"all {len(examples)} few-shot examples ({where}) have the answer {str(examples[0].target)!r}; "
+                "models tend to copy it: put items with other answers among the first lines, or use "
+                "fewshot.from: a file of varied examples"]
+    return []
+
+
 def load_samples(spec: TaskSpec) -> tuple[list[Sample], list[Sample]]:
     """The items to evaluate and the few-shot examples.
 
@@ -244,4 +258,4 @@ def load_samples(spec: TaskSpec) -> tuple[list[Sample], list[Sample]]:
     return items, examples
 
 
-__all__ = ["Row", "RowError", "Sample", "load_samples", "read_rows"]
+__all__ = ["Row", "RowError", "Sample", "fewshot_warnings", "load_samples", "read_rows"]
