@@ -34,3 +34,14 @@ def test_import_is_cheap_and_side_effect_free(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == ""
     assert not (tmp_path / "home").exists()
+
+
+def test_the_package_never_imports_test_only_dependencies() -> None:
+    """httpx is a test dependency (dev extra): nothing under src/ may import it."""
+    import re
+    from pathlib import Path
+
+    src = Path(satisfice.__file__).parent
+    pattern = re.compile(r"^\s*(import httpx|from httpx\b)", re.MULTILINE)
+    offenders = [str(p.relative_to(src)) for p in src.rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

@@ -15,9 +15,32 @@ def test_fresh_store_is_migrated(store: Store) -> None:
     assert {"models", "offers", "scores", "sources", "benchmarks"} <= set(store.table_names())
 
 
+def _revisions(store: Store) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    with store.engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
 def test_migrate_twice_is_noop(db_url: str) -> None:
-    open_store(db_url).close()
-    open_store(db_url).close()
+    """A fresh store is at every migration head; opening it again changes neither revisions nor data."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from satisfice.store.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    first = open_store(db_url)
+    assert _revisions(first) == heads and heads
+    apply_batch(first, _batch())
+    tables = first.table_names()
+    first.close()
+    second = open_store(db_url)
+    assert _revisions(second) == heads and second.table_names() == tables
+    assert "m1" in load_catalog(second).models  # data written before the second open survives it
+    second.close()
 
 
 def test_slugify() -> None:

@@ -23,7 +23,6 @@ from satisfice.core import (
 )
 from satisfice.errors import (
     BadResponse,
-    BudgetExceeded,
     ConfigError,
     DataError,
     NotFoundError,
@@ -55,6 +54,8 @@ _LAZY: dict[str, str] = {
     "load_outcomes": "satisfice.evals.outcomes",
     "select_from_outcomes": "satisfice.evals.select",
     "select_adaptive": "satisfice.evals.adaptive",
+    "evaluate": "satisfice.evals.api",
+    "EvalResult": "satisfice.evals.api",
 }
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from satisfice.catalog.sources import parse_file
     from satisfice.clients import make_client
     from satisfice.evals.adaptive import select_adaptive
+    from satisfice.evals.api import EvalResult, evaluate
     from satisfice.evals.outcomes import load_outcomes
     from satisfice.evals.select import select_from_outcomes
     from satisfice.evals.stats import clopper_pearson
@@ -84,12 +86,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_INPUT_SHARE",
     "BadResponse",
-    "BudgetExceeded",
     "Catalog",
     "Completion",
     "CompletionRequest",
     "ConfigError",
     "DataError",
+    "EvalResult",
     "Message",
     "ModelClient",
     "ModelRef",
@@ -109,6 +111,7 @@ __all__ = [
     "clopper_pearson",
     "cost",
     "epoch_trends",
+    "evaluate",
     "frontier",
     "gap",
     "load_catalog",

@@ -5,7 +5,6 @@ Nothing here does I/O. Money is USD, prices are USD per million tokens.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -33,15 +32,31 @@ def blend_label(input_share: float) -> str:
     return f"{input_share:.0%} input tokens"
 
 
+LOCAL_PREFIX = "local/"
+
+
+def default_provider(model_id: str, base_url: str | None = None) -> str:
+    """The provider for a model named without one: ``local/...`` ids without an endpoint run in-process."""
+    return "local" if model_id.startswith(LOCAL_PREFIX) and not base_url else "openai_compat"
+
+
 @dataclass(frozen=True, slots=True)
 class ModelRef:
-    """Which model to call and where: a catalog id plus the endpoint that serves it."""
+    """Which model to call and where: a catalog id, the provider that reaches it and its endpoint.
+
+    ``provider`` names the client factory (``openai_compat``, ``local`` or a plugin's); left empty it is
+    :func:`default_provider` of the id and endpoint.
+    """
 
     id: str
-    provider: str = "openai_compat"
+    provider: str = ""
     base_url: str | None = None
     api_key_env: str | None = None
     provider_model: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.provider:
+            object.__setattr__(self, "provider", default_provider(self.id, self.base_url))
 
     @property
     def wire_name(self) -> str:
@@ -161,10 +176,9 @@ class Score:
     """Extra spend the scorer itself incurred (a judge model)."""
 
 
-DateLike = dt.date
-
 __all__ = [
     "DEFAULT_INPUT_SHARE",
+    "LOCAL_PREFIX",
     "Completion",
     "CompletionRequest",
     "Message",
@@ -175,4 +189,5 @@ __all__ = [
     "Usage",
     "blend",
     "blend_label",
+    "default_provider",
 ]

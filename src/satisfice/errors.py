@@ -6,7 +6,6 @@
     ├── ConfigError                bad settings, task file or gateway config
     ├── DataError                  bad input data (import file, dataset, outcomes table)
     ├── NotFoundError              an id that is not in the store
-    ├── BudgetExceeded             a spend limit would be crossed
     └── ProviderError              a model call failed (carries retryable and status)
         ├── RateLimited            429; may carry retry_after seconds
         ├── Timeout                no answer in time
@@ -46,10 +45,6 @@ class DataError(SatisficeError):
 
 class NotFoundError(SatisficeError):
     """A model, benchmark, task or key that the store does not hold."""
-
-
-class BudgetExceeded(SatisficeError):
-    """A request or run would cross its spend limit."""
 
 
 class ProviderError(SatisficeError):
@@ -92,9 +87,19 @@ class UpstreamUnavailable(ProviderError):
     retryable = True
 
 
+def error_kind(exc: BaseException) -> str:
+    """A failure's short kind for reports, metrics and logs.
+
+    The snake_case class name of a satisfice error (``rate_limited``, ``timeout``, ``bad_response``,
+    ``upstream_unavailable``, ``provider_error``, ...); ``error`` for anything else.
+    """
+    if not isinstance(exc, SatisficeError):
+        return "error"
+    return "".join("_" + c.lower() if c.isupper() else c for c in type(exc).__name__).lstrip("_")
+
+
 __all__ = [
     "BadResponse",
-    "BudgetExceeded",
     "ConfigError",
     "DataError",
     "NotFoundError",
@@ -103,4 +108,5 @@ __all__ = [
     "SatisficeError",
     "Timeout",
     "UpstreamUnavailable",
+    "error_kind",
 ]

@@ -246,42 +246,44 @@ async def test_client_disconnect_mid_stream_stops_the_relay(store: Store, upstre
     assert row.output_tokens < 10
 
 
-class _NoRefScorer:
-    needs_reference = False
-
-    async def __call__(self, sample: Any, completion: Any) -> Any:
-        from satisfice.core import Score
-
-        assert sample.target is None and sample.fields["input"] == "hello"
-        return Score(1.0 if completion.text in ("positive", "negative") else 0.0, "label expected")
+LABEL_CHECK = """
+from satisfice.core import Score
 
 
-async def test_scorer_verifier_uses_the_task_scorer(store: Store, upstream: ScriptedServer,
-                                                    monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    pytest.importorskip("satisfice.tasks.datasets")
-    import satisfice.gateway.routing as routing
+def check(sample, completion):
+    assert sample.target is None and sample.fields["input"] == "hello"
+    return Score(1.0 if completion.text in ("positive", "negative") else 0.0, "label expected")
 
-    monkeypatch.setattr(routing, "task_scorer", lambda path: (None, _NoRefScorer()))
+
+check.needs_reference = False
+"""
+
+
+async def test_scorer_verifier_uses_the_task_scorer(store: Store, upstream: ScriptedServer, tmp_path: Path) -> None:
+    """The real path: task file -> custom scorer module beside it -> scorer verifier on the request's text."""
+    (tmp_path / "label_check.py").write_text(LABEL_CHECK, encoding="utf-8")
+    _write_task(tmp_path, "  type: label_check:check\n")
     upstream.set_script(by_model({"small-wire": "dunno", "big": "negative"}))
     cfg = route_cfg(upstream.base_url, verifiers=[{"scorer": {"min_score": 1.0}}], task_file="task.yaml")
     gw = make_gateway(store, cfg, tmp_path)
     async with running(gw) as client:
         resp = await client.post("/v1/chat/completions", json=chat("task/sentiment"))
     assert resp.json()["choices"][0]["message"]["content"] == "negative"
-    assert "scorer gave 0" in errors_of(spend_rows(store)[0])[0]
+    assert "scorer gave 0 (< 1): label expected" in errors_of(spend_rows(store)[0])[0]
 
 
-def test_scorer_verifier_refuses_a_scorer_that_needs_a_reference(store: Store,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import satisfice.gateway.routing as routing
-
-    class NeedsRef(_NoRefScorer):
-        needs_reference = True
-
-    monkeypatch.setattr(routing, "task_scorer", lambda path: (None, NeedsRef()))
+def test_scorer_verifier_refuses_a_scorer_that_needs_a_reference(store: Store, tmp_path: Path) -> None:
+    _write_task(tmp_path, "  type: exact\n")
     cfg = route_cfg("http://127.0.0.1:9/v1", verifiers=["scorer"], task_file="task.yaml")
     with pytest.raises(ConfigError, match="needs a reference answer"):
-        make_gateway(store, cfg)
+        make_gateway(store, cfg, tmp_path)
+
+
+def test_a_bad_task_file_is_a_config_error_naming_it(store: Store, tmp_path: Path) -> None:
+    _write_task(tmp_path, "  type: exakt\n")
+    cfg = route_cfg("http://127.0.0.1:9/v1", verifiers=["scorer"], task_file="task.yaml")
+    with pytest.raises(ConfigError, match=r"task.yaml, line 8, field 'scorer.type': unknown scorer 'exakt'"):
+        make_gateway(store, cfg, tmp_path)
 
 
 async def test_price_from_the_catalog_when_the_config_sets_none(store: Store, upstream: ScriptedServer) -> None:

@@ -11,7 +11,6 @@ import yaml
 from typer.testing import CliRunner
 
 from satisfice.clients.scripted_server import Received, ScriptedServer, Step
-from satisfice.core import Completion, Score
 from satisfice.gateway.report import flag_for, gateway_report
 from satisfice.gateway.shadow import normalize
 from satisfice.store import Store
@@ -96,19 +95,23 @@ async def test_shadow_failure_is_recorded_not_raised(store: Store, upstream: Scr
     assert gateway_report(store).routes[0].flag is None
 
 
-class FakeScorer:
-    needs_reference = True
-
-    async def __call__(self, sample: Any, completion: Completion) -> Score:
-        return Score(1.0 if completion.text.lower().startswith(str(sample.target)[:3]) else 0.0)
+PREFIX_SCORER = """
+from satisfice.core import Score
 
 
-async def test_shadow_with_task_scorer(store: Store, upstream: ScriptedServer, monkeypatch: pytest.MonkeyPatch,
-                                       tmp_path: Path) -> None:
-    pytest.importorskip("satisfice.tasks.datasets")
-    import satisfice.gateway.routing as routing
+def score(sample, completion, length):
+    return Score(1.0 if completion.text.lower().startswith(str(sample.target)[:length]) else 0.0)
+"""
 
-    monkeypatch.setattr(routing, "task_scorer", lambda path: (None, FakeScorer()))
+
+async def test_shadow_with_task_scorer(store: Store, upstream: ScriptedServer, tmp_path: Path) -> None:
+    """The real path: the route's task file names a custom scorer; shadows are scored with it against the reference."""
+    (tmp_path / "prefix.py").write_text(PREFIX_SCORER, encoding="utf-8")
+    (tmp_path / "data.jsonl").write_text('{"review": "great", "label": "positive"}\n', encoding="utf-8")
+    (tmp_path / "task.yaml").write_text(
+        "name: sentiment\ndataset:\n  path: data.jsonl\n  fields: {text: review, target: label}\n"
+        "prompt:\n  user: 'Review: {{ text }}'\nscorer:\n  type: prefix:score\n  options: {length: 3}\n",
+        encoding="utf-8")
     cfg = shadow_cfg(upstream.base_url, compare="scorer")
     cfg["routes"]["sentiment"]["task_file"] = "task.yaml"
     upstream.set_script(answers(["positive!", "negative"]))
@@ -173,5 +176,5 @@ def test_cli_config_error_names_file_line_field(tmp_path: Path, monkeypatch: pyt
     done = subprocess.run([sys.executable, "-m", "satisfice", "--db", f"sqlite:///{tmp_path / 'x.db'}", "gateway",
                            "check", "--config", str(config)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert "gateway.yaml, line 3, field 'upstreams.0.base_url'" in done.stderr
+    assert "gateway.yaml, line 3, field 'upstreams[0].base_url'" in done.stderr
     assert "Traceback" not in done.stderr

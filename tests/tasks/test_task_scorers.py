@@ -209,8 +209,8 @@ async def test_json_field_equality() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"schema": {"type": "object", "minProperties": 1}}, "unsupported JSON Schema keyword"),
-        ({"schema": {"type": "obj"}}, "unknown type 'obj'"),
+        ({"schema": {"type": "object", "minProperties": -1}}, "invalid JSON Schema at minProperties"),
+        ({"schema": {"type": "obj"}}, "invalid JSON Schema at type"),
         ({"fields": ["a"], "equal": True}, "not both"),
         ({"partial_credit": True}, "partial_credit needs fields"),
         ({"feilds": ["a"]}, "Extra inputs"),
@@ -306,3 +306,13 @@ def test_unknown_scorer_type() -> None:
         ScorerSpec(type="exakt")
     with pytest.raises(ValueError, match="must look like 'module:function'"):
         ScorerSpec(type="a:b:c")
+
+
+async def test_json_schema_is_full_json_schema() -> None:
+    """Keywords beyond the old hand-written subset work: minProperties, pattern, $defs/$ref."""
+    schema = {"type": "object", "minProperties": 1, "properties": {"code": {"$ref": "#/$defs/code"}},
+              "$defs": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}}}
+    graded = scorer("json", schema=schema)
+    assert await grade(graded, '{"code": "OSL"}', None) == 1.0
+    assert await grade(graded, '{"code": "oslo"}', None) == 0.0
+    assert await grade(graded, "{}", None) == 0.0

@@ -21,7 +21,7 @@ BENCHMARKS: dict[str, BenchmarkRow] = {
         BenchmarkRow("arena-elo", "LMSys Chatbot Arena Elo", scale="elo"),
     )
 }
-"""The benchmark slugs of DESIGN.md."""
+"""The built-in benchmarks by slug (lowercase ids used in files and options)."""
 
 
 def slugify(name: str) -> str:

@@ -6,8 +6,6 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import select
-
 from satisfice.store import Store
 from satisfice.store.schema import Meta
 
@@ -39,8 +37,3 @@ def ensure_bundled(store: Store) -> bool:
             row.value = digest
     return True
 
-
-def is_loaded(store: Store) -> bool:
-    """Whether any bundled catalog version has been loaded."""
-    with store.session() as s:
-        return s.scalars(select(Meta).where(Meta.key == BUNDLED_KEY)).first() is not None

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from satisfice.cli.common import State, err_console
+from satisfice.cli.common import State, err_console, fit_consoles
 from satisfice.errors import SatisficeError
 
 app = typer.Typer(
     name="satisfice",
+    rich_markup_mode=None,
     help="Find, prove and serve the cheapest LLM that is good enough for your task.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -22,16 +23,17 @@ app = typer.Typer(
 @app.callback()
 def _root(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: SQLite under SATISFICE_HOME).",
-                                           envvar="SATISFICE_DB")] = None,
+    db: Annotated[str | None, typer.Option("--db", metavar="URL", envvar="SATISFICE_DB",
+                                           help="Database URL (default: SQLite under SATISFICE_HOME).")] = None,
 ) -> None:
+    fit_consoles()
     ctx.obj = State(db)
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, market, select, web
+    from satisfice.cli import catalog, evals, gateway, market, plugins, select, web
 
-    for group in (catalog, market, evals, select, gateway, web):
+    for group in (catalog, market, evals, select, gateway, plugins, web):
         group.register(app)
 
 
@@ -57,7 +59,20 @@ def main() -> None:
         import click
 
         # recent typer (0.29 here) raises its own vendored click exceptions (typer.TyperException), not click's
-        if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(exc, "show"):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(exc, "format_message"):
+            err_console.print(f"[bold red]error:[/] {_usage_line(exc)}", highlight=False, soft_wrap=True)
+            code = getattr(exc, "exit_code", None)
+            sys.exit(code if isinstance(code, int) else 2)
+        if isinstance(exc, OSError) and exc.filename is not None:  # e.g. a file that cannot be read or written
+            err_console.print(f"[bold red]error:[/] {exc.filename}: {exc.strerror or exc}", highlight=False,
+                              soft_wrap=True)
+            sys.exit(1)
         raise
+
+
+def _usage_line(exc: Any) -> str:
+    """A click usage error as one line: the command, then what is wrong (``--help`` shows the usage)."""
+    message = " ".join(str(exc.format_message()).split())
+    path = getattr(getattr(exc, "ctx", None), "command_path", None)
+    command = f"{path}: " if path else ""
+    return f"{command}{message} (see --help)" if command else message

@@ -4,40 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from satisfice.catalog.batch import BENCHMARKS, slugify
-from satisfice.catalog.repository import apply_batch, load_catalog
-from satisfice.catalog.rows import Catalog, ModelRow, OfferRow
-from satisfice.catalog.sources import detect_format, model_slug, parse_file
-from satisfice.cli.common import console, parse_date, print_json, state
+from satisfice.cli.common import Json, console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE, blend_label
 from satisfice.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from satisfice.catalog.rows import Catalog, ModelRow, OfferRow
 
 MAIN_BENCHMARKS = ("mmlu", "gpqa-diamond", "swe-bench-verified")
 PRICE_RULE = "cheapest provider's latest offer effective on or before the date"
 
 
-class Format(StrEnum):
-    """Import formats."""
-
-    satisfice = "satisfice"
-    litellm = "litellm"
-    openrouter = "openrouter"
-    openrouter_history = "openrouter-history"
-    epoch = "epoch"
-
-
 def register(root: typer.Typer) -> None:
     """Attach this group's commands to the root app."""
-    group = typer.Typer(name="catalog", help="Models, dated prices and scores, each with its source.",
-                        no_args_is_help=True)
+    group = typer.Typer(name="catalog", rich_markup_mode=None, no_args_is_help=True,
+                        help="Models, dated prices and scores, each with its source.")
     group.command("import")(import_file)
     group.command("list")(list_models)
     group.command("show")(show_model)
@@ -47,14 +35,18 @@ def register(root: typer.Typer) -> None:
 def import_file(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="File to import.")],
-    fmt: Annotated[Format | None, typer.Option("--format", help="File format (default: detected).")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="File format (default: detected); "
+                                            "`satisfice plugins` lists them.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Effective date of undated prices (litellm, "
                                               "openrouter); default today.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    json_out: Json = False,
 ) -> None:
     """Import prices and scores from FILE (atomic; importing the same file again adds nothing)."""
+    from satisfice.catalog.repository import apply_batch
+    from satisfice.catalog.sources import IMPORTERS, detect_format, parse_file
+
     day = parse_date(as_of)
-    name = fmt.value if fmt is not None else detect_format(file)
+    name = IMPORTERS.get(fmt).name if fmt is not None else detect_format(file)
     batch = parse_file(file, name, day)
     result = apply_batch(state(ctx).store(), batch)
     added = {"models": result.models_added, "offers": result.offers_added, "scores": result.scores_added}
@@ -68,6 +60,8 @@ def import_file(
 
 
 def _benchmark(catalog: Catalog, value: str) -> str:
+    from satisfice.catalog.batch import BENCHMARKS, slugify
+
     known = {**{b: b for b in BENCHMARKS}, **{b: b for b in catalog.benchmarks}}
     slug = slugify(value)
     if slug in known:
@@ -111,17 +105,20 @@ def list_models(
     open_weights: Annotated[bool | None, typer.Option("--open/--closed", help="Only open-weights / closed models.")]
     = None,
     benchmark: Annotated[str | None, typer.Option("--benchmark", help="Show (and filter on) this benchmark.")] = None,
-    min_score: Annotated[float | None, typer.Option("--min-score", help="Keep models scoring at least this on "
-                                                    "--benchmark.")] = None,
-    max_price: Annotated[float | None, typer.Option("--max-price", help="Keep models whose blended price (USD per "
-                                                    "1M tokens) at the date is at most this.")] = None,
+    min_score: Annotated[float | None, typer.Option("--min-score", callback=in_range("--min-score", 0),
+                                                    help="Keep models scoring at least this on --benchmark.")] = None,
+    max_price: Annotated[float | None, typer.Option("--max-price", callback=in_range("--max-price", 0, what="USD "
+                                                    "per 1M tokens"), help="Keep models whose blended price (USD "
+                                                    "per 1M tokens) at the date is at most this.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="The catalog as it stood on this date (default "
                                               "today).")] = None,
     input_share: Annotated[float, typer.Option("--input-share", min=0.0, max=1.0, help="Input share of the "
                                                "blended price.")] = DEFAULT_INPUT_SHARE,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    json_out: Json = False,
 ) -> None:
     """List models with their blended price at a date and their scores."""
+    from satisfice.catalog.repository import load_catalog
+
     day = parse_date(as_of) or dt.date.today()
     if min_score is not None and benchmark is None:
         raise typer.BadParameter("--min-score needs --benchmark", param_hint="--min-score")
@@ -193,6 +190,9 @@ def _list_caption(share: float, blend: str, day: dt.date, excluded: dict[str, in
 
 def resolve_model(catalog: Catalog, query: str) -> ModelRow:
     """A model by id, slug of a name, or name (any case); unknown -> NotFoundError with close matches."""
+    from satisfice.catalog.batch import slugify
+    from satisfice.catalog.sources import model_slug
+
     q = query.strip()
     for candidate in (q, q.lower(), model_slug(q), slugify(q)):
         if candidate in catalog.models:
@@ -205,6 +205,8 @@ def resolve_model(catalog: Catalog, query: str) -> ModelRow:
 
 def _suggest(catalog: Catalog, query: str) -> str:
     """'; did you mean ...?' with up to 5 models whose id contains the query's slug or is close to it."""
+    from satisfice.catalog.sources import model_slug
+
     slug = model_slug(query)
     ids = sorted(catalog.models)
     found = [i for i in ids if slug and slug in i]
@@ -222,9 +224,11 @@ def show_model(
     model: Annotated[str, typer.Argument(help="Model id or name.")],
     input_share: Annotated[float, typer.Option("--input-share", min=0.0, max=1.0, help="Input share of the "
                                                "blended price.")] = DEFAULT_INPUT_SHARE,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    json_out: Json = False,
 ) -> None:
     """Show one model: facts, prices over time per provider, scores with harness and sources."""
+    from satisfice.catalog.repository import load_catalog
+
     catalog = load_catalog(state(ctx).store())
     found = resolve_model(catalog, model)
     offers = sorted(catalog.offers_of(found.id), key=lambda o: (o.provider, o.effective_date))
@@ -246,6 +250,8 @@ def show_model(
 
 
 def _bench_name(catalog: Catalog, slug: str) -> str:
+    from satisfice.catalog.batch import BENCHMARKS
+
     bench = catalog.benchmarks.get(slug) or BENCHMARKS.get(slug)
     return bench.name if bench else slug
 

@@ -11,16 +11,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from satisfice.cli.common import console, err_console, print_json, state
+from satisfice.cli.common import Json, console, err_console, in_range, money, print_json, state
 from satisfice.errors import ConfigError
 
-gateway_app = typer.Typer(help="Serve tasks from their cheapest good-enough model (OpenAI-compatible).",
-                          no_args_is_help=True)
-keys_app = typer.Typer(help="Virtual keys: create (shown once), list, revoke.", no_args_is_help=True)
+gateway_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
+                          help="Serve tasks from their cheapest good-enough model (OpenAI-compatible).")
+keys_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
+                       help="Virtual keys: create (shown once), list, revoke.")
 gateway_app.add_typer(keys_app, name="keys")
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Gateway config (YAML).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+JsonOpt = Json
 
 
 @gateway_app.command("serve")
@@ -68,7 +69,8 @@ def check_cmd(ctx: typer.Context, config: ConfigOpt, as_json: JsonOpt = False) -
 @keys_app.command("create")
 def keys_create(
     ctx: typer.Context,
-    budget_usd: Annotated[float | None, typer.Option("--budget-usd", help="Spend limit per period (USD).")] = None,
+    budget_usd: Annotated[float | None, typer.Option("--budget-usd", callback=in_range("--budget-usd", 0),
+                                                     help="Spend limit per period (USD).")] = None,
     period: Annotated[str, typer.Option(help="day, week, month or total.")] = "month",
     name: Annotated[str, typer.Option(help="A label for the key.")] = "",
     as_json: JsonOpt = False,
@@ -102,8 +104,8 @@ def keys_list(ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all"
         return
     table = Table("id", "name", "prefix", "budget", "spent this period", "created", "revoked")
     for r in rows:
-        budget = f"${r['budget_usd']:,.2f}/{r['period']}" if r["budget_usd"] is not None else "no limit"
-        table.add_row(r["id"], r["name"] or "-", r["prefix"], budget, f"${r['spent_this_period_usd']:.4f}",
+        budget = f"{money(r['budget_usd'])}/{r['period']}" if r["budget_usd"] is not None else "no limit"
+        table.add_row(r["id"], r["name"] or "-", r["prefix"], budget, money(r["spent_this_period_usd"]),
                       r["created_at"][:19], (r["revoked_at"] or "-")[:19])
     console.print(table)
 
@@ -143,15 +145,11 @@ def report_cmd(
     for r in report.routes:
         agreement = "-" if r.agreement is None else (
             f"{r.agreement:.1%} [{r.agreement_low:.1%}, {r.agreement_high:.1%}] n={r.shadow_scored}")
-        table.add_row(r.route, str(r.requests), f"${r.spend_usd:.4f}", _usd(r.reference_cost_usd),
-                      _usd(r.savings_usd), f"{r.escalation_rate:.1%}", f"{r.error_rate:.1%}", agreement,
+        table.add_row(r.route, str(r.requests), money(r.spend_usd), money(r.reference_cost_usd),
+                      money(r.savings_usd), f"{r.escalation_rate:.1%}", f"{r.error_rate:.1%}", agreement,
                       "-" if r.threshold is None else f"{r.threshold:.0%}", r.flag or "")
     console.print(table)
     err_console.print(f"flags: {report.flag_rule}", highlight=False)
-
-
-def _usd(value: float | None) -> str:
-    return "-" if value is None else f"${value:.4f}"
 
 
 def _since(value: str | None) -> dt.datetime | None:

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from satisfice.catalog.rows import Catalog
-from satisfice.cli.common import console, err_console, parse_date, print_json, state
+from satisfice.cli.common import Chart, Json, console, err_console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
 
-market_app = typer.Typer(help="Cost at fixed performance: frontier, trends, open-vs-closed gap, bills, Pareto.",
-                         no_args_is_help=True)
+if TYPE_CHECKING:
+    from satisfice.catalog.rows import Catalog
+
+market_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
+                         help="Cost at fixed performance: frontier, trends, open-vs-closed gap, bills, Pareto.")
 
 Benchmark = Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slug or name, e.g. gpqa-diamond.")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Use the catalog as it stood on this date (YYYY-MM-DD).")]
-Share = Annotated[float, typer.Option("--input-share", help="Share of input tokens in the blended price "
-                                                            "(0.75 = 3:1, 0.5 = 1:1).")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON document and nothing else.")]
-Chart = Annotated[Path | None, typer.Option("--chart", help="Write a chart (.png, .svg or .pdf).")]
+Share = Annotated[float, typer.Option("--input-share", callback=in_range("--input-share", 0, 1),
+                                      help="Share of input tokens in the blended price (0.75 = 3:1, 0.5 = 1:1).")]
+MAX_TOKENS_PER_DAY = 1e15
+"""Workloads above a thousand trillion tokens a day are typos, not plans."""
 
 
 def _catalog(ctx: typer.Context) -> Catalog:
@@ -42,8 +45,18 @@ def _factor(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
-def _chart_done(path: Path, as_json: bool) -> None:
-    (err_console if as_json else console).print(f"chart written to {path}", highlight=False)
+def _report(result: Any, as_json: bool, chart: Path | None, draw: str, show: Callable[[], None]) -> None:
+    """The chart first (with ``reports.charts.<draw>``), then JSON or the tables, then where the chart went."""
+    if chart is not None:
+        from satisfice.reports import charts
+
+        getattr(charts, draw)(result, chart)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        show()
+    if chart is not None:
+        (err_console if as_json else console).print(f"chart written to {chart}", highlight=False)
 
 
 def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None) -> Table:
@@ -54,6 +67,12 @@ def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = Non
         note = (extra or {}).get(m.model, "") or (m.price_note or "")
         table.add_row(m.name, str(m.release_date or "-"), m.weights, _num(m.score), _money(m.blended_price), note)
     return table
+
+
+def _check_threshold(benchmark: str, threshold: float) -> None:
+    """Scores are percentages (0-100), except Elo ratings (0-4000)."""
+    high = 4000.0 if "elo" in benchmark.lower() else 100.0
+    in_range("--threshold", 0, high, "an Elo rating" if high > 100 else "a score in percent")(threshold)
 
 
 @market_app.command("frontier")
@@ -69,14 +88,10 @@ def frontier_cmd(
     """Models that clear a bar, the cost frontier, and the first closed vs first open model to clear it."""
     from satisfice.market.frontier import frontier
 
+    _check_threshold(benchmark, threshold)
     result = frontier(_catalog(ctx), benchmark, threshold, parse_date(as_of), input_share)
-    if chart is not None:
-        from satisfice.reports.charts import frontier_chart
 
-        frontier_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-    else:
+    def show() -> None:
         marks = {m.model: "frontier" for m in result.frontier}
         for label, m in (("first closed", result.first_closed), ("first open", result.first_open)):
             if m is not None:
@@ -95,8 +110,8 @@ def frontier_cmd(
         for note in result.notes:
             console.print(f"Note: {note}", highlight=False)
         console.print(result.summary(), highlight=False)
-    if chart is not None:
-        _chart_done(chart, as_json)
+
+    _report(result, as_json, chart, "frontier_chart", show)
 
 
 @market_app.command("trends")
@@ -116,13 +131,8 @@ def trends_cmd(
     if method != "epoch":
         raise ConfigError(f"unknown trend method {method!r}; available: epoch")
     result = epoch_trends(_catalog(ctx), benchmark, input_share, parse_date(as_of))
-    if chart is not None:
-        from satisfice.reports.charts import trends_chart
 
-        trends_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-    else:
+    def show() -> None:
         table = Table(title=f"Price decline at fixed capability, Epoch AI method ({result.blend.label} blend)",
                       title_justify="left")
         for col in ("benchmark", ">=", "threshold model", "n", "period", "x/year", "90% CI", "R²"):
@@ -145,16 +155,16 @@ def trends_cmd(
                           f"excluded).", highlight=False)
         else:
             console.print(f"No threshold had 4 or more points ({result.blend.label} blend).", highlight=False)
-    if chart is not None:
-        _chart_done(chart, as_json)
+
+    _report(result, as_json, chart, "trends_chart", show)
 
 
 @market_app.command("gap")
 def gap_cmd(
     ctx: typer.Context,
     benchmark: Benchmark,
-    under: Annotated[float | None, typer.Option("--under", help="Report when the gap first fell below N points.")]
-    = None,
+    under: Annotated[float | None, typer.Option("--under", callback=in_range("--under", 0, 100, "score points"),
+                                                help="Report when the gap first fell below N points.")] = None,
     as_of: AsOf = None,
     as_json: Json = False,
     chart: Chart = None,
@@ -163,13 +173,8 @@ def gap_cmd(
     from satisfice.market.gap import gap
 
     result = gap(_catalog(ctx), benchmark, under, parse_date(as_of))
-    if chart is not None:
-        from satisfice.reports.charts import gap_chart
 
-        gap_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-    else:
+    def show() -> None:
         table = Table(title=f"{result.benchmark_name}: best closed vs best open, when a leader changed",
                       title_justify="left")
         for col in ("date", "best closed", "score", "best open", "score", "gap"):
@@ -188,8 +193,8 @@ def gap_cmd(
             console.print("Left out (openness or release date unknown): " + ", ".join(result.left_out),
                           highlight=False)
         console.print(result.summary(), highlight=False)
-    if chart is not None:
-        _chart_done(chart, as_json)
+
+    _report(result, as_json, chart, "gap_chart", show)
 
 
 @market_app.command("cost")
@@ -200,6 +205,7 @@ def cost_cmd(
     input_share: Share = DEFAULT_INPUT_SHARE,
     as_of: AsOf = None,
     as_json: Json = False,
+    chart: Chart = None,
 ) -> None:
     """Annual bill of a workload per model at the blended price in force."""
     from satisfice.market.cost import cost, parse_tokens
@@ -208,19 +214,24 @@ def cost_cmd(
         tokens = parse_tokens(tokens_per_day)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--tokens-per-day") from None
+    if tokens > MAX_TOKENS_PER_DAY:
+        raise typer.BadParameter(f"must be between 1 and {MAX_TOKENS_PER_DAY:g} tokens per day, got {tokens_per_day}",
+                                 param_hint="--tokens-per-day")
     result = cost(_catalog(ctx), models, tokens, input_share, parse_date(as_of))
-    if as_json:
-        print_json(result.to_json())
-        return
-    table = Table(title=f"Annual bill for {tokens:,.0f} tokens/day ({result.blend.label} blend)", title_justify="left")
-    for col in ("model", "provider", "price date", "blended $/M", "per year", "ratio"):
-        table.add_column(col, justify="right" if col in ("blended $/M", "per year", "ratio") else "left")
-    for r in result.rows:
-        table.add_row(r.model.name, r.provider or "-", str(r.model.price_date or "-"), _money(r.model.blended_price),
-                      "-" if r.annual_usd is None else f"${r.annual_usd:,.0f}",
-                      "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
-    console.print(table)
-    console.print(result.summary(), highlight=False)
+
+    def show() -> None:
+        table = Table(title=f"Annual bill for {tokens:,.0f} tokens/day ({result.blend.label} blend)",
+                      title_justify="left")
+        for col in ("model", "provider", "price date", "blended $/M", "per year", "ratio"):
+            table.add_column(col, justify="right" if col in ("blended $/M", "per year", "ratio") else "left")
+        for r in result.rows:
+            table.add_row(r.model.name, r.provider or "-", str(r.model.price_date or "-"),
+                          _money(r.model.blended_price), "-" if r.annual_usd is None else f"${r.annual_usd:,.0f}",
+                          "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
+        console.print(table)
+        console.print(result.summary(), highlight=False)
+
+    _report(result, as_json, chart, "cost_chart", show)
 
 
 @market_app.command("pareto")
@@ -236,18 +247,13 @@ def pareto_cmd(
     from satisfice.market.pareto import pareto
 
     result = pareto(_catalog(ctx), benchmark, parse_date(as_of), input_share)
-    if chart is not None:
-        from satisfice.reports.charts import pareto_chart
 
-        pareto_chart(result, chart)
-    if as_json:
-        print_json(result.to_json())
-    else:
+    def show() -> None:
         console.print(_model_table(f"{result.benchmark_name} Pareto frontier, cheapest first "
                                    f"({result.blend.label} blend)", list(result.frontier)))
         console.print(result.summary(), highlight=False)
-    if chart is not None:
-        _chart_done(chart, as_json)
+
+    _report(result, as_json, chart, "pareto_chart", show)
 
 
 @market_app.command("lag")

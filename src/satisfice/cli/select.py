@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from satisfice.cli.common import console, print_json
+from satisfice.cli.common import Json, console, in_range, print_json
 from satisfice.errors import ConfigError
-from satisfice.evals.adaptive import select_adaptive
-from satisfice.evals.outcomes import load_outcomes
-from satisfice.evals.select import Selection, format_percent, format_usd, recommendation_sentence, select_from_outcomes
-from satisfice.tasks.threshold import DEFAULT_CONFIDENCE, parse_fraction, parse_threshold
+
+if TYPE_CHECKING:  # the statistics stack loads when the command runs, not with `satisfice --help`
+    from satisfice.evals.select import Selection
 
 
 class Missing(StrEnum):
@@ -31,6 +30,8 @@ def register(root: typer.Typer) -> None:
 
 def parse_bar(text: str) -> tuple[float, float | None]:
     """``0.9``, ``90%`` or ``accuracy >= 0.9 at 95% confidence`` -> (bar, confidence given or None)."""
+    from satisfice.tasks.threshold import parse_fraction, parse_threshold
+
     stripped = text.strip()
     if any(ch.isalpha() for ch in stripped):
         threshold = parse_threshold(stripped)
@@ -45,6 +46,8 @@ def parse_bar(text: str) -> tuple[float, float | None]:
 
 
 def _confidence(value: str | None, from_threshold: float | None) -> float:
+    from satisfice.tasks.threshold import DEFAULT_CONFIDENCE, parse_fraction
+
     if value is None:
         return from_threshold if from_threshold is not None else DEFAULT_CONFIDENCE
     try:
@@ -73,13 +76,17 @@ def select(
                        ] = Missing.observed,
     reference: Annotated[str | None, typer.Option("--non-inferior-to", help="Also require no worse than this "
                                                   "model by more than --margin (paired, same items).")] = None,
-    margin: Annotated[float | None, typer.Option("--margin", help="Allowed shortfall against "
-                                                 "--non-inferior-to, e.g. 0.03.")] = None,
+    margin: Annotated[float | None, typer.Option("--margin", callback=in_range("--margin", 0, 1), help="Allowed "
+                                                 "shortfall against --non-inferior-to, e.g. 0.03.")] = None,
     requests_per_day: Annotated[float | None, typer.Option("--requests-per-day", min=0.0,
                                                            help="Workload for yearly cost projections.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    json_out: Json = False,
 ) -> None:
     """Decide every model against a threshold from recorded outcomes and name the cheapest one that passes."""
+    from satisfice.evals.adaptive import select_adaptive
+    from satisfice.evals.outcomes import load_outcomes
+    from satisfice.evals.select import select_from_outcomes
+
     bar, conf_in_threshold = parse_bar(threshold)
     conf = _confidence(confidence, conf_in_threshold)
     if (reference is None) != (margin is None):
@@ -118,6 +125,8 @@ _STYLE = {"pass": "bold green", "fail": "red", "undecided": "yellow"}
 
 
 def _print(selection: Selection, *, adaptive: bool, requests_per_day: float | None, source: str) -> None:
+    from satisfice.evals.select import format_percent, format_usd, recommendation_sentence
+
     title = f"{source}: accuracy >= {format_percent(selection.threshold or 0.0)} at " \
             f"{format_percent(selection.confidence)} confidence"
     any_missing = any(r.n_missing for r in selection.models)

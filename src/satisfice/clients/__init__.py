@@ -1,7 +1,8 @@
 """Model clients: adapters from ``CompletionRequest`` to a provider, and :func:`make_client` to pick one.
 
 ``openai_compat`` speaks HTTP to any OpenAI-compatible endpoint (over the shared aiohttp ``http`` transport),
-``local`` runs the PyPI-shipped GGUF models in-process, ``scripted`` / ``scripted_server`` are test tools.
+``local`` runs the PyPI-shipped GGUF models in-process, ``scripted`` is a scripted client for tests (the test
+servers ``scripted_server`` and ``scripted_wire`` live in the source tree only, not in the wheel).
 Importing this package loads no model and opens no connection.
 """
 
@@ -11,30 +12,25 @@ from satisfice.clients.http import HttpTransport, RawResponse, StreamResponse, e
 from satisfice.core import ModelClient, ModelRef
 from satisfice.errors import ConfigError
 
-LOCAL_PREFIX = "local/"
-
 
 def make_client(ref: ModelRef, *, transport: HttpTransport | None = None,
                 machine_usd_per_hour: float | None = None, timeout_s: float = 60.0) -> ModelClient:
-    """The client that serves ``ref``.
+    """The client that serves ``ref``, built by the provider ``ref.provider`` names.
 
-    ``local/...`` ids run in-process (:class:`~satisfice.clients.local.LocalModelClient`, priced at
-    ``machine_usd_per_hour``, default from ``SATISFICE_MACHINE_USD_PER_HOUR``); anything else is an
-    OpenAI-compatible endpoint and needs ``ref.base_url``.
+    ``local`` runs in-process (:class:`~satisfice.clients.local.LocalModelClient`, priced at
+    ``machine_usd_per_hour``, default from ``SATISFICE_MACHINE_USD_PER_HOUR``); ``openai_compat`` is an
+    OpenAI-compatible endpoint and needs ``ref.base_url``; other providers come from entry points.
 
     Raises:
-        ConfigError: an unknown local model, or a remote model without ``base_url``.
+        ConfigError: an unknown provider or local model, or a remote model without ``base_url``.
     """
-    if ref.id.startswith(LOCAL_PREFIX) and not ref.base_url:
-        from satisfice.clients.local import LocalModelClient
+    from satisfice.clients.providers import ClientOptions, provider
 
-        return LocalModelClient(ref, machine_usd_per_hour=machine_usd_per_hour)
-    if not ref.base_url:
+    entry = provider(ref)
+    if entry.needs_endpoint and not ref.base_url:
         raise ConfigError(f"model {ref.id!r} has no base_url: give the endpoint that serves it "
                           "(or use a local/... model)")
-    from satisfice.clients.openai_compat import OpenAICompatClient
-
-    return OpenAICompatClient(ref, transport=transport, timeout_s=timeout_s)
+    return entry.factory(ref, ClientOptions(transport, machine_usd_per_hour, timeout_s))
 
 
 __all__ = ["HttpTransport", "RawResponse", "StreamResponse", "error_for_status", "make_client"]

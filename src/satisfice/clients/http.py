@@ -1,8 +1,8 @@
 """The one HTTP transport for model calls (aiohttp), and the mapping of HTTP answers to satisfice errors.
 
 Evals and the gateway both send their upstream requests through :class:`HttpTransport`: one pooled
-``aiohttp.ClientSession`` per event loop, created lazily. aiohttp was chosen by measurement (DESIGN.md:
-~6,400 relayed requests/s against ~450-730 for ``httpx.AsyncClient`` on 2 cores). With ``lean_posts`` (the
+``aiohttp.ClientSession`` per event loop, created lazily. aiohttp was chosen by measurement
+(~6,400 relayed requests/s against ~450-730 for ``httpx.AsyncClient`` on 2 cores). With ``lean_posts`` (the
 gateway) whole-answer POSTs go through :mod:`satisfice.clients.lean_http` instead, about 3x less CPU each.
 
 The transport returns every HTTP answer as it came (:class:`RawResponse`); deciding what a status means is

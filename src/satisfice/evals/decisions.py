@@ -38,7 +38,7 @@ class StoredDecision:
     def ref(self, model: str) -> ModelRef:
         """The ModelRef of a candidate named in this decision."""
         c = self.candidates[model]
-        return ModelRef(id=c.get("id", model), provider=c.get("provider", "openai_compat"),
+        return ModelRef(id=c.get("id", model), provider=c.get("provider") or "",
                         base_url=c.get("base_url"), api_key_env=c.get("api_key_env"),
                         provider_model=c.get("provider_model"))
 

@@ -1,6 +1,6 @@
 """Load recorded outcomes in the "wide" RouterBench CSV format into an OutcomesTable.
 
-Format (DESIGN.md): one row per item; for each model a column ``<model>`` with its score in [0, 1] and a
+Format: one row per item; for each model a column ``<model>`` with its score in [0, 1] and a
 column ``<model>|total_cost`` with the USD that model cost on that item. Every other column (``prompt``,
 ``sample_id``, ``<model>|model_response``, ...) is carried along untouched.
 

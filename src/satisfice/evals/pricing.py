@@ -1,8 +1,8 @@
 """What one call to a candidate costs: the task's own price override, else the catalog price in force today.
 
-Local models (``local/...``) bill by machine time: their client sets ``Completion.cost_usd`` and no token
-price applies. A model with neither an override nor a catalog price has an *unknown* price — reported as
-unknown, never as $0.
+Models whose provider bills machine time (in-process ``local/...`` models) bill by it: their client sets
+``Completion.cost_usd`` and no token price applies. A model with neither an override nor a catalog price has
+an *unknown* price — reported as unknown, never as $0.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from satisfice.catalog.rows import Catalog
-from satisfice.core import Completion, CompletionRequest, Price
+from satisfice.core import Completion, CompletionRequest, Price, default_provider
+from satisfice.errors import ConfigError
 
 PriceSource = Literal["override", "catalog", "machine_time", "unknown"]
 DEFAULT_OUTPUT_RESERVE = 4096
@@ -47,18 +48,25 @@ class PriceInfo:
 
 
 def is_local(model_id: str) -> bool:
-    """Local in-process models bill by machine time."""
-    return model_id.startswith("local/")
+    """Whether the model runs in-process by default (``local/...``), billed by machine time."""
+    return default_provider(model_id) == "local"
 
 
 def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: float | None = None,
-              catalog: Catalog | None = None, today: dt.date | None = None) -> PriceInfo:
-    """The price of ``model_id``: the override when both parts are given, else the cheapest catalog offer today."""
+              catalog: Catalog | None = None, today: dt.date | None = None,
+              machine_time: bool | None = None) -> PriceInfo:
+    """The price of ``model_id``: the override (both parts), else machine time, else the cheapest catalog offer today.
+
+    ``machine_time`` says whether the model's provider bills machine time (default: :func:`is_local`).
+
+    Raises:
+        ConfigError: Only one part of the override is given (a missing side is never counted as $0).
+    """
     if input_per_m is not None or output_per_m is not None:
-        return PriceInfo(model_id, Price(input_per_m or 0.0, output_per_m or 0.0), "override",
-                         note="" if input_per_m is not None and output_per_m is not None
-                         else "only one side of the price given; the other counted as $0")
-    if is_local(model_id):
+        if input_per_m is None or output_per_m is None:
+            raise ConfigError(f"{model_id!r}: give both input_per_m and output_per_m, or neither")
+        return PriceInfo(model_id, Price(input_per_m, output_per_m), "override")
+    if machine_time if machine_time is not None else is_local(model_id):
         return PriceInfo(model_id, None, "machine_time")
     if catalog is not None:
         offer = catalog.price_at(model_id, today or dt.date.today())

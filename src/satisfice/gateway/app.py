@@ -295,7 +295,7 @@ class Gateway:
                 if key is None:
                     raise _unauthorized()
             payload = parse_payload(body, endpoint)
-            plan = self.router.plan(payload["model"])
+            plan = self.router.choose(payload)
             if plan is None:
                 raise GatewayError(404, f"the model {payload['model']!r} does not exist: it is neither a configured "
                                    "route (task/<name>) nor a served model", param="model", code="model_not_found")

@@ -23,12 +23,12 @@ from typing import Any, TypeVar
 
 from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
-from satisfice.errors import ProviderError, RateLimited, Timeout
+from satisfice.errors import ProviderError, RateLimited, Timeout, error_kind
 from satisfice.gateway.config import LimitsConfig
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.replies import GatewayError
 from satisfice.gateway.routing import Plan, Target
-from satisfice.gateway.upstream import Answer, Upstream, call, describe, error_kind
+from satisfice.gateway.upstream import Answer, Upstream, call, describe
 from satisfice.gateway.verifiers import run_verifiers
 
 T = TypeVar("T")

@@ -24,18 +24,17 @@ Shape (every section but ``upstreams`` is optional)::
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from satisfice.core import Price
 from satisfice.errors import ConfigError
-
-VerifierKind = Literal["non_empty", "json", "regex", "max_length", "scorer", "custom"]
-_KINDS: tuple[str, ...] = ("non_empty", "json", "regex", "max_length", "scorer", "custom")
+from satisfice.gateway.policies import POLICIES
+from satisfice.gateway.verifier_registry import VERIFIERS, expand
+from satisfice.registry import Registry
+from satisfice.yamlfile import ConfigFileError, locate_errors, read_yaml
 
 
 class _Strict(BaseModel):
@@ -104,56 +103,58 @@ class ModelConfig(_Strict):
         return value
 
 
-class VerifierConfig(_Strict):
-    """One check on an answer.
+class _Choice(_Strict):
+    """A registered kind and its options, written ``name`` or ``{name: options}``; checked against the registry."""
 
-    YAML: ``non_empty``, ``{json: true}``, ``{json: {schema: {...}}}``, ``{regex: "..."}``,
-    ``{max_length: 200}``, ``{scorer: {min_score: 1.0}}`` (the route's task scorer), ``{custom: "module:function"}``.
-    """
+    registry: ClassVar[Registry[Any]]
+    kind: str
+    options: dict[str, Any] = Field(default_factory=dict)
 
-    kind: VerifierKind
-    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
-    pattern: str | None = None
-    max_chars: int | None = Field(default=None, ge=0)
-    min_score: float = Field(default=1.0, ge=0, le=1)
-    target: str | None = None
+    @classmethod
+    def _expand(cls, kind: str, arg: Any) -> dict[str, Any]:
+        if cls.registry.find(kind) is None:
+            raise ValueError(cls.registry.unknown(kind))
+        return dict(arg) if isinstance(arg, dict) else {}
 
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return {"kind": value}
+            return {"kind": value, "options": cls._expand(value, None)}
         if not isinstance(value, dict) or "kind" in value or len(value) != 1:
             return value
         ((kind, arg),) = value.items()
-        if kind not in _KINDS:
-            raise ValueError(f"unknown verifier {kind!r}; known: {', '.join(_KINDS)}")
-        if kind == "regex":
-            return {"kind": kind, "pattern": arg}
-        if kind == "max_length":
-            return {"kind": kind, "max_chars": arg}
-        if kind == "custom":
-            return {"kind": kind, "target": arg}
-        if kind == "json" and isinstance(arg, dict):
-            return {"kind": kind, **arg}
-        if kind == "scorer" and isinstance(arg, dict):
-            return {"kind": kind, **arg}
-        return {"kind": kind}
+        return {"kind": kind, "options": cls._expand(str(kind), arg)}
 
     @model_validator(mode="after")
-    def _complete(self) -> VerifierConfig:
-        if self.kind == "regex":
-            if not self.pattern:
-                raise ValueError("regex verifier needs a pattern")
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(f"invalid regex {self.pattern!r}: {exc}") from None
-        if self.kind == "max_length" and self.max_chars is None:
-            raise ValueError("max_length verifier needs a number of characters")
-        if self.kind == "custom" and (not self.target or ":" not in self.target):
-            raise ValueError("custom verifier needs 'module:function'")
+    def _valid(self) -> _Choice:
+        self.parsed()
         return self
+
+    def parsed(self) -> Any:
+        """The options as the entry's options model (ValueError naming the first problem)."""
+        return self.registry.parse_options(self.kind, self.options)
+
+
+class VerifierConfig(_Choice):
+    """One check on an answer: a registered verifier kind and its validated options.
+
+    YAML: ``non_empty``, ``{json: true}``, ``{json: {schema: {...}}}``, ``{regex: "..."}``,
+    ``{max_length: 200}``, ``{scorer: {min_score: 1.0}}`` (the route's task scorer), ``{custom: "module:function"}``,
+    or any kind a plugin registers.
+    """
+
+    registry: ClassVar[Registry[Any]] = VERIFIERS
+
+    @classmethod
+    def _expand(cls, kind: str, arg: Any) -> dict[str, Any]:
+        return expand(kind, arg)
+
+
+class PolicyConfig(_Choice):
+    """How a route picks a plan per request: ``static`` (default), ``{by_length: {...}}`` or a plugin's policy."""
+
+    registry: ClassVar[Registry[Any]] = POLICIES
 
 
 class ShadowConfig(_Strict):
@@ -172,6 +173,7 @@ class RouteConfig(_Strict):
     from_eval: str | None = None
     task_file: str | None = None
     verifiers: list[VerifierConfig] = Field(default_factory=list)
+    policy: PolicyConfig | None = None
     shadow: ShadowConfig | None = None
     on_exhausted: Literal["error", "last"] = "error"
 
@@ -181,7 +183,7 @@ class RouteConfig(_Strict):
             raise ValueError("a route needs exactly one of 'chain' or 'from_eval'")
         if self.chain is not None and not self.chain:
             raise ValueError("'chain' must name at least one model")
-        wants_scorer = any(v.kind == "scorer" for v in self.verifiers) or (
+        wants_scorer = any(VERIFIERS.get(v.kind).needs_scorer for v in self.verifiers) or (
             self.shadow is not None and self.shadow.compare == "scorer")
         if wants_scorer and not self.task_file:
             raise ValueError("the scorer verifier and shadow compare 'scorer' need 'task_file' (the task's YAML)")
@@ -260,53 +262,22 @@ class GatewayConfig(_Strict):
         return served
 
 
-def _line_map(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            name = key.value
-            out[(*path, name)] = key.start_mark.line + 1
-            _line_map(value, (*path, name), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), out)
-
-
-def _line_of(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int | None:
-    path = tuple(loc)
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return lines.get(())
-
-
 def parse_config(text: str, *, file: str = "<config>", base_dir: Path | None = None) -> GatewayConfig:
-    """Parse and validate a config document; ConfigError names the file, line and field of the first problem."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}, line {mark.line + 1}" if mark is not None else file
-        raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    """Parse and validate a config document; ConfigError names the file, line and field of the first problem.
+
+    Duplicate keys are errors (a second ``limits:`` never silently replaces the first).
+    """
+    data, root = read_yaml(text, file)
     if not isinstance(data, dict):
-        raise ConfigError(f"{file}: the gateway config must be a mapping with at least 'upstreams'")
-    lines: dict[tuple[Any, ...], int] = {}
-    if node is not None:
-        _line_map(node, (), lines)
+        raise ConfigFileError("the gateway config must be a mapping with at least 'upstreams'", file=file,
+                              line=1 if root is None else root.start_mark.line + 1)
+    if "base_dir" in data:
+        raise ConfigFileError("unknown field 'base_dir'", file=file, loc=("base_dir",), root=root)
     data["base_dir"] = base_dir or Path(".")
     try:
         return GatewayConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        field = ".".join(str(p) for p in loc) or "(top level)"
-        line = _line_of(loc, lines)
-        where = f"{file}, line {line}" if line is not None else file
-        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-        message = str(err["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{where}, field {field!r}: {message}{more}") from None
+        raise locate_errors(exc, file, root, GatewayConfig) from None
 
 
 def load_config(path: Path) -> GatewayConfig:
@@ -323,6 +294,7 @@ __all__ = [
     "GatewayConfig",
     "LimitsConfig",
     "ModelConfig",
+    "PolicyConfig",
     "PriceConfig",
     "RouteConfig",
     "ShadowConfig",

@@ -3,15 +3,16 @@
 * A plain model id passes through: its upstreams in order, then its configured fallback models.
 * ``task/<name>`` is a route: an explicit ``chain`` of models, or ``from_eval: <task>``, which reads the
   latest decision stored by ``satisfice eval`` (passing models cheapest first, then the reference). A model of
-  that decision that no upstream in the config serves is reached at the endpoint the eval used.
+  that decision that no upstream in the config serves is reached at the endpoint the eval used. A route's
+  ``policy`` (see :mod:`satisfice.gateway.policies`) may pick another plan per request.
 
-Plans are built once at start (prices resolved, verifiers compiled), so choosing one per request is a dict
-lookup: ``Policy.choose(request) -> Plan`` reduced to :meth:`Router.plan`.
+Plans are built once at start (prices resolved, verifiers compiled), so :meth:`Router.choose` is a dict
+lookup plus, for routes with a policy, the policy's look at the request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from satisfice.core import Price, Usage
 from satisfice.errors import ConfigError
 from satisfice.gateway.config import GatewayConfig, RouteConfig, UpstreamConfig
+from satisfice.gateway.policies import POLICIES, Policy, PolicyContext
 from satisfice.gateway.upstream import Breaker, Upstream
 from satisfice.gateway.verifiers import Verifier, build_verifier, task_scorer
 
@@ -89,15 +91,25 @@ def _plan(name: str, is_route: bool, targets: list[Target], verifiers: tuple[Ver
 
 
 class Router:
-    """Every plan by the ``model`` name that selects it, plus the upstreams they use."""
+    """Every plan by the ``model`` name that selects it, the routes' policies, and the upstreams they use."""
 
-    def __init__(self, plans: dict[str, Plan], upstreams: list[Upstream]) -> None:
+    def __init__(self, plans: dict[str, Plan], upstreams: list[Upstream],
+                 policies: dict[str, Policy] | None = None) -> None:
         self.plans = plans
         self.upstreams = upstreams
+        self.policies = policies or {}
 
     def plan(self, model: str) -> Plan | None:
-        """The plan for a request's ``model``, or None when it is neither a route nor a served model."""
+        """The base plan for ``model``, or None when it is neither a route nor a served model."""
         return self.plans.get(model)
+
+    def choose(self, payload: dict[str, Any]) -> Plan | None:
+        """The plan for one request: its route's policy decides, else the plan its ``model`` names."""
+        model = payload.get("model")
+        policy = self.policies.get(model) if self.policies and isinstance(model, str) else None
+        if policy is not None:
+            return policy.choose(payload)
+        return self.plans.get(model) if isinstance(model, str) else None
 
     def secrets(self) -> tuple[str, ...]:
         """Provider keys currently in the environment (to mask them anywhere they might show)."""
@@ -116,6 +128,7 @@ class _Builder:
         self.extra_prices: dict[str, Price] = {}
         self.extra_serving: dict[str, list[str]] = {}
         self.targets: dict[str, Target] = {}
+        self.policies: dict[str, Policy] = {}
 
     def _upstream(self, name: str, base_url: str, key_env: str | None, timeout_s: float,
                   models: dict[str, str | None]) -> Upstream:
@@ -196,8 +209,8 @@ class _Builder:
             chain, reference = self._from_eval(name, route, spec)
         if route.shadow is not None and route.shadow.reference:
             reference = route.shadow.reference
-        targets = [self.target(m, where) for m in chain]
-        verifiers = tuple(build_verifier(v, route=name, scorer=scorer) for v in route.verifiers)
+        verifiers = tuple(build_verifier(v, route=name, scorer=scorer, base_dir=self.cfg.base_dir)
+                          for v in route.verifiers)
         ref_target = self.target(reference, f"{where}.shadow") if reference else None
         shadow = None
         if route.shadow is not None and route.shadow.share > 0:
@@ -206,8 +219,16 @@ class _Builder:
             compare = route.shadow.compare or ("scorer" if scorer is not None else "normalized")
             shadow = ShadowPlan(route.shadow.share, ref_target, route.shadow.threshold, compare,
                                 scorer if compare == "scorer" else None)
-        return _plan(name, True, targets, verifiers, on_exhausted=route.on_exhausted, reference=ref_target,
-                     shadow=shadow)
+
+        def plan_of(models: Sequence[str]) -> Plan:
+            return _plan(name, True, [self.target(m, where) for m in models], verifiers,
+                         on_exhausted=route.on_exhausted, reference=ref_target, shadow=shadow)
+
+        base = plan_of(chain)
+        if route.policy is not None and route.policy.kind != "static":
+            factory = POLICIES.get(route.policy.kind).factory
+            self.policies[name] = factory(route.policy.parsed(), PolicyContext(name, base, plan_of))
+        return base
 
 
 def build_router(cfg: GatewayConfig, *, prices: PriceLookup, decisions: DecisionLookup) -> Router:
@@ -221,7 +242,7 @@ def build_router(cfg: GatewayConfig, *, prices: PriceLookup, decisions: Decision
         plans[model] = _plan(model, False, targets)
     for name, route in cfg.routes.items():
         plans[name] = b.route(name, route)
-    return Router(plans, list(b.upstreams.values()))
+    return Router(plans, list(b.upstreams.values()), b.policies)
 
 
 __all__ = ["Plan", "Router", "ShadowPlan", "Target", "build_router"]

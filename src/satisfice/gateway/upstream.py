@@ -19,7 +19,7 @@ import orjson
 from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status, redact
 from satisfice.clients.usage import parse_usage
 from satisfice.core import Price, Usage
-from satisfice.errors import BadResponse, ProviderError, RateLimited
+from satisfice.errors import BadResponse, ProviderError
 
 CHAT = "chat"
 COMPLETIONS = "completions"
@@ -235,13 +235,6 @@ async def open_stream(transport: HttpTransport, upstream: Upstream, model: str, 
     return OpenStream(upstream, model, context, response)
 
 
-def error_kind(exc: BaseException) -> str:
-    """Short label of a failure for metrics and the spend log."""
-    if isinstance(exc, RateLimited):
-        return "rate_limited"
-    return type(exc).__name__.lower() if isinstance(exc, ProviderError) else "error"
-
-
 def describe(exc: BaseException, upstream: Upstream | None = None) -> str:
     """One line about a failure, with provider keys masked."""
     text = str(exc) or type(exc).__name__
@@ -261,7 +254,6 @@ __all__ = [
     "billed_usage",
     "call",
     "describe",
-    "error_kind",
     "estimate_tokens",
     "open_stream",
     "upstream_body",

@@ -9,31 +9,22 @@ reference answer; accepts when the score is at least ``min_score``) and ``custom
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
+from pydantic import Field, field_validator
 
 from satisfice.errors import ConfigError
 from satisfice.gateway.config import VerifierConfig
-
-
-class Verifier(Protocol):
-    """One check on an answer's text."""
-
-    @property
-    def name(self) -> str:
-        """Shown in reasons and metrics."""
-        ...
-
-    async def check(self, text: str, payload: dict[str, Any]) -> str | None:
-        """None when the answer passes; else why it fails."""
-        ...
+from satisfice.gateway.verifier_registry import VERIFIERS, Verifier, VerifierContext, VerifierEntry
+from satisfice.gateway.verifier_registry import NoOptions as _Options
+from satisfice.pyref import is_ref, load_function
+from satisfice.schemas import check_schema, schema_error
 
 
 @dataclass(frozen=True)
@@ -51,7 +42,7 @@ class NonEmpty:
 class JsonValid:
     """The answer is JSON (code fences around it are tolerated), optionally matching a JSON Schema."""
 
-    validator: Any = None
+    schema: dict[str, Any] | None = None
     name: str = "json"
 
     async def check(self, text: str, payload: dict[str, Any]) -> str | None:
@@ -63,12 +54,8 @@ class JsonValid:
             value = orjson.loads(body)
         except orjson.JSONDecodeError:
             return "answer is not valid JSON"
-        if self.validator is not None:
-            error = next(iter(self.validator.iter_errors(value)), None)
-            if error is not None:
-                where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-                return f"answer does not match the schema at {where}: {error.message[:200]}"
-        return None
+        problem = schema_error(value, self.schema) if self.schema is not None else None
+        return f"answer does not match the schema {problem}" if problem is not None else None
 
 
 @dataclass(frozen=True)
@@ -150,19 +137,6 @@ def request_fields(payload: dict[str, Any]) -> dict[str, Any]:
     return {"input": text, "messages": messages if isinstance(messages, list) else []}
 
 
-def load_function(target: str) -> Callable[..., Any]:
-    """Import ``module:function``; ConfigError when it cannot be found."""
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"custom verifier {target!r}: cannot import {module_name!r} ({exc})") from None
-    function = getattr(module, attr, None)
-    if not callable(function):
-        raise ConfigError(f"custom verifier {target!r}: {attr!r} is not a function in {module_name!r}")
-    return function  # type: ignore[no-any-return]
-
-
 def task_scorer(task_file: Path) -> tuple[Any, Any]:
     """Load a task file and build its scorer: ``(spec, scorer)``."""
     from satisfice.tasks.scorers import build_scorer
@@ -172,40 +146,87 @@ def task_scorer(task_file: Path) -> tuple[Any, Any]:
     return spec, build_scorer(spec.scorer, base_dir=spec.base_dir)
 
 
-def build_verifier(cfg: VerifierConfig, *, route: str, scorer: Any = None) -> Verifier:
-    """A verifier from its config; ``scorer`` is the route's task scorer (needed for ``scorer``)."""
-    if cfg.kind == "non_empty":
-        return NonEmpty()
-    if cfg.kind == "json":
-        validator = None
-        if cfg.schema_ is not None:
-            try:
-                import jsonschema  # type: ignore[import-untyped,unused-ignore]
-            except ImportError:
-                raise ConfigError(f"routes.{route}: the json schema verifier needs the 'jsonschema' package "
-                                  "(pip install jsonschema)") from None
-            try:
-                cls = jsonschema.validators.validator_for(cfg.schema_)
-                cls.check_schema(cfg.schema_)
-            except jsonschema.SchemaError as exc:
-                raise ConfigError(f"routes.{route}: invalid JSON Schema: {exc.message}") from None
-            validator = cls(cfg.schema_)
-        return JsonValid(validator)
-    if cfg.kind == "regex":
-        assert cfg.pattern is not None
-        return Regex(re.compile(cfg.pattern, re.DOTALL))
-    if cfg.kind == "max_length":
-        assert cfg.max_chars is not None
-        return MaxLength(cfg.max_chars)
-    if cfg.kind == "custom":
-        assert cfg.target is not None
-        return Custom(load_function(cfg.target), name=cfg.target)
-    if scorer is None:
-        raise ConfigError(f"routes.{route}: the scorer verifier needs the route's task_file")
-    if getattr(scorer, "needs_reference", True):
-        raise ConfigError(f"routes.{route}: the task's scorer needs a reference answer, so it cannot check "
+class JsonOptions(_Options):
+    """``json``: optionally a JSON Schema the answer must match."""
+
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+
+    @field_validator("schema_")
+    @classmethod
+    def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return check_schema(value) if value is not None else None
+
+
+class RegexOptions(_Options):
+    """``regex``: the pattern the whole stripped answer must match."""
+
+    pattern: str = Field(min_length=1)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {value!r}: {exc}") from None
+        return value
+
+
+class MaxLengthOptions(_Options):
+    """``max_length``: the most characters an answer may have."""
+
+    max_chars: int = Field(ge=0)
+
+
+class ScorerOptions(_Options):
+    """``scorer``: the lowest score the route's task scorer may give."""
+
+    min_score: float = Field(default=1.0, ge=0, le=1)
+
+
+class CustomOptions(_Options):
+    """``custom``: ``module:function`` (resolved beside the gateway config first)."""
+
+    target: str
+
+    @field_validator("target")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        if not is_ref(value):
+            raise ValueError(f"custom verifier needs 'module:function', got {value!r}")
+        return value
+
+
+def _scorer_check(options: ScorerOptions, ctx: VerifierContext) -> Verifier:
+    if ctx.scorer is None:
+        raise ConfigError(f"routes.{ctx.route}: the scorer verifier needs the route's task_file")
+    if getattr(ctx.scorer, "needs_reference", True):
+        raise ConfigError(f"routes.{ctx.route}: the task's scorer needs a reference answer, so it cannot check "
                           "answers in the gateway; use shadow checks with compare: scorer instead")
-    return ScorerCheck(scorer, cfg.min_score)
+    return ScorerCheck(ctx.scorer, options.min_score)
+
+
+def _custom(options: CustomOptions, ctx: VerifierContext) -> Verifier:
+    return Custom(load_function(options.target, base_dir=ctx.base_dir, what="custom verifier"), name=options.target)
+
+
+for _entry in (
+    VerifierEntry("non_empty", lambda o, c: NonEmpty(), help="the answer has some text"),
+    VerifierEntry("json", lambda o, c: JsonValid(o.schema_), JsonOptions, help="valid JSON, optionally a schema"),
+    VerifierEntry("regex", lambda o, c: Regex(re.compile(o.pattern, re.DOTALL)), RegexOptions, "pattern",
+                  help="the whole stripped answer matches"),
+    VerifierEntry("max_length", lambda o, c: MaxLength(o.max_chars), MaxLengthOptions, "max_chars",
+                  help="at most N characters"),
+    VerifierEntry("scorer", _scorer_check, ScorerOptions, needs_scorer=True,
+                  help="the route's task scorer, without a reference"),
+    VerifierEntry("custom", _custom, CustomOptions, "target", help="module:function (text, payload) -> ok"),
+):
+    VERIFIERS.add(_entry)
+
+
+def build_verifier(cfg: VerifierConfig, *, route: str, scorer: Any = None, base_dir: Path = Path(".")) -> Verifier:
+    """A verifier from its config; ``scorer`` is the route's task scorer, ``base_dir`` the config's folder."""
+    return VERIFIERS.get(cfg.kind).factory(cfg.parsed(), VerifierContext(route, scorer, base_dir))
 
 
 async def run_verifiers(verifiers: tuple[Verifier, ...], text: str, payload: dict[str, Any]) -> str | None:
@@ -229,7 +250,6 @@ __all__ = [
     "ScorerCheck",
     "Verifier",
     "build_verifier",
-    "load_function",
     "request_fields",
     "run_verifiers",
     "task_scorer",

@@ -23,7 +23,7 @@ _ALIASES = {
     "math5": "math-level-5",
     "swe-bench": "swe-bench-verified",
 }
-"""Other spellings users (and Epoch's column names) give for the benchmark slugs of DESIGN.md."""
+"""Other spellings users (and Epoch's column names) give for the built-in benchmark slugs."""
 
 
 def check_input_share(input_share: float) -> float:
@@ -34,7 +34,7 @@ def check_input_share(input_share: float) -> float:
 
 
 def scored_benchmarks(catalog: Catalog) -> list[str]:
-    """Slugs of the benchmarks that have at least one score, in DESIGN.md order, then alphabetical."""
+    """Slugs of the benchmarks that have at least one score, in the built-in order, then alphabetical."""
     present = {s.benchmark for s in catalog.scores}
     order = [b for b in BENCHMARKS if b in present]
     return order + sorted(present - set(order))

@@ -17,6 +17,7 @@ from satisfice.errors import ConfigError
 
 if TYPE_CHECKING:
     from satisfice.market.common import PricedModel
+    from satisfice.market.cost import CostResult
     from satisfice.market.frontier import FrontierResult
     from satisfice.market.gap import GapResult
     from satisfice.market.pareto import ParetoResult
@@ -192,6 +193,28 @@ def pareto_chart(result: ParetoResult, path: str | Path) -> Path:
     _legend(ax, "lower right")
     _label(ax, [(m.blended_price, m.score, m.name, STYLE[m.weights][1] if m.model in front_ids else "#666666")
                 for m in result.points])
+    return _save(fig, path)
+
+
+def cost_chart(result: CostResult, path: str | Path) -> Path:
+    """Annual bill per model (log scale, horizontal bars in the order named); unpriced models are listed."""
+    _format(Path(path))
+    priced = [r for r in result.rows if r.annual_usd is not None and r.annual_usd > 0]
+    fig, ax = _figure(10.0, 1.2 + 0.55 * max(len(priced), 1))
+    names = [r.model.name for r in priced][::-1]
+    bills = [float(r.annual_usd or 0.0) for r in priced][::-1]
+    colours = [STYLE[r.model.weights][1] for r in priced][::-1]
+    ax.barh(names, bills, color=colours, zorder=2)
+    if priced:
+        ax.set_xscale("log")
+        _dollars(ax, "x")
+        for y, bill in enumerate(bills):
+            ax.annotate(f"${bill:,.0f}", (bill, y), xytext=(4, 0), textcoords="offset points", va="center",
+                        fontsize=8)
+    unpriced = [r.model.name for r in result.rows if r.annual_usd is None]
+    note = f" (no price: {', '.join(unpriced)})" if unpriced else ""
+    ax.set_xlabel(f"USD per year at {result.tokens_per_day:,.0f} tokens/day, blended {result.blend.label}{note}")
+    ax.set_title("Annual bill per model", fontsize=12)
     return _save(fig, path)
 
 

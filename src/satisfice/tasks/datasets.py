@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satisfice.errors import DataError
-from satisfice.tasks.taskfile import display_path
+from satisfice.yamlfile import display_path
 
 if TYPE_CHECKING:
     from satisfice.tasks.spec import TaskSpec
@@ -186,10 +186,10 @@ def _samples(path: Path, spec: TaskSpec, kind: str, *, need_target: bool) -> lis
 
 
 def _needs_target(spec: TaskSpec) -> bool:
-    from satisfice.tasks.scorer_options import builtin_needs_reference
+    from satisfice.tasks.scorer_registry import needs_reference
 
     try:
-        return bool(builtin_needs_reference(spec.scorer.type, spec.scorer.parsed_options()))
+        return bool(needs_reference(spec.scorer.type, spec.scorer.parsed_options()))
     except ValueError:  # invalid options are reported by load_task / build_scorer
         return False
 

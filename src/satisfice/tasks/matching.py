@@ -1,4 +1,4 @@
-"""Pure text helpers behind the scorers: normalisation, choice-letter, number and JSON extraction, schema subset, F1."""
+"""Pure text helpers behind the scorers: normalisation, choice-letter, number and JSON extraction, F1."""
 
 from __future__ import annotations
 
@@ -163,59 +163,6 @@ def extract_json(text: str) -> Any:
     raise ValueError("no JSON value found in the answer")
 
 
-def _type_ok(value: Any, kind: str) -> bool:
-    if kind == "object":
-        return isinstance(value, dict)
-    if kind == "array":
-        return isinstance(value, list)
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "null":
-        return value is None
-    if isinstance(value, bool):
-        return False
-    if kind == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    return kind == "number" and isinstance(value, int | float)
-
-
-def schema_errors(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
-    """What ``value`` breaks of ``schema`` (subset: type, required, properties, enum, items, additionalProperties)."""
-    kind = schema.get("type")
-    if kind is not None:
-        kinds = kind if isinstance(kind, list) else [kind]
-        if not any(_type_ok(value, k) for k in kinds):
-            return [f"{path}: expected {' or '.join(kinds)}, got {_json_type(value)}"]
-    errors: list[str] = []
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{path}: {value!r} is not one of {schema['enum']!r}")
-    if isinstance(value, dict):
-        for name in schema.get("required", []):
-            if name not in value:
-                errors.append(f"{path}: missing required property {name!r}")
-        properties = schema.get("properties", {})
-        for name, sub in properties.items():
-            if name in value:
-                errors.extend(schema_errors(value[name], sub, f"{path}.{name}"))
-        if schema.get("additionalProperties") is False:
-            extra = sorted(set(value) - set(properties))
-            if extra:
-                errors.append(f"{path}: unexpected propert{'y' if len(extra) == 1 else 'ies'} {', '.join(extra)}")
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            errors.extend(schema_errors(item, schema["items"], f"{path}[{index}]"))
-    return errors
-
-
-def _json_type(value: Any) -> str:
-    for kind in ("null", "boolean", "integer", "number", "string", "array", "object"):
-        if _type_ok(value, kind):
-            return kind
-    return type(value).__name__
-
-
 def json_equal(a: Any, b: Any, *, normalized: bool) -> bool:
     """Deep equality of JSON values; numbers compare by value (1 == 1.0); strings optionally normalised."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -238,7 +185,6 @@ __all__ = [
     "extract_numbers",
     "json_equal",
     "normalize",
-    "schema_errors",
     "squad_normalize",
     "token_f1",
 ]

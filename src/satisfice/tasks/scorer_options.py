@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from satisfice.core import ModelRef, Price
+from satisfice.schemas import check_schema
 from satisfice.tasks.templates import template_variables
 
 
@@ -18,6 +19,8 @@ class _Options(BaseModel):
 class Endpoint(BaseModel):
     """Where a model is served and, optionally, its price (shared by candidates and judges)."""
 
+    provider: str | None = None
+    """The client that reaches the model (``openai_compat``, ``local`` or a plugin's); default from the id."""
     base_url: str | None = None
     api_key_env: str | None = None
     provider_model: str | None = None
@@ -36,9 +39,8 @@ class Endpoint(BaseModel):
         return self
 
     def ref(self) -> ModelRef:
-        """The model and its endpoint as a ModelRef (``local/...`` models run in-process)."""
-        provider = "local" if self.model_id.startswith("local/") else "openai_compat"
-        return ModelRef(self.model_id, provider, self.base_url, self.api_key_env, self.provider_model)
+        """The model and its endpoint as a ModelRef (the provider as given, else the default for the id)."""
+        return ModelRef(self.model_id, self.provider or "", self.base_url, self.api_key_env, self.provider_model)
 
     def price(self) -> Price | None:
         """The task file's price override, or None to use the catalog's price."""
@@ -132,46 +134,6 @@ class ChoiceOptions(_Options):
         return letters
 
 
-SCHEMA_KEYWORDS = frozenset({"type", "required", "properties", "enum", "items", "additionalProperties"})
-SCHEMA_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description", "default", "examples", "$comment"})
-SCHEMA_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
-
-
-def check_schema(schema: Any, where: str = "schema") -> None:
-    """Raise ValueError unless ``schema`` uses only the supported JSON Schema subset.
-
-    The subset: ``type`` (a name or list of names), ``required``, ``properties``, ``enum``, ``items``,
-    ``additionalProperties`` (boolean), plus annotation keywords, which are ignored.
-    """
-    if not isinstance(schema, dict):
-        raise ValueError(f"{where} must be a mapping, got {type(schema).__name__}")
-    unknown = sorted(set(schema) - SCHEMA_KEYWORDS - SCHEMA_ANNOTATIONS)
-    if unknown:
-        raise ValueError(
-            f"{where}: unsupported JSON Schema keyword(s) {', '.join(unknown)} "
-            f"(supported: {', '.join(sorted(SCHEMA_KEYWORDS))})"
-        )
-    kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
-    for name in kinds:
-        if name not in SCHEMA_TYPES:
-            raise ValueError(f"{where}.type: unknown type {name!r} (known: {', '.join(sorted(SCHEMA_TYPES))})")
-    required = schema.get("required", [])
-    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
-        raise ValueError(f"{where}.required must be a list of property names")
-    properties = schema.get("properties", {})
-    if not isinstance(properties, dict):
-        raise ValueError(f"{where}.properties must be a mapping")
-    for name, sub in properties.items():
-        check_schema(sub, f"{where}.properties.{name}")
-    if "items" in schema:
-        check_schema(schema["items"], f"{where}.items")
-    if "enum" in schema and not isinstance(schema["enum"], list):
-        raise ValueError(f"{where}.enum must be a list")
-    if "additionalProperties" in schema and not isinstance(schema["additionalProperties"], bool):
-        raise ValueError(f"{where}.additionalProperties must be true or false")
-
-
 class JsonOptions(_Options):
     """``json``: the answer is valid JSON, optionally matches a schema, optionally equals the target."""
 
@@ -188,9 +150,7 @@ class JsonOptions(_Options):
     @field_validator("schema_")
     @classmethod
     def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None:
-            check_schema(value)
-        return value
+        return check_schema(value) if value is not None else None
 
     @model_validator(mode="after")
     def _one_comparison(self) -> JsonOptions:
@@ -232,67 +192,7 @@ class JudgeOptions(_Options, Endpoint):
         return self.model
 
 
-BUILTIN_OPTIONS: dict[str, type[_Options]] = {
-    "exact": ExactOptions,
-    "normalized": NoOptions,
-    "includes": IncludesOptions,
-    "regex": RegexOptions,
-    "choice": ChoiceOptions,
-    "numeric": NumericOptions,
-    "json": JsonOptions,
-    "f1": NoOptions,
-    "judge": JudgeOptions,
-}
-"""Built-in scorer types and their option models; a type ``module:function`` names a custom Python scorer."""
-
-BUILTIN_SCORERS = tuple(BUILTIN_OPTIONS)
-
-_CUSTOM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def is_custom(kind: str) -> bool:
-    """True when ``kind`` names a custom scorer as ``module:function``."""
-    return _CUSTOM.match(kind) is not None
-
-
-def check_kind(kind: str) -> str:
-    """Return ``kind`` when it is a built-in scorer or ``module:function``; ValueError naming the choices."""
-    if kind in BUILTIN_OPTIONS or is_custom(kind):
-        return kind
-    if ":" in kind:
-        raise ValueError(f"custom scorer {kind!r} must look like 'module:function' (e.g. 'my_scorers:score')")
-    raise ValueError(f"unknown scorer {kind!r} (known: {', '.join(BUILTIN_SCORERS)}, or 'module:function')")
-
-
-def parse_options(kind: str, options: dict[str, Any]) -> _Options | dict[str, Any]:
-    """Validate ``options`` for scorer ``kind``; custom scorers get their options unchanged (as keyword arguments).
-
-    Raises:
-        pydantic.ValidationError: When an option is unknown or has a wrong value.
-    """
-    model = BUILTIN_OPTIONS.get(kind)
-    if model is None:
-        return dict(options)
-    return model.model_validate(options)
-
-
-def builtin_needs_reference(kind: str, options: Any) -> bool | None:
-    """Whether built-in scorer ``kind`` with parsed ``options`` compares against the item's target.
-
-    Returns None for custom scorers (only their code knows) and for judges (it depends on the rubric).
-    """
-    if kind == "json":
-        return bool(options.fields is not None or options.equal)
-    if kind == "regex":
-        return not options.match_only
-    if kind in ("judge",) or kind not in BUILTIN_OPTIONS:
-        return None
-    return True
-
-
 __all__ = [
-    "BUILTIN_OPTIONS",
-    "BUILTIN_SCORERS",
     "ChoiceOptions",
     "ExactOptions",
     "IncludesOptions",
@@ -302,9 +202,4 @@ __all__ = [
     "NumericOptions",
     "RegexOptions",
     "Tolerance",
-    "builtin_needs_reference",
-    "check_kind",
-    "check_schema",
-    "is_custom",
-    "parse_options",
 ]

@@ -9,6 +9,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from satisfice.core import Completion, ModelClient, Price, Score
 from satisfice.errors import ConfigError, DataError
+from satisfice.pyref import is_ref
+from satisfice.schemas import schema_error
 from satisfice.tasks import matching
 from satisfice.tasks.custom import CustomScorer, as_score
 from satisfice.tasks.datasets import Sample
@@ -20,8 +22,8 @@ from satisfice.tasks.scorer_options import (
     JudgeOptions,
     NumericOptions,
     RegexOptions,
-    parse_options,
 )
+from satisfice.tasks.scorer_registry import SCORERS, ScorerContext, ScorerEntry
 from satisfice.tasks.spec import ScorerSpec
 
 
@@ -230,9 +232,9 @@ class JsonScorer(_Builtin):
         except ValueError as exc:
             return Score(0.0, str(exc))
         if self.options.schema_ is not None:
-            problems = matching.schema_errors(value, self.options.schema_)
-            if problems:
-                return Score(0.0, f"schema: {problems[0]}")
+            problem = schema_error(value, self.options.schema_)
+            if problem is not None:
+                return Score(0.0, f"schema: {problem}")
         if not self.needs_reference:
             return Score(1.0, "valid JSON")
         _targets(sample, self.kind)
@@ -271,7 +273,7 @@ class F1Scorer(_Builtin):
 
 def build_scorer(spec: ScorerSpec, *, base_dir: Path, judge: ModelClient | None = None,
                  judge_price: Price | None = None) -> Scorer:
-    """The scorer a task's ``scorer:`` section describes.
+    """The scorer a task's ``scorer:`` section describes (a registered type, or ``module:function``).
 
     Args:
         spec: Scorer type and options.
@@ -280,39 +282,59 @@ def build_scorer(spec: ScorerSpec, *, base_dir: Path, judge: ModelClient | None 
         judge_price: The judge's price, used when its completions carry no ``cost_usd``.
 
     Raises:
-        ConfigError: Bad options, an unimportable custom scorer, or a judge scorer without a judge client.
+        ConfigError: An unknown type, bad options, an unimportable custom scorer, or a judge scorer without a
+            judge client.
     """
+    entry = SCORERS.find(spec.type)
+    if entry is None:
+        if not is_ref(spec.type):
+            raise ConfigError(SCORERS.unknown(spec.type))
+        return CustomScorer(spec.type, dict(spec.options), base_dir)
     try:
-        options = parse_options(spec.type, spec.options)
+        options = SCORERS.parse_options(spec.type, spec.options)
     except ValueError as exc:
-        errors = getattr(exc, "errors", None)
-        detail = str(exc)
-        if callable(errors):
-            first = errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            detail = f"{where + ': ' if where else ''}{str(first['msg']).removeprefix('Value error, ')}"
-        raise ConfigError(f"scorer {spec.type!r}: {detail}") from None
-    if isinstance(options, dict):
-        return CustomScorer(spec.type, options, base_dir)
-    if isinstance(options, ExactOptions):
-        return ExactScorer(options)
-    if isinstance(options, IncludesOptions):
-        return IncludesScorer(options)
-    if isinstance(options, RegexOptions):
-        return RegexScorer(options)
-    if isinstance(options, ChoiceOptions):
-        return ChoiceScorer(options)
-    if isinstance(options, NumericOptions):
-        return NumericScorer(options)
-    if isinstance(options, JsonOptions):
-        return JsonScorer(options)
-    if isinstance(options, JudgeOptions):
-        from satisfice.tasks.judge import JudgeScorer
+        raise ConfigError(str(exc)) from None
+    return entry.factory(options, ScorerContext(base_dir, judge, judge_price))
 
-        if judge is None:
-            raise ConfigError(f"scorer 'judge' needs a client for the judge model {options.model!r}")
-        return JudgeScorer(options, judge, price=judge_price if judge_price is not None else options.price())
-    return F1Scorer() if spec.type == "f1" else NormalizedScorer()
+
+def _judge(options: JudgeOptions, ctx: ScorerContext) -> Scorer:
+    from satisfice.tasks.judge import JudgeScorer
+
+    if ctx.judge is None:
+        raise ConfigError(f"scorer 'judge' needs a client for the judge model {options.model!r}")
+    return JudgeScorer(options, ctx.judge, price=ctx.judge_price if ctx.judge_price is not None else options.price())
+
+
+def _json_binary(o: JsonOptions) -> bool:
+    return not o.partial_credit
+
+
+def _json_needs_reference(o: JsonOptions) -> bool:
+    return o.fields is not None or o.equal
+
+
+def _regex_needs_reference(o: RegexOptions) -> bool:
+    return not o.match_only
+
+
+for _entry in (
+    ScorerEntry("exact", lambda o, c: ExactScorer(o), ExactOptions, "answer == target", binary=True),
+    ScorerEntry("normalized", lambda o, c: NormalizedScorer(), help="equal ignoring case, spacing, punctuation",
+                binary=True),
+    ScorerEntry("includes", lambda o, c: IncludesScorer(o), IncludesOptions, "target occurs in the answer",
+                binary=True),
+    ScorerEntry("regex", lambda o, c: RegexScorer(o), RegexOptions, "the extracted group matches the target",
+                binary=True, needs_reference=_regex_needs_reference),
+    ScorerEntry("choice", lambda o, c: ChoiceScorer(o), ChoiceOptions, "the multiple-choice letter is right",
+                binary=True),
+    ScorerEntry("numeric", lambda o, c: NumericScorer(o), NumericOptions, "the number equals the target",
+                binary=True),
+    ScorerEntry("json", lambda o, c: JsonScorer(o), JsonOptions, "valid JSON, optionally a schema and fields",
+                binary=_json_binary, needs_reference=_json_needs_reference),
+    ScorerEntry("f1", lambda o, c: F1Scorer(), help="token F1 as in SQuAD (fractional)"),
+    ScorerEntry("judge", _judge, JudgeOptions, "a judge model grades with a rubric", needs_reference=None),
+):
+    SCORERS.add(_entry)
 
 
 __all__ = [

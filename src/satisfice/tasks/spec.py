@@ -9,10 +9,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from satisfice.errors import ConfigError
-from satisfice.tasks.scorer_options import Endpoint, check_kind, parse_options
-from satisfice.tasks.taskfile import TaskFileError, display_path, locate_errors, read_yaml
+from satisfice.tasks.scorer_options import Endpoint
+from satisfice.tasks.scorer_registry import check_kind, parse_options
+from satisfice.tasks.taskfile import TaskFileError
 from satisfice.tasks.templates import template_variables
 from satisfice.tasks.threshold import Threshold, parse_threshold
+from satisfice.yamlfile import display_path, locate_errors, read_yaml
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 """File extensions and the dataset format inferred from them."""

@@ -1,59 +1,94 @@
-"""Guessing an import file's format from its name and content."""
+"""The built-in import formats, and guessing a file's format from its name and content."""
 
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from satisfice.catalog.sources._cells import load_json, read_text
+from satisfice.catalog.batch import ImportBatch
+from satisfice.catalog.sources._cells import read_text
+from satisfice.catalog.sources.registry import IMPORTERS, ImporterEntry, Peek
 from satisfice.errors import DataError
-
-FORMATS = ("satisfice", "litellm", "openrouter", "openrouter-history", "epoch")
-"""Import formats, as named by ``satisfice catalog import --format``."""
-
-_HINT = "; name the format with --format " + "|".join(FORMATS)
 
 
 def detect_format(path: Path) -> str:
-    """The format of ``path``: CSV by header, JSON by shape; an unrecognised file is a DataError naming it."""
-    text = read_text(path)
-    if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("{", "["):
-        data, _ = load_json(path)
-        fmt = _json_format(data)
-    else:
-        fmt = _csv_format(text)
-    if fmt is None:
-        raise DataError("cannot tell the file's format" + _HINT, file=str(path))
-    return fmt
+    """The format of ``path``: the first registered format whose sniffer recognises it; DataError naming it."""
+    peek = Peek(path, read_text(path))
+    for entry in IMPORTERS:
+        if entry.sniff is not None and entry.sniff(peek):
+            return entry.name
+    raise DataError("cannot tell the file's format; name the format with --format " + "|".join(IMPORTERS.names()),
+                    file=str(path))
 
 
-def _json_format(data: Any) -> str | None:
+def _history(p: Peek) -> bool:
+    models = p.json.get("models") if isinstance(p.json, dict) else None
+    return isinstance(models, dict) and any(isinstance(m, dict) and "points" in m for m in models.values())
+
+
+def _openrouter(p: Peek) -> bool:
+    items = p.json.get("data") if isinstance(p.json, dict) else None
+    return isinstance(items, list) and any(isinstance(m, dict) and "pricing" in m for m in items)
+
+
+def _litellm(p: Peek) -> bool:
+    data = p.json
+    return isinstance(data, dict) and ("sample_spec" in data or any(isinstance(v, dict) and "input_cost_per_token"
+                                                                    in v for v in data.values()))
+
+
+def _native(p: Peek) -> bool:
+    data = p.json
     if isinstance(data, list):
-        return "satisfice" if data and all(isinstance(r, dict) and "name" in r for r in data) else None
-    if not isinstance(data, dict):
-        return None
-    models = data.get("models")
-    if isinstance(models, dict) and any(isinstance(m, dict) and "points" in m for m in models.values()):
-        return "openrouter-history"
-    items = data.get("data")
-    if isinstance(items, list) and any(isinstance(m, dict) and "pricing" in m for m in items):
-        return "openrouter"
-    if isinstance(data.get("rows"), list):
-        return "satisfice"
-    if "sample_spec" in data or any(isinstance(v, dict) and "input_cost_per_token" in v for v in data.values()):
-        return "litellm"
-    return None
+        return bool(data) and all(isinstance(r, dict) and "name" in r for r in data)
+    if isinstance(data, dict):
+        return isinstance(data.get("rows"), list)
+    return "name" in p.header
 
 
-def _csv_format(text: str) -> str | None:
-    try:
-        header = [h.strip() for h in next(csv.reader(io.StringIO(text)), [])]
-    except csv.Error:
-        return None
-    if "Model Name" in header and "USD per 1M Tokens" in header:
-        return "epoch"
-    if "name" in header:
-        return "satisfice"
-    return None
+def _epoch(p: Peek) -> bool:
+    return "Model Name" in p.header and "USD per 1M Tokens" in p.header
+
+
+def _native_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.sources.native import parse_native
+
+    return parse_native(path)
+
+
+def _litellm_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.sources.litellm import parse_litellm
+
+    return parse_litellm(path, as_of=as_of)
+
+
+def _openrouter_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.sources.openrouter import parse_openrouter
+
+    return parse_openrouter(path, as_of=as_of)
+
+
+def _history_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.sources.openrouter import parse_openrouter_history
+
+    return parse_openrouter_history(path)
+
+
+def _epoch_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.sources.epoch import parse_epoch
+
+    return parse_epoch(path)
+
+
+_BUILTINS: tuple[tuple[str, Any, Any, bool, str], ...] = (
+    ("satisfice", _native_parse, _native, False, "satisfice's own CSV (or JSON list of rows)"),
+    ("litellm", _litellm_parse, _litellm, True, "the litellm price map JSON"),
+    ("openrouter", _openrouter_parse, _openrouter, True, "an OpenRouter /api/v1/models response"),
+    ("openrouter-history", _history_parse, _history, False, "dated OpenRouter prices {as_of, models: {id: points}}"),
+    ("epoch", _epoch_parse, _epoch, False, "Epoch AI's price and benchmark CSVs"),
+)
+for _name, _parse, _sniff, _dated, _help in _BUILTINS:
+    IMPORTERS.add(ImporterEntry(_name, _parse, _sniff, _dated, _help))
+
+__all__ = ["detect_format"]

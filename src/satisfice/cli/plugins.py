@@ -1,0 +1,46 @@
+"""`satisfice plugins`: every extension point's entries (built-in or from an entry point) and broken plugins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from satisfice.cli.common import Json, console, err_console, print_json
+
+GROUPS = (
+    ("scorer", "satisfice.tasks.scorer_registry", "SCORERS"),
+    ("verifier", "satisfice.gateway.verifier_registry", "VERIFIERS"),
+    ("import format", "satisfice.catalog.sources.registry", "IMPORTERS"),
+    ("provider", "satisfice.clients.providers", "PROVIDERS"),
+    ("routing policy", "satisfice.gateway.policies", "POLICIES"),
+)
+"""The registries, in the order shown (each module is imported only when this command runs)."""
+
+
+def plugins(as_json: Json = False) -> None:
+    """List scorers, verifiers, import formats, providers and routing policies, and where each came from."""
+    import importlib
+
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for kind, module, name in GROUPS:
+        registry = getattr(importlib.import_module(module), name)
+        rows += [{"kind": kind, "name": e.name, "group": registry.group, "origin": registry.origin(e.name),
+                  "help": getattr(e, "help", "")} for e in registry]
+        errors += [f"{registry.group}: {problem}" for problem in registry.plugin_errors]
+    if as_json:
+        print_json({"entries": rows, "plugin_errors": errors})
+        return
+    table = Table("kind", "name", "from", "what")
+    for r in rows:
+        table.add_row(r["kind"], r["name"], r["origin"], r["help"])
+    console.print(table)
+    for problem in errors:
+        err_console.print(f"plugin failed to load: {problem}", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    """Attach ``satisfice plugins`` to the root app."""
+    root.command("plugins")(plugins)
