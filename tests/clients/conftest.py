@@ -14,10 +14,10 @@ async def server() -> AsyncIterator[ScriptedServer]:
         yield s
 
 
-@pytest.fixture(params=[False, True], ids=["aiohttp", "lean"])
-async def transport(request: pytest.FixtureRequest) -> AsyncIterator[HttpTransport]:
-    """The transport both ways: posts through aiohttp, and through the lean pool the gateway uses."""
-    t = HttpTransport(timeout_s=5.0, lean_posts=request.param)
+@pytest.fixture
+async def transport() -> AsyncIterator[HttpTransport]:
+    """The one transport every model call goes through."""
+    t = HttpTransport(timeout_s=5.0)
     try:
         yield t
     finally:

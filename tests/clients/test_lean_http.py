@@ -69,7 +69,7 @@ def http(body: bytes, *extra: str, status: str = "200 OK") -> bytes:
 
 @pytest.fixture
 async def lean() -> AsyncIterator[HttpTransport]:
-    t = HttpTransport(timeout_s=5.0, lean_posts=True)
+    t = HttpTransport(timeout_s=5.0)
     try:
         yield t
     finally:
@@ -142,7 +142,7 @@ async def test_header_injection_and_bad_urls_are_refused(lean: HttpTransport) ->
 
 
 async def test_an_idle_connection_is_not_reused_after_the_keepalive() -> None:
-    t = HttpTransport(timeout_s=5.0, keepalive_s=0.1, lean_posts=True)
+    t = HttpTransport(timeout_s=5.0, keepalive_s=0.1)
     try:
         async with RawServer(lambda r: http(b"{}")) as server:
             await t.post(server.url, b"{}", {})

@@ -9,6 +9,7 @@ import typer
 
 from satisfice.cli.common import State, err_console, fit_consoles
 from satisfice.errors import SatisficeError
+from satisfice.masking import mask
 
 app = typer.Typer(
     name="satisfice",
@@ -45,7 +46,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SatisficeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {mask(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -1,6 +1,6 @@
 """Model clients: adapters from ``CompletionRequest`` to a provider, and :func:`make_client` to pick one.
 
-``openai_compat`` speaks HTTP to any OpenAI-compatible endpoint (over the shared aiohttp ``http`` transport),
+``openai_compat`` speaks HTTP to any OpenAI-compatible endpoint (over the shared ``http`` transport),
 ``local`` runs the PyPI-shipped GGUF models in-process, ``scripted`` is a scripted client for tests (the test
 servers ``scripted_server`` and ``scripted_wire`` live in the source tree only, not in the wheel).
 Importing this package loads no model and opens no connection.

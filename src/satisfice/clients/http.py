@@ -1,22 +1,23 @@
-"""The one HTTP transport for model calls (aiohttp), and the mapping of HTTP answers to satisfice errors.
+"""The one HTTP transport for model calls, and the mapping of HTTP answers to satisfice errors.
 
-Evals and the gateway both send their upstream requests through :class:`HttpTransport`: one pooled
-``aiohttp.ClientSession`` per event loop, created lazily. aiohttp was chosen by measurement
-(~6,400 relayed requests/s against ~450-730 for ``httpx.AsyncClient`` on 2 cores). With ``lean_posts`` (the
-gateway) whole-answer POSTs go through :mod:`satisfice.clients.lean_http` instead, about 3x less CPU each.
+Evals, judges and the gateway send every upstream request, whole or streamed, through :class:`HttpTransport`,
+which runs on :class:`~satisfice.clients.lean_http.LeanPool` (one pool per event loop, opened lazily): a
+connection cap per origin, one total deadline including the connect, a size cap on answers (decompressed too),
+and one retry of a kept-alive connection found closed before any byte came back.
 
 The transport returns every HTTP answer as it came (:class:`RawResponse`); deciding what a status means is
 :func:`error_for_status`'s job. Failures below HTTP become errors: connection refused or reset ->
-:class:`~satisfice.errors.UpstreamUnavailable`, truncated or unreadable body ->
+:class:`~satisfice.errors.UpstreamUnavailable`, truncated, oversized or unreadable body ->
 :class:`~satisfice.errors.BadResponse`, no answer in time -> :class:`~satisfice.errors.Timeout`.
-Error messages name the URL (without its query string) and never echo request headers or API keys.
+Error messages name the URL (without its query string or credentials) and never echo request headers; text from
+a provider is masked (:mod:`satisfice.masking`) before it is shortened.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import re
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -24,23 +25,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import aiohttp
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from satisfice.clients.lean_http import LeanPool
-from satisfice.errors import (
-    BadResponse,
-    ConfigError,
-    ProviderError,
-    RateLimited,
-    Timeout,
-    UpstreamUnavailable,
-)
+from satisfice.clients.lean_http import LeanPool, LeanStream
+from satisfice.errors import ProviderError, RateLimited, Timeout, UpstreamUnavailable
+from satisfice.masking import mask, shorten
 
 _EXCERPT_CHARS = 200
-_DEFAULT_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
-_KEY_PATTERNS = re.compile(r"(?i)(bearer\s+)\S+|\b(?:sk|gsk|xai|tgp|fw)[-_][A-Za-z0-9_\-]{12,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,122 +47,98 @@ class RawResponse:
 class StreamResponse:
     """An open streamed HTTP answer; read it with :meth:`iter_chunks` (or :meth:`read` for the rest)."""
 
-    __slots__ = ("_resp", "_url", "headers", "status")
+    __slots__ = ("_stream", "_url", "headers", "status")
 
-    def __init__(self, resp: aiohttp.ClientResponse, url: str) -> None:
-        self._resp = resp
+    def __init__(self, stream: LeanStream, url: str) -> None:
+        self._stream = stream
         self._url = url
-        self.status: int = resp.status
-        self.headers: Mapping[str, str] = resp.headers
+        self.status: int = stream.status
+        self.headers: Mapping[str, str] = stream.headers
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         """Yield body bytes as they arrive; a connection lost mid-body raises a ProviderError."""
         try:
-            async for chunk in self._resp.content.iter_any():
+            async for chunk in self._stream.iter_chunks():
                 yield chunk
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise _map_exception(exc, self._url) from None
+        except ProviderError as exc:
+            raise _where(exc, self._url) from None
 
     async def read(self) -> bytes:
         """The rest of the body in one piece."""
         try:
-            return await self._resp.read()
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise _map_exception(exc, self._url) from None
+            return await self._stream.read()
+        except ProviderError as exc:
+            raise _where(exc, self._url) from None
+
+    def abort(self) -> None:
+        """Drop the upstream connection now (what a client that went away calls for)."""
+        self._stream.abort()
 
 
 class _StreamContext(AbstractAsyncContextManager[StreamResponse]):
-    """Opens the request on enter, releases the connection on exit."""
+    """Opens the request on enter, gives the connection back (or drops it) on exit."""
 
-    __slots__ = ("_body", "_headers", "_resp", "_timeout", "_transport", "_url")
+    __slots__ = ("_args", "_stream", "_transport")
 
     def __init__(self, transport: HttpTransport, url: str, body: bytes, headers: Mapping[str, str],
-                 timeout: aiohttp.ClientTimeout) -> None:
+                 timeout_s: float) -> None:
         self._transport = transport
-        self._url = url
-        self._body = body
-        self._headers = headers
-        self._timeout = timeout
-        self._resp: aiohttp.ClientResponse | None = None
+        self._args = (url, body, headers, timeout_s)
+        self._stream: LeanStream | None = None
 
     async def __aenter__(self) -> StreamResponse:
-        session = self._transport._session_for_loop()
+        url, body, headers, timeout_s = self._args
         try:
-            self._resp = await session.post(self._url, data=self._body, headers=self._headers,
-                                            timeout=self._timeout, allow_redirects=False)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise _map_exception(exc, self._url) from None
-        return StreamResponse(self._resp, self._url)
+            self._stream = await self._transport.pool().stream(url, body, headers, timeout_s=timeout_s)
+        except ProviderError as exc:
+            raise _where(exc, url) from None
+        return StreamResponse(self._stream, url)
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        resp, self._resp = self._resp, None
-        if resp is not None:
-            if exc_type is None and resp.content.at_eof():
-                resp.release()
-            else:
-                resp.close()  # not read to the end: the connection cannot be reused
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            if exc_type is not None:
+                stream.abort()
+            stream.release()
 
 
 class HttpTransport:
-    """A pooled aiohttp client for JSON POSTs to model providers.
+    """A pooled HTTP client for JSON POSTs to model providers.
 
     The pool is opened on first use inside the running event loop and belongs to that loop: call
     :meth:`close` before the loop ends. Used again afterwards (or from another loop), it opens a new pool.
 
     Args:
         timeout_s: Total time allowed for one :meth:`post` (connect, send, read the whole body); for
-            :meth:`stream` it is the longest wait for the next bytes.
-        connect_timeout_s: Time allowed to open a connection.
-        max_connections: Connection pool size across all hosts.
+            :meth:`stream` the time to the answer's headers, then the longest wait for the next bytes.
+        connect_timeout_s: Longest time to open a connection (within the total deadline).
+        max_connections: Open connections allowed per origin (scheme, host, port); more requests wait.
         keepalive_s: How long an idle pooled connection is kept open.
-        lean_posts: Send :meth:`post` through :class:`~satisfice.clients.lean_http.LeanPool` (a bare protocol on
-            httptools, about 3x less CPU per request than aiohttp here); streams still use aiohttp. The gateway
-            turns it on.
+        max_response_bytes: Largest answer accepted, counted after decompression.
+        ssl_context: TLS settings for ``https`` (default: the system's trusted certificates).
     """
 
-    def __init__(self, *, timeout_s: float = 60.0, connect_timeout_s: float = 10.0, max_connections: int = 256,
-                 keepalive_s: float = 30.0, lean_posts: bool = False) -> None:
+    def __init__(self, *, timeout_s: float = 60.0, connect_timeout_s: float = 10.0, max_connections: int = 100,
+                 keepalive_s: float = 30.0, max_response_bytes: int = 32 << 20,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self._timeout_s = timeout_s
-        self._lean: LeanPool | None = None
-        self._lean_wanted = lean_posts
-        self._lean_loop: asyncio.AbstractEventLoop | None = None
-        self._connect_timeout_s = connect_timeout_s
-        self._max_connections = max_connections
-        self._keepalive_s = keepalive_s
-        self._session: aiohttp.ClientSession | None = None
+        self._settings: dict[str, Any] = {
+            "connect_timeout_s": connect_timeout_s, "idle_s": min(keepalive_s, 4.0),
+            "max_connections": max_connections, "max_response_bytes": max_response_bytes, "ssl_context": ssl_context}
+        self._pool: LeanPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
-        self._stream_timeouts: dict[float, aiohttp.ClientTimeout] = {}
-        self._default_timeout = self._post_timeout(timeout_s)
 
-    def _post_timeout(self, timeout_s: float) -> aiohttp.ClientTimeout:
-        t = self._timeouts.get(timeout_s)
-        if t is None:
-            t = aiohttp.ClientTimeout(total=timeout_s, sock_connect=self._connect_timeout_s)
-            if len(self._timeouts) < 64:
-                self._timeouts[timeout_s] = t
-        return t
-
-    def _stream_timeout(self, timeout_s: float) -> aiohttp.ClientTimeout:
-        t = self._stream_timeouts.get(timeout_s)
-        if t is None:
-            t = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout_s, sock_read=timeout_s)
-            if len(self._stream_timeouts) < 64:
-                self._stream_timeouts[timeout_s] = t
-        return t
-
-    def _session_for_loop(self) -> aiohttp.ClientSession:
+    def pool(self) -> LeanPool:
+        """The connection pool of the running event loop (opened on first use)."""
         loop = asyncio.get_running_loop()
-        session = self._session
-        if session is not None and self._loop is loop and not session.closed:
-            return session
-        # First use, or a new event loop (a session is bound to the loop it was created in).
-        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0,
-                                         keepalive_timeout=self._keepalive_s, ttl_dns_cache=300)
-        session = aiohttp.ClientSession(connector=connector, headers=_DEFAULT_HEADERS, timeout=self._default_timeout)
-        self._session, self._loop = session, loop
-        return session
+        pool = self._pool
+        if pool is None or self._loop is not loop:
+            if pool is not None:
+                pool.close()
+            pool = self._pool = LeanPool(**self._settings)
+            self._loop = loop
+        return pool
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str], *,
                    timeout_s: float | None = None) -> RawResponse:
@@ -178,54 +146,29 @@ class HttpTransport:
 
         Raises:
             UpstreamUnavailable: connection refused, reset or closed before the answer.
-            BadResponse: the body was truncated or the answer was not valid HTTP.
+            BadResponse: the body was truncated, too large or the answer was not valid HTTP.
             Timeout: no complete answer within the timeout.
         """
-        if self._lean_wanted:
-            return await self._lean_post(url, body, headers, self._timeout_s if timeout_s is None else timeout_s)
-        session = self._session_for_loop()
-        timeout = self._default_timeout if timeout_s is None else self._post_timeout(timeout_s)
         try:
-            async with session.post(url, data=body, headers=headers, timeout=timeout,
-                                    allow_redirects=False) as resp:
-                data = await resp.read()
-                return RawResponse(resp.status, resp.headers, data)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise _map_exception(exc, url, timeout.total) from None
-
-    async def _lean_post(self, url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> RawResponse:
-        loop = asyncio.get_running_loop()
-        pool = self._lean
-        if pool is None or self._lean_loop is not loop:
-            if pool is not None:
-                pool.close()
-            pool = self._lean = LeanPool(connect_timeout_s=self._connect_timeout_s,
-                                         idle_s=min(self._keepalive_s, 4.0))
-            self._lean_loop = loop
-        try:
-            status, got, data = await pool.post(url, body, headers, timeout_s=timeout_s,
-                                                on_error=lambda exc: _map_exception(exc, url, timeout_s))
-        except (BadResponse, UpstreamUnavailable) as exc:
-            raise type(exc)(f"{_safe_url(url)}: {exc}") from None
+            status, got, data = await self.pool().post(url, body, headers,
+                                                       timeout_s=self._timeout_s if timeout_s is None else timeout_s)
+        except ProviderError as exc:
+            raise _where(exc, url) from None
         return RawResponse(status, got, data)
 
     def stream(self, url: str, body: bytes, headers: Mapping[str, str], *,
                timeout_s: float | None = None) -> AbstractAsyncContextManager[StreamResponse]:
         """POST ``body`` and stream the answer: ``async with transport.stream(...) as resp``.
 
-        ``timeout_s`` bounds the wait for the answer's headers and between chunks, not the whole stream.
+        ``timeout_s`` bounds the wait for the answer's headers (connect included) and between chunks.
         """
-        timeout = self._stream_timeout(self._timeout_s if timeout_s is None else timeout_s)
-        return _StreamContext(self, url, body, headers, timeout)
+        return _StreamContext(self, url, body, headers, self._timeout_s if timeout_s is None else timeout_s)
 
     async def close(self) -> None:
         """Close the pooled connections; the transport may be used again afterwards (it reopens)."""
-        lean, self._lean, self._lean_loop = self._lean, None, None
-        if lean is not None:
-            lean.close()
-        session, self._session, self._loop = self._session, None, None
-        if session is not None and not session.closed:
-            await session.close()
+        pool, self._pool, self._loop = self._pool, None, None
+        if pool is not None:
+            pool.close()
 
     async def __aenter__(self) -> HttpTransport:
         return self
@@ -244,25 +187,10 @@ def _safe_url(url: str) -> str:
     return url
 
 
-def _map_exception(exc: BaseException, url: str, timeout_s: float | None = None) -> ProviderError | ConfigError:
-    where = _safe_url(url)
-    name = type(exc).__name__
-    if isinstance(exc, TimeoutError):  # includes aiohttp's ServerTimeoutError / ConnectionTimeoutError
-        within = f"within {timeout_s:g} s" if timeout_s else "in time"
-        return Timeout(f"{where}: no answer {within} ({name})")
-    if isinstance(exc, aiohttp.InvalidURL):
-        return ConfigError(f"invalid URL {where!r}")
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return BadResponse(f"{where}: response body truncated or unreadable ({name})")
-    if isinstance(exc, aiohttp.ClientResponseError):  # not valid HTTP; message only, never request_info
-        return BadResponse(f"{where}: invalid HTTP response ({name}: {exc.message})")
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return UpstreamUnavailable(f"{where}: server closed the connection before answering")
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return UpstreamUnavailable(f"{where}: cannot connect ({exc.os_error.strerror or name})")
-    if isinstance(exc, OSError):  # includes aiohttp.ClientOSError (connection reset, broken pipe)
-        return UpstreamUnavailable(f"{where}: connection failed ({name}: {exc.strerror or exc})")
-    return UpstreamUnavailable(f"{where}: request failed ({name})")
+def _where(exc: ProviderError, url: str) -> ProviderError:
+    """The same failure, its message prefixed with the URL."""
+    exc.args = (mask(f"{_safe_url(url)}: {exc}"),)
+    return exc
 
 
 # --- status -> error -------------------------------------------------------------------------------------------
@@ -309,15 +237,15 @@ def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with the given secrets and anything shaped like an API key or bearer token masked."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _KEY_PATTERNS.sub(lambda m: (m.group(1) or "") + "***", text)
+    """``text`` with the given secrets, remembered ones and anything shaped like an API key masked."""
+    return mask(text, secrets)
 
 
 def error_excerpt(body: bytes, *, secrets: Iterable[str] = ()) -> str:
-    """A short, one-line, redacted excerpt of a provider's error body (``error.message`` when it is JSON)."""
+    """A short, one-line, masked excerpt of a provider's error body (``error.message`` when it is JSON).
+
+    Masking comes first, on the whole message: a key that straddles the cut leaves nothing behind.
+    """
     message: Any = None
     try:
         data = orjson.loads(body)
@@ -331,11 +259,8 @@ def error_excerpt(body: bytes, *, secrets: Iterable[str] = ()) -> str:
             message = err
         if message is None:
             message = data.get("message") or data.get("detail")
-    text = str(message) if message is not None else body[: _EXCERPT_CHARS * 4].decode("utf-8", "replace")
-    text = " ".join(text.split())
-    if len(text) > _EXCERPT_CHARS:
-        text = text[: _EXCERPT_CHARS - 3] + "..."
-    return redact(text, secrets)
+    text = str(message) if message is not None else body[:65_536].decode("utf-8", "replace")
+    return shorten(text, _EXCERPT_CHARS, secrets, one_line=True)
 
 
 def error_for_status(status: int, headers: Mapping[str, str], body: bytes, *, where: str,

@@ -1,306 +1,287 @@
-"""A lean HTTP/1.1 client for one job: POST a body, get the whole answer back, on pooled keep-alive connections.
+"""The HTTP/1.1 client under every model call: POST a body, get the answer whole or streamed, on pooled connections.
 
-The gateway's hot path sends one small JSON POST per request. Through
-:class:`~satisfice.clients.http.HttpTransport` on aiohttp's ``ClientSession`` that cost 169-182 µs of CPU per
-request on this project's 2-core machine, and 50-54 µs through this pool (``benchmarks/post_client_cpu.py``,
-both side by side against the fake upstream). :class:`LeanPool` is a bare ``asyncio.Protocol`` on httptools'
-C parser, with what production needs around it: a pool of keep-alive connections per origin, TLS for
-``https``, a connect timeout and a total deadline, chunked and content-length bodies, gzip/deflate answers,
-and the same error mapping as the aiohttp path (see :mod:`satisfice.clients.http`).
+A bare ``asyncio.Protocol`` on httptools' C parser, chosen over aiohttp's ``ClientSession`` by measurement
+(``benchmarks/post_client_cpu.py``: about a third of the CPU per POST). What it guarantees:
 
-Not supported, on purpose: redirects (never followed, as in the aiohttp path), proxies from the environment
-(ignored, as in the aiohttp path), streaming (the aiohttp path serves streams), ``Expect: 100-continue``.
-An idle connection is closed after ``idle_s`` (below the 5 s keep-alive of common servers such as uvicorn), so
-a request is not written to a connection the server is about to close. A request is never sent twice.
+* **A connection cap per origin** (``max_connections``): a request beyond it waits for a free connection.
+* **One total deadline** per request, from the first attempt to connect to the last byte (or, for a stream, to
+  the headers; then the same time between chunks).
+* **Size caps**: an answer larger than ``max_response_bytes`` fails, counted after decompression too (gzip and
+  deflate answers are inflated in bounded steps).
+* **One transparent retry** when a kept-alive connection turns out to be closed before any byte of the answer
+  arrived (the server closed it while idle); otherwise a request is never sent twice.
+* TLS for ``https`` (the system's certificate store, or the ``ssl_context`` given).
+
+Not supported, on purpose: redirects, proxies from the environment, ``Expect: 100-continue``, HTTP/2.
+Failures raise :class:`~satisfice.errors.ProviderError` subclasses or ConfigError without the URL (the caller,
+:mod:`satisfice.clients.http`, adds it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import ssl
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-import httptools
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from satisfice.errors import BadResponse, ConfigError, UpstreamUnavailable
+from satisfice.clients.http_conn import Conn, no_answer, until
+from satisfice.clients.http_wire import Origin, header_block, inflate, request_target
+from satisfice.errors import ProviderError, Timeout, UpstreamUnavailable
 
-Origin = tuple[str, str, int]
-_MAX_IDLE_PER_ORIGIN = 256
+_DRAIN_BYTES, _DRAIN_S = 65536, 1.0  # what is read after a stream reader stopped, to keep its connection
 
 
-class _Conn(asyncio.Protocol):
-    """One connection: writes a request, parses the answer into a future."""
+class LeanStream:
+    """An answer whose headers have arrived; :meth:`iter_chunks` yields the body as it comes."""
 
-    __slots__ = ("body", "closed", "complete", "headers", "idle_since", "keep_alive", "parser", "received",
-                 "status", "transport", "waiter")
+    __slots__ = ("_conn", "_gap_s", "_pool", "_origin", "headers", "status")
 
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[None] | None = None
-        self.headers: list[tuple[str, str]] = []
-        self.body: list[bytes] = []
-        self.status = 0
-        self.keep_alive = True
-        self.received = False
-        self.complete = False
-        self.closed = False
-        self.idle_since = 0.0
+    def __init__(self, pool: LeanPool, origin: Origin, conn: Conn, gap_s: float) -> None:
+        self._pool, self._origin, self._conn, self._gap_s = pool, origin, conn, gap_s
+        self.status = conn.status
+        self.headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict(conn.headers))
 
-    # --- asyncio.Protocol -------------------------------------------------------------------------------------
+    async def iter_chunks(self) -> AsyncIterator[bytes]:
+        """Body bytes as they arrive; Timeout when none come for ``timeout_s``."""
+        conn = self._conn
+        loop = asyncio.get_running_loop()
+        while True:
+            if conn.body:
+                yield conn.take()
+                continue
+            if conn.error is not None:
+                raise conn.error
+            if conn.complete:
+                return
+            conn.wake = loop.create_future()
+            try:
+                await until(conn.wake, loop.time() + self._gap_s,
+                             f"no data for {self._gap_s:g} s in the middle of the answer")
+            finally:
+                conn.wake = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's transports do not subclass asyncio's
-
-    def data_received(self, data: bytes) -> None:
-        self.received = True
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            self._finish(BadResponse(f"invalid HTTP response ({type(exc).__name__}: {exc})"))
-            self.abort()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        if self.waiter is None or self.waiter.done():
-            return
-        if self.status and not self._length_delimited():
-            self.complete = True  # a body that ends when the connection does
-            self._finish(None)
-        elif self.received:
-            self._finish(BadResponse("response body truncated (connection closed before the end)"))
-        else:
-            self._finish(UpstreamUnavailable("server closed the connection before answering"))
-
-    # --- httptools callbacks ----------------------------------------------------------------------------------
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
-
-    def on_headers_complete(self) -> None:
-        self.status = self.parser.get_status_code()
-        self.keep_alive = self.parser.should_keep_alive()
-
-    def on_body(self, body: bytes) -> None:
-        self.body.append(body)
-
-    def on_message_complete(self) -> None:
-        if self.status < 200:  # an interim 1xx answer: the real one follows
-            self.headers, self.body, self.status = [], [], 0
-            return
-        self.complete = True
-        self._finish(None)
-
-    # --- use --------------------------------------------------------------------------------------------------
-
-    def _length_delimited(self) -> bool:
-        for name, value in self.headers:
-            lname = name.lower()
-            if lname == "content-length" or (lname == "transfer-encoding" and "chunked" in value.lower()):
-                return True
-        return False
-
-    def _finish(self, error: BaseException | None) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            if error is None:
-                waiter.set_result(None)
-            else:
-                waiter.set_exception(error)
-
-    def start(self, request: bytes, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
-        """Write ``request`` and return the future that completes with the answer (or its error)."""
-        self.headers, self.body, self.status = [], [], 0
-        self.received = self.complete = False
-        self.waiter = loop.create_future()
-        assert self.transport is not None
-        self.transport.write(request)
-        return self.waiter
-
-    def reusable(self, now: float, idle_s: float) -> bool:
-        """Whether this idle connection may carry the next request."""
-        return (not self.closed and self.transport is not None and not self.transport.is_closing()
-                and now - self.idle_since < idle_s)
+    async def read(self) -> bytes:
+        """The rest of the body in one piece."""
+        return b"".join([chunk async for chunk in self.iter_chunks()])
 
     def abort(self) -> None:
-        """Drop the connection at once."""
-        self.closed = True
-        if self.transport is not None:
-            self.transport.abort()
+        """Drop the connection now (the reader gets UpstreamUnavailable)."""
+        self._conn.fail(UpstreamUnavailable("stream closed by the gateway"))
 
+    def release(self) -> None:
+        """Give the connection back: kept when the answer was read to its end, dropped otherwise.
 
-def _decoded(body: bytes, encoding: str | None) -> bytes:
-    if not encoding or encoding == "identity":
-        return body
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
+        A reader that stopped at the stream's last event leaves the final bytes of the body unread: they are
+        awaited in the background (at most ``_DRAIN_BYTES``, ``_DRAIN_S`` apart) so the connection can be reused.
+        """
+        conn = self._conn
+        if conn.error is None and not conn.closed and not conn.complete:
+            self._pool.background(self._drain())
+            return
+        self._finish()
+
+    async def _drain(self) -> None:
+        self._gap_s = _DRAIN_S
+        left = _DRAIN_BYTES
         try:
-            return zlib.decompress(body)
-        except zlib.error:
-            return zlib.decompress(body, -zlib.MAX_WBITS)
-    raise BadResponse(f"unsupported Content-Encoding {encoding!r}")
+            async for chunk in self.iter_chunks():
+                left -= len(chunk)
+                if left < 0:
+                    self.abort()
+                    break
+        except ProviderError:
+            pass
+        self._finish()
+
+    def _finish(self) -> None:
+        conn = self._conn
+        conn.streaming = False
+        if conn.complete and conn.error is None:
+            conn.take()
+            self._pool.release(self._origin, conn)
+        else:
+            self._pool.discard(self._origin, conn)
 
 
 class LeanPool:
-    """Keep-alive connections per origin, for :meth:`post` (see the module text)."""
+    """Keep-alive connections per origin under a cap (see the module text)."""
 
-    def __init__(self, *, connect_timeout_s: float = 10.0, idle_s: float = 4.0) -> None:
+    def __init__(self, *, connect_timeout_s: float = 10.0, idle_s: float = 4.0, max_connections: int = 100,
+                 max_response_bytes: int = 32 << 20, ssl_context: ssl.SSLContext | None = None) -> None:
         self._connect_timeout_s = connect_timeout_s
         self._idle_s = idle_s
-        self._idle: dict[Origin, list[_Conn]] = {}
-        self._busy: set[_Conn] = set()
+        self._cap = max(1, max_connections)
+        self.max_response_bytes = max_response_bytes
+        self._idle: dict[Origin, list[Conn]] = {}
+        self._open: dict[Origin, set[Conn]] = {}
+        self._waiters: dict[Origin, collections.deque[asyncio.Future[None]]] = {}
         self._targets: dict[str, tuple[Origin, bytes]] = {}
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task the pool keeps a reference to until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def open_connections(self, url: str) -> int:
+        """Connections now open (busy or idle) to the origin of ``url``."""
+        return len(self._open.get(self._target(url)[0], ()))
 
     def _target(self, url: str) -> tuple[Origin, bytes]:
-        """(origin, the request line and Host header) for ``url``; cached per URL."""
         known = self._targets.get(url)
-        if known is not None:
-            return known
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            raise ConfigError(f"invalid URL {url.split('?', 1)[0]!r}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"invalid URL {url.split('?', 1)[0]!r}: http(s)://host/... expected")
-        if parts.username or parts.password:
-            raise ConfigError("credentials in an upstream URL are not supported; use api_key_env")
-        host = parts.hostname
-        port = port or (443 if parts.scheme == "https" else 80)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        default = (parts.scheme, port) in (("http", 80), ("https", 443))
-        host_header = (f"[{host}]" if ":" in host else host) + ("" if default else f":{port}")
-        head = f"POST {path} HTTP/1.1\r\nHost: {host_header}\r\n".encode("latin-1")
-        _check_header_text(path)
-        target = ((parts.scheme, host, port), head)
-        if len(self._targets) < 1024:
-            self._targets[url] = target
-        return target
+        if known is None:
+            known = request_target(url)
+            if len(self._targets) < 1024:
+                self._targets[url] = known
+        return known
 
-    async def _connect(self, origin: Origin, loop: asyncio.AbstractEventLoop) -> _Conn:
-        scheme, host, port = origin
-        context: ssl.SSLContext | None = None
-        if scheme == "https":
-            if self._ssl is None:
-                self._ssl = ssl.create_default_context()
-            context = self._ssl
-        _, conn = await asyncio.wait_for(
-            loop.create_connection(_Conn, host, port, ssl=context, server_hostname=host if context else None),
-            self._connect_timeout_s)
-        return conn
-
-    def _acquire_idle(self, origin: Origin, now: float) -> _Conn | None:
+    def _take_idle(self, origin: Origin, now: float) -> Conn | None:
+        """A pooled connection still fit to use (stale ones are closed on the way), or None."""
         idle = self._idle.get(origin)
         while idle:
             conn = idle.pop()
             if conn.reusable(now, self._idle_s):
                 return conn
-            conn.abort()
+            self.discard(origin, conn)
         return None
 
-    def _release(self, origin: Origin, conn: _Conn, now: float) -> None:
-        self._busy.discard(conn)
-        if conn.complete and conn.keep_alive and not conn.closed:
-            idle = self._idle.setdefault(origin, [])
-            if len(idle) < _MAX_IDLE_PER_ORIGIN:
-                conn.idle_since = now
-                idle.append(conn)
+    async def _acquire(self, origin: Origin, deadline: float, fresh: bool) -> tuple[Conn, bool]:
+        """(connection, reused): an idle one, a new one under the cap, or the next one freed."""
+        loop = asyncio.get_running_loop()
+        while True:
+            conn = None if fresh else self._take_idle(origin, loop.time())
+            if conn is not None:
+                return conn, True
+            idle = self._idle.get(origin)
+            opened = self._open.setdefault(origin, set())
+            if len(opened) < self._cap:
+                return await self._connect(origin, opened, deadline), False
+            if fresh and idle:  # make room by closing an idle connection
+                self.discard(origin, idle.pop())
+                continue
+            waiter = loop.create_future()
+            self._waiters.setdefault(origin, collections.deque()).append(waiter)
+            try:
+                await until(waiter, deadline, "no free connection before the deadline")
+            except BaseException:
+                self._wake_one(origin)  # pass on a wake-up this request can no longer use
+                raise
+
+    async def _connect(self, origin: Origin, opened: set[Conn], deadline: float) -> Conn:
+        scheme, host, port = origin
+        loop = asyncio.get_running_loop()
+        context: ssl.SSLContext | None = None
+        if scheme == "https":
+            if self._ssl is None:
+                self._ssl = ssl.create_default_context()
+            context = self._ssl
+        placeholder = Conn()
+        opened.add(placeholder)  # holds the slot while connecting
+        wait = max(min(self._connect_timeout_s, deadline - loop.time()), 0.0)
+        try:
+            _, conn = await asyncio.wait_for(loop.create_connection(
+                Conn, host, port, ssl=context, server_hostname=host if context else None), wait)
+        except BaseException as exc:
+            opened.discard(placeholder)
+            self._wake_one(origin)  # the slot is free again
+            if isinstance(exc, TimeoutError):
+                raise Timeout(f"could not connect within {wait:.3g} s") from None
+            if isinstance(exc, ssl.SSLCertVerificationError):
+                raise UpstreamUnavailable(f"TLS certificate not trusted ({exc.verify_message})") from None
+            if isinstance(exc, OSError):  # ssl.SSLError is one
+                raise UpstreamUnavailable(f"cannot connect ({exc.strerror or type(exc).__name__})") from None
+            raise
+        opened.discard(placeholder)
+        opened.add(conn)
+        return conn
+
+    def _wake_one(self, origin: Origin) -> None:
+        waiters = self._waiters.get(origin)
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
                 return
+
+    def release(self, origin: Origin, conn: Conn) -> None:
+        """Keep a connection whose answer was read to its end (or drop it when it cannot be reused)."""
+        if conn.complete and conn.keep_alive and not conn.closed:
+            conn.idle_since = asyncio.get_running_loop().time()
+            self._idle.setdefault(origin, []).append(conn)
+            self._wake_one(origin)
+        else:
+            self.discard(origin, conn)
+
+    def discard(self, origin: Origin, conn: Conn) -> None:
+        """Close a connection and free its slot."""
         conn.abort()
+        opened = self._open.get(origin)
+        if opened is not None and conn in opened:
+            opened.discard(conn)
+            self._wake_one(origin)
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str], *, timeout_s: float,
-                   on_error: Callable[[BaseException], Exception]) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """POST ``body`` and return (status, headers, decoded body).
-
-        ``on_error`` turns a low-level failure (OSError, TimeoutError) into the caller's error type; failures
-        this module detects itself (truncated body, invalid HTTP, closed before answering) are raised as
-        BadResponse / UpstreamUnavailable, as the aiohttp path does.
-        """
+    async def _exchange(self, url: str, body: bytes, headers: Mapping[str, str], timeout_s: float,
+                        streaming: bool) -> tuple[Origin, Conn]:
+        """Send the request and wait for the answer (its headers, when streaming), retrying a stale connection."""
         origin, head = self._target(url)
-        request = head + _header_block(headers, len(body)) + body
+        request = head + header_block(headers, len(body), streaming) + body
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        conn = self._acquire_idle(origin, loop.time())
-        try:
+        fresh = False
+        while True:
+            conn = None if fresh else self._take_idle(origin, loop.time())
+            reused = conn is not None
             if conn is None:
-                conn = await self._connect(origin, loop)
-            self._busy.add(conn)
-            waiter = conn.start(request, loop)
-            timer = loop.call_at(deadline, _expire, waiter)
+                conn, reused = await self._acquire(origin, deadline, fresh)
             try:
-                await waiter
-            finally:
-                timer.cancel()
-        except BaseException as exc:  # failed, timed out or cancelled: the connection cannot be trusted again
-            if conn is not None:
-                self._busy.discard(conn)
-                conn.abort()
-            if isinstance(exc, OSError | TimeoutError):  # ssl.SSLError is an OSError
-                raise on_error(exc) from None
-            raise
-        status, raw_headers, chunks = conn.status, conn.headers, conn.body
-        self._release(origin, conn, loop.time())
-        result = CIMultiDict(raw_headers)
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        encoding = result.get("content-encoding")
+                conn.start(request, loop, self.max_response_bytes, streaming)
+                waiter = conn.waiter
+                assert waiter is not None
+                timer = loop.call_at(deadline, no_answer, waiter, timeout_s)
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
+            except UpstreamUnavailable:
+                self.discard(origin, conn)
+                if reused and not conn.received and not fresh:
+                    fresh = True  # closed while idle, before any byte of the answer: once more, on a new one
+                    continue
+                raise
+            except BaseException:
+                self.discard(origin, conn)
+                raise
+            return origin, conn
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], *,
+                   timeout_s: float) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """POST ``body`` and return (status, headers, decoded body)."""
+        origin, conn = await self._exchange(url, body, headers, timeout_s, False)
+        status, got = conn.status, CIMultiDict(conn.headers)
+        data = conn.take()
+        self.release(origin, conn)
+        encoding = got.get("content-encoding")
         if encoding:
-            try:
-                data = _decoded(data, encoding.strip().lower())
-            except zlib.error as exc:
-                raise BadResponse(f"response body could not be decoded ({encoding}: {exc})") from None
-        return status, CIMultiDictProxy(result), data
+            data = inflate(data, encoding.strip().lower(), self.max_response_bytes)
+        return status, CIMultiDictProxy(got), data
+
+    async def stream(self, url: str, body: bytes, headers: Mapping[str, str], *, timeout_s: float) -> LeanStream:
+        """POST ``body`` and return once the answer's headers are in (asks for an uncompressed answer)."""
+        origin, conn = await self._exchange(url, body, headers, timeout_s, True)
+        return LeanStream(self, origin, conn, timeout_s)
 
     def close(self) -> None:
         """Close every connection, idle or busy."""
-        for idle in self._idle.values():
-            for conn in idle:
-                conn.abort()
+        for origin, opened in list(self._open.items()):
+            for conn in list(opened):
+                self.discard(origin, conn)
         self._idle.clear()
-        for conn in list(self._busy):
-            conn.abort()
-        self._busy.clear()
+        self._open.clear()
 
 
-def _expire(waiter: asyncio.Future[Any]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
-
-
-def _check_header_text(text: str) -> None:
-    if "\r" in text or "\n" in text:
-        raise ConfigError("a header or URL contains a line break (refused: it would split the HTTP request)")
-
-
-def _header_block(headers: Mapping[str, str], length: int) -> bytes:
-    lines = []
-    has_type = has_accept = has_encoding = False
-    for name, value in headers.items():
-        lname = name.lower()
-        if lname in ("content-length", "host", "transfer-encoding", "connection"):
-            continue
-        has_type = has_type or lname == "content-type"
-        has_accept = has_accept or lname == "accept"
-        has_encoding = has_encoding or lname == "accept-encoding"
-        text = f"{name}: {value}\r\n"
-        _check_header_text(text[:-2])
-        lines.append(text)
-    if not has_type:
-        lines.append("Content-Type: application/json\r\n")
-    if not has_accept:
-        lines.append("Accept: application/json\r\n")
-    if not has_encoding:
-        lines.append("Accept-Encoding: gzip, deflate\r\n")
-    lines.append(f"Content-Length: {length}\r\n\r\n")
-    try:
-        return "".join(lines).encode("latin-1")
-    except UnicodeEncodeError:
-        raise ConfigError("a request header holds a character HTTP headers cannot carry (not Latin-1)") from None
-
-
-__all__ = ["LeanPool"]
+__all__ = ["LeanPool", "LeanStream"]

@@ -18,6 +18,7 @@ from satisfice.clients.http import HttpTransport, error_excerpt, error_for_statu
 from satisfice.clients.usage import parse_usage
 from satisfice.core import Completion, CompletionRequest, ModelRef, Usage
 from satisfice.errors import BadResponse, ConfigError, ProviderError
+from satisfice.masking import remember
 
 
 class OpenAICompatClient:
@@ -53,6 +54,7 @@ class OpenAICompatClient:
         if not key:
             raise ConfigError(f"environment variable {env} is not set (API key for model {self.ref.id!r})")
         if key != self._headers_key:
+            remember(key)  # masked in every message from now on
             self._headers = {"Authorization": f"Bearer {key}"}
             self._headers_key = key
         return self._headers, key
@@ -88,7 +90,7 @@ class OpenAICompatClient:
         """
         headers, key = self._auth()
         url = self._chat_url if request.is_chat else self._completions_url
-        body = orjson.dumps(self.payload(request))
+        body = request_body(self.payload(request), self.ref.wire_name, stream=False)
         started = time.perf_counter()
         try:
             raw = await self._transport.post(url, body, headers, timeout_s=self._timeout_s)
@@ -108,6 +110,35 @@ class OpenAICompatClient:
             await self._transport.close()
 
 
+def request_body(payload: dict[str, Any], wire_model: str, *, stream: bool) -> bytes:
+    """The JSON sent to the provider: ``payload`` with the provider's model name and the stream settings.
+
+    Streaming asks for the usage chunk (``stream_options.include_usage``); otherwise both stream keys go.
+    """
+    body = dict(payload)
+    body["model"] = wire_model
+    if stream:
+        body["stream"] = True
+        options = body.get("stream_options")
+        body["stream_options"] = {**options, "include_usage": True} if isinstance(options, dict) else {
+            "include_usage": True}
+    else:
+        body.pop("stream", None)
+        body.pop("stream_options", None)
+    return orjson.dumps(body)
+
+
+def decode_answer(body: bytes, where: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The decoded JSON object of an answer; BadResponse (with a masked excerpt) when it is not one."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadResponse(f"{where}: answer is not valid JSON: {error_excerpt(body, secrets=secrets)!r}") from None
+    if not isinstance(data, dict):
+        raise BadResponse(f"{where}: answer is not a JSON object")
+    return data
+
+
 def parse_completion(body: bytes, *, model: ModelRef, latency_s: float = 0.0,
                      secrets: tuple[str, ...] = ()) -> Completion:
     """A :class:`~satisfice.core.Completion` from the bytes of an OpenAI chat or text completion answer.
@@ -115,12 +146,7 @@ def parse_completion(body: bytes, *, model: ModelRef, latency_s: float = 0.0,
     Raises:
         BadResponse: invalid JSON, no choices, no text, or missing/invalid usage.
     """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        excerpt = error_excerpt(body, secrets=secrets)
-        raise BadResponse(f"{model.id}: answer is not valid JSON: {excerpt!r}") from None
-    return completion_from_json(data, model=model, latency_s=latency_s)
+    return completion_from_json(decode_answer(body, model.id, secrets), model=model, latency_s=latency_s)
 
 
 def completion_from_json(data: Any, *, model: ModelRef, latency_s: float = 0.0,
@@ -135,25 +161,11 @@ def completion_from_json(data: Any, *, model: ModelRef, latency_s: float = 0.0,
         BadResponse: not an object, no choices, no text, or missing/invalid usage.
     """
     where = model.id
-    if not isinstance(data, dict):
-        raise BadResponse(f"{where}: answer is not a JSON object")
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise BadResponse(f"{where}: answer has no choices")
-    choice = choices[0]
-    message = choice.get("message")
-    if isinstance(message, dict):
-        content = message.get("content")
-        if content is None:  # e.g. only a refusal or tool call, or a reasoning model out of tokens
-            refusal = message.get("refusal")
-            content = refusal if isinstance(refusal, str) else ""
-    else:
-        content = choice.get("text")
-    if not isinstance(content, str):
-        raise BadResponse(f"{where}: answer has no text in choices[0]")
+    text = answer_text(data, where)
+    choice = data["choices"][0]
     finish = choice.get("finish_reason")
     return Completion(
-        text=content,
+        text=text,
         usage=_parse_usage(data.get("usage"), where),
         model=data["model"] if isinstance(data.get("model"), str) else model.wire_name,
         finish_reason=finish if isinstance(finish, str) else None,
@@ -163,6 +175,34 @@ def completion_from_json(data: Any, *, model: ModelRef, latency_s: float = 0.0,
     )
 
 
+def answer_text(data: Any, where: str) -> str:
+    """The text of the first choice of an OpenAI chat or text completion answer (decoded JSON).
+
+    Chat: ``choices[0].message.content``; a ``null`` content (only a refusal or tool calls, or a reasoning model
+    out of tokens) reads as the refusal or ``""``. Text completion: ``choices[0].text``.
+
+    Raises:
+        BadResponse: not an object, no choices, or no text.
+    """
+    if not isinstance(data, dict):
+        raise BadResponse(f"{where}: answer is not a JSON object")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise BadResponse(f"{where}: answer has no choices")
+    choice = choices[0]
+    message = choice.get("message")
+    if isinstance(message, dict):
+        content = message.get("content")
+        if content is None:
+            refusal = message.get("refusal")
+            content = refusal if isinstance(refusal, str) else ""
+    else:
+        content = choice.get("text")
+    if not isinstance(content, str):
+        raise BadResponse(f"{where}: answer has no text in choices[0]")
+    return content
+
+
 def _parse_usage(usage: Any, where: str) -> Usage:
     parsed = parse_usage(usage)
     if not parsed.valid:
@@ -170,4 +210,11 @@ def _parse_usage(usage: Any, where: str) -> Usage:
     return parsed
 
 
-__all__ = ["OpenAICompatClient", "completion_from_json", "parse_completion"]
+__all__ = [
+    "OpenAICompatClient",
+    "answer_text",
+    "completion_from_json",
+    "decode_answer",
+    "parse_completion",
+    "request_body",
+]

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.responses import Response
 
-from satisfice.clients.http import redact
 from satisfice.core import Price, Usage
 from satisfice.gateway.budgets import Reservation
 from satisfice.gateway.cascade import Attempts, final_error
@@ -23,6 +22,7 @@ from satisfice.gateway.replies import GatewayError, synthesize_stream
 from satisfice.gateway.routing import Plan
 from satisfice.gateway.spendlog import SpendRow
 from satisfice.gateway.upstream import Upstream
+from satisfice.masking import mask
 
 if TYPE_CHECKING:
     from satisfice.gateway.app import Gateway
@@ -47,7 +47,7 @@ class Admitted:
         gw, att = self.gw, self.att
         if self.reservation is not None:
             gw.ledger.settle(self.reservation, att.cost)
-        errors = orjson.dumps([redact(e, gw.secrets()) for e in att.errors]).decode() if att.errors else "[]"
+        errors = orjson.dumps([mask(e, gw.secrets()) for e in att.errors]).decode() if att.errors else "[]"
         elapsed = time.perf_counter() - self.started
         plan = self.plan
         key = self.key

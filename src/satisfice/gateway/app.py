@@ -1,10 +1,12 @@
 """The gateway's ASGI app (Starlette): the request path from body to answer, and the lifespan around it.
 
-Request path, in order: read the body (bounded by ``limits.max_body_bytes``), check the key (in-memory cache of
-hashes), parse and check the body, pick the plan for ``model``, reserve the worst-case cost against the key's
-budget, serve (cascade / fallbacks / relay), settle the reservation, queue one spend row, count metrics, maybe
-start a shadow check. Rejections before the reservation (bad body, bad key, unknown model, over budget) write no
-spend row; they are counted in ``satisfice_gateway_rejections``. Every admitted request writes exactly one row.
+Request path, in order: check the key from the headers (in-memory cache of hashes) before a byte of the body is
+read; read the body (bounded by ``limits.max_body_bytes``, by ``limits.body_timeout_s`` and, for all connections
+together, by ``limits.max_body_bytes_in_flight``); parse and check the body (nesting and sizes), pick the plan for
+``model``, reserve the worst-case cost against the key's budget, serve (cascade / fallbacks / relay), settle the
+reservation, queue one spend row, count metrics, maybe start a shadow check. Rejections before the reservation
+(bad body, bad key, unknown model, over budget) write no spend row; they are counted in
+``satisfice_gateway_rejections``. Every admitted request writes exactly one row.
 """
 
 from __future__ import annotations
@@ -29,18 +31,20 @@ from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.admitted import Admitted
+from satisfice.gateway.bodies import BodyReader
 from satisfice.gateway.budgets import BudgetLedger, Reservation, spent_this_period
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KeyCache, KeyInfo, load_active
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.relay import RelayResponse
-from satisfice.gateway.replies import GatewayError, error_response
+from satisfice.gateway.replies import GatewayError, echo, error_response
 from satisfice.gateway.routing import Router, build_router
 from satisfice.gateway.shadow import ShadowRunner
 from satisfice.gateway.spendlog import SpendLog
 from satisfice.gateway.upstream import CHAT, COMPLETIONS
 from satisfice.gateway.validate import input_estimate, output_cap, parse_payload
+from satisfice.masking import install_log_masking
 from satisfice.store import Store
 
 log = logging.getLogger("satisfice.gateway")
@@ -72,8 +76,10 @@ class Gateway:
                  router: Router | None = None, rng: Callable[[], float] = random.random) -> None:
         self.config = config
         self.store = store
+        install_log_masking("satisfice.gateway", "uvicorn.error")  # keys never reach a log line or traceback
         self.metrics = GatewayMetrics()
-        self.transport = transport or HttpTransport(timeout_s=60.0, max_connections=512, lean_posts=True)
+        self.transport = transport or HttpTransport(
+            timeout_s=60.0, max_connections=config.limits.max_connections_per_upstream)
         self._prices = catalog_prices(store)
         self._eval_tasks = sorted({r.from_eval for r in config.routes.values() if r.from_eval}) if router is None \
             else []
@@ -89,7 +95,8 @@ class Gateway:
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
         self._refreshers: list[asyncio.Task[None]] = []
-        self._limit = config.limits.max_body_bytes
+        self.bodies = BodyReader(config.limits.max_body_bytes, config.limits.body_timeout_s,
+                                 config.limits.max_body_bytes_in_flight)
         self._default_cap = config.limits.default_max_tokens
         self.metrics.gauge("satisfice_gateway_spend_rows_pending", "Spend and shadow rows not yet written",
                            lambda: float(self.spend_log.pending))
@@ -171,6 +178,7 @@ class Gateway:
         await self.refresh_keys()
         self.spend_log.start()
         loop = asyncio.get_running_loop()
+        self._refreshers.append(loop.create_task(self.bodies.sweep_forever()))
         if self.config.auth:
             self._refreshers.append(loop.create_task(self._every(self.config.key_refresh_s, self.refresh_keys,
                                                                  "reloading keys")))
@@ -259,26 +267,6 @@ class Gateway:
 
     # --- the request path -----------------------------------------------------------------------------------
 
-    async def _read_body(self, receive: Receive, length: bytes | None) -> bytes:
-        """The body, read straight from the ASGI channel, never more than ``max_body_bytes``."""
-        if length is not None and length.isdigit() and int(length) > self._limit:
-            raise _too_large(self._limit)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise GatewayError(400, "client disconnected while sending the body", reason="client_disconnect")
-            chunk = message.get("body", b"")
-            if chunk:
-                size += len(chunk)
-                if size > self._limit:
-                    raise _too_large(self._limit)
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
     async def _complete(self, scope: Scope, receive: Receive, endpoint: str) -> Response | RelayResponse:
         started = time.perf_counter()
         authorization = length = None
@@ -288,17 +276,18 @@ class Gateway:
             elif name == b"content-length":
                 length = value
         try:
-            body = await self._read_body(receive, length)
             key: KeyInfo | None = None
-            if self.config.auth:
+            if self.config.auth:  # from the headers alone: no body is read for a client without a key
                 key = self.keys.lookup(authorization)
                 if key is None:
-                    raise _unauthorized()
+                    raise _unauthorized(close=True)
+            body = await self.bodies.read(receive, length)
             payload = parse_payload(body, endpoint)
             plan = self.router.choose(payload)
             if plan is None:
-                raise GatewayError(404, f"the model {payload['model']!r} does not exist: it is neither a configured "
-                                   "route (task/<name>) nor a served model", param="model", code="model_not_found")
+                raise GatewayError(404, f"the model {echo(payload['model'])} does not exist: it is neither a "
+                                   "configured route (task/<name>) nor a served model", param="model",
+                                   code="model_not_found")
             estimate = input_estimate(body)
             reservation: Reservation | None = None
             if key is not None and key.budget_usd is not None:
@@ -343,20 +332,17 @@ def _mark(decision: Any) -> Any:
     return (decision.created_at, decision.run_id, decision.passing, decision.reference, decision.candidates)
 
 
-def _unauthorized() -> GatewayError:
+def _unauthorized(*, close: bool = False) -> GatewayError:
     return GatewayError(401, "invalid or missing API key: send 'Authorization: Bearer sk-sat-...' with a key from "
-                        "`satisfice gateway keys create`", code="invalid_api_key", reason="invalid_api_key")
-
-
-def _too_large(limit: int) -> GatewayError:
-    return GatewayError(413, f"the request body is larger than the limit of {limit} bytes", code="body_too_large",
-                        reason="body_too_large")
+                        "`satisfice gateway keys create`", code="invalid_api_key", reason="invalid_api_key",
+                        headers={"Connection": "close"} if close else None)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    message = {404: f"no such endpoint: {request.url.path}", 405: f"method {request.method} is not allowed on "
-               f"{request.url.path}"}.get(status, "request failed")
+    path = echo(request.url.path, quote=False)
+    message = {404: f"no such endpoint: {path}", 405: f"method {echo(request.method, quote=False)} is not allowed "
+               f"on {path}"}.get(status, "request failed")
     return error_response(status, message, code="not_found" if status == 404 else None)
 
 

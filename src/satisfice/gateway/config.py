@@ -197,6 +197,12 @@ class LimitsConfig(_Strict):
     default_max_tokens: int = Field(default=4096, gt=0)
     max_attempts: int = Field(default=4, ge=1, le=20)
     max_retry_wait_s: float = Field(default=1.0, ge=0)
+    body_timeout_s: float = Field(default=10.0, gt=0)
+    """A client must send its whole body within this time (else 408, connection closed)."""
+    max_body_bytes_in_flight: int = Field(default=16 * 1024 * 1024, gt=0)
+    """Request bodies being received, all connections together (else 503, connection closed)."""
+    max_connections_per_upstream: int = Field(default=256, ge=1)
+    """Open connections to one upstream origin; more concurrent calls wait for a free one."""
 
 
 class CircuitConfig(_Strict):

@@ -29,6 +29,7 @@ from satisfice.core import Price, Usage
 from satisfice.errors import BadResponse, ProviderError, UpstreamUnavailable
 from satisfice.gateway.replies import DONE, sse_error
 from satisfice.gateway.upstream import CHAT, OpenStream, Upstream, billed_usage, describe, open_stream, usage_of
+from satisfice.masking import shorten
 
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
                (b"x-accel-buffering", b"no")]
@@ -98,7 +99,8 @@ class Relay:
         err = obj.get("error")
         if err is not None:
             message = err.get("message") if isinstance(err, dict) else str(err)
-            raise UpstreamUnavailable(f"{self.upstream.name}: error in stream: {str(message)[:200]}")
+            raise UpstreamUnavailable(f"{self.upstream.name}: error in stream: "
+                                      f"{shorten(str(message), 200, self.upstream.secrets(), one_line=True)}")
         self.events += 1
         usage = usage_of(obj)
         if usage is not None:
@@ -174,20 +176,21 @@ class RelayResponse:
         client_gone = False
         failure: BaseException | None = None
         gone = asyncio.Event()
-        watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, gone))
+        watcher = asyncio.get_running_loop().create_task(
+            _watch_disconnect(receive, gone, relay.stream.response.abort))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.headers})
             if relay.pending:
                 await send({"type": "http.response.body", "body": relay.pending, "more_body": True})
             if not relay.done:
                 async for chunk in relay.chunks:
-                    if gone.is_set():  # stop paying for an answer nobody reads
-                        raise ConnectionResetError("client disconnected")
                     out = relay.feed(chunk)
                     if out:
                         await send({"type": "http.response.body", "body": out, "more_body": True})
                     if relay.done:
                         break
+            if gone.is_set():
+                raise ConnectionResetError("client disconnected")
             if relay.done or relay.finished:
                 tail = DONE
             else:
@@ -196,12 +199,15 @@ class RelayResponse:
             await send({"type": "http.response.body", "body": tail, "more_body": False})
         except ProviderError as exc:
             failure = exc
-            error = describe(exc, relay.upstream)
-            try:
-                await send({"type": "http.response.body", "body": sse_error(f"upstream failed mid-stream: {error}"),
-                            "more_body": False})
-            except OSError:
-                client_gone = True
+            if gone.is_set():  # the upstream was dropped because the client went away
+                client_gone, error = True, "client disconnected"
+            else:
+                error = describe(exc, relay.upstream)
+                try:
+                    await send({"type": "http.response.body",
+                                "body": sse_error(f"upstream failed mid-stream: {error}"), "more_body": False})
+                except OSError:
+                    client_gone = True
         except OSError as exc:  # the client went away (uvicorn raises on send after a disconnect)
             failure, client_gone = exc, True
             error = "client disconnected"
@@ -213,12 +219,17 @@ class RelayResponse:
                 await relay.close(failure if (failure is not None or client_gone) else None)
 
 
-async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
-    """Set ``gone`` when the client disconnects (the body was read already, so nothing else arrives)."""
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event, drop_upstream: Callable[[], None]) -> None:
+    """On the client's disconnect, set ``gone`` and drop the upstream connection at once.
+
+    The body was read already, so nothing else arrives; an answer nobody reads stops costing within a moment,
+    not at the next chunk or the read timeout.
+    """
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             gone.set()
+            drop_upstream()
             return
 
 

@@ -13,6 +13,7 @@ import orjson
 from starlette.responses import Response
 
 from satisfice.gateway.upstream import CHAT
+from satisfice.masking import shorten
 
 
 class GatewayError(Exception):
@@ -38,6 +39,16 @@ class GatewayError(Exception):
         """The HTTP response for this error."""
         return Response(orjson.dumps(self.payload()), status_code=self.status, headers=self.headers,
                         media_type="application/json")
+
+
+ECHO_CHARS = 200
+"""Longest piece of a client's own input repeated in an error message."""
+
+
+def echo(value: object, *, quote: bool = True) -> str:
+    """A client-supplied value for an error message: masked, then cut to :data:`ECHO_CHARS` characters."""
+    text = shorten(value if isinstance(value, str) else repr(value), ECHO_CHARS, one_line=True)
+    return repr(text) if quote else text
 
 
 def error_response(status: int, message: str, *, type: str = "invalid_request_error", code: str | None = None,
@@ -86,4 +97,4 @@ def synthesize_stream(data: dict[str, Any], endpoint: str, *, include_usage: boo
     return b"".join(out)
 
 
-__all__ = ["DONE", "GatewayError", "error_response", "sse_error", "synthesize_stream"]
+__all__ = ["DONE", "ECHO_CHARS", "GatewayError", "echo", "error_response", "sse_error", "synthesize_stream"]

@@ -1,8 +1,8 @@
 """Upstreams: one OpenAI-compatible endpoint each, its circuit breaker, and the calls the gateway makes to it.
 
-Every call goes through the shared :class:`~satisfice.clients.http.HttpTransport` (aiohttp). Provider API keys
-are read from the environment variable the config names, at call time, and are masked out of every error
-message (:func:`~satisfice.clients.http.redact`).
+Every call goes through the shared :class:`~satisfice.clients.http.HttpTransport`. Provider API keys are read
+from the environment variable the config names, at call time, remembered for masking, and masked out of every
+error message (:mod:`satisfice.masking`) before anything shortens it.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status, redact
+from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status
+from satisfice.clients.openai_compat import answer_text, decode_answer, request_body
 from satisfice.clients.usage import parse_usage
 from satisfice.core import Price, Usage
-from satisfice.errors import BadResponse, ProviderError
+from satisfice.errors import ProviderError
+from satisfice.masking import mask, remember
 
 CHAT = "chat"
 COMPLETIONS = "completions"
@@ -80,7 +80,10 @@ class Upstream:
 
     def api_key(self) -> str | None:
         """The provider key from the environment (read per call, so a rotated key is picked up)."""
-        return os.environ.get(self.api_key_env) if self.api_key_env else None
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        if key is not None and key != self._key:
+            remember(key)
+        return key
 
     def headers(self) -> Mapping[str, str]:
         """Request headers with the provider key; rebuilt only when the key in the environment changes."""
@@ -113,32 +116,6 @@ class Answer:
     latency_s: float
 
 
-def answer_text(data: dict[str, Any], endpoint: str) -> str:
-    """The first choice's text (chat ``message.content`` or completion ``text``); BadResponse if absent."""
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise BadResponse("answer has no choices")
-    first = choices[0]
-    if endpoint == CHAT:
-        message = first.get("message")
-        if not isinstance(message, dict):
-            raise BadResponse("answer has no message")
-        content = message.get("content")
-        if content is None:
-            refusal = message.get("refusal")
-            if isinstance(refusal, str):
-                return refusal
-            if message.get("tool_calls"):
-                return ""
-        if not isinstance(content, str):
-            raise BadResponse("answer message has no text content")
-        return content
-    text = first.get("text")
-    if not isinstance(text, str):
-        raise BadResponse("answer has no text")
-    return text
-
-
 def usage_of(data: Mapping[str, Any]) -> Usage | None:
     """The ``usage`` of an answer or stream event, read by the shared parser; None where there is none."""
     raw = data.get("usage")
@@ -160,17 +137,7 @@ def estimate_tokens(chars: int) -> int:
 
 def upstream_body(payload: dict[str, Any], wire_model: str, *, stream: bool) -> bytes:
     """The request sent upstream: the client's body with the provider's model name (and stream settings)."""
-    body = dict(payload)
-    body["model"] = wire_model
-    if stream:
-        body["stream"] = True
-        options = body.get("stream_options")
-        body["stream_options"] = {**options, "include_usage": True} if isinstance(options, dict) else {
-            "include_usage": True}
-    else:
-        body.pop("stream", None)
-        body.pop("stream_options", None)
-    return orjson.dumps(body)
+    return request_body(payload, wire_model, stream=stream)
 
 
 async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoint: str,
@@ -183,16 +150,8 @@ async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoin
     if raw.status >= 300:
         err = error_for_status(raw.status, raw.headers, raw.body, where=upstream.name, secrets=upstream.secrets())
         raise err or ProviderError(f"{upstream.name}: HTTP {raw.status}", status=raw.status)
-    try:
-        data = orjson.loads(raw.body)
-    except orjson.JSONDecodeError:
-        raise BadResponse(f"{upstream.name}: answer is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadResponse(f"{upstream.name}: answer is not a JSON object")
-    try:
-        text = answer_text(data, endpoint)
-    except BadResponse as exc:
-        raise BadResponse(f"{upstream.name}: {exc}") from None
+    data = decode_answer(raw.body, upstream.name, upstream.secrets())
+    text = answer_text(data, upstream.name)
     usage, estimated = billed_usage(usage_of(data), input_estimate, text)
     return Answer(model, upstream.name, raw.body, data, text, usage, estimated, price.cost(usage),
                   time.perf_counter() - started)
@@ -240,7 +199,7 @@ def describe(exc: BaseException, upstream: Upstream | None = None) -> str:
     text = str(exc) or type(exc).__name__
     if upstream is not None and not text.startswith(f"{upstream.name}:"):
         text = f"{upstream.name}: {text}"
-    return redact(text, upstream.secrets() if upstream is not None else ())
+    return mask(text, upstream.secrets() if upstream is not None else ())
 
 
 __all__ = [
@@ -250,7 +209,6 @@ __all__ = [
     "Breaker",
     "OpenStream",
     "Upstream",
-    "answer_text",
     "billed_usage",
     "call",
     "describe",

@@ -1,7 +1,9 @@
 """Checking a client's request body before anything is spent: JSON, required fields and their types.
 
 Deliberately a few ``isinstance`` checks rather than a full model of OpenAI's API: unknown fields pass through
-to the upstream untouched, and the checks cost microseconds on the hot path.
+to the upstream untouched, and the checks cost microseconds on the hot path. One walk over the parsed body
+bounds its shape (nesting depth, number of values) so that nothing later (re-encoding it for the upstream,
+verifiers, the spend log) meets a body it cannot handle; the 400 names the field where the limit was passed.
 """
 
 from __future__ import annotations
@@ -10,8 +12,40 @@ from typing import Any
 
 import orjson
 
-from satisfice.gateway.replies import GatewayError
+from satisfice.gateway.replies import GatewayError, echo
 from satisfice.gateway.upstream import CHAT
+
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects accepted in a body (JSON schemas in tools stay far below)."""
+MAX_VALUES = 200_000
+"""Most values (strings, numbers, arrays, objects, ...) in one body."""
+MAX_MODEL_CHARS = 256
+
+
+def _path(parts: list[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return echo(out, quote=False)
+
+
+def check_shape(payload: dict[str, Any]) -> None:
+    """GatewayError(400) when the body nests deeper than MAX_DEPTH or holds more than MAX_VALUES values."""
+    stack: list[tuple[Any, int, tuple[str | int, ...]]] = [(payload, 1, ())]
+    count = 0
+    while stack:
+        value, depth, where = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in items:
+            count += 1
+            if isinstance(child, dict | list):
+                if depth >= MAX_DEPTH:
+                    path = _path([*where, key])
+                    raise _bad(f"'{path}' is nested more than {MAX_DEPTH} levels deep", path, "nesting_too_deep")
+                stack.append((child, depth + 1, (*where, key)))
+        if count > MAX_VALUES:
+            path = _path(list(where)) or "body"
+            raise _bad(f"the request body holds more than {MAX_VALUES} values (at '{path}')", path, "too_many_values")
 
 
 def _bad(message: str, param: str | None = None, code: str = "invalid_type") -> GatewayError:
@@ -31,7 +65,10 @@ def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
     """The request body as a dict, or GatewayError(400) naming the parameter at fault."""
     try:
         payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc) or "ecursion" in str(exc):
+            raise _bad(f"the request body is nested more than {MAX_DEPTH} levels deep", "body",
+                       "nesting_too_deep") from None
         raise _bad("the request body is not valid JSON", code="invalid_json") from None
     if not isinstance(payload, dict):
         raise _bad("the request body must be a JSON object", code="invalid_json")
@@ -40,6 +77,10 @@ def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
         raise _bad("missing required parameter: 'model'", "model", "missing_required_parameter")
     if not isinstance(model, str) or not model:
         raise _bad("'model' must be a non-empty string", "model")
+    if len(model) > MAX_MODEL_CHARS:
+        raise _bad(f"'model' is longer than {MAX_MODEL_CHARS} characters: {echo(model)}", "model", "string_too_long")
+    if len(body) > MAX_VALUES or body.count(b"[") + body.count(b"{") > MAX_DEPTH:
+        check_shape(payload)  # smaller bodies with fewer brackets cannot pass either limit
     if endpoint == CHAT:
         messages = payload.get("messages")
         if messages is None:
@@ -91,4 +132,4 @@ def output_cap(payload: dict[str, Any], default: int) -> int:
     return (cap if cap is not None else default) * n
 
 
-__all__ = ["input_estimate", "output_cap", "parse_payload"]
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "check_shape", "input_estimate", "output_cap", "parse_payload"]
