@@ -133,7 +133,8 @@ def test_pickers_and_filters_change_what_is_shown(browser: Any, base_url: str) -
     after = page.locator("#frontier-table tbody tr").count()
     assert 0 < after < before and "threshold=80" in page.url
     page = w.pick("#pick-benchmark", "mmlu")
-    assert "MMLU" in page.locator("#frontier-summary").inner_text() or "mmlu" in page.url
+    assert "benchmark=mmlu" in page.url and "threshold=&" in page.url  # the new benchmark starts at its own bar
+    assert page.locator("#pick-threshold").input_value() != "80"
     page = w.pick("#pick-blend", "0.5")
     assert "1:1" in page.locator("#frontier-summary").inner_text()
 

@@ -18,7 +18,11 @@
     var fields = document.querySelectorAll("form.pickers select, form.pickers input[type=date], " +
                                            "form.pickers input[type=checkbox]");
     for (var i = 0; i < fields.length; i++) {
-      fields[i].addEventListener("change", function (ev) { ev.target.form.submit(); });
+      fields[i].addEventListener("change", function (ev) {
+        var reset = ev.target.getAttribute("data-reset");  /* e.g. a new benchmark starts from its own bar */
+        if (reset && ev.target.form.elements[reset]) { ev.target.form.elements[reset].value = ""; }
+        ev.target.form.submit();
+      });
     }
   }
   if (document.readyState === "loading") {
