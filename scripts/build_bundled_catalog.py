@@ -1,4 +1,10 @@
-"""Build the bundled catalog (src/satisfice/catalog/data/catalog.csv) from ../shared/data/catalog_facts.csv.
+"""Build the bundled catalog (src/satisfice/catalog/data/catalog.csv) from the shared facts and package prices.
+
+Inputs: ../shared/data/catalog_facts.csv (2023-03 to 2026-02), ../shared/data/catalog_facts_2026.csv
+(2026-02 to 2026-09, and dated price changes: rows whose price source starts with "price change"),
+and src/satisfice/catalog/data/package_prices.csv: the prices, with their dates, that the newest
+genai-prices and litellm packages give for the catalog's models at their own vendor's API
+(written by ``--refresh-prices``, which reads the two wheels).
 
 Keeps every row's price and score sources, splits the score sources per benchmark where the
 facts file labels them (``GPQA: EBR ...``), records a harness/protocol note where a source
@@ -7,6 +13,8 @@ changes the price sources name. Run it again after editing the facts file::
 
     .venv/bin/python scripts/build_bundled_catalog.py           # rewrite the CSV
     .venv/bin/python scripts/build_bundled_catalog.py --check   # exit 1 if the CSV is out of date
+    .venv/bin/python scripts/build_bundled_catalog.py --refresh-prices [--genai-prices WHEEL] [--litellm WHEEL]
+        # re-read the package prices (wheels downloaded with pip when not given), then rebuild
 """
 
 from __future__ import annotations
@@ -20,12 +28,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from package_prices import PRICE_COLUMNS, read_package_prices, refresh_package_prices  # noqa: E402
 
 from satisfice.catalog.batch import slugify  # noqa: E402
 from satisfice.catalog.sources.native import NATIVE_COLUMNS, parse_native  # noqa: E402
 
 FACTS = REPO.parent / "shared" / "data" / "catalog_facts.csv"
-OUT = REPO / "src" / "satisfice" / "catalog" / "data" / "catalog.csv"
+FACTS_2026 = REPO.parent / "shared" / "data" / "catalog_facts_2026.csv"
+DATA = REPO / "src" / "satisfice" / "catalog" / "data"
+OUT = DATA / "catalog.csv"
+PACKAGE_PRICES = DATA / "package_prices.csv"
 
 BENCHMARK_COLUMNS = {"mmlu": "mmlu", "mmlu_pro": "mmlu-pro", "gpqa_diamond": "gpqa-diamond",
                      "swe_bench_verified": "swe-bench-verified"}
@@ -33,7 +47,11 @@ LABELS = {"MMLU": "mmlu", "MMLU-Pro": "mmlu-pro", "GPQA": "gpqa-diamond", "SWE":
 
 # The organization's own API sells at the list price; Meta has none, so its rows name the host.
 PROVIDERS = {"OpenAI": "openai", "Anthropic": "anthropic", "Google": "google", "Mistral": "mistral",
-             "Alibaba": "alibaba", "DeepSeek": "deepseek", "Moonshot AI": "moonshot", "Z.ai (Zhipu)": "zai"}
+             "Alibaba": "alibaba", "DeepSeek": "deepseek", "Moonshot AI": "moonshot", "Z.ai (Zhipu)": "zai",
+             "MiniMax": "minimax", "xAI": "xai", "NVIDIA": "nvidia"}
+NO_FIRST_PARTY = "no first-party API price"
+"""A price source that starts so names a third-party host: the row's provider is that host (openrouter)."""
+PRICE_CHANGE = "price change"
 
 # Models that always reason before answering. Hybrid models (Claude 3.7 / 4, Qwen3, GLM-4.5 ...)
 # are not flagged: their scores here are mostly from non-thinking runs.
@@ -61,6 +79,7 @@ LEGEND = {
     "V3": "DeepSeek-V3 README",
     "K2": "Kimi K2 README",
     "GLM5": "GLM-5 model card",
+    "OpenRouter": "OpenRouter price history (jvrck/openrouterlist)",
 }
 _KEYS = re.compile(r"\b(" + "|".join(sorted(LEGEND, key=len, reverse=True)) + r"|LLAMA\d*)\b")
 _LABEL_PART = re.compile(r"(?P<label>MMLU-Pro|MMLU|GPQA|SWE|date)(?: \((?P<note>[^)]*)\))?")
@@ -148,6 +167,8 @@ def score_cells(score_source: str, slugs: list[str]) -> tuple[dict[str, str], st
 
 def provider_of(row: dict[str, str]) -> str:
     """Who sells at the row's price."""
+    if row["price_source"].startswith(NO_FIRST_PARTY) and "OpenRouter" in row["price_source"]:
+        return "openrouter"
     if row["organization"] in PROVIDERS:
         return PROVIDERS[row["organization"]]
     m = re.match(r"LL (\w+)", row["price_source"])
@@ -156,50 +177,103 @@ def provider_of(row: dict[str, str]) -> str:
     return m.group(1)
 
 
-def build(facts: Path) -> str:
+def read_rows(*paths: Path | None) -> list[dict[str, str]]:
+    """Rows of the facts files, in order."""
+    rows: list[dict[str, str]] = []
+    for path in paths:
+        if path is not None:
+            with path.open(newline="", encoding="utf-8") as fh:
+                rows.extend(csv.DictReader(fh))
+    return rows
+
+
+def build(facts: Path, facts_2026: Path | None = None, package_prices: Path | None = None) -> str:
     """The bundled catalog CSV text."""
-    with facts.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_rows(facts, facts_2026)
+    models = [r for r in rows if not r["price_source"].startswith(PRICE_CHANGE)]
+    changes = [r for r in rows if r["price_source"].startswith(PRICE_CHANGE)]
     slugs = list(BENCHMARK_COLUMNS.values())
     columns = [c for c in NATIVE_COLUMNS if c != "notes"]
     columns += [f"score:{s}" for s in slugs] + [f"score_source:{s}" for s in slugs] + [f"harness:{s}" for s in slugs]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    names = {r["model"] for r in rows}
+    names = {r["model"] for r in models}
     unknown = REASONING - names
     if unknown:
         raise SystemExit(f"reasoning models not in the facts file: {sorted(unknown)}")
-    for row in rows:
+    prices: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+    for row in models:
         present = [slug for col, slug in BENCHMARK_COLUMNS.items() if row[col].strip()]
         cells, date_source = score_cells(row["score_source"], present)
         price_source = row["price_source"] + (f"; release date: {date_source}" if date_source else "")
+        provider = provider_of(row)
+        prices.setdefault((slugify(row["model"]), provider), {})[row["release_date"]] = (
+            row["input_price_per_m"], row["output_price_per_m"])
         writer.writerow({
             "id": slugify(row["model"]), "name": row["model"], "organization": row["organization"],
             "open_weights": row["open_weights"], "release_date": row["release_date"],
             "reasoning": "true" if row["model"] in REASONING else "false",
-            "provider": provider_of(row), "effective_date": row["release_date"],
+            "provider": provider, "effective_date": row["release_date"],
             "input_per_m": row["input_price_per_m"], "output_per_m": row["output_price_per_m"],
             "price_source": cite(price_source), "score_source": cite(row["score_source"]),
             **{f"score:{slug}": row[col] for col, slug in BENCHMARK_COLUMNS.items()},
             **cells,
         })
-    for name, provider, date, inp, outp, source in PRICE_CHANGES:
+    by_name = {r["model"]: r for r in models}
+    changed = [(r["model"], provider_of(by_name[r["model"]]) if r["model"] in by_name else "", r["release_date"],
+                r["input_price_per_m"], r["output_price_per_m"], r["price_source"]) for r in changes]
+    for name, provider, date, inp, outp, source in PRICE_CHANGES + changed:
         if name not in names:
             raise SystemExit(f"price change for unknown model {name!r}")
+        prices.setdefault((slugify(name), provider), {})[date] = (inp, outp)
         writer.writerow({"id": slugify(name), "name": name, "provider": provider, "effective_date": date,
                          "input_per_m": inp, "output_per_m": outp, "price_source": cite(source)})
+    if package_prices is not None:
+        for p in read_package_prices(package_prices):
+            dated = prices.get((p["model_id"], p["provider"]))
+            if dated is None or p["effective_date"] in dated:
+                continue  # not a catalog model at its own vendor, or the facts file already dates this price
+            in_force = max((d for d in dated if d <= p["effective_date"]), default=None)
+            if in_force is not None and _same(dated[in_force], (p["input_per_m"], p["output_per_m"])):
+                continue
+            dated[p["effective_date"]] = (p["input_per_m"], p["output_per_m"])
+            writer.writerow({"id": p["model_id"], "name": by_name_of(models, p["model_id"]),
+                             "provider": p["provider"], "effective_date": p["effective_date"],
+                             "input_per_m": p["input_per_m"], "output_per_m": p["output_per_m"],
+                             "cached_input_per_m": p["cached_input_per_m"], "price_source": p["source"]})
     return out.getvalue()
+
+
+def _same(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    return all(abs(float(x) - float(y)) < 1e-9 for x, y in zip(a, b, strict=True))
+
+
+def by_name_of(models: list[dict[str, str]], model_id: str) -> str:
+    """The display name of a catalog model id."""
+    return next(r["model"] for r in models if slugify(r["model"]) == model_id)
 
 
 def main() -> int:
     """Write (or with --check, compare) the bundled catalog."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--facts", type=Path, default=FACTS)
+    parser.add_argument("--facts-2026", type=Path, default=FACTS_2026)
+    parser.add_argument("--package-prices", type=Path, default=PACKAGE_PRICES)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--check", action="store_true", help="exit 1 if the output file is out of date")
+    parser.add_argument("--refresh-prices", action="store_true",
+                        help="re-read genai-prices and litellm (the wheels below, or downloaded with pip)")
+    parser.add_argument("--genai-prices", type=Path, help="a genai-prices wheel (default: pip download)")
+    parser.add_argument("--litellm", type=Path, help="a litellm wheel (default: pip download)")
+    parser.add_argument("--as-of", default=None, help="date of the packages' undated prices (default: today)")
     args = parser.parse_args()
-    text = build(args.facts)
+    if args.refresh_prices:
+        pairs = _pairs(args.facts, args.facts_2026)
+        count = refresh_package_prices(pairs, args.package_prices, genai=args.genai_prices, litellm=args.litellm,
+                                       as_of=args.as_of)
+        print(f"wrote {args.package_prices}: {count} prices")
+    text = build(args.facts, args.facts_2026, args.package_prices)
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
         if current != text:
@@ -211,6 +285,15 @@ def main() -> int:
     batch = parse_native(args.out)
     print(f"wrote {args.out}: {batch.counts()}")
     return 0
+
+
+def _pairs(facts: Path, facts_2026: Path) -> set[tuple[str, str]]:
+    """(model id, vendor provider) of every catalog model."""
+    rows = [r for r in read_rows(facts, facts_2026) if not r["price_source"].startswith(PRICE_CHANGE)]
+    return {(slugify(r["model"]), provider_of(r)) for r in rows}
+
+
+__all__ = ["PRICE_COLUMNS", "build", "main"]
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def test_bundled_catalog_loads_once(store: Store) -> None:
     assert ensure_bundled(store) is True
     assert ensure_bundled(store) is False
     cat = load_catalog(store)
-    assert len(cat.models) == 44
+    assert len(cat.models) == 70  # 44 to 2026-02-11, 26 from catalog_facts_2026.csv
 
 
 def test_gpqa_70_first_closed_o1_first_open_r1(bundled: Catalog) -> None:
@@ -82,9 +82,39 @@ def test_bundled_file_is_up_to_date_with_the_facts(shared_data: Path) -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.build(shared_data / "catalog_facts.csv") == bundled_path().read_text(encoding="utf-8")
+    built = module.build(shared_data / "catalog_facts.csv", shared_data / "catalog_facts_2026.csv",
+                         bundled_path().parent / "package_prices.csv")
+    assert built == bundled_path().read_text(encoding="utf-8")
 
 
 def test_bundled_file_parses_without_store() -> None:
     batch = parse_native(bundled_path())
-    assert batch.counts() == {"models": 44, "offers": 45, "scores": 119}
+    assert batch.counts() == {"models": 70, "offers": 82, "scores": 141}
+
+
+def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog) -> None:
+    today = dt.date(2026, 11, 29)
+    for model in ("gpt-5.5", "gpt-6-sol", "gpt-6-astra", "claude-opus-4.7", "claude-opus-4.8", "claude-opus-5",
+                  "claude-sonnet-5", "gemini-3.1-pro-preview", "gemini-3.5-flash", "deepseek-v4-pro",
+                  "deepseek-v4-flash", "kimi-k2.6", "kimi-k3", "qwen3.5-397b-a17b", "qwen3.6-27b", "gemma-4-31b-it",
+                  "glm-5.1", "minimax-m3"):
+        assert bundled.price_at(model, today) is not None, model
+    # DeepSeek-V4-Pro: 1.74/3.48 at launch, 0.435/0.87, then 1.32/3.96 (peak rate, off-peak 0.66/1.98)
+    history = [(o.effective_date, o.input_per_m, o.output_per_m) for o in bundled.offers_of("deepseek-v4-pro")]
+    assert history == [(dt.date(2026, 4, 24), 1.74, 3.48), (dt.date(2026, 5, 24), 0.435, 0.87),
+                       (dt.date(2026, 8, 17), 1.32, 3.96)]
+    # prices from the genai-prices package keep their source and date (GPT-5.6 Sol 5/30, then 4/20)
+    sol = bundled.price_at("gpt-5.6-sol", today)
+    assert sol is not None and (sol.input_per_m, sol.effective_date) == (4, dt.date(2026, 8, 21))
+    gemma = bundled.price_at("gemma-4-31b-it", today)
+    assert gemma is not None and gemma.provider == "openrouter" and "genai-prices 0.2.3" in gemma.source
+    assert bundled.score("claude-opus-5", "swe-bench-verified").value == 96.0  # type: ignore[union-attr]
+    assert bundled.score("gpt-5.5", "gpqa-diamond") is None  # unknown stays empty
+
+
+def test_market_examples_on_the_rebuilt_catalog(bundled: Catalog) -> None:
+    assert _first_to_clear(bundled, "swe-bench-verified", 80, open_weights=False) == (
+        "claude-opus-4.5", dt.date(2025, 11, 24))
+    assert _first_to_clear(bundled, "swe-bench-verified", 80, open_weights=True) == ("kimi-k2.6", dt.date(2026, 4, 20))
+    assert _first_to_clear(bundled, "gpqa-diamond", 85, open_weights=False) == ("gemini-2.5-pro", dt.date(2025, 6, 17))
+    assert _first_to_clear(bundled, "gpqa-diamond", 85, open_weights=True) == ("glm-4.7", dt.date(2025, 12, 22))

@@ -61,6 +61,6 @@ def test_an_unpriced_candidate_is_a_warning_not_a_zero(tmp_path: Path, server: S
     task.write_text(text.replace("    input_per_m: 1.0\n    output_per_m: 2.0\n", ""), encoding="utf-8")
     seen: list[str] = []
     result = satisfice.evaluate(task, store=db_url, on_warning=seen.append)
-    assert seen == ["no known price for cheap: its cost shows as unknown, never $0; set input_per_m and "
-                    "output_per_m for it in the task, or import its price into the catalog"]
+    assert seen == ["no known price for cheap: its cost shows as unknown, never $0; `satisfice pipeline run` "
+                    "fetches today's prices into the catalog, or set input_per_m and output_per_m for it"]
     assert result.notes[0] == f"warning: {seen[0]}" and result.models[0].cost_per_request is None

@@ -217,7 +217,7 @@ def test_an_importer_in_one_file(tmp_path: Path, install_plugin: Install, monkey
     assert mine == [{"kind": "import format", "name": "tsv-prices", "group": "satisfice.importers",
                      "origin": "entry point tsv-prices = tsv_importer", "help": "model<TAB>input<TAB>output"}]
     assert {e["kind"] for e in listed["entries"] if e["origin"] == "built-in"} == {
-        "scorer", "verifier", "import format", "provider", "routing policy"}
+        "scorer", "verifier", "import format", "provider", "routing policy", "pipeline source"}
     shown = json.loads(runner.invoke(app, ["catalog", "show", "acme-1", "--json"]).stdout)
     assert shown["prices"][0]["input_per_m"] == 1.5 and shown["prices"][0]["effective_date"] == "2025-01-02"
 

@@ -197,3 +197,24 @@ def test_screenshots(browser: Any, tmp_path: Path) -> None:
                 assert (folder / f"{name}.png").stat().st_size <= 150_000, name
     finally:
         store.close()
+
+
+def test_pipeline_page_after_a_run(browser: Any, store: Store, db_url: str) -> None:
+    from satisfice import pipeline
+    from satisfice.catalog.bundled import ensure_bundled
+    from satisfice.web import read_only_store
+
+    ensure_bundled(store)
+    snapshots = Path(__file__).resolve().parents[1] / "data" / "pipeline"
+    assert pipeline.run(store, {"litellm": str(snapshots / "litellm_prices_subset.json")})["ok"]
+    ro = read_only_store(db_url)
+    try:
+        with ServerThread(create_app(ro)) as base:
+            w = Watched(browser, base)
+            page = w.open("/pipeline?days=90")
+            assert page.locator("script.chart-spec").count() == 1
+            assert "litellm" in page.locator("#sources").inner_text()
+            page = w.pick("#pick-days", "1")
+            assert "days=1" in page.url
+    finally:
+        ro.close()

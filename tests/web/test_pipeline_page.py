@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from starlette.testclient import TestClient
 
+from satisfice import pipeline
 from satisfice.catalog.bundled import ensure_bundled
 from satisfice.store import Store
 from satisfice.web import create_app, read_only_store
@@ -23,7 +23,6 @@ def test_not_set_up_until_the_pipeline_has_run(store: Store, db_url: str) -> Non
 
 
 def test_pipeline_page_after_a_run(store: Store, db_url: str) -> None:
-    pipeline = pytest.importorskip("satisfice.pipeline")
     ensure_bundled(store)
     report = pipeline.run(store, {"litellm": str(SNAPSHOTS / "litellm_prices_subset.json"),
                                   "openrouter": str(SNAPSHOTS / "openrouter_models.json")})

@@ -32,9 +32,9 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, market, plugins, select, web
+    from satisfice.cli import catalog, evals, gateway, market, pipeline, plugins, select, web
 
-    for group in (catalog, market, evals, select, gateway, plugins, web):
+    for group in (catalog, market, evals, select, gateway, pipeline, plugins, web):
         group.register(app)
 
 
@@ -44,7 +44,9 @@ _register()
 def main() -> None:
     """Entry point: user mistakes print one clear line and exit 1, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's typer.Exit(n) comes back as its return value
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SatisficeError as exc:
         err_console.print(f"[bold red]error:[/] {mask(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)

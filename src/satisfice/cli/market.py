@@ -295,6 +295,45 @@ def lag_cmd(
     console.print(result.summary(), highlight=False)
 
 
+@market_app.command("watch")
+def watch_cmd(
+    ctx: typer.Context,
+    benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Benchmark slug or name.")] = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", "-t", help="Score to reach (>=).")] = None,
+    max_price: Annotated[float | None, typer.Option("--max-price", help="Blended $/M cap.", min=0)] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Open-weights models only.")] = False,
+    input_share: Share = DEFAULT_INPUT_SHARE,
+    list_all: Annotated[bool, typer.Option("--list", help="List the watches instead.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Watch a bar: every pipeline run reports the models that newly clear it."""
+    from satisfice.market.common import check_input_share, resolve_benchmark
+    from satisfice.pipeline import add_watch, list_watches
+
+    store = state(ctx).store()
+    if list_all:
+        watches = list_watches(store)
+        if as_json:
+            print_json({"watches": watches})
+        for w in [] if as_json else watches:
+            console.print(f"{w['id']}: {w['description']} ({len(w['satisfied'])} models so far)", highlight=False)
+        return
+    if benchmark is None or threshold is None:
+        raise typer.BadParameter("give --benchmark and --threshold (or --list)", param_hint="--benchmark")
+    slug = resolve_benchmark(_catalog(ctx), benchmark)
+    _check_threshold(slug, threshold)
+    result = add_watch(store, slug, threshold, max_price=max_price, open_only=open_only,
+                       input_share=check_input_share(input_share))
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"watch {result['watch']['id']}: {result['watch']['description']}", highlight=False)
+    now = result["satisfied_now"]
+    console.print(f"already satisfied by {len(now)}: " + ", ".join(m["name"] for m in now[:10])
+                  + (" ..." if len(now) > 10 else "") if now else "no model satisfies it yet", highlight=False)
+    console.print("each `satisfice pipeline run` reports the models that newly satisfy it", highlight=False)
+
+
 def register(root: typer.Typer) -> None:
     """Attach this group's commands to the root app."""
     root.add_typer(market_app, name="market")

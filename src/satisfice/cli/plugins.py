@@ -15,6 +15,7 @@ GROUPS = (
     ("import format", "satisfice.catalog.sources.registry", "IMPORTERS"),
     ("provider", "satisfice.clients.providers", "PROVIDERS"),
     ("routing policy", "satisfice.gateway.policies", "POLICIES"),
+    ("pipeline source", "satisfice.pipeline.sources", "SOURCES"),
 )
 """The registries, in the order shown (each module is imported only when this command runs)."""
 

@@ -20,7 +20,7 @@ from satisfice.errors import ConfigError
 from satisfice.evals.cache import ResponseCache
 from satisfice.evals.calls import Candidate, EvalItem, RunSettings
 from satisfice.evals.decisions import save_decision
-from satisfice.evals.pricing import PriceInfo, price_for
+from satisfice.evals.pricing import PriceInfo, price_for, unknown_price_message
 from satisfice.evals.results import EvalResults, apply_adaptive, results_to_dict, summarise
 from satisfice.evals.runner import EvalRunner, ProgressSink
 from satisfice.store import Store
@@ -66,8 +66,7 @@ class _Prices:
             self._catalog = load_catalog(self.store)
         info = price_for(ref.id, catalog=self._catalog)
         if not info.known:
-            self.warn(f"no known price for {ref.id}: its cost shows as unknown, never $0; set input_per_m and "
-                      "output_per_m for it in the task, or import its price into the catalog")
+            self.warn(unknown_price_message(ref.id))
         return info
 
 

@@ -17,6 +17,16 @@ from satisfice.core import Completion, CompletionRequest, Price, default_provide
 from satisfice.errors import ConfigError
 
 PriceSource = Literal["override", "catalog", "machine_time", "unknown"]
+FETCH_PRICES = "satisfice pipeline run"
+"""The command that fetches today's prices into the catalog (named wherever a price is unknown)."""
+
+
+def unknown_price_message(model_id: str) -> str:
+    """What to say when no price is known for ``model_id``: its cost is unknown (never $0), and how to fix it."""
+    return (f"no known price for {model_id}: its cost shows as unknown, never $0; `{FETCH_PRICES}` fetches "
+            "today's prices into the catalog, or set input_per_m and output_per_m for it")
+
+
 DEFAULT_OUTPUT_RESERVE = 4096
 """Output tokens assumed for a budget reservation when a request sets no ``max_tokens``."""
 
@@ -44,7 +54,7 @@ class PriceInfo:
             return f"{text}; {self.note}" if self.note else text
         if self.source == "machine_time":
             return "machine time"
-        return "unknown price"
+        return f"unknown price (`{FETCH_PRICES}` fetches today's prices)"
 
 
 def is_local(model_id: str) -> bool:

@@ -35,6 +35,7 @@ from satisfice.evals.calls import (
     _judge_spend,
 )
 from satisfice.evals.limits import Clock, Sleep, SpendGuard
+from satisfice.evals.pricing import FETCH_PRICES
 from satisfice.evals.results import ItemOutcome
 from satisfice.tasks.scorers import Scorer
 
@@ -102,7 +103,8 @@ class EvalRunner:
             unknown = [c.ref.id for c in self.candidates + ([judge] if judge else []) if not c.price.known]
             if unknown:
                 raise ConfigError(f"--max-spend cannot be kept: no price known for {', '.join(unknown)} "
-                                  "(give input_per_m and output_per_m for it in the task file)")
+                                  f"(`{FETCH_PRICES}` fetches today's prices, or give input_per_m and "
+                                  "output_per_m for it in the task file)")
 
     async def run(self, run_id: int) -> RunOutcome:
         """Evaluate everything under run ``run_id``; returns per-item outcomes (sorted by model, then item)."""

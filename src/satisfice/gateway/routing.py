@@ -152,8 +152,8 @@ class _Builder:
         price = self.extra_prices.get(model) or self.price_lookup(model)
         if price is None:
             raise ConfigError(f"{where}: no price for model {model!r} (at upstream {upstream!r}): set "
-                              f"prices.{model} (or the upstream's prices) in the gateway config, or import it into "
-                              "the catalog")
+                              f"prices.{model} (or the upstream's prices) in the gateway config, or run "
+                              "`satisfice pipeline run` to fetch today's prices into the catalog")
         return price
 
     def target(self, model: str, where: str) -> Target:

@@ -82,11 +82,14 @@ class OfferRecord(Base):
     """A dated price point of one model at one provider, in USD per million tokens.
 
     ``blended_per_m`` is set when a source gives only a blended price (Epoch AI's data);
-    ``blend_input_share`` then says which blend it is.
+    ``blend_input_share`` then says which blend it is. ``recorded_at`` is when the price was observed:
+    two observations on one day that saw different prices are both kept.
     """
 
     __tablename__ = "offers"
-    __table_args__ = (UniqueConstraint("model_id", "provider", "effective_date", name="uq_offers_key"),)
+    __table_args__ = (
+        UniqueConstraint("model_id", "provider", "effective_date", "recorded_at", name="uq_offers_key"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), index=True)
     provider: Mapped[str] = mapped_column(String(200))

@@ -1,18 +1,18 @@
 """What ``/pipeline`` shows: the scheduled source fetches' last and next run, per-source outcome, changes, watches.
 
 The figures are the pipeline package's own documents (``satisfice pipeline status --json``, ``pipeline changes
---json`` and the watch list). Where the pipeline package is absent or has never run in this store, the page
-says so; it never shows made-up runs.
+--json`` and the watch list). Where the pipeline has never run in this store and has no schedule, the page says
+so; it never shows made-up runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from satisfice import pipeline as pipe
 from satisfice.store import Store
 from satisfice.web.params import Params
 
@@ -25,27 +25,17 @@ CHANGE_KINDS = {"new_models": "new_model", "price_cuts": "price_cut", "price_rai
 """The lists of the changes document and the key of each in its ``counts``."""
 
 
-def _module() -> Any:
-    try:
-        return importlib.import_module("satisfice.pipeline")
-    except ImportError:
-        return None
-
-
 def pipeline(store: Store, p: Params) -> dict[str, Any]:
     """The pipeline's status, recent changes and watches, or an honest 'not set up'."""
     days = p.choice("days", WINDOWS, "30")
-    module = _module()
-    if module is None or not all(hasattr(module, f) for f in ("status", "changes", "list_watches")):
-        return {"data": {"set_up": False, "message": NOT_SET_UP}, "charts": {}}
     try:
-        status = module.status(store)
+        status = pipe.status(store)
     except DBAPIError:  # the pipeline's tables are not in this database
         return {"data": {"set_up": False, "message": NOT_SET_UP}, "charts": {}}
-    watches = module.list_watches(store)
+    watches = pipe.list_watches(store)
     if not status.get("runs") and not status.get("schedule"):
         return {"data": {"set_up": False, "message": NOT_SET_UP, "watches": watches}, "charts": {}}
-    changes = module.changes(store, dt.timedelta(days=int(days)), limit=SHOWN)
+    changes = pipe.changes(store, dt.timedelta(days=int(days)), limit=SHOWN)
     counts = changes.get("counts", {})
     figure = {"data": [{"type": "bar", "x": list(counts), "y": list(counts.values()),
                         "marker": {"color": "#1f5fbf"}}],

@@ -13,6 +13,7 @@ the import's ``as_of`` date (the file carries no dates).
 - One offer per (model, provider): regional or routed variants (``azure/eu/gpt-4o``,
   ``bedrock/us-east-1/...``) fold into the entry with the fewest path segments (first in file
   order on a tie).
+- ``ids`` (optional) maps the raw key to our model id instead (an empty id skips the entry).
 - ``supports_reasoning: true`` marks a reasoning model. Names, release dates and organizations
   are not in the file and stay unknown.
 """
@@ -20,6 +21,7 @@ the import's ``as_of`` date (the file carries no dates).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,8 @@ def _per_m(value: float | None) -> float | None:
     return None if value is None else round(value * PER_M, 9)
 
 
-def parse_litellm(path: Path, *, as_of: dt.date | None = None) -> ImportBatch:
+def parse_litellm(path: Path, *, as_of: dt.date | None = None,
+                  ids: Callable[[str], str] | None = None) -> ImportBatch:
     """Parse a LiteLLM price map; prices take effect on ``as_of`` (default today)."""
     file = str(path)
     day = as_of or dt.date.today()
@@ -52,7 +55,7 @@ def parse_litellm(path: Path, *, as_of: dt.date | None = None) -> ImportBatch:
         where = Where(file, item=f"entry {key!r}", json_text=raw, json_key=key)
         if not isinstance(entry, dict):
             raise where.error("expected an object with the model's prices", key)
-        offer = _offer(key, entry, where, day)
+        offer = _offer(key, entry, where, day, ids)
         if offer is None:
             continue
         depth = key.count("/")
@@ -67,7 +70,8 @@ def parse_litellm(path: Path, *, as_of: dt.date | None = None) -> ImportBatch:
             models[offer.model_id] = replace(known, reasoning=True)
     return ImportBatch(source_file=file, models=list(models.values()), offers=[o for _, o in chosen.values()])
 
-def _offer(key: str, entry: dict[str, Any], where: Where, day: dt.date) -> OfferRow | None:
+def _offer(key: str, entry: dict[str, Any], where: Where, day: dt.date,
+           ids: Callable[[str], str] | None) -> OfferRow | None:
     if entry.get("mode") not in MODES:
         return None
     if entry.get("input_cost_per_token") is None or entry.get("output_cost_per_token") is None:
@@ -80,7 +84,9 @@ def _offer(key: str, entry: dict[str, Any], where: Where, day: dt.date) -> Offer
     provider = text(entry.get("litellm_provider"))
     if provider is None:
         raise where.error("missing litellm_provider", "litellm_provider")
-    model_id = model_slug(key.rsplit("/", 1)[-1])
+    model_id = ids(key) if ids is not None else model_slug(key.rsplit("/", 1)[-1])
+    if not model_id and ids is not None:
+        return None
     if not model_id:
         raise where.error(f"cannot make a model id from {key!r}", key)
     url = text(entry.get("source"))

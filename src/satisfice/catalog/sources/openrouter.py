@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,13 @@ def _vendor(openrouter_id: str) -> str | None:
     return (head.strip("~") or None) if slash else None
 
 
-def parse_openrouter(path: Path, *, as_of: dt.date | None = None) -> ImportBatch:
-    """Parse an OpenRouter ``/api/v1/models`` response; prices take effect on ``as_of`` (default today)."""
+def parse_openrouter(path: Path, *, as_of: dt.date | None = None,
+                     ids: Callable[[str], str] | None = None) -> ImportBatch:
+    """Parse an OpenRouter ``/api/v1/models`` response; prices take effect on ``as_of`` (default today).
+
+    ``ids`` (optional) maps an OpenRouter id to our model id instead of the rule above; an empty id
+    skips the entry, and so does a price of zero (a free tier is not a list price).
+    """
     file = str(path)
     day = as_of or dt.date.today()
     data, raw = load_json(path)
@@ -65,7 +70,7 @@ def parse_openrouter(path: Path, *, as_of: dt.date | None = None) -> ImportBatch
         if or_id is None:
             raise where.error("missing model id", "id")
         entries.append((or_id, item, Where(file, item=f"data[{i}] {or_id!r}", json_text=raw, json_key=or_id)))
-    ids = model_ids(e[0] for e in entries)
+    mapped = model_ids(e[0] for e in entries) if ids is None else {e[0]: ids(e[0]) for e in entries}
     models: dict[str, ModelRow] = {}
     offers: dict[str, OfferRow] = {}
     for or_id, item, where in entries:
@@ -79,13 +84,15 @@ def parse_openrouter(path: Path, *, as_of: dt.date | None = None) -> ImportBatch
             prices[key] = number(pricing.get(key), where, f"pricing.{key}", minimum=None)
         if any(v is not None and v < 0 for v in prices.values()):
             continue  # "-1": variable price (routers), not an offer
+        if ids is not None and (not mapped[or_id] or not (prices["prompt"] or prices["completion"])):
+            continue
         created = item.get("created")
         released = None
         if created is not None:
             seconds = number(created, where, "created")
             if seconds is not None:
                 released = dt.datetime.fromtimestamp(seconds, dt.UTC).date()
-        model_id = ids[or_id]
+        model_id = mapped[or_id]
         models.setdefault(model_id, ModelRow(id=model_id, name=text(item.get("name")) or or_id,
                                              organization=_vendor(or_id), release_date=released))
         offers[model_id] = OfferRow(
