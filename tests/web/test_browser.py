@@ -180,6 +180,10 @@ def test_screenshots(browser: Any, tmp_path: Path) -> None:
     seed_catalog(rw, tmp_path, hostile=False)
     history = Path(__file__).resolve().parents[1] / "data" / "shared" / "openrouter_price_history.json"
     apply_batch(rw, parse_file(history))  # real dated prices per provider for the model page
+    from satisfice import pipeline
+
+    snapshots = Path(__file__).resolve().parents[1] / "data" / "pipeline"
+    assert pipeline.run(rw, {"litellm": str(snapshots / "litellm_prices_subset.json")})["ok"]
     seed_gateway(rw, 20000, hostile=False)
     runs = seed_evals(rw, 3, hostile=False)
     rw.close()
@@ -187,7 +191,8 @@ def test_screenshots(browser: Any, tmp_path: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     store = read_only_store(url)
     shots = {"insights": "/#lag", "market": "/market?benchmark=gpqa-diamond&threshold=70", "catalog": "/catalog",
-             "model": "/catalog/deepseek-r1", "eval-run": f"/evals/{runs[0]}", "gateway": "/gateway"}
+             "model": "/catalog/deepseek-r1", "eval-run": f"/evals/{runs[0]}", "gateway": "/gateway",
+             "pipeline": "/pipeline"}
     try:
         with ServerThread(create_app(store)) as base:
             w = Watched(browser, base, (1200, 700))
