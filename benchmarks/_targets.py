@@ -1,5 +1,7 @@
 """The servers the gateway benchmark measures: the fake upstream, satisfice's gateway and the LiteLLM proxy.
 
+TensorZero and Portkey are started by ``_peers.py``.
+
 Each ``start_*`` writes its config into the run's work folder, starts the server through :class:`_procs.Procs`
 (loopback only, optionally pinned to CPUs), waits until it answers and returns what to put load on.
 """
@@ -66,6 +68,7 @@ models:
 routes:
   task/bench:
     chain: [{model}]
+ledger: {{durability: {durability}}}
 """
 
 
@@ -90,13 +93,18 @@ def _find_key(doc: Any) -> str | None:
     return None
 
 
-def start_satisfice(procs: Procs, workdir: Path, cpus: list[int] | None, base: str, model: str) -> tuple[Proc, Target]:
-    """Satisfice's gateway, full path: a virtual key with a large budget, requests to the ``task/bench`` route."""
-    home = workdir / "satisfice-home"
+def start_satisfice(procs: Procs, workdir: Path, cpus: list[int] | None, base: str, model: str, *,
+                    name: str = "satisfice", durability: str = "write", workers: int = 1) -> tuple[Proc, Target]:
+    """Satisfice's gateway, full path: a virtual key with a large budget, requests to the ``task/bench`` route.
+
+    ``durability`` is the ledger's (``write``: every spend row journaled before its answer; ``off``: rows in memory
+    until the next batch); ``workers`` is ``gateway serve --workers``. Each call gets its own store.
+    """
+    home = workdir / f"{name}-home"
     home.mkdir(exist_ok=True)
     env: dict[str, str | None] = {"SATISFICE_HOME": str(home), "SATISFICE_NO_BUNDLED": "1", "SATISFICE_DB": None}
-    config = workdir / "gateway.yaml"
-    config.write_text(SATISFICE_CONFIG.format(base=base, model=MODEL), encoding="utf-8")
+    config = workdir / f"{name}.yaml"
+    config.write_text(SATISFICE_CONFIG.format(base=base, model=MODEL, durability=durability), encoding="utf-8")
     cli = SATISFICE_CLI
     made = subprocess.run([*cli, "gateway", "keys", "create", "--budget-usd", "1000000", "--period", "month",
                            "--json"], capture_output=True, text=True, env=_env(env), timeout=120,
@@ -106,12 +114,13 @@ def start_satisfice(procs: Procs, workdir: Path, cpus: list[int] | None, base: s
         raise ProcError(f"satisfice gateway keys create failed (exit {made.returncode}): "
                         f"{(made.stderr or made.stdout).strip()[-800:]}")
     port = free_port()
-    proc = procs.start("satisfice", [*cli, "gateway", "serve", "--config", str(config), "--port", str(port)],
-                       env=env, cpus=cpus)
+    proc = procs.start(name, [*cli, "gateway", "serve", "--config", str(config), "--port", str(port), "--workers",
+                              str(workers)], env=env, cpus=cpus)
     proc.wait_http(f"http://127.0.0.1:{port}/healthz", timeout_s=60)
     body = json.dumps({**json.loads(BODY), "model": model}, separators=(",", ":")).encode()
-    target = Target("satisfice", f"http://127.0.0.1:{port}/v1/chat/completions",
-                    {"Authorization": f"Bearer {key}"}, body, {"model_requested": model},
+    target = Target(name, f"http://127.0.0.1:{port}/v1/chat/completions",
+                    {"Authorization": f"Bearer {key}"}, body,
+                    {"model_requested": model, "durability": durability, "workers": workers},
                     after_stop=lambda: {"spend_log_rows": spend_rows(home / "satisfice.db")})
     return proc, target
 

@@ -1,12 +1,14 @@
-"""Gateway overhead benchmark: direct vs satisfice's gateway vs the LiteLLM proxy, same fake upstream, same load.
+"""Gateway overhead benchmark: direct vs satisfice's gateway vs LiteLLM, TensorZero and Portkey, same fake upstream.
 
-Also measured, as the floor: a bare Starlette + aiohttp relay (``_bare_relay.py``, no gateway work at all).
+satisfice runs with its durable shared ledger (every spend row journaled before the answer is released), and
+again with ``ledger.durability: off`` and with ``--workers 2``. Also measured, as the floor: a bare Starlette +
+aiohttp relay (``_bare_relay.py``, no gateway work at all).
 
 Usage: ``.venv/bin/python benchmarks/gateway_overhead.py [--duration 10] [--rate 200] [--connections 50]
-[--skip-litellm] [--skip-bare] [--skip-satisfice] [--model task/bench|bench-model] [--rate-tool wrk|hey] [--no-pin]``.
-Needs Debian's ``wrk`` (and ``hey`` for ``--rate-tool hey``) and, unless ``--skip-litellm``, LiteLLM in
-``.bench-venv/litellm``: run ``scripts/setup_bench.sh`` once. Everything binds 127.0.0.1; every process
-started is stopped on exit (also on Ctrl-C / SIGTERM).
+[--skip-litellm] [--skip-bare] [--skip-satisfice] [--skip-peers] [--skip-variants] [--model task/bench|bench-model]
+[--rate-tool wrk|hey] [--no-pin]``. Needs Debian's ``wrk`` (and ``hey`` for ``--rate-tool hey``) and, unless
+skipped, LiteLLM, TensorZero and Portkey under ``.bench-venv/``: run ``scripts/setup_bench.sh`` once. Everything
+is reached on 127.0.0.1; every process started is stopped on exit (also on Ctrl-C / SIGTERM).
 
 One target at a time (the others are not running meanwhile): a smoke request, a warm-up at the fixed rate,
 latency at a light rate (``--light-rate``, unqueued even for LiteLLM), latency at the fixed rate (p50/p99 from
@@ -39,6 +41,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _load import LoadError, LoadResult, hey_run, require_tool, wrk_run  # noqa: E402
+from _overheads import NAMES, overheads  # noqa: E402
+from _peers import portkey_version, start_portkey, start_tensorzero, tensorzero_version  # noqa: E402
 from _procs import CpuMeter, Proc, ProcError, Procs  # noqa: E402
 from _targets import (  # noqa: E402
     LITELLM_VENV,
@@ -199,35 +203,6 @@ def run_target(procs: Procs, s: Settings, name: str, start: Callable[[], tuple[P
             problems.append(f"{name}: spend log has {rows} rows for at least {done} completed requests")
 
 
-def overheads(report: dict[str, Any]) -> None:
-    """Gateway minus direct at the fixed rate, and satisfice's saturation throughput over LiteLLM's."""
-    direct, sat, lit = report.get("direct"), report.get("satisfice"), report.get("litellm")
-
-    def diff(m: dict[str, Any] | None, key: str) -> float | None:
-        if m is None or direct is None or m.get(key) is None or direct.get(key) is None:
-            return None
-        return round(float(m[key]) - float(direct[key]), 3)
-
-    report["overhead_p50_ms"] = diff(sat, "p50_ms")
-    report["overhead_p99_ms"] = diff(sat, "p99_ms")
-    ratio = sat["rps_max"] / lit["rps_max"] if sat and lit and lit["rps_max"] else None
-    report["throughput_ratio_vs_litellm"] = None if ratio is None else round(ratio, 2)
-    report["bare_relay_overhead_p50_ms"] = diff(report.get("bare_relay"), "p50_ms")
-    report["bare_relay_overhead_p99_ms"] = diff(report.get("bare_relay"), "p99_ms")
-    report["litellm_overhead_p50_ms"] = diff(lit, "p50_ms")
-    report["litellm_overhead_p99_ms"] = diff(lit, "p99_ms")
-
-    def light_diff(m: dict[str, Any] | None, key: str) -> float | None:
-        if m is None or direct is None or not m.get("light") or not direct.get("light"):
-            return None
-        a, b = m["light"].get(key), direct["light"].get(key)
-        return None if a is None or b is None else round(float(a) - float(b), 3)
-
-    report["light_overhead_ms"] = {name: {"p50": light_diff(report.get(name), "p50_ms"),
-                                          "p99": light_diff(report.get(name), "p99_ms")}
-                                   for name in ("satisfice", "bare_relay", "litellm") if report.get(name)}
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command line."""
     p = argparse.ArgumentParser(description="Gateway overhead: direct vs satisfice vs LiteLLM (loopback only).")
@@ -249,6 +224,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip-bare", action="store_true",
                    help="do not measure the bare Starlette + aiohttp relay (the floor for a Python relay)")
     p.add_argument("--skip-satisfice", action="store_true", help="do not measure satisfice's gateway")
+    p.add_argument("--skip-variants", action="store_true",
+                   help="do not measure satisfice with durability off and with --workers 2")
+    p.add_argument("--skip-peers", action="store_true", help="do not measure TensorZero and Portkey")
     p.add_argument("--keep-workdir", action="store_true", help="keep configs and server logs (path on stderr)")
     return p.parse_args(argv)
 
@@ -279,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="satisfice-bench-"))
     s = Settings(args.duration, args.warmup, args.rate, args.connections, args.rate_connections, args.threads,
                  args.rate_tool, args.light_rate, pin, workdir)
-    report: dict[str, Any] = {"direct": None, "satisfice": None, "litellm": None, "bare_relay": None}
+    report: dict[str, Any] = {"direct": None, **{n: None for n in NAMES}}
     problems: list[str] = []
     warnings: list[str] = []
     load_before = os.getloadavg()[0]
@@ -294,11 +272,24 @@ def main(argv: list[str] | None = None) -> int:
                 run_target(procs, s, "satisfice",
                            lambda: start_satisfice(procs, s.workdir, s.cpus("sut"), base, args.model),
                            report, problems)
+            if not args.skip_satisfice and not args.skip_variants:
+                run_target(procs, s, "satisfice_nodurable",
+                           lambda: start_satisfice(procs, s.workdir, s.cpus("sut"), base, args.model,
+                                                   name="satisfice_nodurable", durability="off"), report, problems)
+                # two workers get both cores (the load generator and the upstream still run on CPU 1)
+                run_target(procs, s, "satisfice_workers2",
+                           lambda: start_satisfice(procs, s.workdir, None, base, args.model,
+                                                   name="satisfice_workers2", workers=2), report, problems)
             if not args.skip_bare:
                 run_target(procs, s, "bare_relay", lambda: start_bare_relay(procs, s.cpus("sut"), base),
                            report, problems)
             if not args.skip_litellm:
                 run_target(procs, s, "litellm", lambda: start_litellm(procs, s.workdir, s.cpus("sut"), base),
+                           report, problems)
+            if not args.skip_peers:
+                run_target(procs, s, "tensorzero", lambda: start_tensorzero(procs, s.workdir, s.cpus("sut"), base),
+                           report, problems)
+                run_target(procs, s, "portkey", lambda: start_portkey(procs, s.workdir, s.cpus("sut"), base),
                            report, problems)
     except KeyboardInterrupt:
         log("interrupted; servers stopped")
@@ -314,11 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     overheads(report)
     report["ok"] = not problems
     report["problems"] = problems
-    report["warnings"] = warnings + [f"{n}: {m[w]}" for n in ("direct", "satisfice", "bare_relay", "litellm")
+    report["warnings"] = warnings + [f"{n}: {m[w]}" for n in ("direct", *NAMES)
                                      for w in ("warning", "warning_cpu") if (m := report.get(n)) and m.get(w)]
     for line in report["warnings"]:
         log(f"warning: {line}")
-    measured = (report[n] for n in ("direct", "satisfice", "bare_relay", "litellm"))
+    measured = (report[n] for n in ("direct", *NAMES))
     report["errors_total"] = sum(m["errors"] for m in measured if m)
     report["settings"] = {
         "duration_s": s.duration, "warmup_s": s.warmup, "rate": s.rate, "light_rate": s.light_rate,
@@ -326,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         "rate_connections": s.rate_connections, "saturation": f"wrk -t{s.threads} -c{s.connections}",
         "pinning": "system under test on CPU 0; wrk, hey and the fake upstream on CPU 1" if pin else "none",
         "skipped": [n for n, skip in (("satisfice", args.skip_satisfice), ("bare_relay", args.skip_bare),
-                                       ("litellm", args.skip_litellm)) if skip],
+                                       ("litellm", args.skip_litellm), ("variants", args.skip_variants),
+                                       ("peers", args.skip_peers)) if skip],
     }
     report["machine"] = {**machine_info(), "py_loop_ms_start": speed_before, "loadavg_1m_start": round(load_before, 2),
                          "loadavg_1m_end": round(os.getloadavg()[0], 2)}
@@ -335,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
         report["warnings"].append(f"the CPU's speed changed during the run (a fixed Python loop took {speed_before} ms "
                                   f"at the start, {speed_after} ms at the end): compare targets with care")
         log(f"warning: {report['warnings'][-1]}")
-    report["versions"] = {"litellm": lit_version, "satisfice": satisfice_version()}
+    report["versions"] = {"litellm": lit_version, "satisfice": satisfice_version(),
+                          "tensorzero": None if args.skip_peers else tensorzero_version(),
+                          "portkey": None if args.skip_peers else portkey_version()}
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     print(json.dumps(report, indent=2))
     if problems:

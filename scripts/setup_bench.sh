@@ -27,3 +27,19 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 echo "setup_bench: wrk $(command -v wrk), hey $(command -v hey), litellm $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))')"
+
+# Peer gateways measured side by side: TensorZero (its PyPI wheel embeds the Rust gateway) and Portkey (npm, Node).
+tz=.bench-venv/tensorzero
+if [ ! -f "$tz/.tensorzero-installed" ]; then
+  echo "setup_bench: installing tensorzero into $tz" >&2
+  [ -x "$tz/bin/python" ] || "$PY" -m venv "$tz"
+  "$tz/bin/python" -m pip install -q 'tensorzero'
+  touch "$tz/.tensorzero-installed"
+fi
+pk=.bench-venv/portkey
+if command -v npm >/dev/null 2>&1 && [ ! -f "$pk/node_modules/@portkey-ai/gateway/build/start-server.js" ]; then
+  echo "setup_bench: installing @portkey-ai/gateway into $pk (npm)" >&2
+  mkdir -p "$pk"
+  (cd "$pk" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install -q --no-audit --no-fund @portkey-ai/gateway >/dev/null)
+fi
+echo "setup_bench: tensorzero $("$tz/bin/python" -c 'import importlib.metadata as m; print(m.version("tensorzero"))'), portkey $([ -f "$pk/node_modules/@portkey-ai/gateway/package.json" ] && node -p "require('./$pk/node_modules/@portkey-ai/gateway/package.json').version" || echo missing)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from satisfice.clients.scripted_server import ScriptedServer, Step
 from satisfice.errors import ConfigError, NotFoundError
 from satisfice.gateway.budgets import BudgetLedger, spent_this_period
-from satisfice.gateway.keys import KeyCache, KeyInfo, create_key, list_keys, load_active, period_start, revoke_key
+from satisfice.gateway.keys import KeyCache, create_key, list_keys, load_active, period_start, revoke_key
+from satisfice.gateway.ledger import SharedLedger
 from satisfice.gateway.validate import input_estimate
 from satisfice.store import Store
 
@@ -54,29 +56,26 @@ def test_list_and_revoke(store: Store) -> None:
         create_key(store, budget_usd=-1)
 
 
-def _key(budget: float | None, period: str = "month") -> KeyInfo:
-    return KeyInfo("key_x", "x", "sk-sat-abcd...", budget, period, dt.datetime(2025, 1, 1))
-
-
-def test_ledger_reserve_settle() -> None:
-    ledger = BudgetLedger()
-    key = _key(1.0)
+async def test_ledger_reserve_settle(store: Store) -> None:
+    key = create_key(store, budget_usd=1.0).info
+    ledger = BudgetLedger(SharedLedger(store), "gw_a", lease_fraction=1.0)
+    await ledger.renew()
     now = dt.datetime(2025, 3, 10, 12)
-    r1 = ledger.reserve(key, 0.6, now)
+    r1 = await ledger.reserve(key, 0.6, now)
     assert r1 is not None
-    assert ledger.reserve(key, 0.5, now) is None  # 0.6 reserved + 0.5 > 1.0
-    r2 = ledger.reserve(key, 0.4, now)
-    assert r2 is not None and ledger.remaining(key.id) == pytest.approx(0.0)
+    assert await ledger.reserve(key, 0.5, now) is None  # 0.6 reserved + 0.5 > 1.0
+    r2 = await ledger.reserve(key, 0.4, now)
+    assert r2 is not None and ledger.lease_of(key.id) == pytest.approx(0.0)
     ledger.settle(r1, 0.1)
     ledger.settle(r1, 0.1)  # idempotent
-    assert ledger.spent(key.id) == pytest.approx(0.1)
-    assert ledger.remaining(key.id) == pytest.approx(0.5)
+    assert ledger.lease_of(key.id) == pytest.approx(0.5)
     ledger.settle(r2, 0.2)
-    assert ledger.remaining(key.id) == pytest.approx(0.7)
+    assert ledger.lease_of(key.id) == pytest.approx(0.7)
     # a new month starts from zero
-    assert ledger.reserve(key, 0.95, dt.datetime(2025, 4, 1)) is not None
+    assert await ledger.reserve(key, 0.95, dt.datetime(2025, 4, 1)) is not None
     # no budget: always admitted
-    assert ledger.reserve(_key(None), 1e9, now) is not None
+    free = create_key(store).info
+    assert await ledger.reserve(free, 1e9, now) is not None
 
 
 def test_period_start() -> None:
@@ -142,3 +141,29 @@ async def test_spend_survives_a_restart(store: Store, upstream: ScriptedServer) 
         async with running(gw, key) as client:
             got = [(await client.post("/v1/chat/completions", content=body)).status_code for _ in range(2)]
         assert got == expected
+
+
+def test_cli_set_budget_bumps_the_key_version(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from satisfice.cli import app as cli_app
+    from satisfice.gateway.keys import keys_version
+
+    monkeypatch.setenv("SATISFICE_NO_BUNDLED", "1")
+    new = create_key(store, budget_usd=5)
+    before = keys_version(store)
+
+    def cli(*args: str) -> Any:
+        return CliRunner().invoke(cli_app, ["--db", store.url, "gateway", "keys", *args], catch_exceptions=False)
+
+    changed = json.loads(cli("set-budget", new.info.id, "--budget-usd", "0.5", "--json").stdout)
+    assert changed["budget_usd"] == 0.5 and keys_version(store) != before
+    assert "no limit" in cli("set-budget", new.info.id).stdout
+    assert list_keys(store)[0].budget_usd is None
+    missing = CliRunner().invoke(cli_app, ["--db", store.url, "gateway", "keys", "set-budget", "key_nope"])
+    assert missing.exit_code != 0 and "no gateway key" in str(missing.exception)
+    negative = CliRunner().invoke(cli_app, ["--db", store.url, "gateway", "keys", "set-budget", new.info.id,
+                                            "--budget-usd", "-1"])
+    assert negative.exit_code != 0 and ">= 0" in str(negative.exception)

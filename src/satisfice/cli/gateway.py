@@ -17,7 +17,7 @@ from satisfice.errors import ConfigError
 gateway_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
                           help="Serve tasks from their cheapest good-enough model (OpenAI-compatible).")
 keys_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
-                       help="Virtual keys: create (shown once), list, revoke.")
+                       help="Virtual keys: create (shown once), list, revoke, set-budget.")
 gateway_app.add_typer(keys_app, name="keys")
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="Gateway config (YAML).")]
@@ -31,12 +31,14 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="Interface to bind (default: loopback only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    workers: Annotated[int, typer.Option(help="Worker processes sharing the port, the store and every budget.",
+                                         min=1, max=256)] = 1,
 ) -> None:
-    """Run the gateway (one worker) until interrupted; queued spend rows are written on shutdown."""
+    """Run the gateway until interrupted; on SIGTERM/SIGINT in-flight requests finish and spend rows are written."""
     from satisfice.gateway.server import build_gateway, serve
 
     gateway = build_gateway(config, state(ctx).store())
-    serve(gateway, host=host, port=port, log_level=log_level)
+    serve(gateway, host=host, port=port, log_level=log_level, workers=workers, config_path=config)
 
 
 @gateway_app.command("check")
@@ -113,7 +115,7 @@ def keys_list(ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all"
 @keys_app.command("revoke")
 def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")],
                 as_json: JsonOpt = False) -> None:
-    """Revoke a key (a running gateway stops accepting it at its next key refresh, within seconds)."""
+    """Revoke a key (every running gateway on this store stops accepting it within a second)."""
     from satisfice.gateway.keys import revoke_key
 
     info = revoke_key(state(ctx).store(bundled=False), key_id)
@@ -121,6 +123,25 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="
         print_json(_key_dict(info))
         return
     console.print(f"revoked {info.id} ({info.name or info.prefix})", highlight=False)
+
+
+@keys_app.command("set-budget")
+def keys_set_budget(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")],
+    budget_usd: Annotated[float | None, typer.Option("--budget-usd", help="New spend limit per period (USD); "
+                                                     "omit for no limit.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a key's budget; every running gateway on this store applies it within a second."""
+    from satisfice.gateway.keys import set_budget
+
+    info = set_budget(state(ctx).store(bundled=False), key_id, budget_usd)
+    if as_json:
+        print_json(_key_dict(info))
+        return
+    budget = f"${info.budget_usd:g} per {info.period}" if info.budget_usd is not None else "no limit"
+    console.print(f"{info.id}: {budget}", highlight=False)
 
 
 @gateway_app.command("report")
@@ -141,14 +162,21 @@ def report_cmd(
         print_json(asdict(report))
         return
     table = Table("route", "requests", "spend", "reference cost", "savings", "escalated", "errors",
-                  f"agreement ({confidence:.0%} CI)", "threshold", "flag")
+                  f"agreement ({confidence:.0%} CI)", "threshold", "flag", "usage invalid", "over reservation")
     for r in report.routes:
         agreement = "-" if r.agreement is None else (
             f"{r.agreement:.1%} [{r.agreement_low:.1%}, {r.agreement_high:.1%}] n={r.shadow_scored}")
         table.add_row(r.route, str(r.requests), money(r.spend_usd), money(r.reference_cost_usd),
                       money(r.savings_usd), f"{r.escalation_rate:.1%}", f"{r.error_rate:.1%}", agreement,
-                      "-" if r.threshold is None else f"{r.threshold:.0%}", r.flag or "")
+                      "-" if r.threshold is None else f"{r.threshold:.0%}", r.flag or "", str(r.usage_invalid),
+                      str(r.over_reservation))
     console.print(table)
+    if report.upstreams:
+        ups = Table("upstream", "requests", "spend", "usage invalid", "over reservation")
+        for u in report.upstreams:
+            ups.add_row(u.upstream, str(u.requests), money(u.spend_usd), str(u.usage_invalid),
+                        str(u.over_reservation))
+        console.print(ups)
     err_console.print(f"flags: {report.flag_rule}", highlight=False)
 
 

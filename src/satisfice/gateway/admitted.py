@@ -44,9 +44,11 @@ class Admitted:
     def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
                served_usage: Usage | None) -> None:
         """Settle the reservation, queue the spend row, count the request."""
-        gw, att = self.gw, self.att
-        if self.reservation is not None:
-            gw.ledger.settle(self.reservation, att.cost)
+        gw, att, reservation = self.gw, self.att, self.reservation
+        reserved = reservation.amount if reservation is not None else None
+        over = reserved is not None and att.cost > reserved * (1 + 1e-9) + 1e-12
+        if reservation is not None:
+            gw.ledger.settle(reservation, att.cost)
         errors = orjson.dumps([mask(e, gw.secrets()) for e in att.errors]).decode() if att.errors else "[]"
         elapsed = time.perf_counter() - self.started
         plan = self.plan
@@ -57,8 +59,11 @@ class Admitted:
             att.input_tokens, att.output_tokens, att.estimated, att.cost,
             plan.reference_cost(served_usage) if served_usage is not None else None,
             elapsed * 1000.0, att.escalations, errors, status, outcome,
-        ))
+            gw.spend_log.new_id(), att.estimated, over, reserved,
+        ), reservation.period if reservation is not None else None)
         gw.metrics.request(plan.name, status, elapsed, att.cost)
+        if att.estimated or over:
+            gw.metrics.usage_flags(plan.name, upstream or "", invalid=att.estimated, over=over)
 
     def _fail(self, exc: GatewayError) -> Response:
         self.finish(exc.status, exc.code or "error", None, None, None)
@@ -82,10 +87,13 @@ class Admitted:
         try:
             answer = await self.gw.executor.run(self.plan, self.endpoint, self.payload, self.input_estimate, self.att)
         except GatewayError as exc:
-            return self._fail(exc)
+            failed = self._fail(exc)
+            await self.gw.spend_log.durable()
+            return failed
         except Exception:
             return self._internal("serving")
         self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
+        await self.gw.spend_log.durable()  # the row is journaled before the answer is released
         self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, answer.model, answer.text, self.input_estimate)
         if self.payload.get("stream") is True:
             options = self.payload.get("stream_options")

@@ -32,16 +32,16 @@ from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.admitted import Admitted
 from satisfice.gateway.bodies import BodyReader
-from satisfice.gateway.budgets import BudgetLedger, Reservation, spent_this_period
+from satisfice.gateway.books import Books
+from satisfice.gateway.budgets import LedgerUnavailable, Reservation
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
-from satisfice.gateway.keys import KeyCache, KeyInfo, load_active
+from satisfice.gateway.keys import KeyCache, KeyInfo, keys_version, load_active
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.relay import RelayResponse
 from satisfice.gateway.replies import GatewayError, echo, error_response
 from satisfice.gateway.routing import Router, build_router
 from satisfice.gateway.shadow import ShadowRunner
-from satisfice.gateway.spendlog import SpendLog
 from satisfice.gateway.upstream import CHAT, COMPLETIONS
 from satisfice.gateway.validate import input_estimate, output_cap, parse_payload
 from satisfice.masking import install_log_masking
@@ -88,9 +88,9 @@ class Gateway:
             router, self._decisions_seen = self._build_router()
         self.router = router
         self.keys = KeyCache()
-        self.ledger = BudgetLedger()
-        self.spend_log = SpendLog(store, flush_interval_s=config.spend_log.flush_interval_s,
-                                  batch_size=config.spend_log.batch_size)
+        self.books = Books(config, store)
+        self.ledger, self.spend_log = self.books.ledger, self.books.spend_log
+        self._keys_version: str | None = None
         self.executor = Executor(self.transport, config.limits, self.metrics)
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
@@ -107,20 +107,24 @@ class Gateway:
 
     # --- lifecycle ------------------------------------------------------------------------------------------
 
-    def _load_keys(self) -> tuple[bytes | None, dict[str, KeyInfo], dict[str, float]]:
-        salt, keys = load_active(self.store)
-        new = [k for k in keys.values() if not self.ledger.known(k.id)]
-        return salt, keys, spent_this_period(self.store, new) if new else {}
+    def _load_keys(self) -> tuple[str, bytes | None, dict[str, KeyInfo]]:
+        version = keys_version(self.store)
+        return (version, *load_active(self.store))
 
     async def refresh_keys(self) -> None:
-        """Reload active keys (and the spend so far of keys not seen before) from the store."""
+        """Reload active keys from the store; leases of revoked keys or changed budgets are given back."""
         if not self.config.auth:
             return
-        salt, keys, spent = await asyncio.to_thread(self._load_keys)
-        for info in keys.values():
-            self.ledger.load(info, spent.get(info.id, 0.0))
-        self.ledger.forget(k.id for k in keys.values())
+        version, salt, keys = await asyncio.to_thread(self._load_keys)
+        before = {k.id: k for k in self.keys.keys()}
         self.keys.replace(salt, keys)
+        self._keys_version = version
+        await self.ledger.keys_changed(before, {k.id: k for k in keys.values()})
+
+    async def poll_keys(self) -> None:
+        """Reload the keys when their version in the store moved (a one-row read)."""
+        if await asyncio.to_thread(keys_version, self.store) != self._keys_version:
+            await self.refresh_keys()
 
     def _decision_marks(self) -> dict[str, Any]:
         from satisfice.evals.decisions import latest_decision
@@ -175,13 +179,15 @@ class Gateway:
 
     async def start(self) -> None:
         """Load keys and start the background writer and the key and route refreshers."""
+        await self.books.start()
         await self.refresh_keys()
-        self.spend_log.start()
         loop = asyncio.get_running_loop()
         self._refreshers.append(loop.create_task(self.bodies.sweep_forever()))
         if self.config.auth:
             self._refreshers.append(loop.create_task(self._every(self.config.key_refresh_s, self.refresh_keys,
                                                                  "reloading keys")))
+            self._refreshers.append(loop.create_task(self._every(self.config.ledger.key_poll_s, self.poll_keys,
+                                                                 "polling keys")))
         if self._eval_tasks and self.config.routes_refresh_s > 0:
             self._refreshers.append(loop.create_task(self._every(self.config.routes_refresh_s, self.refresh_routes,
                                                                  "re-resolving from_eval routes")))
@@ -194,7 +200,7 @@ class Gateway:
                 await task
         self._refreshers = []
         await self.shadow.drain(5.0)
-        await self.spend_log.stop()
+        await self.books.stop()
         await self.transport.close()
 
     @contextlib.asynccontextmanager
@@ -289,16 +295,23 @@ class Gateway:
                                    "configured route (task/<name>) nor a served model", param="model",
                                    code="model_not_found")
             estimate = input_estimate(body)
-            reservation: Reservation | None = None
-            if key is not None and key.budget_usd is not None:
-                worst = plan.worst_cost(estimate, output_cap(payload, self._default_cap))
-                reservation = self.ledger.reserve(key, worst)
-                if reservation is None:
+            worst = plan.worst_cost(estimate, output_cap(payload, self._default_cap))
+            reservation = Reservation(None, worst, None)
+            if key is not None:
+                try:
+                    granted = await self.ledger.reserve(key, worst)
+                except LedgerUnavailable as exc:
+                    log.error("gateway: %s", exc)
+                    raise GatewayError(503, "the budget ledger is unavailable; try again shortly",
+                                       type="server_error", code="ledger_unavailable",
+                                       reason="ledger_unavailable") from None
+                if granted is None:
                     left = self.ledger.remaining(key.id) or 0.0
                     per = "in total" if key.period == "total" else f"per {key.period}"
                     raise GatewayError(429, f"budget exceeded for key {key.id}: ${max(left, 0.0):.4f} of "
-                                       f"${key.budget_usd:g} {per} left, this request may cost up to "
+                                       f"${key.budget_usd or 0.0:g} {per} left, this request may cost up to "
                                        f"${worst:.4f}", type="insufficient_quota", code="budget_exceeded")
+                reservation = granted
         except GatewayError as exc:
             self.metrics.rejection(exc.reason)
             return exc.response()

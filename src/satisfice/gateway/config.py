@@ -20,6 +20,7 @@ Shape (every section but ``upstreams`` is optional)::
         chain: [small, big]         # or  from_eval: sentiment
         verifiers: [non_empty, {regex: "^(positive|negative)$"}, {max_length: 20}]
         shadow: {share: 0.05, reference: big, threshold: 0.9}
+    ledger: {durability: write, lease_fraction: 0.25, lease_ttl_s: 30, key_poll_s: 0.25}
 """
 
 from __future__ import annotations
@@ -219,6 +220,25 @@ class SpendLogConfig(_Strict):
     batch_size: int = Field(default=500, ge=1)
 
 
+class LedgerConfig(_Strict):
+    """The shared budget ledger and the durability of spend rows."""
+
+    durability: Literal["write", "fsync", "off"] = "write"
+    """``write``: each row is journaled with write(2) before its answer is released (survives kill -9);
+    ``fsync``: also synced to disk (survives power loss); ``off``: rows wait in memory for the next batch."""
+    journal_dir: str | None = None
+    """Folder of the instances' journals (default: SATISFICE_HOME/gateway-journal/<store>)."""
+    lease_fraction: float = Field(default=0.25, gt=0, le=1)
+    lease_ttl_s: float = Field(default=30.0, ge=3)
+    lease_idle_s: float = Field(default=2.0, gt=0)
+    key_poll_s: float = Field(default=0.25, gt=0, le=1)
+
+    @field_validator("durability", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads a bare ``off`` as false
+
+
 class GatewayConfig(_Strict):
     """The whole gateway config."""
 
@@ -229,6 +249,7 @@ class GatewayConfig(_Strict):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     circuit: CircuitConfig = Field(default_factory=CircuitConfig)
     spend_log: SpendLogConfig = Field(default_factory=SpendLogConfig)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     shadow_max_in_flight: int = Field(default=8, ge=1)
     upstreams: list[UpstreamConfig] = Field(min_length=1)
     models: dict[str, ModelConfig] = Field(default_factory=dict)
@@ -298,6 +319,7 @@ def load_config(path: Path) -> GatewayConfig:
 __all__ = [
     "CircuitConfig",
     "GatewayConfig",
+    "LedgerConfig",
     "LimitsConfig",
     "ModelConfig",
     "PolicyConfig",

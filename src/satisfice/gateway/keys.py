@@ -3,7 +3,9 @@
 A key is shown once, at creation. The store keeps only ``HMAC-SHA256(salt, key)`` where ``salt`` is a random
 per-store secret kept in ``satisfice_meta``, plus a short display prefix. The gateway loads every active key's
 hash into a dict at start and refreshes it in the background, so checking a request costs one HMAC and one
-dict lookup; a key created or revoked while the gateway runs takes effect at the next refresh.
+dict lookup. Every change to a key (create, revoke, budget change) bumps a version number in
+``satisfice_meta`` in the same transaction; running gateways poll that number (a one-row read, every 0.25 s by
+default) and reload the keys when it moves, so a change reaches every instance well within a second.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from satisfice.errors import ConfigError, NotFoundError
 from satisfice.store import Store
@@ -25,6 +28,7 @@ Period = Literal["day", "week", "month", "total"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month", "total")
 KEY_PREFIX = "sk-sat-"
 SALT_META_KEY = "gateway_key_salt"
+VERSION_META_KEY = "gateway_keys_version"
 
 
 def utcnow() -> dt.datetime:
@@ -42,6 +46,28 @@ def period_start(period: str, now: dt.datetime) -> dt.datetime | None:
     if period == "month":
         return day.replace(day=1)
     return None
+
+
+def period_tag(period: str, now: dt.datetime) -> str:
+    """Name of the budget period containing ``now``: ``total``, ``d2025-03-14``, ``w2025-03-10``, ``m2025-03``."""
+    start = period_start(period, now)
+    if start is None:
+        return "total"
+    if period == "month":
+        return f"m{start:%Y-%m}"
+    return f"{period[0]}{start:%Y-%m-%d}"
+
+
+def tag_bounds(tag: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[start, end) in UTC of a period named by :func:`period_tag` (both None for ``total``)."""
+    if tag == "total":
+        return None, None
+    kind, text = tag[0], tag[1:]
+    if kind == "m":
+        start = dt.datetime.strptime(text, "%Y-%m")
+        return start, (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    start = dt.datetime.strptime(text, "%Y-%m-%d")
+    return start, start + dt.timedelta(days=1 if kind == "d" else 7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +112,21 @@ def _salt(store: Store, *, create: bool) -> bytes | None:
         return bytes.fromhex(row.value)
 
 
+def _bump_version(s: Session) -> None:
+    row = s.get(Meta, VERSION_META_KEY)
+    if row is None:
+        s.add(Meta(key=VERSION_META_KEY, value="1"))
+    else:
+        row.value = str(int(row.value) + 1 if row.value.isdigit() else 1)
+
+
+def keys_version(store: Store) -> str:
+    """The version of the key set (changes with every create, revoke or budget change)."""
+    with store.session() as s:
+        row = s.get(Meta, VERSION_META_KEY)
+        return row.value if row is not None else "0"
+
+
 def _info(row: GatewayKey) -> KeyInfo:
     return KeyInfo(id=row.id, name=row.name, prefix=row.prefix, budget_usd=row.budget_usd, period=row.period,
                    created_at=row.created_at, revoked_at=row.revoked_at)
@@ -106,6 +147,7 @@ def create_key(store: Store, *, budget_usd: float | None = None, period: str = "
                      created_at=utcnow(), revoked_at=None)
     with store.transaction() as s:
         s.add(row)
+        _bump_version(s)
     return NewKey(key=key, info=_info(row))
 
 
@@ -124,6 +166,20 @@ def revoke_key(store: Store, key_id: str) -> KeyInfo:
             raise NotFoundError(f"no gateway key with id {key_id!r} (see `satisfice gateway keys list`)")
         if row.revoked_at is None:
             row.revoked_at = utcnow()
+            _bump_version(s)
+        return _info(row)
+
+
+def set_budget(store: Store, key_id: str, budget_usd: float | None) -> KeyInfo:
+    """Change a key's budget (None: no limit); running gateways apply it within a second."""
+    if budget_usd is not None and not budget_usd >= 0:
+        raise ConfigError(f"--budget-usd must be >= 0, got {budget_usd}")
+    with store.transaction() as s:
+        row = s.get(GatewayKey, key_id)
+        if row is None:
+            raise NotFoundError(f"no gateway key with id {key_id!r} (see `satisfice gateway keys list`)")
+        row.budget_usd = budget_usd
+        _bump_version(s)
         return _info(row)
 
 
@@ -192,9 +248,13 @@ __all__ = [
     "Period",
     "create_key",
     "hash_key",
+    "keys_version",
     "list_keys",
     "load_active",
     "period_start",
+    "period_tag",
     "revoke_key",
+    "set_budget",
+    "tag_bounds",
     "utcnow",
 ]

@@ -30,6 +30,8 @@ class GatewayMetrics:
         self.upstream_errors: dict[tuple[str, str], float] = {}
         self.cost: dict[str, float] = {}
         self.shadows: dict[tuple[str, str], float] = {}
+        self.usage_invalid: dict[tuple[str, str], float] = {}
+        self.over_reservation: dict[tuple[str, str], float] = {}
         self._latency: dict[str, list[int]] = {}
         self._latency_sum: dict[str, float] = {}
         self._gauges: list[tuple[str, str, Callable[[], float]]] = []
@@ -62,6 +64,14 @@ class GatewayMetrics:
         key = (upstream, kind)
         self.upstream_errors[key] = self.upstream_errors.get(key, 0.0) + 1.0
 
+    def usage_flags(self, route: str, upstream: str, *, invalid: bool, over: bool) -> None:
+        """Count a request billed its estimate (untrustworthy usage) and/or above its reservation."""
+        key = (route, upstream)
+        if invalid:
+            self.usage_invalid[key] = self.usage_invalid.get(key, 0.0) + 1.0
+        if over:
+            self.over_reservation[key] = self.over_reservation.get(key, 0.0) + 1.0
+
     def shadow(self, route: str, outcome: str) -> None:
         """Count one shadow check (``agree``, ``disagree``, ``error``, ``skipped``)."""
         key = (route, outcome)
@@ -83,6 +93,10 @@ class GatewayMetrics:
                        ["upstream", "kind"], self.upstream_errors)
         yield _counter("satisfice_gateway_cost_usd", "Upstream spend in USD", ["route"],
                        {(k,): v for k, v in self.cost.items()})
+        yield _counter("satisfice_gateway_usage_invalid", "Requests whose upstream usage was missing or invalid "
+                       "(billed the gateway's estimate)", ["route", "upstream"], self.usage_invalid)
+        yield _counter("satisfice_gateway_over_reservation", "Requests that cost more than their reservation "
+                       "(billed in full)", ["route", "upstream"], self.over_reservation)
         yield _counter("satisfice_gateway_shadow_checks", "Shadow checks by outcome", ["route", "outcome"],
                        self.shadows)
         hist = HistogramMetricFamily("satisfice_gateway_request_seconds", "Time from request to last byte",

@@ -2,7 +2,9 @@
 
 For each route (or pass-through model): requests, spend, what the route's reference model would have cost for
 the same tokens (and so the savings), escalation rate, error rate, and shadow agreement with its
-Clopper-Pearson interval.
+Clopper-Pearson interval; and, per route and per upstream, how many requests were billed an estimate because the
+upstream's usage was missing or invalid (``usage_invalid``) and how many cost more than their reservation
+(``over_reservation``).
 
 Flag rule (decided here, stated in the output): a route is flagged ``below`` when the *upper* bound of its
 agreement interval is under its threshold — the checks show, at the stated confidence, that agreement has
@@ -48,6 +50,19 @@ class RouteReport:
     threshold: float | None
     shadow_spend_usd: float
     flag: str | None
+    usage_invalid: int = 0
+    over_reservation: int = 0
+
+
+@dataclass(frozen=True)
+class UpstreamReport:
+    """What one upstream answered over the period, and how often its usage could not be billed as reported."""
+
+    upstream: str
+    requests: int
+    spend_usd: float
+    usage_invalid: int
+    over_reservation: int
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,7 @@ class GatewayReport:
     confidence: float
     flag_rule: str
     routes: list[RouteReport]
+    upstreams: list[UpstreamReport]
 
 
 def flag_for(agreement: float | None, high: float | None, threshold: float | None) -> str | None:
@@ -75,6 +91,8 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
     """Aggregate the spend log and shadow checks per route (in SQL; nothing is loaded row by row)."""
     from satisfice.evals.stats import clopper_pearson
 
+    invalid = func.sum(case((GatewaySpend.usage_invalid.is_(True), 1), else_=0))
+    over = func.sum(case((GatewaySpend.over_reservation.is_(True), 1), else_=0))
     failed = case((GatewaySpend.status >= 400, 1), (GatewaySpend.outcome == "interrupted", 1), else_=0)
     spend_q = select(
         GatewaySpend.route, func.count(), func.sum(failed),
@@ -84,7 +102,10 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
         func.coalesce(func.sum(case((GatewaySpend.reference_cost_usd.is_not(None), GatewaySpend.cost_usd),
                                     else_=0.0)), 0.0),
         func.coalesce(func.sum(GatewaySpend.input_tokens), 0), func.coalesce(func.sum(GatewaySpend.output_tokens), 0),
+        invalid, over,
     ).group_by(GatewaySpend.route)
+    upstream_q = select(GatewaySpend.upstream, func.count(), func.coalesce(func.sum(GatewaySpend.cost_usd), 0.0),
+                        invalid, over).where(GatewaySpend.upstream.is_not(None)).group_by(GatewaySpend.upstream)
     shadow_q = select(
         GatewayShadow.route, func.count(), func.count(GatewayShadow.agreement),
         func.coalesce(func.sum(GatewayShadow.agreement), 0.0), func.max(GatewayShadow.threshold),
@@ -93,13 +114,16 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
     if since is not None:
         spend_q = spend_q.where(GatewaySpend.created_at >= since)
         shadow_q = shadow_q.where(GatewayShadow.created_at >= since)
+        upstream_q = upstream_q.where(GatewaySpend.created_at >= since)
     with store.session() as s:
         spend: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in s.execute(spend_q)}
         shadow: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in s.execute(shadow_q)}
+        upstreams = [UpstreamReport(str(u), int(n), float(c), int(i or 0), int(o or 0))
+                     for u, n, c, i, o in s.execute(upstream_q.order_by(GatewaySpend.upstream))]
     routes: list[RouteReport] = []
     for route in sorted(set(spend) | set(shadow), key=lambda r: (not r.startswith("task/"), r)):
-        n, errors, escalated, cost, n_ref, ref_cost, cost_with_ref, tin, tout = spend.get(
-            route, (0, 0, 0, 0.0, 0, 0.0, 0.0, 0, 0))
+        n, errors, escalated, cost, n_ref, ref_cost, cost_with_ref, tin, tout, n_invalid, n_over = spend.get(
+            route, (0, 0, 0, 0.0, 0, 0.0, 0.0, 0, 0, 0, 0))
         checks, scored, agree_sum, threshold, shadow_cost = shadow.get(route, (0, 0, 0.0, None, 0.0))
         agreement: float | None = None
         low: float | None = None
@@ -116,8 +140,9 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
             input_tokens=int(tin), output_tokens=int(tout), shadow_checks=int(checks), shadow_scored=int(scored),
             agreement=agreement, agreement_low=low, agreement_high=high,
             threshold=float(threshold) if threshold is not None else None, shadow_spend_usd=float(shadow_cost),
-            flag=flag_for(agreement, high, float(threshold) if threshold is not None else None)))
-    return GatewayReport(since=since, confidence=confidence, flag_rule=FLAG_RULE, routes=routes)
+            flag=flag_for(agreement, high, float(threshold) if threshold is not None else None),
+            usage_invalid=int(n_invalid or 0), over_reservation=int(n_over or 0)))
+    return GatewayReport(since=since, confidence=confidence, flag_rule=FLAG_RULE, routes=routes, upstreams=upstreams)
 
 
-__all__ = ["FLAG_RULE", "GatewayReport", "RouteReport", "flag_for", "gateway_report"]
+__all__ = ["FLAG_RULE", "GatewayReport", "RouteReport", "UpstreamReport", "flag_for", "gateway_report"]

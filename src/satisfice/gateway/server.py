@@ -1,4 +1,9 @@
-"""Running the gateway: one uvicorn worker (uvloop + httptools when installed), 127.0.0.1 by default.
+"""Running the gateway: uvicorn (uvloop + httptools when installed), 127.0.0.1 by default, one or N workers.
+
+With ``workers > 1`` uvicorn binds the socket once and starts N worker processes that accept from it; each builds
+its own :class:`~satisfice.gateway.app.Gateway` (its own journal and leases) on the same store, so budgets hold
+across them (see :mod:`satisfice.gateway.budgets`). A worker that dies is restarted by uvicorn's supervisor,
+and its journal is replayed by a live worker.
 
 The lifespan starts the spend-log writer and key refresher and, on a clean shutdown (SIGINT/SIGTERM), waits
 for in-flight requests, finishes shadow checks briefly and writes every queued spend row before exiting.
@@ -11,10 +16,14 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from satisfice.gateway.app import Gateway
 from satisfice.gateway.config import load_config
-from satisfice.store import Store
+from satisfice.store import Store, open_store
+
+CONFIG_ENV = "SATISFICE_GATEWAY_CONFIG"
+"""Where a worker of ``--workers N`` finds the config (the store URL comes from ``SATISFICE_DB``)."""
 
 
 def _available(module: str) -> bool:
@@ -26,14 +35,26 @@ def build_gateway(config_path: Path, store: Store) -> Gateway:
     return Gateway(load_config(config_path), store)
 
 
-def serve(gateway: Gateway, *, host: str = "127.0.0.1", port: int = 8080, log_level: str = "warning") -> None:
-    """Serve until interrupted (blocking)."""
+def worker_app() -> Any:
+    """The ASGI app of one worker process of ``--workers N`` (uvicorn's factory)."""
+    from satisfice.config import get_settings
+
+    gateway = build_gateway(Path(os.environ[CONFIG_ENV]), open_store(get_settings().db_url))
+    gc.collect()
+    gc.freeze()
+    return gateway.app
+
+
+def serve(gateway: Gateway, *, host: str = "127.0.0.1", port: int = 8080, log_level: str = "warning",
+          workers: int = 1, config_path: Path | None = None) -> None:
+    """Serve until interrupted (blocking); ``workers > 1`` needs ``config_path`` (each worker loads it)."""
     import uvicorn
 
     loop = "uvloop" if _available("uvloop") else "asyncio"
     http = "httptools" if _available("httptools") else "h11"
     print(f"satisfice gateway on http://{host}:{port} ({len(gateway.router.plans)} routes and models; "
-          f"auth {'on' if gateway.config.auth else 'off'})", file=sys.stderr, flush=True)
+          f"auth {'on' if gateway.config.auth else 'off'}; {workers} worker{'s' if workers > 1 else ''})",
+          file=sys.stderr, flush=True)
     if not gateway.config.auth and host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: auth is off and the gateway listens on {host}: anyone who can reach it spends your "
               "provider credit", file=sys.stderr, flush=True)
@@ -41,6 +62,15 @@ def serve(gateway: Gateway, *, host: str = "127.0.0.1", port: int = 8080, log_le
         if upstream.api_key_env and not os.environ.get(upstream.api_key_env):
             print(f"warning: upstream {upstream.name!r}: environment variable {upstream.api_key_env} is not set; "
                   "requests go without a provider key", file=sys.stderr, flush=True)
+    if workers > 1:
+        if config_path is None:
+            raise ValueError("serve(workers > 1) needs config_path")
+        os.environ[CONFIG_ENV] = str(config_path.resolve())
+        os.environ["SATISFICE_DB"] = gateway.store.url
+        uvicorn.run("satisfice.gateway.server:worker_app", factory=True, workers=workers, host=host, port=port,
+                    loop=loop, http=http, lifespan="on", access_log=False, log_level=log_level,
+                    timeout_graceful_shutdown=10, server_header=False, date_header=False)
+        return
     gc.collect()
     gc.freeze()  # start-up objects (config, catalog, SQLAlchemy) leave the collector's view: cheaper collections
     uvicorn.run(gateway.app, host=host, port=port, loop=loop, http=http, lifespan="on", access_log=False,

@@ -1,10 +1,17 @@
-"""The spend log and shadow rows: queued in memory by the request path, written in batches by a background task.
+"""The spend log: every admitted request's row made durable before its answer is released, then written in batches.
 
-Adding a row is a list append (it never waits for the database). A background task wakes every
-``flush_interval_s`` (or as soon as ``batch_size`` rows are waiting), takes everything queued and inserts it in
-one transaction in a worker thread. If a write fails, the rows go back to the front of the queue and are tried
-again later. :meth:`SpendLog.stop` (called from the server's lifespan on a clean shutdown) writes whatever is
-still queued before returning, so no row is lost on a clean shutdown.
+:meth:`SpendLog.add` appends the row to the instance's :class:`~satisfice.gateway.journal.Journal` and queues it
+in memory; the caller awaits :meth:`SpendLog.durable` (the row's ``write(2)`` returned: it survives ``kill -9``
+from then on) before it releases the answer. A background task wakes every
+``flush_interval_s`` (or as soon as ``batch_size`` rows are waiting) and writes the queue to the store in one
+transaction through :class:`~satisfice.gateway.ledger.SharedLedger` (rows inserted, their cost moved from the
+instance's lease to the key's spent money); then the journal is truncated. If a write fails, the rows go back
+to the front of the queue and are tried again. :meth:`SpendLog.stop` (a clean shutdown: SIGTERM or SIGINT) writes
+whatever is still queued. After a crash the journal is replayed (:meth:`SpendLog.replay_orphans`), at start and
+periodically by every live instance sharing the journal folder.
+
+With ``durability="off"`` there is no journal: rows live only in memory until the next batch (the behaviour
+without the durable ledger, kept to measure what durability costs).
 """
 
 from __future__ import annotations
@@ -12,13 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, insert
 
-from satisfice.store import Store
-from satisfice.store.schema_gateway import GatewayShadow, GatewaySpend
+from satisfice.gateway.journal import Journal, orphans
+from satisfice.store.schema_gateway import GatewaySpend
+
+if TYPE_CHECKING:
+    from satisfice.gateway.ledger import SharedLedger
 
 log = logging.getLogger("satisfice.gateway")
 
@@ -47,20 +58,57 @@ class SpendRow(NamedTuple):
     errors: str
     status: int
     outcome: str
+    entry_id: str | None = None
+    usage_invalid: bool = False
+    over_reservation: bool = False
+    reserved_usd: float | None = None
 
 
 _SPEND_COLUMNS = SpendRow._fields
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy keeps DateTime values in SQLite
 
 
-class SpendLog:
-    """Queue of spend and shadow rows with a background batch writer."""
+def insert_spend(conn: Connection, rows: list[SpendRow]) -> None:
+    """One ``executemany`` straight to the driver.
 
-    def __init__(self, store: Store, *, flush_interval_s: float = 0.5, batch_size: int = 500) -> None:
-        self._store = store
+    Rows are already tuples in column order, so the only Python work per row is making its date. SQLAlchemy's
+    per-row parameter processing is skipped: it held the GIL long enough to slow the event loop at thousands
+    of rows per second.
+    """
+    dialect = conn.dialect
+    when = dt.datetime.fromtimestamp
+    utc = dt.UTC
+    if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+        conn.execute(insert(GatewaySpend), [
+            {**r._asdict(), "created_at": when(r.created_at, utc).replace(tzinfo=None)} for r in rows])
+        return
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {GatewaySpend.__tablename__} ({', '.join(_SPEND_COLUMNS)}) "
+           f"VALUES ({', '.join([mark] * len(_SPEND_COLUMNS))})")
+    values: list[tuple[Any, ...]]
+    if dialect.name == "sqlite":
+        values = [(when(r.created_at, utc).strftime(_SQLITE_TIME), *r[1:]) for r in rows]
+    else:
+        values = [(when(r.created_at, utc).replace(tzinfo=None), *r[1:]) for r in rows]
+    conn.exec_driver_sql(sql, values)
+
+
+Entry = tuple[str | None, SpendRow]
+"""A spend row and the budget period (``period_tag``) its cost counts against (None: no budgeted key)."""
+
+
+class SpendLog:
+    """Journal, queue and background batch writer of spend rows (and the queue of shadow rows)."""
+
+    def __init__(self, ledger: SharedLedger, instance_id: str, *, journal: Journal | None,
+                 flush_interval_s: float = 0.5, batch_size: int = 500) -> None:
+        self._ledger = ledger
+        self.instance_id = instance_id
+        self.journal = journal
         self._interval = flush_interval_s
         self._batch = batch_size
-        self._spend: list[SpendRow] = []
+        self._ids = itertools.count(1)
+        self._spend: list[Entry] = []
         self._shadow: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -69,17 +117,29 @@ class SpendLog:
         self.written = 0
         self.shadow_written = 0
         self.write_failures = 0
+        self.replayed = 0
 
     @property
     def pending(self) -> int:
         """Rows queued and not written yet."""
         return len(self._spend) + len(self._shadow)
 
-    def add(self, row: SpendRow) -> None:
-        """Queue one spend row (never blocks)."""
-        self._spend.append(row)
+    def new_id(self) -> str:
+        """A store-wide unique id for the next spend row (``<instance>:<n>``)."""
+        return f"{self.instance_id}:{next(self._ids)}"
+
+    def add(self, row: SpendRow, period: str | None = None) -> None:
+        """Journal one spend row (durable against a crash once this returns) and queue it for the store."""
+        if self.journal is not None:
+            self.journal.append([period, *row])
+        self._spend.append((period, row))
         if len(self._spend) >= self._batch:
             self._wake.set()
+
+    async def durable(self) -> None:
+        """Wait until the rows added so far are in the journal (on disk with ``fsync``); at once without one."""
+        if self.journal is not None:
+            await self.journal.durable()
 
     def add_shadow(self, row: dict[str, Any]) -> None:
         """Queue one shadow-check row (never blocks)."""
@@ -111,7 +171,8 @@ class SpendLog:
             shadow, self._shadow = self._shadow, []
             if not spend and not shadow:
                 return 0
-            write = asyncio.ensure_future(asyncio.to_thread(self._write, spend, shadow))
+            upto = self.journal.seq if self.journal is not None else 0
+            write = asyncio.ensure_future(asyncio.to_thread(self._ledger.write, spend, shadow))
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
@@ -124,44 +185,34 @@ class SpendLog:
                 self._shadow[:0] = shadow
                 self.write_failures += 1
                 raise
+            if self.journal is not None:
+                self.journal.written(upto)
             self.written += len(spend)
             self.shadow_written += len(shadow)
             return len(spend) + len(shadow)
 
-    def _write(self, spend: list[SpendRow], shadow: list[dict[str, Any]]) -> None:
-        with self._store.engine.begin() as conn:
-            if spend:
-                self._insert_spend(conn, spend)
-            if shadow:
-                conn.execute(insert(GatewayShadow), shadow)
-
-    @staticmethod
-    def _insert_spend(conn: Connection, rows: list[SpendRow]) -> None:
-        """One ``executemany`` straight to the driver.
-
-        Rows are already tuples in column order, so the only Python work per row is making its date. SQLAlchemy's
-        per-row parameter processing is skipped: it held the GIL long enough to slow the event loop at thousands
-        of rows per second.
-        """
-        dialect = conn.dialect
-        when = dt.datetime.fromtimestamp
-        utc = dt.UTC
-        if dialect.paramstyle not in ("qmark", "format", "pyformat"):
-            conn.execute(insert(GatewaySpend), [
-                {**r._asdict(), "created_at": when(r.created_at, utc).replace(tzinfo=None)} for r in rows])
-            return
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        sql = (f"INSERT INTO {GatewaySpend.__tablename__} ({', '.join(_SPEND_COLUMNS)}) "
-               f"VALUES ({', '.join([mark] * len(_SPEND_COLUMNS))})")
-        values: list[tuple[Any, ...]]
-        if dialect.name == "sqlite":
-            values = [(when(r.created_at, utc).strftime(_SQLITE_TIME), *r[1:]) for r in rows]
-        else:
-            values = [(when(r.created_at, utc).replace(tzinfo=None), *r[1:]) for r in rows]
-        conn.exec_driver_sql(sql, values)
+    def replay_orphans(self) -> int:
+        """Write the rows of every dead instance's journal to the store, release its leases (blocking)."""
+        if self.journal is None:
+            return 0
+        count = 0
+        for orphan in orphans(self.journal.directory, self.instance_id):
+            try:
+                entries = [(rec[0], SpendRow(*rec[1:])) for rec in orphan.records()
+                           if len(rec) == len(_SPEND_COLUMNS) + 1]
+                for i in range(0, len(entries), 5000):
+                    count += self._ledger.write(entries[i:i + 5000], replay=True)
+                self._ledger.drop_instance(orphan.instance_id)
+            except BaseException:
+                orphan.close(remove=False)
+                raise
+            orphan.close(remove=True)
+            log.warning("spend log: replayed the journal of stopped instance %s", orphan.instance_id)
+        self.replayed += count
+        return count
 
     async def stop(self) -> None:
-        """Stop the background writer and write every queued row."""
+        """Stop the background writer and write every queued row; the journal is removed once all are written."""
         task, self._task = self._task, None
         self._stopping = True
         self._wake.set()
@@ -171,11 +222,15 @@ class SpendLog:
         for attempt in range(3):
             try:
                 await self.flush()
-                return
+                break
             except Exception:
                 log.exception("spend log: final write failed (attempt %d of 3)", attempt + 1)
                 await asyncio.sleep(0.2)
-        log.error("spend log: %d rows could not be written at shutdown", self.pending)
+        else:
+            log.error("spend log: %d rows could not be written at shutdown; they stay in the journal for the "
+                      "next start", self.pending)
+        if self.journal is not None:
+            self.journal.close(remove=not self._spend)
 
 
-__all__ = ["SpendLog", "SpendRow"]
+__all__ = ["Entry", "SpendLog", "SpendRow", "insert_spend"]

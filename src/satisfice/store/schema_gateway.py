@@ -1,4 +1,7 @@
-"""Gateway tables: virtual keys (hashed), the spend log (one row per admitted request) and shadow checks.
+"""Gateway tables: virtual keys (hashed), the spend log, shadow checks, and the shared budget ledger.
+
+The spend log has one row per admitted request; the ledger holds the money spent per key and period, and the
+headroom each gateway instance has leased.
 
 Portable SQL only (SQLite and PostgreSQL). Lists (models tried, errors) are stored as JSON text so the
 rows stay plain. Keys are never stored in clear: only an HMAC-SHA256 of the key under a per-store salt
@@ -56,6 +59,35 @@ class GatewaySpend(Base):
     errors: Mapped[str] = mapped_column(Text, default="[]")
     status: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(40))
+    entry_id: Mapped[str | None] = mapped_column(String(80), nullable=True, unique=True)
+    """``<instance>:<sequence>`` of the journal entry it came from (makes a journal replay idempotent)."""
+    usage_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The upstream's usage could not be trusted: the request was billed its estimate."""
+    over_reservation: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The request cost more than the worst case reserved for it (billed in full)."""
+    reserved_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class GatewayLedger(Base):
+    """Money spent by one key in one budget period; moved here from leases as spend rows are written."""
+
+    __tablename__ = "gateway_ledger"
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)
+    """``total``, ``d2025-03-14``, ``w2025-03-10`` or ``m2025-03``."""
+    spent_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class GatewayLease(Base):
+    """Headroom of a key's budget that one gateway instance holds to admit requests without asking the store."""
+
+    __tablename__ = "gateway_leases"
+    instance_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)
+    amount_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    heartbeat_at: Mapped[float] = mapped_column(Float)
+    """Unix time of the holder's last renewal; a lease not renewed for the lease TTL no longer counts."""
 
 
 class GatewayShadow(Base):
@@ -76,4 +108,4 @@ class GatewayShadow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-__all__ = ["GatewayKey", "GatewayShadow", "GatewaySpend"]
+__all__ = ["GatewayKey", "GatewayLease", "GatewayLedger", "GatewayShadow", "GatewaySpend"]

@@ -1,0 +1,201 @@
+"""The shared budget ledger in the store: what each key spent per period, and the headroom instances lease.
+
+Every gateway instance on one store (processes of ``--workers N``, or hosts behind a load balancer) goes through
+these transactions, so one budget holds across all of them:
+
+* :meth:`SharedLedger.grant` gives an instance a *lease*, a slice of a key's headroom. In one write transaction
+  (SQLite: ``BEGIN IMMEDIATE``, which serialises writers across processes; PostgreSQL: ``SELECT ... FOR UPDATE``
+  on the key's ledger row) it reads the key's budget from ``gateway_keys`` (so a lowered budget or a revocation
+  applies to the next grant), the period's ``spent_usd`` and the sum of live leases, and grants only from
+  ``budget - spent - leases``. Hence at every commit ``spent + live leases <= budget``, except by the amount
+  requests cost beyond their reservation.
+* :meth:`SharedLedger.write` inserts spend rows and, in the same transaction, adds their cost to the period's
+  ``spent_usd`` and takes it off the writer's lease (money moves from leased to spent). Rows carry a unique
+  ``entry_id``; a replay of a crashed instance's journal skips rows already present, so nothing counts twice.
+* Leases carry a heartbeat. One not renewed for ``ttl_s`` no longer counts (a dead host's headroom comes back);
+  an instance whose own lease expired learns it at its next heartbeat and writes the lost amount off.
+
+A ledger row for a key and period is created on first use from the sum of that key's logged spend in the period,
+so a store upgraded from a version without this table starts from everything already spent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, text
+
+from satisfice.gateway.keys import tag_bounds
+from satisfice.gateway.spendlog import SpendRow, insert_spend
+from satisfice.store import Store
+from satisfice.store.schema_gateway import GatewayShadow
+
+EPS = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """The outcome of a lease request."""
+
+    granted: float
+    """Added to the instance's lease (0 when the headroom is too small, the key is revoked or unknown)."""
+    free_after: float
+    """Headroom left in the store for other instances after this grant."""
+    budget: float | None
+    """The key's budget as stored now (None: no limit, or no such active key)."""
+
+
+class SharedLedger:
+    """Ledger transactions against one store (each method blocks: run it in a worker thread)."""
+
+    def __init__(self, store: Store, ttl_s: float = 30.0) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self._pg = store.dialect == "postgresql"
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction; on SQLite the write lock is taken at BEGIN, so reads in it are current."""
+        with self.store.engine.connect() as conn:
+            if not self._pg:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    # --- accounts ------------------------------------------------------------------------------------------
+
+    def _ensure_account(self, conn: Connection, key_id: str, tag: str) -> None:
+        """Create the key's ledger row for ``tag`` from its logged spend in that period, if missing."""
+        start, end = tag_bounds(tag)
+        where = "key_id = :k" + (" AND created_at >= :start AND created_at < :end" if start is not None else "")
+        conn.execute(text(
+            "INSERT INTO gateway_ledger (key_id, period, spent_usd) "
+            f"SELECT CAST(:k AS VARCHAR(40)), CAST(:p AS VARCHAR(20)), COALESCE(SUM(cost_usd), 0.0) FROM gateway_spend "
+            f"WHERE {where} "
+            "ON CONFLICT (key_id, period) DO NOTHING"), {"k": key_id, "p": tag, "start": start, "end": end})
+
+    def _spent(self, conn: Connection, key_id: str, tag: str) -> float:
+        lock = " FOR UPDATE" if self._pg else ""
+        value = conn.execute(text(f"SELECT spent_usd FROM gateway_ledger WHERE key_id = :k AND period = :p{lock}"),
+                             {"k": key_id, "p": tag}).scalar()
+        return float(value or 0.0)
+
+    def _leased(self, conn: Connection, key_id: str, tag: str, now: float) -> float:
+        value = conn.execute(text(
+            "SELECT COALESCE(SUM(amount_usd), 0.0) FROM gateway_leases WHERE key_id = :k AND period = :p "
+            "AND heartbeat_at > :live"), {"k": key_id, "p": tag, "live": now - self.ttl_s}).scalar()
+        return float(value or 0.0)
+
+    def grant(self, instance: str, key_id: str, tag: str, need: float, fraction: float,
+              now: float | None = None) -> Grant:
+        """Lease ``need`` plus ``fraction`` of what is left beyond it, if ``need`` fits in the headroom."""
+        now = time.time() if now is None else now
+        with self._write() as conn:
+            row = conn.execute(text("SELECT budget_usd, revoked_at FROM gateway_keys WHERE id = :k"),
+                               {"k": key_id}).first()
+            if row is None or row[1] is not None or row[0] is None:
+                return Grant(0.0, 0.0, None)
+            budget = float(row[0])
+            self._ensure_account(conn, key_id, tag)
+            spent = self._spent(conn, key_id, tag)
+            free = budget - spent - self._leased(conn, key_id, tag, now)
+            if need > free + EPS:
+                return Grant(0.0, max(free, 0.0), budget)
+            amount = min(free, need + max(0.0, free - need) * fraction) if free > 0 else need
+            params = {"i": instance, "k": key_id, "p": tag, "a": amount, "now": now, "live": now - self.ttl_s}
+            conn.execute(text(
+                "INSERT INTO gateway_leases (instance_id, key_id, period, amount_usd, heartbeat_at) "
+                "VALUES (:i, :k, :p, :a, :now) ON CONFLICT (instance_id, key_id, period) DO UPDATE SET "
+                "amount_usd = CASE WHEN gateway_leases.heartbeat_at > :live THEN gateway_leases.amount_usd + :a "
+                "ELSE :a END, heartbeat_at = :now"), params)
+            conn.execute(text("DELETE FROM gateway_leases WHERE key_id = :k AND heartbeat_at < :old"),
+                         {"k": key_id, "old": now - 10 * self.ttl_s})
+            return Grant(amount, max(free - amount, 0.0), budget)
+
+    def release(self, instance: str, items: Sequence[tuple[str, str, float]]) -> None:
+        """Give back unused lease amounts ``(key_id, period, amount)``."""
+        if not items:
+            return
+        with self._write() as conn:
+            for key_id, tag, amount in items:
+                conn.execute(text(
+                    "UPDATE gateway_leases SET amount_usd = CASE WHEN amount_usd > :a THEN amount_usd - :a ELSE 0 END "
+                    "WHERE instance_id = :i AND key_id = :k AND period = :p"),
+                    {"a": amount, "i": instance, "k": key_id, "p": tag})
+
+    def heartbeat(self, instance: str, now: float | None = None) -> dict[tuple[str, str], float]:
+        """Renew the instance's live leases; delete expired ones and return their amounts (written off)."""
+        now = time.time() if now is None else now
+        live = now - self.ttl_s
+        with self._write() as conn:
+            expired = conn.execute(text(
+                "SELECT key_id, period, amount_usd FROM gateway_leases WHERE instance_id = :i AND "
+                "heartbeat_at <= :live"), {"i": instance, "live": live}).all()
+            if expired:
+                conn.execute(text("DELETE FROM gateway_leases WHERE instance_id = :i AND heartbeat_at <= :live"),
+                             {"i": instance, "live": live})
+            conn.execute(text("UPDATE gateway_leases SET heartbeat_at = :now WHERE instance_id = :i"),
+                         {"i": instance, "now": now})
+        return {(str(k), str(p)): float(a) for k, p, a in expired}
+
+    def drop_instance(self, instance: str) -> None:
+        """Delete every lease of an instance (after its journal is written: a clean stop or a replay)."""
+        with self._write() as conn:
+            conn.execute(text("DELETE FROM gateway_leases WHERE instance_id = :i"), {"i": instance})
+
+    # --- spend rows ----------------------------------------------------------------------------------------
+
+    def _present(self, conn: Connection, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ", ".join(f":e{n}" for n in range(len(chunk)))
+            found.update(conn.execute(text(f"SELECT entry_id FROM gateway_spend WHERE entry_id IN ({marks})"),
+                                      {f"e{n}": e for n, e in enumerate(chunk)}).scalars())
+        return found
+
+    def write(self, entries: Sequence[tuple[str | None, SpendRow]], shadow: Sequence[dict[str, Any]] = (), *,
+              replay: bool = False) -> int:
+        """Insert spend rows (``(period, row)``) and shadow rows, and move their cost from lease to spent.
+
+        With ``replay``, rows whose ``entry_id`` is already stored are skipped. Returns the spend rows inserted.
+        """
+        with self._write() as conn:
+            if replay and entries:
+                present = self._present(conn, [r.entry_id for _, r in entries if r.entry_id])
+                entries = [(t, r) for t, r in entries if r.entry_id not in present]
+            spent: dict[tuple[str, str], float] = defaultdict(float)
+            by_instance: dict[tuple[str, str, str], float] = defaultdict(float)
+            for tag, row in entries:
+                if row.key_id is None or tag is None:
+                    continue
+                spent[(row.key_id, tag)] += row.cost_usd
+                if row.entry_id:
+                    by_instance[(row.entry_id.rpartition(":")[0], row.key_id, tag)] += row.cost_usd
+            for key_id, tag in spent:
+                self._ensure_account(conn, key_id, tag)  # before the insert: the sum must not see these rows
+            if entries:
+                insert_spend(conn, [r for _, r in entries])
+            for (key_id, tag), cost in spent.items():
+                conn.execute(text("UPDATE gateway_ledger SET spent_usd = spent_usd + :c WHERE key_id = :k AND "
+                                  "period = :p"), {"c": cost, "k": key_id, "p": tag})
+            for (instance, key_id, tag), cost in by_instance.items():
+                conn.execute(text(
+                    "UPDATE gateway_leases SET amount_usd = CASE WHEN amount_usd > :c THEN amount_usd - :c ELSE 0 END "
+                    "WHERE instance_id = :i AND key_id = :k AND period = :p"),
+                    {"c": cost, "i": instance, "k": key_id, "p": tag})
+            if shadow:
+                conn.execute(insert(GatewayShadow), list(shadow))
+            return len(entries)
+
+
+__all__ = ["Grant", "SharedLedger"]
