@@ -19,10 +19,10 @@ from satisfice.core import Price
 from satisfice.evals.cache import ResponseCache
 from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.results import ItemOutcome, results_to_dict, summarise
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.keys import create_key, period_tag
 from satisfice.store import Store
 from satisfice.store.schema_evals import EvalDecisionRecord
-from satisfice.store.schema_gateway import GatewayShadow, GatewaySpend
+from satisfice.store.schema_gateway import GatewayLedger, GatewayShadow, GatewaySpend
 from satisfice.tasks.threshold import Threshold
 
 HOSTILE_NAME = '<script>alert("pwned")</script>Evil</b>'
@@ -30,6 +30,8 @@ HOSTILE_ID = "evil-model"
 HOSTILE_ORG = "<img src=x onerror=alert(2)>"
 HOSTILE_ROUTE = "task/<script>alert(3)</script>"
 HOSTILE_MODEL_IN_EVAL = "<b>bold</b><script>alert(4)</script>"
+LEDGER_SPENT = 12.5
+"""What the shared ledger says the first key spent this month (the page shows the ledger's figure)."""
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
@@ -73,7 +75,7 @@ def seed_gateway(store: Store, rows: int, *, now: dt.datetime = NOW, days: int =
             "upstream": "local", "input_tokens": 300, "output_tokens": 50, "tokens_estimated": False,
             "cost_usd": cost, "reference_cost_usd": None if failed else cost * 8, "latency_ms": 120.0,
             "escalations": 1 if rng.random() < 0.1 else 0, "errors": "[]", "status": 502 if failed else 200,
-            "outcome": "error" if failed else "ok"})
+            "outcome": "error" if failed else "ok", "usage_invalid": i % 97 == 0, "over_reservation": i % 211 == 0})
     shadow = []
     for i in range(max(rows // 100, 30)):
         route = routes[i % 3]
@@ -86,6 +88,7 @@ def seed_gateway(store: Store, rows: int, *, now: dt.datetime = NOW, days: int =
         for chunk in range(0, len(spend), 5000):
             s.execute(insert(GatewaySpend), spend[chunk:chunk + 5000])
         s.execute(insert(GatewayShadow), shadow)
+        s.add(GatewayLedger(key_id=keys[0], period=period_tag("month", now), spent_usd=LEDGER_SPENT))
     return keys
 
 

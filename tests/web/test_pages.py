@@ -17,7 +17,7 @@ from satisfice.store import Store
 from satisfice.store.schema_evals import EvalRunRecord
 from satisfice.web import create_app
 
-from .seed import HOSTILE_ID, HOSTILE_MODEL_IN_EVAL, HOSTILE_NAME, HOSTILE_ORG, HOSTILE_ROUTE
+from .seed import HOSTILE_ID, HOSTILE_MODEL_IN_EVAL, HOSTILE_NAME, HOSTILE_ORG, HOSTILE_ROUTE, LEDGER_SPENT
 
 PAGES = ["/", "/market", "/catalog", f"/catalog/{HOSTILE_ID}", "/catalog/o1", "/evals", "/gateway", "/pipeline"]
 RAW_MARKUP = re.compile(r"<script>alert|<img src=x|<b>bold</b>|<i>prov</i>|<a href=javascript")
@@ -164,7 +164,11 @@ def test_gateway_page_matches_gateway_report(client: TestClient, ro_store: Store
     assert sum(r["requests"] for r in doc["series"]) == sum(r["requests"] for r in doc["routes"]) == 3000
     keys = doc["keys"]
     budgeted = next(k for k in keys if k["budget_usd"])
-    assert budgeted["budget_used"] == pytest.approx(budgeted["period_spend_usd"] / 50.0)
+    assert budgeted["period_spend_source"] == "ledger" and budgeted["period_spend_usd"] == LEDGER_SPENT
+    assert budgeted["budget_used"] == pytest.approx(LEDGER_SPENT / 50.0)
+    for r in doc["routes"]:
+        assert r["usage_invalid"] == report[r["route"]].usage_invalid > 0
+        assert r["over_reservation"] == report[r["route"]].over_reservation > 0
     one = client.get("/api/gateway?days=all&route=task/sentiment").json()
     assert sum(r["requests"] for r in one["series"]) == next(
         r["requests"] for r in doc["routes"] if r["route"] == "task/sentiment")

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select
 
 from satisfice.evals.stats import clopper_pearson
-from satisfice.gateway.keys import period_start
+from satisfice.gateway.keys import period_start, period_tag
 from satisfice.gateway.report import FLAG_RULE, flag_for
-from satisfice.store.schema_gateway import GatewayKey
+from satisfice.store.schema_gateway import GatewayKey, GatewayLedger
 from satisfice.web import charts
-from satisfice.web.gateway_rollup import GatewayRollup, Rollup
+from satisfice.web.gateway_rollup import N_SPEND, GatewayRollup, Rollup
 from satisfice.web.params import BadParameter, Params
 
 WINDOWS = ("1", "7", "30", "90", "all")
@@ -45,7 +45,7 @@ def _route_totals(spend: dict[str, list[float]], shadow: dict[str, list[float]],
                   thresholds: Mapping[str, float]) -> list[dict[str, Any]]:
     routes = []
     for route in sorted(set(spend) | set(shadow), key=lambda x: (not x.startswith("task/"), x)):
-        n, errors, esc, cost, n_ref, ref_cost, cost_with_ref = spend.get(route, [0.0] * 7)
+        n, errors, esc, cost, n_ref, ref_cost, cost_with_ref, invalid, over = spend.get(route, [0.0] * N_SPEND)
         checks, scored, agree, shadow_cost = shadow.get(route, [0.0] * 4)
         threshold = thresholds.get(route)
         agreement = low = high = None
@@ -60,14 +60,15 @@ def _route_totals(spend: dict[str, list[float]], shadow: dict[str, list[float]],
             "savings_usd": reference - cost_with_ref if reference is not None else None,
             "shadow_checks": int(checks), "shadow_scored": int(scored), "agreement": agreement,
             "agreement_low": low, "agreement_high": high, "threshold": threshold, "shadow_spend_usd": shadow_cost,
-            "flag": flag_for(agreement, high, threshold)})
+            "flag": flag_for(agreement, high, threshold), "usage_invalid": int(invalid),
+            "over_reservation": int(over)})
     return routes
 
 
 def _series(spend: Mapping[tuple[Any, str], list[float]], shadow: Buckets, start: str | None,
             route: str | None) -> list[dict[str, Any]]:
     """Totals per time bucket of one route or key (``route``; None: all), with shadow agreement per route."""
-    by: dict[str, list[float]] = defaultdict(lambda: [0.0] * 7)
+    by: dict[str, list[float]] = defaultdict(lambda: [0.0] * N_SPEND)
     agree: dict[str, list[float]] = defaultdict(lambda: [0.0] * 4)
     for table, target in ((spend, by), (shadow, agree)):
         for (r, bucket), values in table.items():
@@ -77,7 +78,7 @@ def _series(spend: Mapping[tuple[Any, str], list[float]], shadow: Buckets, start
                     acc[i] += v
     rows = []
     for b in sorted(set(by) | set(agree)):
-        n, err, esc, cost, _, ref, cost_ref = by[b] if b in by else [0.0] * 7
+        n, err, esc, cost, _, ref, cost_ref, _, _ = by[b] if b in by else [0.0] * N_SPEND
         _, scored, a, _ = agree[b] if b in agree else [0.0] * 4
         rows.append({"bucket": b + ":00" if len(b) == 13 else b, "requests": int(n), "spend_usd": cost,
                      "reference_cost_usd": ref, "savings_usd": ref - cost_ref,
@@ -86,23 +87,27 @@ def _series(spend: Mapping[tuple[Any, str], list[float]], shadow: Buckets, start
     return rows
 
 
-def _keys(keys: list[GatewayKey], rollup: Rollup, start: str | None, now: dt.datetime) -> list[dict[str, Any]]:
+def _keys(keys: list[GatewayKey], ledger: Mapping[str, float], rollup: Rollup, start: str | None,
+          now: dt.datetime) -> list[dict[str, Any]]:
+    """Per key: the window's requests, errors and spend; budget use this period (the shared ledger's figure)."""
     day_starts = {p: period_start(p, now) for p in ("day", "week", "month", "total")}
     window: dict[str | None, list[float]] = {}
     for (key, day), values in rollup.key_day.items():
         if start is None or day >= start[:10]:
-            acc = window.setdefault(key, [0.0] * 7)
+            acc = window.setdefault(key, [0.0] * N_SPEND)
             for i, v in enumerate(values):
                 acc[i] += v
     out = []
     for k in keys:
         begin = day_starts.get(k.period)
         first = begin.strftime("%Y-%m-%d") if begin is not None else ""
-        in_period = sum(v[3] for (key, day), v in rollup.key_day.items() if key == k.id and day >= first)
-        w = window.pop(k.id, [0.0] * 7)
+        logged = sum(v[3] for (key, day), v in rollup.key_day.items() if key == k.id and day >= first)
+        in_period = ledger.get(k.id, logged)
+        w = window.pop(k.id, [0.0] * N_SPEND)
         out.append({"key": k.id, "name": k.name, "prefix": k.prefix, "period": k.period, "budget_usd": k.budget_usd,
                     "revoked": k.revoked_at is not None, "requests": int(w[0]), "errors": int(w[1]),
-                    "spend_usd": w[3], "period_spend_usd": in_period,
+                    "spend_usd": w[3], "period_tag": period_tag(k.period, now), "period_spend_usd": in_period,
+                    "period_spend_source": "ledger" if k.id in ledger else "spend log",
                     "budget_used": in_period / k.budget_usd if k.budget_usd else None})
     for key_id, w in window.items():  # pass-through traffic (no key), or keys no longer in the store
         out.append({"key": key_id, "name": "(no key)" if key_id is None else "(unknown key)", "prefix": None,
@@ -133,11 +138,14 @@ def gateway(rollups: GatewayRollup, p: Params, now: dt.datetime | None = None) -
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with rollups.store.session() as s:
         keys = list(s.scalars(select(GatewayKey).order_by(GatewayKey.created_at)))
-    return rollups.read(now, lambda r: _page(r, keys, window, route, key, now))
+        tags = {k.id: period_tag(k.period, now) for k in keys}
+        ledger = {row.key_id: row.spent_usd for row in s.scalars(select(GatewayLedger).where(
+            GatewayLedger.period.in_(set(tags.values())))) if tags.get(row.key_id) == row.period}
+    return rollups.read(now, lambda r: _page(r, keys, ledger, window, route, key, now))
 
 
-def _page(r: Rollup, key_rows: list[GatewayKey], window: str, route: str | None, key: str | None,
-          now: dt.datetime) -> dict[str, Any]:
+def _page(r: Rollup, key_rows: list[GatewayKey], ledger: Mapping[str, float], window: str, route: str | None,
+          key: str | None, now: dt.datetime) -> dict[str, Any]:
     hourly = window == "1"
     if hourly:
         start: str | None = (now - dt.timedelta(hours=23)).strftime("%Y-%m-%d %H")
@@ -147,7 +155,7 @@ def _page(r: Rollup, key_rows: list[GatewayKey], window: str, route: str | None,
         spend, shadow, by_key = r.route_day, r.shadow_day, r.key_day
     routes = _route_totals(_in_window(spend, start), _in_window(shadow, start), r.thresholds)
     rows = _series(by_key, {}, start, key) if key is not None else _series(spend, shadow, start, route)
-    keys = _keys(key_rows, r, start, now)
+    keys = _keys(key_rows, ledger, r, start, now)
     x = [row["bucket"] for row in rows]
     names = {k["key"]: k["name"] or k["prefix"] or k["key"] for k in keys}
     label = f"key {names.get(key, key)}" if key is not None else route or "all routes"

@@ -27,7 +27,9 @@ from satisfice.store.schema_gateway import GatewayShadow, GatewaySpend
 
 HOURLY_DAYS = 2
 REBUILD_S = 300.0
-SPEND_FIELDS = ("requests", "errors", "escalated", "cost", "n_ref", "ref_cost", "cost_with_ref")
+SPEND_FIELDS = ("requests", "errors", "escalated", "cost", "n_ref", "ref_cost", "cost_with_ref", "usage_invalid",
+                "over_reservation")
+N_SPEND = len(SPEND_FIELDS)
 SHADOW_FIELDS = ("checks", "scored", "agree", "cost")
 T = TypeVar("T")
 
@@ -50,12 +52,12 @@ class Rollup:
     spend_id: int = 0
     shadow_id: int = 0
     built_at: float = 0.0
-    route_day: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(7)))
-    route_hour: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(7)))
+    route_day: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(N_SPEND)))
+    route_hour: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(N_SPEND)))
     key_day: dict[tuple[str | None, str], list[float]] = field(default_factory=lambda: defaultdict(
-        lambda: _zeros(7)))
+        lambda: _zeros(N_SPEND)))
     key_hour: dict[tuple[str | None, str], list[float]] = field(default_factory=lambda: defaultdict(
-        lambda: _zeros(7)))
+        lambda: _zeros(N_SPEND)))
     shadow_day: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(4)))
     shadow_hour: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(lambda: _zeros(4)))
     thresholds: dict[str, float] = field(default_factory=dict)
@@ -115,6 +117,8 @@ class GatewayRollup:
                            func.sum(case((sp.escalations > 0, 1), else_=0)), func.sum(sp.cost_usd),
                            func.count(sp.reference_cost_usd), func.sum(sp.reference_cost_usd),
                            func.sum(case((sp.reference_cost_usd.is_not(None), sp.cost_usd), else_=0.0)),
+                           func.sum(case((sp.usage_invalid.is_(True), 1), else_=0)),
+                           func.sum(case((sp.over_reservation.is_(True), 1), else_=0)),
                            ).where(sp.id > r.spend_id, sp.id <= top_spend).group_by(sp.route, sp.key_id, spend_hour)
                 spend_rows = list(s.execute(q))
             shadow_rows = []
