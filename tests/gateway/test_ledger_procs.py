@@ -80,8 +80,11 @@ def fleet(tmp_path: Path, db_url: str, upstream: ScriptedServerThread) -> Iterat
 
 
 async def _load(urls: list[str], key: str, total: int, concurrency: int,
-                stop_after: int | None = None) -> list[int]:
-    """``total`` requests spread over ``urls``; statuses of the answers received (-1: no answer)."""
+                stop_after: int | None = None, body: dict[str, Any] = BODY) -> list[int]:
+    """``total`` requests spread over ``urls``; statuses of the answers received (-1: no answer).
+
+    A streamed answer counts as received (200) only when its final ``[DONE]`` event arrived.
+    """
     statuses: list[int] = []
     queue = iter(range(total))
     limits = httpx.Limits(max_connections=concurrency)
@@ -91,8 +94,11 @@ async def _load(urls: list[str], key: str, total: int, concurrency: int,
             if stop_after is not None and statuses.count(200) >= stop_after:
                 return
             try:
-                r = await client.post(urls[n % len(urls)] + "/v1/chat/completions", json=BODY)
-                statuses.append(r.status_code)
+                r = await client.post(urls[n % len(urls)] + "/v1/chat/completions", json=body)
+                complete = not body.get("stream") or r.text.rstrip().endswith("data: [DONE]")
+                statuses.append(r.status_code if complete else -1)
+                if not complete:
+                    return
             except httpx.HTTPError:
                 statuses.append(-1)
                 return  # the gateway is gone
@@ -143,7 +149,8 @@ async def test_workers_flag_holds_one_budget_and_sees_revocation_within_a_second
     assert set(await _load([url], other.key, total=20, concurrency=4)) == {401}
 
 
-async def test_kill_9_under_load_loses_no_answered_row(fleet: Fleet, store: Store) -> None:
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
+async def test_kill_9_under_load_loses_no_answered_row(fleet: Fleet, store: Store, stream: bool) -> None:
     key = create_key(store).key  # no limit: as many answers as the load produces
     url = fleet.start()
     proc = fleet.procs[-1]
@@ -153,7 +160,7 @@ async def test_kill_9_under_load_loses_no_answered_row(fleet: Fleet, store: Stor
         os.killpg(proc.pid, signal.SIGKILL)
 
     killer = asyncio.create_task(kill_soon())
-    statuses = await _load([url], key, total=100_000, concurrency=20)
+    statuses = await _load([url], key, total=100_000, concurrency=20, body={**BODY, "stream": stream})
     await killer
     answered = statuses.count(200)
     assert answered > 50 and -1 in statuses  # killed mid-load

@@ -52,3 +52,59 @@ def test_synthesized_completion_stream_and_error_event() -> None:
     assert last["choices"][0]["finish_reason"] == "stop" and done == "[DONE]"  # type: ignore[index]
     (err,) = _events(sse_error("boom"))
     assert err == {"error": {"message": "boom", "type": "upstream_error", "param": None, "code": "stream_interrupted"}}
+
+
+class _StubStream:
+    class response:  # noqa: N801 - attribute shape of the real stream
+        @staticmethod
+        def abort() -> None:
+            return None
+
+
+class _StubRelay:
+    """The parts of a Relay that RelayResponse touches: one pending event, then the upstream's [DONE]."""
+
+    def __init__(self) -> None:
+        self.stream = _StubStream()
+        self.pending = b'data: {"choices": []}\n\n'
+        self.done = False
+        self.finished = False
+        self.closed = False
+
+    @property
+    async def chunks(self):  # type: ignore[no-untyped-def]
+        yield b"data: [DONE]\n\n"
+
+    def feed(self, chunk: bytes) -> bytes:
+        self.done = True
+        return b""
+
+    async def close(self, exc: BaseException | None = None) -> None:
+        self.closed = True
+
+
+async def test_stream_spend_row_is_durable_before_the_last_bytes() -> None:
+    """A client that received the end of a stream has a journaled spend row (no kill -9 window)."""
+    import asyncio
+
+    from satisfice.gateway.relay import RelayResponse
+
+    events: list[str] = []
+    relay = _StubRelay()
+
+    async def durable() -> None:
+        await asyncio.sleep(0)
+        events.append("durable")
+
+    async def receive() -> dict[str, str]:
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.body" and message.get("more_body") is False:
+            events.append("last bytes")
+
+    response = RelayResponse(relay, [], lambda r, error: events.append(f"finish {error}"), durable)  # type: ignore[arg-type]
+    await response({"type": "http"}, receive, send)
+    assert events == ["finish None", "durable", "last bytes"]
+    assert relay.closed

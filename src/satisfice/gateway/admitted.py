@@ -134,7 +134,7 @@ class Admitted:
             if error is None:
                 gw.shadow.maybe(self.plan, self.endpoint, self.payload, done.model, text, self.input_estimate)
 
-        return RelayResponse(relay, self._headers(relay.model), on_finish)
+        return RelayResponse(relay, self._headers(relay.model), on_finish, gw.spend_log.durable)
 
 
 

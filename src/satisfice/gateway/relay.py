@@ -18,7 +18,7 @@ the client asked for it. Without usage, tokens are estimated (characters / 4) an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -162,12 +162,18 @@ Finish = Callable[[Relay, str | None], None]
 
 
 class RelayResponse:
-    """ASGI response relaying an opened stream; ``on_finish(relay, error)`` runs exactly once at the end."""
+    """ASGI response relaying an opened stream; ``on_finish(relay, error)`` runs exactly once at the end.
 
-    def __init__(self, relay: Relay, headers: list[tuple[bytes, bytes]], on_finish: Finish) -> None:
+    When the upstream completes, ``on_finish`` runs and ``durable()`` is awaited *before* the stream's last bytes
+    are sent, so a client that saw the whole answer has a spend row that survives a crash of the gateway.
+    """
+
+    def __init__(self, relay: Relay, headers: list[tuple[bytes, bytes]], on_finish: Finish,
+                 durable: Callable[[], Awaitable[None]] | None = None) -> None:
         self.relay = relay
         self.headers = SSE_HEADERS + headers
         self.on_finish = on_finish
+        self.durable = durable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the stream; end it with an error event if the upstream fails midway."""
@@ -175,6 +181,7 @@ class RelayResponse:
         error: str | None = None
         client_gone = False
         failure: BaseException | None = None
+        finished = False
         gone = asyncio.Event()
         watcher = asyncio.get_running_loop().create_task(
             _watch_disconnect(receive, gone, relay.stream.response.abort))
@@ -196,6 +203,10 @@ class RelayResponse:
             else:
                 error = f"{relay.upstream.name}: stream ended before the answer was complete"
                 tail = sse_error("upstream stream ended before the answer was complete")
+            finished = True
+            self.on_finish(relay, error)  # the row is journaled before the last bytes go out
+            if self.durable is not None:
+                await self.durable()
             await send({"type": "http.response.body", "body": tail, "more_body": False})
         except ProviderError as exc:
             failure = exc
@@ -214,7 +225,8 @@ class RelayResponse:
         finally:
             watcher.cancel()
             try:
-                self.on_finish(relay, error)
+                if not finished:
+                    self.on_finish(relay, error)
             finally:
                 await relay.close(failure if (failure is not None or client_gone) else None)
 
