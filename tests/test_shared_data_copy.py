@@ -7,7 +7,8 @@ import pytest
 COPY = Path(__file__).resolve().parent / "data" / "shared"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 FILES = ["catalog_facts.csv", "openrouter_price_history.json", "epoch/aa_data_with_math5.csv",
-         "epoch/epoch_ai_price_data_not_in_aa_with_benchmarks.csv", "routerbench/mbpp_train_outcomes.csv"]
+         "epoch/epoch_ai_price_data_not_in_aa_with_benchmarks.csv", "routerbench/mbpp_train_outcomes.csv",
+         "catalog_facts_2026.csv", "SOURCES_2026.md"]
 
 
 @pytest.mark.parametrize("name", FILES)
