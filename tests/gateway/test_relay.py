@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from satisfice.gateway.relay import SSEParser
+from satisfice.clients.sse import SSEParser
 from satisfice.gateway.replies import sse_error, synthesize_stream
 
 

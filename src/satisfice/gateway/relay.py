@@ -21,10 +21,10 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import orjson
 from starlette.types import Receive, Scope, Send
 
 from satisfice.clients.http import HttpTransport
+from satisfice.clients.sse import DONE_DATA, SSEParser, decode_event, event_data
 from satisfice.core import Price, Usage
 from satisfice.errors import BadResponse, ProviderError, UpstreamUnavailable
 from satisfice.gateway.replies import DONE, sse_error
@@ -33,24 +33,6 @@ from satisfice.masking import shorten
 
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
                (b"x-accel-buffering", b"no")]
-
-
-class SSEParser:
-    """Splits a byte stream into SSE events (blank-line separated), whatever the chunk boundaries."""
-
-    __slots__ = ("_buf",)
-
-    def __init__(self) -> None:
-        self._buf = b""
-
-    def feed(self, chunk: bytes) -> list[bytes]:
-        """Complete events in ``chunk`` (plus what was left over before)."""
-        buf = self._buf + chunk if self._buf else chunk
-        if b"\r" in buf:
-            buf = buf.replace(b"\r\n", b"\n")
-        parts = buf.split(b"\n\n")
-        self._buf = parts.pop()
-        return [p for p in parts if p.strip()]
 
 
 class Relay:
@@ -83,19 +65,13 @@ class Relay:
         return self.stream.upstream
 
     def _event(self, event: bytes) -> bytes | None:
-        data = [line[5:].lstrip() for line in event.split(b"\n") if line.startswith(b"data:")]
-        if not data:
+        payload = event_data(event)
+        if payload is None:
             return event + b"\n\n"  # comments / keep-alives pass through
-        payload = data[0] if len(data) == 1 else b"\n".join(data)
-        if payload == b"[DONE]":
+        if payload == DONE_DATA:
             self.done = True
             return None
-        try:
-            obj = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            raise BadResponse(f"{self.upstream.name}: malformed stream event") from None
-        if not isinstance(obj, dict):
-            raise BadResponse(f"{self.upstream.name}: stream event is not a JSON object")
+        obj = decode_event(payload, self.upstream.name)
         err = obj.get("error")
         if err is not None:
             message = err.get("message") if isinstance(err, dict) else str(err)
@@ -245,4 +221,4 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Event, drop_upstream
             return
 
 
-__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "SSEParser", "open_relay"]
+__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "open_relay"]

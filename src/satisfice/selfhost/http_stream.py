@@ -16,33 +16,30 @@ from typing import Any
 
 import orjson
 
+from satisfice import errors
 from satisfice.clients.http import HttpTransport, error_for_status
+from satisfice.clients.sse import DONE_DATA, SSEParser, decode_event, event_data
 from satisfice.clients.usage import parse_usage
-from satisfice.errors import ConfigError, ProviderError
+from satisfice.errors import BadResponse, ConfigError, ProviderError
 from satisfice.selfhost.driver import make_prompt
 from satisfice.selfhost.economics import RequestSample
-
-_DONE = b"[DONE]"
 
 
 def error_kind(exc: BaseException) -> str:
     """``http_429``, ``timeout``, ``upstream_unavailable``, ... for a failed request."""
     status = getattr(exc, "status", None)
-    if isinstance(status, int):
-        return f"http_{status}"
-    name = type(exc).__name__
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    return f"http_{status}" if isinstance(status, int) else errors.error_kind(exc)
 
 
 class _Reader:
     """Parses the SSE body of one answer, chunk by chunk, noting when text arrived."""
 
-    __slots__ = ("buffer", "done", "end", "error", "first", "gaps", "input_tokens", "last", "output_tokens", "start",
+    __slots__ = ("done", "end", "error", "first", "gaps", "input_tokens", "last", "output_tokens", "parser", "start",
                  "texts")
 
     def __init__(self) -> None:
         self.start = self.end = 0.0
-        self.buffer = b""
+        self.parser = SSEParser()
         self.first: float | None = None
         self.last = 0.0
         self.gaps: list[float] = []
@@ -53,13 +50,11 @@ class _Reader:
         self.error: str | None = None
 
     def feed(self, chunk: bytes, now: float) -> None:
-        data = self.buffer + chunk if self.buffer else chunk
-        *events, self.buffer = data.replace(b"\r\n", b"\n").split(b"\n\n")
         texts = 0
-        for event in events:
-            for line in event.split(b"\n"):
-                if line.startswith(b"data:"):
-                    texts += self._event(line[5:].strip())
+        for event in self.parser.feed(chunk):
+            payload = event_data(event)
+            if payload is not None:
+                texts += self._event(payload)
         if texts:
             if self.first is None:
                 self.first = now
@@ -72,15 +67,13 @@ class _Reader:
             self.texts += texts
 
     def _event(self, payload: bytes) -> int:
-        if payload == _DONE:
+        if payload == DONE_DATA:
             self.done = True
             return 0
         try:
-            data = orjson.loads(payload)
-        except orjson.JSONDecodeError:
+            data = decode_event(payload, "stream")
+        except BadResponse:
             self.error = "bad_event"
-            return 0
-        if not isinstance(data, dict):
             return 0
         if "error" in data:
             self.error = "stream_error"
