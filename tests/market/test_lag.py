@@ -59,6 +59,15 @@ def test_lag_analysis_on_a_small_catalog() -> None:
     assert doc["bars"][-1]["expected_ci90"] == ["2025-05-20", "2025-06-29"] and doc["median_days"] == 100
 
 
+def test_no_expected_date_from_fewer_than_three_longer_lags() -> None:
+    # waiting 110 days: only one observed lag (120) is longer, so no date and no point-sized interval
+    r = lag_analysis(_catalog(), "gpqa-diamond", as_of=d("2025-06-19"))
+    waiting = {b.threshold: b for b in r.bars}[90]
+    assert waiting.status == "waiting" and waiting.elapsed_days == 110
+    assert waiting.expected is None and waiting.expected_low is None and waiting.expected_high is None
+    assert r.to_json()["bars"][-1]["expected_date"] is None
+
+
 def test_lag_analysis_is_deterministic_and_uses_as_of() -> None:
     cat = _catalog()
     a, b = lag_analysis(cat, "all", d("2025-04-01")), lag_analysis(cat, "all", d("2025-04-01"))

@@ -287,8 +287,8 @@ def lag_cmd(
     for b in result.bars:
         expected = ""
         if b.status == "waiting":
-            expected = (f"{b.expected or 'beyond data'} ({b.expected_low or '?'} to "
-                        f"{b.expected_high or 'beyond data'})")
+            expected = (f"{b.expected} ({b.expected_low or '?'} to {b.expected_high or 'beyond data'})"
+                        if b.expected is not None else "unknown (too few longer lags observed)")
         lag = str(b.lag_days) if b.lag_days is not None else (f"waiting {b.elapsed_days}" if b.elapsed_days
                                                               is not None else "-")
         table.add_row(b.benchmark, f"{b.threshold:g}", b.first_closed.name if b.first_closed else "-",

@@ -17,7 +17,9 @@ Statistics (stated with the result):
   t-interval on the slope (days of lag per year);
 * for a censored bar the expected date is the first closed release plus the conditional median lag given that
   the lag already exceeds the days elapsed, with the conditional 5th and 95th percentiles as its interval; a
-  bound beyond the longest lag observed is reported as unknown (None), never extrapolated.
+  bound beyond the longest lag observed is reported as unknown (None), never extrapolated, and so is the whole
+  expectation when fewer than three observed lags are longer than the wait (one or two lags would give a
+  point-sized "interval" that claims a certainty the data do not have).
 
 Bars of one benchmark are nested (the same first open model often clears several of them), so they are not
 independent samples: the interval describes spread over bars, not sampling error of independent trials.
@@ -249,11 +251,16 @@ def _bar(catalog: Catalog, slug: str, name: str, threshold: float, threshold_mod
                   front.price_ratio, fit[0] if fit else None, fit[1] if fit else None, elapsed)
 
 
-def _with_expectation(bar: LagBar, steps: Sequence[tuple[float, float]]) -> LagBar:
+MIN_LONGER_LAGS = 3  # observed lags longer than a bar's wait needed to give it an expected date
+
+
+def _with_expectation(bar: LagBar, steps: Sequence[tuple[float, float]], observed_lags: Sequence[float]) -> LagBar:
     if bar.status != "waiting" or bar.first_closed is None or bar.first_closed.release_date is None:
         return bar
     start = bar.first_closed.release_date
     after = float(bar.elapsed_days or 0)
+    if sum(1 for lag in observed_lags if lag > after) < MIN_LONGER_LAGS:
+        return bar
 
     def date(q: float) -> dt.date | None:
         days = km_quantile(steps, q, after)
@@ -291,6 +298,7 @@ def lag_analysis(catalog: Catalog, benchmark: str | None = None, as_of: dt.date 
     median = km_quantile(steps, 0.5) if counted else None
     ci = _bootstrap_median(times, observed) if counted else (None, None)
     quantiles = {f"p{round(q * 100):02d}": km_quantile(steps, q) for q in (0.05, 0.25, 0.5, 0.75, 0.95)}
-    bars = [_with_expectation(b, steps) for b in bars]
+    observed_lags = times[observed].tolist()
+    bars = [_with_expectation(b, steps, observed_lags) for b in bars]
     return LagResult(day, Blend(share), trends.benchmarks, tuple(bars), int(observed.sum()),
                      int(len(counted) - observed.sum()), median, ci, quantiles, _trend(bars))
