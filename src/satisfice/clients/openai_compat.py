@@ -128,14 +128,17 @@ def request_body(payload: dict[str, Any], wire_model: str, *, stream: bool) -> b
     return orjson.dumps(body)
 
 
-def decode_answer(body: bytes, where: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The decoded JSON object of an answer; BadResponse (with a masked excerpt) when it is not one."""
+def decode_answer(body: bytes, where: str, secrets: tuple[str, ...] = (), what: str = "answer") -> dict[str, Any]:
+    """The decoded JSON object of an answer (or of one stream event: ``what``); BadResponse when it is not one.
+
+    The error carries a masked excerpt of what came back.
+    """
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise BadResponse(f"{where}: answer is not valid JSON: {error_excerpt(body, secrets=secrets)!r}") from None
+        raise BadResponse(f"{where}: {what} is not valid JSON: {error_excerpt(body, secrets=secrets)!r}") from None
     if not isinstance(data, dict):
-        raise BadResponse(f"{where}: answer is not a JSON object")
+        raise BadResponse(f"{where}: {what} is not a JSON object")
     return data
 
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from satisfice.errors import BadResponse
+from satisfice.clients.openai_compat import decode_answer
 
 DONE_DATA = b"[DONE]"
 
@@ -40,15 +38,9 @@ def event_data(event: bytes) -> bytes | None:
     return data[0] if len(data) == 1 else b"\n".join(data)
 
 
-def decode_event(payload: bytes, where: str) -> dict[str, Any]:
-    """The JSON object an event carries; BadResponse when it is malformed or not an object."""
-    try:
-        obj = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        raise BadResponse(f"{where}: malformed stream event") from None
-    if not isinstance(obj, dict):
-        raise BadResponse(f"{where}: stream event is not a JSON object")
-    return obj
+def decode_event(payload: bytes, where: str, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON object an event carries; BadResponse (masked excerpt) when it is malformed or not an object."""
+    return decode_answer(payload, where, secrets, what="stream event")
 
 
 __all__ = ["DONE_DATA", "SSEParser", "decode_event", "event_data"]

@@ -71,7 +71,7 @@ class Relay:
         if payload == DONE_DATA:
             self.done = True
             return None
-        obj = decode_event(payload, self.upstream.name)
+        obj = decode_event(payload, self.upstream.name)  # remembered provider keys are masked in the excerpt
         err = obj.get("error")
         if err is not None:
             message = err.get("message") if isinstance(err, dict) else str(err)
