@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from test_lean_http import RawServer, http
 
+from rawhttp import read_request
 from satisfice.clients.http import HttpTransport
 from satisfice.errors import BadResponse, Timeout, UpstreamUnavailable
 
@@ -29,9 +30,7 @@ async def test_connections_per_origin_stay_under_the_cap() -> None:
         peak = max(peak, open_now)
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                await read_request(reader)
                 await asyncio.sleep(0.02)
                 writer.write(http(b"{}"))
                 await writer.drain()
@@ -120,9 +119,7 @@ async def test_a_kept_alive_connection_closed_by_the_server_is_retried_once_on_a
         served = 0
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                await read_request(reader)
                 if served == 1 and len(seen) == 1:
                     break  # close without a byte of answer
                 writer.write(http(b'{"n": %d}' % len(seen)))
@@ -175,9 +172,7 @@ async def tls_url(certificate: tuple[Path, Path]) -> AsyncIterator[str]:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                body = await reader.readexactly(length)
+                _, body = await read_request(reader)
                 if b'"stream": true' in body:
                     events = b'data: {"choices": []}\n\ndata: [DONE]\n\n'
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: "
@@ -232,9 +227,7 @@ async def test_a_stream_read_to_its_last_event_keeps_its_connection() -> None:
     async def sse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                await read_request(reader)
                 event = b'data: {"choices": []}\n\ndata: [DONE]\n\n'
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
                              + f"{len(event):x}\r\n".encode() + event + b"\r\n")

@@ -15,6 +15,7 @@ import orjson
 import pytest
 import uvicorn
 
+from rawhttp import read_request
 from satisfice.gateway.app import Gateway
 from satisfice.gateway.keys import create_key
 from satisfice.store import Store
@@ -141,9 +142,7 @@ async def test_a_client_leaving_a_stream_frees_the_upstream_within_a_second(stor
 
     async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            request = await reader.readuntil(b"\r\n\r\n")
-            length = int(request.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-            await reader.readexactly(length)
+            await read_request(reader)
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
             event = b'data: {"choices": [{"index": 0, "delta": {"content": "la "}, "finish_reason": null}]}\n\n'
             for _ in range(3):

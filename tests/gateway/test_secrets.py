@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
+from rawhttp import read_request
 from satisfice.clients.scripted_server import ScriptedServer, Step
 from satisfice.masking import FRAGMENT
 from satisfice.store import Store
@@ -55,9 +56,7 @@ async def sse_upstream() -> AsyncIterator[str]:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                await read_request(reader)
                 first = {"choices": [{"index": 0, "delta": {"content": "hel"}, "finish_reason": None}]}
                 error = {"error": {"message": "q" * next(pads) + FAKE_PROVIDER_KEY}}
                 one, two = (b"data: " + orjson.dumps(e) + b"\n\n" for e in (first, error))
