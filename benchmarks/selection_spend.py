@@ -13,11 +13,14 @@ Per case: the exhaustive recommendation (``satisfice select``: every model on ev
 as the adaptive method), whether it is *settled* (every cheaper model decided "fail"), the adaptive
 recommendation (``select --adaptive``), ``agree``, ``price_ratio`` = price per request of the adaptive
 recommendation / the exhaustive one (1.0 is right; above 1 is regret paid on every production request;
-null when either recommends nothing), ``spend_ratio`` = adaptive evaluation spend / exhaustive, and the
-plain per-model rule's recommendation (no multiplicity control, for comparison).
+null when either recommends nothing), ``spend_ratio`` = adaptive evaluation spend / exhaustive, the
+plain per-model rule's recommendation (no multiplicity control, for comparison), and what reproducing the
+every-item answer costs at best at the same levels (``benchmarks/selection_floor.py``): ``oracle_spend_ratio``
+(every side a sequential probability-ratio test told the model's true total) and ``floor_spend_ratio`` (the
+most powerful fixed-sample test's median: no valid method does better; off with ``--no-floors``).
 
 Run: ``.venv/bin/python benchmarks/selection_spend.py [--parts real synthetic simulation] [--orders 3]
-[--cases 48 --seeds 0 1] [--reps 400]``.
+[--cases 48 --seeds 0 1] [--reps 400] [--no-floors]``.
 """
 
 from __future__ import annotations
@@ -37,9 +40,14 @@ from satisfice.evals.adaptive import select_adaptive
 from satisfice.evals.outcomes import OutcomesTable, load_outcomes
 from satisfice.evals.select import Selection, select_from_outcomes
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from selection_floor import floors  # noqa: E402  (a sibling script, not part of the package)
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DIR = ROOT.parent / "shared" / "data" / "routerbench"
 REAL_BARS = (0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
+CASE_KEYS = ("name", "bar", "order", "exhaustive", "settled", "adaptive", "agree", "price_ratio", "spend_ratio",
+             "oracle_spend_ratio", "floor_spend_ratio", "plain")
 
 
 def synthetic_table(rng: np.random.Generator, *, n_items: int, bar: float, prices: str = "log-uniform",
@@ -96,7 +104,8 @@ def recommendation(sel: Selection) -> tuple[str | None, bool]:
     return None, True
 
 
-def run_case(name: str, table: OutcomesTable, bar: float, confidence: float, seed: int) -> dict[str, Any]:
+def run_case(name: str, table: OutcomesTable, bar: float, confidence: float, seed: int, *,
+             with_floors: bool = True) -> dict[str, Any]:
     """One comparison of adaptive against exhaustive selection (same guarantee) on one table."""
     exhaustive = select_from_outcomes(table, bar, confidence)
     plain = select_from_outcomes(table, bar, confidence, plain=True)
@@ -106,11 +115,14 @@ def run_case(name: str, table: OutcomesTable, bar: float, confidence: float, see
     price = {m: table.cost_per_item(m) for m in table.models}
     ex_price, ad_price = price.get(ex_rec or ""), price.get(ad_rec or "")
     spend, full = adaptive.extras["eval_spend"], adaptive.extras["exhaustive_spend"]
+    floor = floors(table, bar, confidence, seed) if with_floors else {"oracle": None, "floor": None}
     return {
         "name": name, "items": table.n_items, "models": len(table.models), "bar": bar, "order": seed,
         "exhaustive": ex_rec, "settled": settled, "adaptive": ad_rec, "agree": ad_rec == ex_rec,
         "price_ratio": round(ad_price / ex_price, 4) if ad_price and ex_price else None,
         "spend_ratio": round(spend / full, 4) if full else None,
+        "oracle_spend_ratio": None if floor["oracle"] is None else round(floor["oracle"], 4),
+        "floor_spend_ratio": None if floor["floor"] is None else round(floor["floor"], 4),
         "eval_spend": round(spend, 6), "exhaustive_spend": round(full, 6),
         "plain": plain.recommended,
         "items_used": {r.model: r.extras["items_used"] for r in adaptive.models if r.extras["items_used"]},
@@ -123,6 +135,13 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
     passing = [c for c in cases if c["exhaustive"] is not None and c["spend_ratio"] is not None]
     settled = [c["agree"] for c in cases if c["settled"]]
     prices = [c["price_ratio"] for c in cases if c["price_ratio"] is not None]
+    def median_of(key: str) -> float | None:
+        values = [c[key] for c in cases if c.get(key) is not None]
+        return round(statistics.median(values), 4) if values else None
+
+    def over(key: str) -> list[str]:
+        return sorted({f"{c['name']}@{c['bar']}" for c in passing if c.get(key) is not None and c[key] > 0.25})
+
     return {
         "cases": len(cases),
         "agreement_settled": round(sum(settled) / len(settled), 4) if settled else None,
@@ -134,14 +153,18 @@ def summarise(cases: list[dict[str, Any]]) -> dict[str, Any]:
         "median_spend_ratio": round(statistics.median(ratios), 4) if ratios else None,
         "mean_spend_ratio": round(statistics.fmean(ratios), 4) if ratios else None,
         "max_spend_ratio_where_a_model_passes": max((c["spend_ratio"] for c in passing), default=None),
-        "cases_over_25pct_where_a_model_passes": sorted({f"{c['name']}@{c['bar']}" for c in passing
-                                                         if c["spend_ratio"] > 0.25}),
+        "cases_over_25pct_where_a_model_passes": over("spend_ratio"),
+        # what reproducing the every-item answer costs at best (benchmarks/selection_floor.py)
+        "median_oracle_spend_ratio": median_of("oracle_spend_ratio"),
+        "median_floor_spend_ratio": median_of("floor_spend_ratio"),
+        "cases_over_25pct_where_a_model_passes_oracle": over("oracle_spend_ratio"),
+        "cases_over_25pct_where_a_model_passes_floor": over("floor_spend_ratio"),
         "agreement_with_plain_rule": round(sum(c["adaptive"] == c["plain"] for c in cases) / len(cases), 4)
         if cases else None,
     }
 
 
-def real_part(directory: Path, orders: int, confidence: float) -> dict[str, Any]:
+def real_part(directory: Path, orders: int, confidence: float, with_floors: bool = True) -> dict[str, Any]:
     """Every recorded table in ``directory`` at the bars 0.55-0.85."""
     files = sorted(directory.glob("*_outcomes.csv"))
     if not files:
@@ -150,14 +173,15 @@ def real_part(directory: Path, orders: int, confidence: float) -> dict[str, Any]
     for path in files:
         table = load_outcomes(path)
         for bar in REAL_BARS:
-            cases.extend(run_case(path.name.removesuffix("_outcomes.csv"), table, bar, confidence, order)
+            cases.extend(run_case(path.name.removesuffix("_outcomes.csv"), table, bar, confidence, order,
+                                  with_floors=with_floors)
                          for order in range(orders))
     return {"source": str(directory), "bars": list(REAL_BARS), "orders": orders, **summarise(cases),
-            "by_case": [{k: c[k] for k in ("name", "bar", "order", "exhaustive", "settled", "adaptive", "agree",
-                                           "price_ratio", "spend_ratio", "plain")} for c in cases]}
+            "by_case": [{k: c[k] for k in CASE_KEYS} for c in cases]}
 
 
-def synthetic_part(seeds: Sequence[int], n_cases: int, confidence: float) -> dict[str, Any]:
+def synthetic_part(seeds: Sequence[int], n_cases: int, confidence: float, with_floors: bool = True
+                   ) -> dict[str, Any]:
     """Generated tables; pooled over seeds, with a per-seed median."""
     grid = [(prices, bar, n) for prices in ("log-uniform", "clustered") for bar in (0.6, 0.7, 0.8, 0.9)
             for n in (500, 1000, 2000)]
@@ -168,7 +192,7 @@ def synthetic_part(seeds: Sequence[int], n_cases: int, confidence: float) -> dic
         for i in range(n_cases):
             prices, bar, n = grid[i % len(grid)]
             table, _ = synthetic_table(rng, n_items=n, bar=bar, prices=prices)
-            mine.append(run_case(f"{prices}-{i:02d}-n{n}", table, bar, confidence, i))
+            mine.append(run_case(f"{prices}-{i:02d}-n{n}", table, bar, confidence, i, with_floors=with_floors))
         per_seed[str(seed)] = summarise(mine)["median_spend_ratio"]
         cases.extend(mine)
     return {"seeds": list(seeds), **summarise(cases), "median_spend_ratio_per_seed": per_seed}
@@ -228,13 +252,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=400, help="simulated tables per configuration")
     parser.add_argument("--items", type=int, default=600, help="items per simulated table")
     parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--no-floors", action="store_true", help="skip the oracle and floor spends (faster)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     out: dict[str, Any] = {"confidence": args.confidence}
     if "real" in args.parts:
-        out["real"] = real_part(args.real_dir, args.orders, args.confidence)
+        out["real"] = real_part(args.real_dir, args.orders, args.confidence, not args.no_floors)
     if "synthetic" in args.parts:
-        out["synthetic"] = synthetic_part(args.seeds, args.cases, args.confidence)
+        out["synthetic"] = synthetic_part(args.seeds, args.cases, args.confidence, not args.no_floors)
     if "simulation" in args.parts:
         out["simulation"] = simulation_part(args.reps, args.items, args.confidence)
     out["seconds"] = round(time.perf_counter() - started, 1)
