@@ -2,7 +2,8 @@
 
 Adaptive selection (``satisfice.evals.adaptive``) must show, from a random prefix of the items, that every
 model cheaper than the every-item recommendation r would not pass on its full data (its *no-pass* side, at
-level ``e``) and that r would (its *pass* side, at level ``d``). Whatever test is used, at those levels:
+level ``e``) and that r would (its *pass* side, at level ``d``; both as calibrated by
+``satisfice.evals.adaptive.side_levels``). Whatever test is used, at those levels:
 
 * ``oracle``: each side is Wald's sequential probability-ratio test *told the model's true total* over all its
   items (the alternative the real test must guess), on the case's own item order. Not implementable (it
@@ -24,6 +25,7 @@ import math
 import numpy as np
 from scipy.stats import hypergeom
 
+from satisfice.evals.adaptive import side_levels
 from satisfice.evals.error_budget import budgets, price_rank, target_cuts
 from satisfice.evals.outcomes import OutcomesTable
 
@@ -91,7 +93,8 @@ def floors(table: OutcomesTable, bar: float, confidence: float, seed: int) -> di
             continue  # nothing to examine: no total passes
         cut = math.ceil(pass_cut - 1e-9)
         passes = total >= cut
-        side = (cut - 1, +1, b.sequential) if passes else (cut, -1, b.no_pass)
+        pass_level, no_pass = side_levels(b, n, bar, pass_cut, True)  # the levels adaptive selection uses
+        side = (cut - 1, +1, pass_level) if passes else (cut, -1, no_pass)
         oracle += float(cost[:sprt_items(x, side[0], side[1], side[2], total)].sum())
         floor += float(np.mean(cost)) * np_median_items(n, side[0], total, side[2], side[1]) if n else 0.0
         if passes:

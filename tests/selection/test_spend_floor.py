@@ -51,7 +51,7 @@ def test_sprt_told_the_truth_is_exact_at_the_last_item_and_stops_early_on_a_wide
 
 def test_mbpp_at_060_is_out_of_reach_for_any_test_and_adaptive_stays_above_the_floor(mbpp: OutcomesTable) -> None:
     bounds = floors(mbpp, 0.60, 0.95, seed=0)
-    assert bounds["floor"] is not None and bounds["floor"] > 0.7  # nearly all of gpt-4 and claude-v2
+    assert bounds["floor"] is not None and bounds["floor"] > 0.6  # nearly all of gpt-4 and claude-v2
     spends = []
     for seed in range(3):
         sel = select_adaptive(mbpp, 0.60, seed=seed)

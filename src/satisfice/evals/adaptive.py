@@ -12,9 +12,10 @@ be the cheapest passing model.
 
 Guarantees (argued in :mod:`satisfice.evals.error_budget`): P(recommending a model whose true accuracy is below
 the bar) <= 1 - confidence, by a union bound over candidates with the pass budget split evenly, the same
-guarantee as exhaustive ``select`` and ``eval``; and, for any fixed table, the recommendation equals the
-exhaustive one (the same full-data rule on every item), when that one is decided, except with probability
-<= 2 * sequential_share * (1 - confidence) over the item order (0.02 at 95%). The cheapest passing model is
+guarantee as exhaustive ``select`` and ``eval`` (for 0/1 scores each candidate's pass threshold is calibrated
+exactly to its share, :mod:`satisfice.evals.calibration`); and, for any fixed table, the recommendation is
+dearer than the exhaustive one (the same full-data rule on every item) with probability at most
+2 * sequential_share * (1 - confidence) over the item order (0.02 at 95%). The cheapest passing model is
 certified without any dearer model being run. A model left early is reported "fail" only when its
 anytime-valid interval lies below the bar.
 
@@ -32,6 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from satisfice.evals.calibration import no_pass_level as calibrated_no_pass_level
+from satisfice.evals.calibration import pass_level as calibrated_pass_level
 from satisfice.evals.error_budget import (
     SEQUENTIAL_SHARE,
     Allocation,
@@ -46,6 +49,16 @@ from satisfice.evals.outcomes import OutcomesTable
 from satisfice.evals.select import MissingPolicy, ModelResult, Selection, evaluate_model, recommend
 from satisfice.evals.sequences import FiniteSequentialTest, confidence_sequence
 from satisfice.evals.stats import Decision
+
+
+def side_levels(budget: ErrorBudget, n: int, bar: float, pass_cut: float | None, binary: bool, *,
+                calibrate_no_pass: bool = True) -> tuple[float, float]:
+    """Levels of one candidate's pass and no-pass sides: calibrated exactly for 0/1 scores, else the union bound."""
+    if not binary or pass_cut is None or n < 1:
+        return budget.sequential, budget.no_pass
+    pass_level = calibrated_pass_level(n, bar, pass_cut, budget.pass_budget, budget.sequential)
+    no_pass = calibrated_no_pass_level(n, pass_cut, budget.no_pass) if calibrate_no_pass else budget.no_pass
+    return pass_level, no_pass
 
 
 @dataclass
@@ -129,10 +142,11 @@ class AdaptiveSelector:
             is_binary = binary if isinstance(binary, bool) else binary.get(model, True)
             b = self.budgets[model]
             cuts = target_cuts(len(order), bar, b.pass_target, b.fail_target, is_binary) if order else (None, None)
+            pass_level, no_pass = side_levels(b, len(order), bar, cuts[0], is_binary, calibrate_no_pass=not full_report)
             # Cheapest-passing mode: pass and no-pass sides only (fail sides too while a grace period runs).
             fail_level = b.sequential if no_pass_grace > 0 else 0.0
-            levels = None if full_report else {"pass": b.sequential, "no_pass": b.no_pass, "fail": fail_level,
-                                               "no_fail": fail_level}
+            levels = ({"pass": pass_level} if full_report else
+                      {"pass": pass_level, "no_pass": no_pass, "fail": fail_level, "no_fail": fail_level})
             test = FiniteSequentialTest(max(len(order), 1), pass_total=cuts[0], fail_total=cuts[1],
                                         delta=b.sequential, step=1.0 if is_binary else 0.0, levels=levels,
                                         no_pass_grace=None if full_report else no_pass_grace)
@@ -330,5 +344,5 @@ def select_adaptive(table: OutcomesTable, bar: float, confidence: float = 0.95, 
     return result
 
 
-__all__ = ["AdaptiveSelector", "Allocation", "ErrorBudget", "allocate", "budgets", "select_adaptive", "target_cuts",
-           "target_decision"]
+__all__ = ["AdaptiveSelector", "Allocation", "ErrorBudget", "allocate", "budgets", "select_adaptive", "side_levels",
+           "target_cuts", "target_decision"]

@@ -15,20 +15,30 @@ alpha/2 - s w_k alpha is below the bar. The recommendation is the cheapest passi
 
 **Adaptive rule.** Candidates are examined cheapest first, each with a without-replacement sequential test
 (:class:`~satisfice.evals.sequences.FiniteSequentialTest`) of T_k: the *pass* side rejects "T_k <
-pass_cut_k" at level d_k = s w_k alpha and passes k; the *no-pass* side rejects "T_k >= pass_cut_k" at level
-e_k = s alpha (2 - W<=k), W<=k = w_1 + ... + w_k, and leaves k (it cannot be the cheapest passing model).
-The first passed candidate is recommended and nothing dearer is examined. With ``full_report`` every
-candidate runs four sides (pass, fail, no-pass, no-fail), each at level d_k, to a per-model decision.
+pass_cut_k" and passes k; the *no-pass* side rejects "T_k >= pass_cut_k" at level e = 2 s alpha and leaves k
+(it cannot be the cheapest passing model). The first passed candidate is recommended and nothing dearer is
+examined. The pass side's level is d_k = s w_k alpha for fractional scores; for 0/1 scores it is *calibrated*
+(:mod:`satisfice.evals.calibration`): the largest d_k such that, for true accuracy exactly at the bar,
+P(the pass side rejects at some item, the full-data rule at the last item included) <= w_k alpha, computed
+exactly by dynamic programming over the count of successes. The no-pass threshold is calibrated the same way
+for a table whose total is exactly the pass cut. With ``full_report`` every candidate runs four sides (pass,
+fail, no-pass, no-fail; all but pass at s w_k alpha) to a per-model decision.
 
 **(1) The guarantee holds.** Let k be a candidate with p_k < bar. Exhaustive: the exact fixed-sample bound
-passes k with probability at most a_k. Adaptive: the full data pass k with probability at most a_k, and, for
-any fixed items, the pass side rejects its true hypothesis "T_k < pass_cut_k" with probability at most d_k
-over the random order (Ville's inequality: valid at any stopping time); so P(k passed) <= a_k + d_k = w_k
-alpha. A wrong recommendation passes some such k; by the union bound its probability is at most sum_k w_k
-alpha = alpha (exhaustive: (1 - s) alpha), whatever the stopping, the examination order and the correlation
-between models. Leaving a model (no-pass) can only make the recommendation dearer, never wrong, so the no-pass
-levels e_k do not enter. The rule is the same for both ways of deciding, so "the adaptive answer equals the
-exhaustive answer" means equal under the same guarantee.
+passes k with probability at most a_k. Adaptive, fractional scores: the full data pass k with probability at
+most a_k, and, for any fixed items, the pass side rejects its true hypothesis "T_k < pass_cut_k" with
+probability at most d_k over the random order (Ville's inequality: valid at any stopping time); so P(k
+passed) <= a_k + d_k = w_k alpha. Adaptive, 0/1 scores: the items in their random order are i.i.d.
+Bernoulli(p_k); the pass region (cross the threshold early, or reach the pass cut at the last item) is an
+up-set of the sequence, so coupling the draws gives P_p(pass) <= P_bar(pass) <= w_k alpha, the calibrated
+bound (the union bound above counts twice the sequences that pass early *and* on all items, which under the
+hypothesis are most of them: the calibrated d_k is 10-45 times s w_k alpha). Stopping a side for any other
+reason, or counting an error as a failure, only lowers the pass probability. A wrong recommendation passes
+some such k; by the union bound its probability is at most sum_k w_k alpha = alpha (exhaustive: (1 - s)
+alpha), whatever the stopping, the examination order and the correlation between models. Leaving a model
+(no-pass) can only make the recommendation dearer, never wrong, so the no-pass level e does not enter. The
+full-data rule is the same for both ways of deciding, so "the adaptive answer equals the exhaustive answer"
+means equal under the same guarantee.
 
 **Why this multiplicity control.** The plain per-model rule (each candidate at alpha/2, no correction) can
 recommend a below-bar model with probability up to 1 - (1 - alpha/2)^K (ten near-bar candidates: about
@@ -51,18 +61,18 @@ On the three RouterBench tables at bars 0.55-0.85 the even split recommends the 
 per-model rule in all 21 cases; in simulation with ten candidates just below the bar the plain rule errs far
 more often than alpha and the even split stays below it (``benchmarks/selection_spend.py``, ``tests``).
 
-**(2) Agreement with the decided full-data recommendation, for any fixed table (only the order is random).**
-Say the full-data rule passes r and fails every cheaper j. The adaptive recommendation differs only if some
-j < r is passed (its pass hypothesis is true, since T_j <= fail_cut_j < pass_cut_j: probability <= d_j) or r
-is left (its no-pass hypothesis is true: <= e_r; with ``no_pass_grace`` also a fail side: <= d_r); the test
-cannot run out of items, as it is exact at the last one. A cheaper model the full data leaves undecided is
-rightly left (its no-pass hypothesis is false). In all: sum_(j<r) s w_j alpha + s alpha (2 - W<=r) + s w_r
-alpha <= 2 s alpha (0.02 at 95% confidence). This budget only buys agreement: a larger no-pass level leaves
-models that cannot pass sooner (on the benchmark's synthetic tables e = (1 - s) alpha cut the median spend
-from 13.0% to 12.25%) but also leaves a truly passing model more often, and then the user pays a dearer
-recommendation on every request (it did so in 1 of 240 synthetic tables, 2.06x dearer), so it stays small.
-With ``full_report``, at most two of each candidate's four hypotheses are true, so every per-model decision
-agrees with the full-data one except with probability <= sum_k 2 d_k = 2 s alpha.
+**(2) Never dearer than the full-data recommendation, for any fixed table (only the order is random).**
+Say the full-data rule passes r. The adaptive recommendation is dearer (or none) only if r is left: its
+no-pass hypothesis is true, so that happens with probability at most e = 2 s alpha (0.02 at 95%; calibrated
+exactly, see above); the test cannot run out of items, as it is exact at the last one. It is *cheaper* when a
+cheaper model j, whose full data falls short of its pass cut, passes early (at most its pass level, by
+Ville); that model carries the guarantee of (1) like any other, and in a settled case (every cheaper model
+decided "fail" on its full data) it is all but impossible. A larger no-pass level would leave models that
+cannot pass sooner (on the benchmark's synthetic tables e = (1 - s) alpha cut the median spend from 13.0%
+to 12.25% with the former levels) but also leave a truly passing model more often, and then the user pays a
+dearer recommendation on every request (it did so in 1 of 240 synthetic tables, 2.06x dearer), so it stays
+small. With ``full_report``, every per-model decision agrees with the full-data one except with probability
+at most the sum of each model's pass level and s w_k alpha (at most two of its four hypotheses are true).
 
 **(3) Fails.** A full-data fail errs with probability at most alpha/2 - d_k per model (a wrong fail can only
 hide a passing model, never recommend a bad one, so fails need no multiplicity control); with
@@ -94,19 +104,16 @@ class ErrorBudget:
     """One candidate's share of 1 - confidence, split between the full-data rule and early stopping.
 
     ``weight`` is the candidate's share w of the overall pass budget (1/K for an even split; the weights of all
-    candidates sum to at most 1); ``before`` is the summed weight of the cheaper candidates (examined first).
+    candidates sum to at most 1).
     """
 
     confidence: float
     weight: float
     sequential_share: float = SEQUENTIAL_SHARE
-    before: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.confidence < 1.0 or not 0.0 < self.weight <= 1.0 or not 0.0 < self.sequential_share < 1.0:
             raise ValueError("need 0 < confidence < 1, 0 < weight <= 1 and 0 < sequential_share < 1")
-        if not 0.0 <= self.before <= 1.0 + 1e-9:
-            raise ValueError("the weight of the cheaper candidates must lie in [0, 1]")
 
     @property
     def alpha(self) -> float:
@@ -129,18 +136,17 @@ class ErrorBudget:
         return self.alpha / 2.0 - self.sequential
 
     @property
-    def no_pass(self) -> float:
-        """Level of the no-pass side when only the cheapest passing model is sought: ``s*alpha*(2 - W<=k)``.
-
-        ``W<=k`` is the weight of this candidate and the cheaper ones (at most 1, so the level is at least
-        ``s * alpha``). A wrong no-pass can only make the recommendation dearer (or none), never wrong, so it
-        spends the agreement budget, never the pass budget (see the module docstring).
-        """
-        return self.sequential_share * self.alpha * (2.0 - min(1.0, self.before + self.weight))
+    def pass_budget(self) -> float:
+        """The candidate's whole share of alpha, ``w * alpha``: the calibrated pass side keeps within it."""
+        return self.weight * self.alpha
 
     @property
-    def agreement(self) -> float:
-        """Bound on P(adaptive recommendation != decided full-data one), over the item order: ``2 * s * alpha``."""
+    def no_pass(self) -> float:
+        """Level of the no-pass side when only the cheapest passing model is sought: ``2 * s * alpha``.
+
+        A wrong no-pass can only make the recommendation dearer (or none), never wrong, so it spends no pass
+        budget; it is the bound on a dearer recommendation than the full-data one (see the module docstring).
+        """
         return 2.0 * self.sequential_share * self.alpha
 
 
@@ -174,14 +180,13 @@ def price_rank(prices: Mapping[str, float | None], models: Sequence[str]) -> lis
 
 def budgets(models: Sequence[str], confidence: float, *, prices: Mapping[str, float | None] | None = None,
             allocation: Allocation = "even", sequential_share: float = SEQUENTIAL_SHARE) -> dict[str, ErrorBudget]:
-    """Each candidate's :class:`ErrorBudget` for one run over ``models`` (``before``: cheaper candidates' weight)."""
+    """Each candidate's :class:`ErrorBudget` for one run over ``models`` (weights by increasing price)."""
     if not models:
         return {}
     price_of = dict(prices or {})
     ranked = price_rank(price_of, list(models))
     weights = allocate([price_of.get(m) for m in ranked], allocation)
-    return {m: ErrorBudget(confidence, w, sequential_share, before=sum(weights[:k]))
-            for k, (m, w) in enumerate(zip(ranked, weights, strict=True))}
+    return {m: ErrorBudget(confidence, w, sequential_share) for m, w in zip(ranked, weights, strict=True)}
 
 
 @functools.lru_cache(maxsize=4096)

@@ -103,6 +103,45 @@ def gap_grid(room: float, n: int) -> np.ndarray:
     return np.unique(np.round(np.geomspace(low, top, count)))
 
 
+def hypergeometric_alternatives(cut: float, direction: int, n: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """The whole-number cut, the alternative totals and their log prior weights of one hypergeometric side."""
+    whole = float(math.floor(cut + 1e-9) if direction > 0 else math.ceil(cut - 1e-9))
+    gaps = gap_grid(n - whole if direction > 0 else whole, n)
+    log_prior = np.full(gaps.size, -math.log(gaps.size)) if gaps.size else np.zeros(0)
+    return whole, whole + direction * gaps, log_prior
+
+
+def hypergeometric_log_wealth(cut: float, direction: int, n: int, t: int, log_factorial: np.ndarray) -> np.ndarray:
+    """Log wealth of that side after t items, for every possible count of successes S = 0..t (closed form).
+
+    The wealth depends on the prefix only through (t, S): the likelihood of an ordered prefix under a total T is
+    ``T!/(T-S)! (n-T)!/(n-T-t+S)! (n-t)!/n!``. +inf where the prefix refutes the hypothesis outright, -inf
+    where the wealth is 0. ``log_factorial[k] = log k!`` for k = 0..n. Same numbers as
+    :meth:`_HypergeometricSide.consume` up to rounding; used to calibrate thresholds exactly.
+    """
+    whole, alt, log_prior = hypergeometric_alternatives(cut, direction, n)
+    c = int(whole)
+    s = np.arange(t + 1)
+
+    def log_falling(a: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+        a_arr = np.asarray(a)
+        ok = (k <= a_arr) & (a_arr >= 0)
+        return np.where(ok, log_factorial[np.clip(a_arr, 0, n)] - log_factorial[np.clip(a_arr - k, 0, n)], -np.inf)
+
+    null = log_falling(c, s) + log_falling(n - c, t - s)
+    refuted = s > c if direction > 0 else (t - s) > (n - c)
+    if not alt.size:
+        return np.where(refuted, np.inf, -np.inf)
+    totals = alt.astype(int)[:, None]
+    under = log_falling(totals, s[None, :]) + log_falling(n - totals, (t - s)[None, :]) + log_prior[:, None]
+    top = under.max(axis=0)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mixture = np.where(np.isfinite(top), safe + np.log(np.exp(under - safe).sum(axis=0)), -np.inf)
+        wealth = np.where(np.isfinite(null), mixture - null, -np.inf)
+    return np.where(refuted, np.inf, wealth)
+
+
 class _HypergeometricSide:
     """One one-sided exact WoR test for 0/1 scores: 'total <= cut' (direction +1) or 'total >= cut' (-1).
 
@@ -116,12 +155,9 @@ class _HypergeometricSide:
     """
 
     def __init__(self, cut: float, direction: int, delta: float, n: int) -> None:
-        self.cut = float(math.floor(cut + 1e-9) if direction > 0 else math.ceil(cut - 1e-9))
+        self.cut, self.alt, self.log_prior = hypergeometric_alternatives(cut, direction, n)
         self.direction, self.delta, self.n = direction, delta, n
-        gaps = gap_grid(n - self.cut if direction > 0 else self.cut, n)
-        self.alt = self.cut + direction * gaps
-        self.log_prior = np.full(gaps.size, -math.log(gaps.size)) if gaps.size else np.zeros(0)
-        self.log_lr = np.zeros(gaps.size)
+        self.log_lr = np.zeros(self.alt.size)
         self.total = 0.0
 
     def consume(self, x: np.ndarray, start: int) -> int | None:
@@ -347,4 +383,5 @@ def confidence_sequence(scores: np.ndarray, confidence: float, *, horizon: int |
     return max(0.0, float(m[keep].min()) - half), min(1.0, float(m[keep].max()) + half)
 
 
-__all__ = ["GAP_RATIO", "TRUNCATION", "FiniteSequentialTest", "bet_grid", "confidence_sequence", "gap_grid"]
+__all__ = ["GAP_RATIO", "TRUNCATION", "FiniteSequentialTest", "bet_grid", "confidence_sequence", "gap_grid",
+           "hypergeometric_alternatives", "hypergeometric_log_wealth"]
