@@ -6,17 +6,16 @@ import math
 
 import numpy as np
 import pytest
-from scipy.special import gammaln, logsumexp
+from scipy.special import logsumexp
 
 from satisfice.evals import calibration
 from satisfice.evals.calibration import no_pass_level, pass_level
 from satisfice.evals.error_budget import target_cuts
-from satisfice.evals.sequences import FiniteSequentialTest, _HypergeometricSide, hypergeometric_log_wealth
+from satisfice.evals.sequences import FiniteSequentialTest, HypergeometricWealth, _HypergeometricSide
 
 
 def test_closed_form_wealth_matches_the_sequential_side() -> None:
     rng = np.random.default_rng(0)
-    log_factorial = gammaln(np.arange(301) + 1.0)
     for _ in range(25):
         n = int(rng.integers(20, 300))
         direction, cut = int(rng.choice([1, -1])), int(rng.integers(1, n - 1))
@@ -25,7 +24,7 @@ def test_closed_form_wealth_matches_the_sequential_side() -> None:
         t = int(rng.integers(1, n + 1))
         side = _HypergeometricSide(cut, direction, 1e-300, n)
         rejected = side.consume(x[:t], 0) is not None
-        closed = hypergeometric_log_wealth(cut, direction, n, t, log_factorial[: n + 1])[int(x[:t].sum())]
+        closed = HypergeometricWealth(cut, direction, n)(t, np.array([int(x[:t].sum())]))[0]
         if rejected:  # only a refutation can beat a level of 1e-300
             assert closed == math.inf
         elif side.alt.size:
@@ -52,8 +51,8 @@ def test_pass_level_keeps_the_whole_budget_at_the_bar_and_uses_it() -> None:
     assert rate <= budget + 3 * se  # exact at the bar (and so below it)
     assert rate >= 0.6 * budget  # and most of the budget is used
     # the dynamic programme computes what the side does: the probability at the chosen threshold
-    computed = calibration._crossing(n, math.ceil(cut) - 1.0, +1, np.array([math.log(1 / level)]),
-                                     lambda _t, s: np.full(s.size, bar))[0]
+    computed = calibration._crossing(n, HypergeometricWealth(math.ceil(cut) - 1.0, +1, n),
+                                     np.array([math.log(1 / level)]), lambda _t, s: np.full(s.size, bar), bar)[0]
     assert computed <= budget and rate == pytest.approx(computed, abs=4 * se)
 
 

@@ -1,6 +1,6 @@
 """Exact thresholds for the 0/1 sequential sides of adaptive selection, computed over every item sequence.
 
-A hypergeometric side (:func:`~satisfice.evals.sequences.hypergeometric_log_wealth`) rejects once its wealth
+A hypergeometric side (:class:`~satisfice.evals.sequences.HypergeometricWealth`) rejects once its wealth
 reaches a threshold u. Ville's inequality makes u = 1/level valid for any table, but it is loose, and the
 union bound of :mod:`satisfice.evals.error_budget` (full-data pass at (1 - s) w alpha, early pass at s w alpha)
 counts twice the sequences that pass early *and* on all items, which, under the hypothesis, are most of
@@ -21,8 +21,10 @@ whose probability stays within the budget is then used.
 
 Both searches test thresholds on a grid (coarse, then fine inside the bracket), all at once in one vectorised
 pass, and only keep a threshold whose computed probability is within the level; the union-bound threshold
-1/level is kept if none does better. Beyond :data:`MAX_CALIBRATED_ITEMS` items the Ville thresholds are used
-(exact but O(n^2) time). Results are cached per (n, cut, level).
+1/level is kept if none does better. The programme follows the counts within 12 standard deviations of the
+walk's mean; mass leaving them (< 1e-30) is counted as crossing, which can only raise the threshold. Beyond
+:data:`MAX_CALIBRATED_ITEMS` items the union-bound thresholds are used (time grows like n^1.5). Results are
+cached per (n, cut, level).
 """
 
 from __future__ import annotations
@@ -32,45 +34,58 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import gammaln
 
-from satisfice.evals.sequences import hypergeometric_log_wealth
+from satisfice.evals.sequences import HypergeometricWealth
 
 MAX_CALIBRATED_ITEMS = 5000
 """Largest item count calibrated exactly (about 6 s on one core); above it, Ville's 1/level thresholds."""
 
 _GRID = 17
+_SPREAD = 12.0  # standard deviations of the walk followed either side of its mean
 _SLACK = 1e-7  # wealth within this of the threshold counts as crossing: rounding can only make it stricter
 
 Walk = Callable[[int, np.ndarray], np.ndarray]
 """P(the t-th draw is a success | S successes in the first t - 1 draws), for an array of S."""
 
 
-def _crossing(n: int, cut: float, direction: int, log_u: np.ndarray, walk: Walk) -> np.ndarray:
-    """P(the side's log wealth reaches each of ``log_u`` at some t <= n), for the walk ``walk``."""
-    log_factorial = gammaln(np.arange(n + 1, dtype=float) + 1.0)
-    dist = np.zeros((log_u.size, n + 1))
-    dist[:, 0] = 1.0
+def _window(t: int, p: float) -> tuple[int, int]:
+    """Counts of successes after t draws kept by the programme; the walk leaves them with probability < 1e-30."""
+    spread = _SPREAD * math.sqrt(t * p * (1.0 - p)) + 2.0
+    return max(0, math.floor(t * p - spread)), min(t, math.ceil(t * p + spread))
+
+
+def _crossing(n: int, wealth: HypergeometricWealth, log_u: np.ndarray, walk: Walk, centre: float) -> np.ndarray:
+    """P(the side's log wealth reaches each of ``log_u`` at some t <= n), for the walk ``walk``.
+
+    Only counts of successes near ``centre * t`` are followed (:func:`_window`); mass leaving them is counted
+    as crossing, so the result can only be too large (a conservative threshold), never too small.
+    """
     crossed = np.zeros(log_u.size)
+    lo, dist = 0, np.ones((log_u.size, 1))  # dist[:, j]: P(S = lo + j and not yet crossed)
     for t in range(1, n + 1):
-        q = walk(t, np.arange(t))
-        new = np.zeros((log_u.size, t + 1))
-        new[:, :t] = dist[:, :t] * (1.0 - q)
-        new[:, 1:] += dist[:, :t] * q
-        wealth = hypergeometric_log_wealth(cut, direction, n, t, log_factorial)
-        hit = wealth[None, :] >= log_u[:, None] - _SLACK
-        crossed += np.where(hit, new, 0.0).sum(axis=1)
-        new[hit] = 0.0
-        dist[:, : t + 1] = new
+        s_prev = lo + np.arange(dist.shape[1])
+        q = walk(t, s_prev)
+        grown = np.zeros((log_u.size, dist.shape[1] + 1))  # counts lo .. lo + width
+        grown[:, :-1] = dist * (1.0 - q)
+        grown[:, 1:] += dist * q
+        new_lo, new_hi = _window(t, centre)
+        keep_from, keep_to = max(new_lo - lo, 0), min(new_hi - lo, grown.shape[1] - 1)
+        kept = grown[:, keep_from:keep_to + 1]
+        crossed += grown.sum(axis=1) - kept.sum(axis=1)  # left the window: counted as crossing
+        lo = lo + keep_from
+        hit = wealth(t, lo + np.arange(kept.shape[1]))[None, :] >= log_u[:, None] - _SLACK
+        crossed += np.where(hit, kept, 0.0).sum(axis=1)
+        dist = np.where(hit, 0.0, kept)
     return crossed
 
 
-def _smallest_threshold(n: int, cut: float, direction: int, level: float, walk: Walk, top: float) -> float:
+def _smallest_threshold(n: int, wealth: HypergeometricWealth, level: float, walk: Walk, centre: float,
+                        top: float) -> float:
     """The smallest grid threshold in [0, top] whose crossing probability is <= level; ``top`` if none is."""
     low, high = 0.0, top
     for _ in range(2):  # coarse grid over [0, Ville], then a fine grid inside the bracket found
         grid = np.linspace(low, high, _GRID)
-        within = np.nonzero(_crossing(n, cut, direction, grid, walk) <= level)[0]
+        within = np.nonzero(_crossing(n, wealth, grid, walk, centre) <= level)[0]
         if not within.size:
             return top
         k = int(within[0])
@@ -95,7 +110,8 @@ def pass_level(n: int, bar: float, pass_cut: float, budget: float, union_level: 
     def iid(_t: int, s: np.ndarray) -> np.ndarray:
         return np.full(s.size, bar)
 
-    threshold = _smallest_threshold(n, cut - 1.0, +1, budget, iid, math.log(1.0 / union_level))
+    wealth = HypergeometricWealth(cut - 1.0, +1, n)
+    threshold = _smallest_threshold(n, wealth, budget, iid, bar, math.log(1.0 / union_level))
     return max(union_level, math.exp(-threshold))
 
 
@@ -109,7 +125,9 @@ def no_pass_level(n: int, pass_cut: float, level: float) -> float:
     def without_replacement(t: int, s: np.ndarray) -> np.ndarray:
         return np.clip((cut - s) / (n - t + 1), 0.0, 1.0)
 
-    return max(level, math.exp(-_smallest_threshold(n, cut, -1, level, without_replacement, math.log(1.0 / level))))
+    wealth = HypergeometricWealth(cut, -1, n)
+    threshold = _smallest_threshold(n, wealth, level, without_replacement, cut / n, math.log(1.0 / level))
+    return max(level, math.exp(-threshold))
 
 
 __all__ = ["MAX_CALIBRATED_ITEMS", "no_pass_level", "pass_level"]

@@ -111,35 +111,42 @@ def hypergeometric_alternatives(cut: float, direction: int, n: int) -> tuple[flo
     return whole, whole + direction * gaps, log_prior
 
 
-def hypergeometric_log_wealth(cut: float, direction: int, n: int, t: int, log_factorial: np.ndarray) -> np.ndarray:
-    """Log wealth of that side after t items, for every possible count of successes S = 0..t (closed form).
+class HypergeometricWealth:
+    """Log wealth of one hypergeometric side after t items, in closed form, for given counts of successes S.
 
     The wealth depends on the prefix only through (t, S): the likelihood of an ordered prefix under a total T is
     ``T!/(T-S)! (n-T)!/(n-T-t+S)! (n-t)!/n!``. +inf where the prefix refutes the hypothesis outright, -inf
-    where the wealth is 0. ``log_factorial[k] = log k!`` for k = 0..n. Same numbers as
-    :meth:`_HypergeometricSide.consume` up to rounding; used to calibrate thresholds exactly.
+    where the wealth is 0. Same numbers as :meth:`_HypergeometricSide.consume` up to rounding; used to
+    calibrate thresholds exactly (:mod:`satisfice.evals.calibration`).
     """
-    whole, alt, log_prior = hypergeometric_alternatives(cut, direction, n)
-    c = int(whole)
-    s = np.arange(t + 1)
 
-    def log_falling(a: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+    def __init__(self, cut: float, direction: int, n: int) -> None:
+        whole, alt, self.log_prior = hypergeometric_alternatives(cut, direction, n)
+        self.cut, self.direction, self.n = int(whole), direction, n
+        self.totals = alt.astype(int)[:, None]
+        self.log_factorial = np.cumsum(np.log(np.maximum(np.arange(n + 1, dtype=float), 1.0)))  # log k!
+
+    def _log_falling(self, a: np.ndarray | int, k: np.ndarray) -> np.ndarray:
         a_arr = np.asarray(a)
         ok = (k <= a_arr) & (a_arr >= 0)
-        return np.where(ok, log_factorial[np.clip(a_arr, 0, n)] - log_factorial[np.clip(a_arr - k, 0, n)], -np.inf)
+        lf, n = self.log_factorial, self.n
+        return np.where(ok, lf[np.clip(a_arr, 0, n)] - lf[np.clip(a_arr - k, 0, n)], -np.inf)
 
-    null = log_falling(c, s) + log_falling(n - c, t - s)
-    refuted = s > c if direction > 0 else (t - s) > (n - c)
-    if not alt.size:
-        return np.where(refuted, np.inf, -np.inf)
-    totals = alt.astype(int)[:, None]
-    under = log_falling(totals, s[None, :]) + log_falling(n - totals, (t - s)[None, :]) + log_prior[:, None]
-    top = under.max(axis=0)
-    safe = np.where(np.isfinite(top), top, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mixture = np.where(np.isfinite(top), safe + np.log(np.exp(under - safe).sum(axis=0)), -np.inf)
-        wealth = np.where(np.isfinite(null), mixture - null, -np.inf)
-    return np.where(refuted, np.inf, wealth)
+    def __call__(self, t: int, s: np.ndarray) -> np.ndarray:
+        """Log wealth after t items with s successes (an array of counts in 0..t)."""
+        n, c = self.n, self.cut
+        null = self._log_falling(c, s) + self._log_falling(n - c, t - s)
+        refuted = s > c if self.direction > 0 else (t - s) > (n - c)
+        if not self.totals.size:
+            return np.where(refuted, np.inf, -np.inf)
+        under = (self._log_falling(self.totals, s[None, :]) + self._log_falling(n - self.totals, (t - s)[None, :])
+                 + self.log_prior[:, None])
+        top = under.max(axis=0)
+        safe = np.where(np.isfinite(top), top, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mixture = np.where(np.isfinite(top), safe + np.log(np.exp(under - safe).sum(axis=0)), -np.inf)
+            wealth = np.where(np.isfinite(null), mixture - null, -np.inf)
+        return np.where(refuted, np.inf, wealth)
 
 
 class _HypergeometricSide:
@@ -384,4 +391,4 @@ def confidence_sequence(scores: np.ndarray, confidence: float, *, horizon: int |
 
 
 __all__ = ["GAP_RATIO", "TRUNCATION", "FiniteSequentialTest", "bet_grid", "confidence_sequence", "gap_grid",
-           "hypergeometric_alternatives", "hypergeometric_log_wealth"]
+           "HypergeometricWealth", "hypergeometric_alternatives"]
