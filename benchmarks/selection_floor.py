@@ -28,20 +28,15 @@ from scipy.stats import hypergeom
 from satisfice.evals.adaptive import side_levels
 from satisfice.evals.error_budget import budgets, price_rank, target_cuts
 from satisfice.evals.outcomes import OutcomesTable
+from satisfice.evals.sequences import HypergeometricWealth
 
 
 def sprt_items(x: np.ndarray, cut: int, direction: int, level: float, total: int) -> int:
     """Items the one-sided SPRT of 'total <= cut' (direction +1) or '>= cut' (-1) against the truth needs."""
     n = x.size
-    before = np.concatenate(([0.0], np.cumsum(x)[:-1]))
-    left = n - np.arange(n).astype(float)  # items left before each draw, this one included
-    one = x > 0.5
-    a_null = np.where(one, cut - before, left - cut + before)
-    a_true = np.where(one, total - before, left - total + before)
-    impossible = (a_null < 0.5) & (one if direction > 0 else ~one)  # the prefix alone refutes the hypothesis
-    with np.errstate(divide="ignore"):
-        log_lr = np.cumsum(np.log(np.maximum(a_true, 0.0)) - np.log(np.maximum(a_null, 0.5)))
-    hit = np.nonzero(impossible | (log_lr >= math.log(1.0 / level)))[0]
+    told = HypergeometricWealth(cut, direction, n, alternatives=[total])  # the side's wealth, one alternative
+    log_lr = told(np.arange(1, n + 1), np.cumsum(x).astype(int))
+    hit = np.nonzero(log_lr >= math.log(1.0 / level))[0]  # +inf where the prefix alone refutes the hypothesis
     return int(hit[0]) + 1 if hit.size else n
 
 

@@ -29,7 +29,7 @@ one decides when to stop. Two tools:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,8 +120,12 @@ class HypergeometricWealth:
     calibrate thresholds exactly (:mod:`satisfice.evals.calibration`).
     """
 
-    def __init__(self, cut: float, direction: int, n: int) -> None:
+    def __init__(self, cut: float, direction: int, n: int, alternatives: Sequence[int] | None = None) -> None:
+        """The side's own mixture over alternative totals, or equal weights on ``alternatives`` if given."""
         whole, alt, self.log_prior = hypergeometric_alternatives(cut, direction, n)
+        if alternatives is not None:
+            alt = np.asarray(alternatives, dtype=float)
+            self.log_prior = np.full(alt.size, -math.log(alt.size)) if alt.size else np.zeros(0)
         self.cut, self.direction, self.n = int(whole), direction, n
         self.totals = alt.astype(int)[:, None]
         self.log_factorial = np.cumsum(np.log(np.maximum(np.arange(n + 1, dtype=float), 1.0)))  # log k!
@@ -132,8 +136,8 @@ class HypergeometricWealth:
         lf, n = self.log_factorial, self.n
         return np.where(ok, lf[np.clip(a_arr, 0, n)] - lf[np.clip(a_arr - k, 0, n)], -np.inf)
 
-    def __call__(self, t: int, s: np.ndarray) -> np.ndarray:
-        """Log wealth after t items with s successes (an array of counts in 0..t)."""
+    def __call__(self, t: int | np.ndarray, s: np.ndarray) -> np.ndarray:
+        """Log wealth after t items with s successes (counts in 0..t; t a number, or an array shaped like s)."""
         n, c = self.n, self.cut
         null = self._log_falling(c, s) + self._log_falling(n - c, t - s)
         refuted = s > c if self.direction > 0 else (t - s) > (n - c)
