@@ -7,6 +7,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check --no-cache src tests benchmarks examples
 echo "== mypy"; mypy
 echo "== import-linter"; lint-imports
+echo "== mkdocs build --strict"; NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
 echo "== pytest"
 set +e
 pytest -q -p no:cacheprovider "$@"

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from required import pytest_runtest_makereport  # noqa: F401  (in CI, required skips fail)
 from satisfice.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
 
 
 @pytest.fixture(autouse=True)

@@ -26,8 +26,11 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
-                                reason="Debian's chromium is not installed (scripts/setup.sh installs it as root)")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
+                       reason="Debian's chromium is not installed (scripts/setup.sh installs it as root)"),
+]
 
 
 class ServerThread:
@@ -165,7 +168,7 @@ def test_pickers_and_filters_change_what_is_shown(browser: Any, base_url: str) -
     assert "task/sentiment" in page.locator("main h2").all_inner_texts()[1]
 
 
-@pytest.mark.skipif(not os.environ.get("SATISFICE_SCREENSHOTS"), reason="set SATISFICE_SCREENSHOTS=DIR to save them")
+@pytest.mark.skipif(not os.environ.get("SATISFICE_SCREENSHOTS"), reason="opt-in: set SATISFICE_SCREENSHOTS=DIR to save them")
 def test_screenshots(browser: Any, tmp_path: Path) -> None:
     """The README's screenshots, from a store without the hostile names (PNG, viewport-sized, 1x)."""
     from satisfice.catalog.repository import apply_batch
