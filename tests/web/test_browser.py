@@ -168,7 +168,8 @@ def test_pickers_and_filters_change_what_is_shown(browser: Any, base_url: str) -
     assert "task/sentiment" in page.locator("main h2").all_inner_texts()[1]
 
 
-@pytest.mark.skipif(not os.environ.get("SATISFICE_SCREENSHOTS"), reason="opt-in: set SATISFICE_SCREENSHOTS=DIR to save them")
+@pytest.mark.skipif(not os.environ.get("SATISFICE_SCREENSHOTS"),
+                    reason="opt-in: set SATISFICE_SCREENSHOTS=DIR to save them")
 def test_screenshots(browser: Any, tmp_path: Path) -> None:
     """The README's screenshots, from a store without the hostile names (PNG, viewport-sized, 1x)."""
     from satisfice.catalog.repository import apply_batch

@@ -29,9 +29,12 @@ class OpenAICompatClient:
             ``ref.api_key_env`` names the environment variable holding the key (read at call time).
         transport: A shared transport (the caller closes it); by default the client owns one.
         timeout_s: Time allowed for one call.
+        max_connections: Connections the owned transport may open to the endpoint (the caller's concurrency;
+            default: the transport's own cap). Ignored with a shared transport.
     """
 
-    def __init__(self, ref: ModelRef, *, transport: HttpTransport | None = None, timeout_s: float = 60.0) -> None:
+    def __init__(self, ref: ModelRef, *, transport: HttpTransport | None = None, timeout_s: float = 60.0,
+                 max_connections: int | None = None) -> None:
         if not ref.base_url:
             raise ConfigError(f"model {ref.id!r} has no base_url: set the endpoint that serves it")
         base = ref.base_url.rstrip("/")
@@ -41,7 +44,10 @@ class OpenAICompatClient:
         self._chat_url = base + "/chat/completions"
         self._completions_url = base + "/completions"
         self._owns_transport = transport is None
-        self._transport = transport if transport is not None else HttpTransport(timeout_s=timeout_s)
+        if transport is None:
+            transport = (HttpTransport(timeout_s=timeout_s) if max_connections is None
+                         else HttpTransport(timeout_s=timeout_s, max_connections=max(1, max_connections)))
+        self._transport = transport
         self._timeout_s = timeout_s
         self._headers: dict[str, str] = {}
         self._headers_key: str | None = None

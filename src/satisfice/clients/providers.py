@@ -18,10 +18,16 @@ from satisfice.registry import Registry
 
 @dataclass(frozen=True)
 class ClientOptions:
-    """What every factory may use: the shared HTTP transport and the request timeout."""
+    """What every factory may use: the shared HTTP transport, the request timeout and the connection cap.
+
+    ``max_connections`` is the number of requests the caller will have in flight to this model (an eval's
+    ``--concurrency``): a client that opens its own transport lets that many connections open, so the
+    transport's pool never silently caps the caller's concurrency. None keeps the transport's default.
+    """
 
     transport: Any = None
     timeout_s: float = 60.0
+    max_connections: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ PROVIDERS: Registry[ProviderEntry] = Registry("provider", "satisfice.providers",
 def _openai_compat(ref: ModelRef, options: ClientOptions) -> ModelClient:
     from satisfice.clients.openai_compat import OpenAICompatClient
 
-    return OpenAICompatClient(ref, transport=options.transport, timeout_s=options.timeout_s)
+    return OpenAICompatClient(ref, transport=options.transport, timeout_s=options.timeout_s,
+                              max_connections=options.max_connections)
 
 
 def _local(ref: ModelRef, options: ClientOptions) -> ModelClient:

@@ -80,6 +80,19 @@ def _concurrency(ref: Any, given: int | None, task_value: int, task_set: bool) -
     return task_value if task_set or default is None else default
 
 
+def in_flight_total(spec: TaskSpec, models: Sequence[str] | None, concurrency: int | None) -> int:
+    """Requests the run keeps in flight at most: every candidate's concurrency, plus the judge's.
+
+    The shared transport allows this many connections, so its pool never caps what ``--concurrency`` (or the
+    task's ``max_concurrency``) asks for.
+    """
+    total = sum(_concurrency(c.ref(), concurrency, c.max_concurrency, "max_concurrency" in c.model_fields_set)
+                for c in _choose(spec, models))
+    if spec.scorer.type == "judge":
+        total += _concurrency(spec.scorer.parsed_options().ref(), concurrency, 4, False)
+    return max(1, total)
+
+
 def _check_keys(cands: list[CandidateSpec], judge_env: str | None) -> None:
     for name, env in [*((c.id, c.api_key_env) for c in cands), ("judge", judge_env)]:
         if env and not os.environ.get(env):
@@ -108,22 +121,24 @@ def build_runner(store: Store, spec: TaskSpec, *, models: Sequence[str] | None =
         samples = samples[:limit]
     items = [EvalItem(i, s, render_request(spec, s, fewshot)) for i, s in enumerate(samples)]
 
-    def client(ref: Any) -> ModelClient:
-        return make_client(ref, transport=transport, timeout_s=settings.timeout_s)
+    def client(ref: Any, in_flight: int) -> ModelClient:
+        return make_client(ref, transport=transport, timeout_s=settings.timeout_s, max_connections=in_flight)
 
     prices = _Prices(store, say)
     chosen = _choose(spec, models)
     opts = spec.scorer.parsed_options() if spec.scorer.type == "judge" else None
     _check_keys(chosen, opts.api_key_env if opts is not None else None)
-    candidates = [Candidate(c.ref(), client(c.ref()), prices(c.ref(), (c.input_per_m, c.output_per_m)),
-                            _concurrency(c.ref(), concurrency, c.max_concurrency,
-                                         "max_concurrency" in c.model_fields_set),
-                            c.requests_per_minute, c.tokens_per_minute)
-                  for c in chosen]
+    candidates = []
+    for c in chosen:
+        in_flight = _concurrency(c.ref(), concurrency, c.max_concurrency, "max_concurrency" in c.model_fields_set)
+        candidates.append(Candidate(c.ref(), client(c.ref(), in_flight),
+                                    prices(c.ref(), (c.input_per_m, c.output_per_m)), in_flight,
+                                    c.requests_per_minute, c.tokens_per_minute))
     judge = None
     if opts is not None:
-        judge = Candidate(opts.ref(), client(opts.ref()), prices(opts.ref(), (opts.input_per_m, opts.output_per_m)),
-                          _concurrency(opts.ref(), concurrency, 4, False))
+        judge_flight = _concurrency(opts.ref(), concurrency, 4, False)
+        judge = Candidate(opts.ref(), client(opts.ref(), judge_flight),
+                          prices(opts.ref(), (opts.input_per_m, opts.output_per_m)), judge_flight)
 
     def scorer_factory(judge_client: ModelClient | None) -> Any:
         return build_scorer(spec.scorer, base_dir=spec.base_dir, judge=judge_client)
@@ -251,7 +266,8 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
         if on_warning is not None:
             on_warning(text)
 
-    transport = HttpTransport(timeout_s=settings.timeout_s)
+    transport = HttpTransport(timeout_s=settings.timeout_s,
+                              max_connections=in_flight_total(spec, candidates, concurrency))
     cache = ResponseCache(db)
     runner = build_runner(db, spec, models=candidates, limit=limit, concurrency=concurrency, settings=settings,
                           transport=transport, progress=progress,
