@@ -29,3 +29,4 @@ def test_concurrency_above_the_transport_default_reaches_the_server(tmp_path: Pa
     first_wave = sum(1 for t in arrivals if t - arrivals[0] < 0.5)
     assert first_wave == 150, f"only {first_wave} requests were in flight together"
     assert result.models[0].n == 150
+    assert "requests in flight at most (reached of allowed): cheap 150 of 150" in result.notes

@@ -291,6 +291,10 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
     if selector is not None:
         apply_adaptive(results, selector.selection(), prices)
     results.notes[:0] = [f"warning: {w}" for w in warnings]
+    reached = [f"{c.candidate.ref.id} {c.peak_in_flight} of {c.candidate.max_concurrency}"
+               for c in runner.callers if c.calls]
+    if reached:
+        results.notes.append("requests in flight at most (reached of allowed): " + ", ".join(reached))
     results.run_id, results.status, results.max_spend = run_id, outcome.status, settings.max_spend
     results.spent_usd, results.calls, results.cache_hits = outcome.spent_usd, outcome.calls, outcome.cache_hits
     if runner.judge is not None:

@@ -111,6 +111,9 @@ class Caller:
         self.prefetched: dict[str, CachedResponse] = {}
         self.calls = 0
         self.cache_hits = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        """Requests to the provider at once, now and at most during the run (what ``--concurrency`` reached)."""
 
     def _from_cache(self, hit: CachedResponse) -> CallResult:
         self.cache_hits += 1
@@ -164,10 +167,14 @@ class Caller:
                     await self.limiter.admit(est_tokens)
                     attempts += 1
                     started = self.clock()
+                    self.in_flight += 1
+                    self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
                     try:
                         completion = await asyncio.wait_for(cand.client.complete(request), settings.timeout_s)
                     except TimeoutError:
                         raise Timeout(f"{cand.ref.id}: no answer within {settings.timeout_s:g} s") from None
+                    finally:
+                        self.in_flight -= 1
                     if completion.latency_s <= 0:
                         completion = dataclasses.replace(completion, latency_s=self.clock() - started)
                     cost = completion_cost(cand.price, completion)
