@@ -2,8 +2,9 @@
 
 The cache key is ``sha256`` of the model's wire identity (id, provider, base_url, provider model name) and the
 full request (messages or prompt, max_tokens, temperature, stop, extra params). The API key is not part of it.
-Every write is its own committed transaction, so a process killed at any moment loses at most what it had
-not yet written.
+Every write is committed before the caller goes on, so a process killed at any moment loses at most what it had
+not yet written; :mod:`satisfice.evals.writer` commits the runner's writes in groups (one transaction for every
+write that arrived meanwhile) through :meth:`ResponseCache.write_batch`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from satisfice.core import Completion, CompletionRequest, ModelRef, Usage
 from satisfice.store import Store
@@ -84,6 +86,32 @@ def _to_cached(row: ResponseRecord) -> CachedResponse:
     return CachedResponse(row.key, completion, row.cost_usd, row.attempts)
 
 
+def response_row(key: str, ref: ModelRef, request: CompletionRequest, completion: Completion,
+                 cost_usd: float | None, attempts: int) -> dict[str, Any]:
+    """The ``eval_responses`` row of one answer."""
+    return {"key": key, "model_id": ref.id, "base_url": ref.base_url, "provider_model": ref.provider_model,
+            "request": canonical_json(request_payload(request)), "text": completion.text,
+            "input_tokens": completion.usage.input_tokens, "output_tokens": completion.usage.output_tokens,
+            "cached_input_tokens": completion.usage.cached_input_tokens, "latency_s": completion.latency_s,
+            "billed_cost_usd": completion.cost_usd, "cost_usd": cost_usd,
+            "finish_reason": completion.finish_reason[:50] if completion.finish_reason else None,
+            "attempts": attempts, "created_at": _now()}
+
+
+def score_row(run_id: int, model: str, item_id: str, index: int, key: str, score: float, explanation: str,
+              judge_cost: float) -> dict[str, Any]:
+    """The ``eval_scores`` row of one scored item."""
+    return {"run_id": run_id, "model_id": model, "item_id": item_id[:200], "item_index": index,
+            "request_key": key, "score": score, "explanation": explanation[:4000], "judge_cost_usd": judge_cost}
+
+
+def error_row(run_id: int, model: str, item_id: str, key: str, attempts: int, kind: str,
+              message: str) -> dict[str, Any]:
+    """The ``eval_errors`` row of one failed item."""
+    return {"run_id": run_id, "model_id": model, "item_id": item_id[:200], "request_key": key,
+            "attempts": attempts, "kind": kind[:50], "message": message[:4000], "created_at": _now()}
+
+
 class ResponseCache:
     """Successful responses in the store, keyed by content; also the run log (runs, errors, scores)."""
 
@@ -110,15 +138,35 @@ class ResponseCache:
     def put(self, key: str, ref: ModelRef, request: CompletionRequest, completion: Completion,
             cost_usd: float | None, attempts: int) -> None:
         """Store (or replace) a response and commit before returning."""
+        self.write_batch([("response", response_row(key, ref, request, completion, cost_usd, attempts))])
+
+    def write_batch(self, writes: list[tuple[str, dict[str, Any]]]) -> None:
+        """Commit many writes in one transaction: ``("response" | "score" | "error", row)`` in order.
+
+        A response replaces a stored one with the same key (the newest answer wins, as with one write at a time).
+        """
         with self.store.transaction() as s:
-            s.merge(ResponseRecord(
-                key=key, model_id=ref.id, base_url=ref.base_url, provider_model=ref.provider_model,
-                request=canonical_json(request_payload(request)), text=completion.text,
-                input_tokens=completion.usage.input_tokens, output_tokens=completion.usage.output_tokens,
-                cached_input_tokens=completion.usage.cached_input_tokens, latency_s=completion.latency_s,
-                billed_cost_usd=completion.cost_usd, cost_usd=cost_usd,
-                finish_reason=completion.finish_reason[:50] if completion.finish_reason else None,
-                attempts=attempts, created_at=_now()))
+            responses = list({row["key"]: row for kind, row in writes if kind == "response"}.values())
+            if responses:
+                self._upsert_responses(s, responses)
+            for kind, table in (("score", EvalScoreRecord), ("error", EvalErrorRecord)):
+                rows = [row for k, row in writes if k == kind]
+                if rows:
+                    s.execute(insert(table), rows)
+
+    def _upsert_responses(self, s: Session, rows: list[dict[str, Any]]) -> None:
+        if self.store.dialect in ("sqlite", "postgresql"):
+            if self.store.dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as upsert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
+            stmt = upsert(ResponseRecord)
+            stmt = stmt.on_conflict_do_update(index_elements=["key"],
+                                              set_={c: stmt.excluded[c] for c in rows[0] if c != "key"})
+            s.execute(stmt, rows)
+            return
+        for row in rows:  # any other dialect: one merge per row
+            s.merge(ResponseRecord(**row))
 
     # --- the run log -------------------------------------------------------------------------------------
 
@@ -142,17 +190,13 @@ class ResponseCache:
     def record_error(self, run_id: int, model: str, item_id: str, key: str, attempts: int, kind: str,
                      message: str) -> None:
         """Keep an item's failure (after its bounded attempts), apart from the responses."""
-        with self.store.transaction() as s:
-            s.add(EvalErrorRecord(run_id=run_id, model_id=model, item_id=item_id[:200], request_key=key,
-                                  attempts=attempts, kind=kind[:50], message=message[:4000], created_at=_now()))
+        self.write_batch([("error", error_row(run_id, model, item_id, key, attempts, kind, message))])
 
     def record_score(self, run_id: int, model: str, item_id: str, index: int, key: str, score: float,
                      explanation: str, judge_cost: float) -> None:
         """Keep one item's score for this run."""
-        with self.store.transaction() as s:
-            s.add(EvalScoreRecord(run_id=run_id, model_id=model, item_id=item_id[:200], item_index=index,
-                                  request_key=key, score=score, explanation=explanation[:4000],
-                                  judge_cost_usd=judge_cost))
+        self.write_batch([("score", score_row(run_id, model, item_id, index, key, score, explanation,
+                                              judge_cost))])
 
     def run_summary(self, run_id: int) -> tuple[EvalRunRecord, dict[str, Any] | None] | None:
         """A run row and its stored summary, or None when there is no such run."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from satisfice.core import Completion, CompletionRequest, ModelClient, ModelRef
 from satisfice.errors import ProviderError, RateLimited, Timeout, error_kind
-from satisfice.evals.cache import CachedResponse, ResponseCache, request_key
+from satisfice.evals.cache import CachedResponse, ResponseCache, request_key, response_row
 from satisfice.evals.limits import Backoff, Clock, EndpointLimiter, Sleep, SpendGuard
 from satisfice.evals.pricing import (
     PriceInfo,
@@ -27,6 +27,7 @@ from satisfice.evals.pricing import (
     estimate_output_tokens,
     estimate_prompt_tokens,
 )
+from satisfice.evals.writer import GroupWriter
 from satisfice.tasks.datasets import Sample
 
 
@@ -97,9 +98,11 @@ class Caller:
 
     def __init__(self, candidate: Candidate, cache: ResponseCache, guard: SpendGuard, settings: RunSettings, *,
                  inflight: dict[str, asyncio.Future[CallResult]], clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep, rng: random.Random | None = None) -> None:
+                 sleep: Sleep = asyncio.sleep, rng: random.Random | None = None,
+                 writer: GroupWriter | None = None) -> None:
         self.candidate = candidate
         self.cache = cache
+        self.writer = writer
         self.guard = guard
         self.settings = settings
         self.limiter = EndpointLimiter(candidate.max_concurrency, candidate.requests_per_minute,
@@ -178,8 +181,13 @@ class Caller:
                     if completion.latency_s <= 0:
                         completion = dataclasses.replace(completion, latency_s=self.clock() - started)
                     cost = completion_cost(cand.price, completion)
-                    # Commit before anything else: this ends the "sent but not stored" window.
-                    await asyncio.to_thread(self.cache.put, key, cand.ref, request, completion, cost, attempts)
+                    # Commit before anything else: this ends the "sent but not stored" window (in a group
+                    # commit with the other writes of the moment when the run has a writer).
+                    row = response_row(key, cand.ref, request, completion, cost, attempts)
+                    if self.writer is not None:
+                        await self.writer.write("response", row)
+                    else:
+                        await asyncio.to_thread(self.cache.write_batch, [("response", row)])
                     self.calls += 1
                     self.guard.settle(reserve, cost)
                     settled = True

@@ -8,7 +8,10 @@ to it (scoring, counting, progress). A process killed at any moment (kill -9) th
 has been told; re-running the same task sends only requests whose answers are not stored. The one window
 left is between the provider receiving a request and its answer being committed: a request in flight when
 the process dies (at most ``max_concurrency`` per endpoint) may be sent again on resume. The window is kept
-as short as the code allows: the store write is the very next step after the answer arrives.
+as short as the code allows: the store write is the very next step after the answer arrives, and the request's
+concurrency slot is held until that write is committed. Writes go through one
+:class:`~satisfice.evals.writer.GroupWriter` per run: every answer, score and error that arrives while a batch
+commits is committed in the next one, so high concurrency costs one transaction per batch, not per write.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from typing import Protocol
 
 from satisfice.core import ModelClient
 from satisfice.errors import ConfigError, ProviderError
-from satisfice.evals.cache import ResponseCache, request_key
+from satisfice.evals.cache import ResponseCache, error_row, request_key, score_row
 from satisfice.evals.calls import (
     BudgetStop,
     Caller,
@@ -37,6 +40,7 @@ from satisfice.evals.calls import (
 from satisfice.evals.limits import Clock, Sleep, SpendGuard
 from satisfice.evals.pricing import FETCH_PRICES
 from satisfice.evals.results import ItemOutcome
+from satisfice.evals.writer import GroupWriter
 from satisfice.tasks.scorers import Scorer
 
 
@@ -90,11 +94,12 @@ class EvalRunner:
         self.guard = SpendGuard(self.settings.max_spend)
         self.progress = progress
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
+        self.writer = GroupWriter(cache)
         rng = random.Random(seed)
 
         def make(c: Candidate) -> Caller:
             return Caller(c, cache, self.guard, self.settings, inflight=self._inflight, clock=clock, sleep=sleep,
-                          rng=rng)
+                          rng=rng, writer=self.writer)
 
         self.callers = [make(c) for c in self.candidates]
         self.judge = make(judge) if judge is not None else None
@@ -108,6 +113,23 @@ class EvalRunner:
 
     async def run(self, run_id: int) -> RunOutcome:
         """Evaluate everything under run ``run_id``; returns per-item outcomes (sorted by model, then item)."""
+        try:
+            return await self._run_all(run_id)
+        finally:
+            await self.writer.close()
+
+    async def run_adaptive(self, run_id: int, selector: AdaptiveDriver) -> RunOutcome:
+        """Evaluate only what an adaptive selector asks for (``next_request``), feeding it every result.
+
+        Requests for the model under examination run concurrently up to its ``max_concurrency``; every result
+        is recorded (errors as ``None``: counted conservatively by the selector); a budget stop ends the run.
+        """
+        try:
+            return await self._run_adaptive(run_id, selector)
+        finally:
+            await self.writer.close()
+
+    async def _run_all(self, run_id: int) -> RunOutcome:
         scorer = self.scorer_factory(JudgeClient(self.judge) if self.judge is not None else None)
         if self.settings.use_cache:
             await asyncio.to_thread(self._prefetch)
@@ -118,12 +140,7 @@ class EvalRunner:
                           self.guard.spent, sum(c.calls for c in callers), sum(c.cache_hits for c in callers),
                           [c.candidate.ref.id for c in self.callers])
 
-    async def run_adaptive(self, run_id: int, selector: AdaptiveDriver) -> RunOutcome:
-        """Evaluate only what an adaptive selector asks for (``next_request``), feeding it every result.
-
-        Requests for the model under examination run concurrently up to its ``max_concurrency``; every result
-        is recorded (errors as ``None``: counted conservatively by the selector); a budget stop ends the run.
-        """
+    async def _run_adaptive(self, run_id: int, selector: AdaptiveDriver) -> RunOutcome:
         scorer = self.scorer_factory(JudgeClient(self.judge) if self.judge is not None else None)
         if self.settings.use_cache:
             await asyncio.to_thread(self._prefetch)
@@ -202,8 +219,7 @@ class EvalRunner:
             return ItemOutcome(model, item.index, sid, "skipped")
         except CallFailed as exc:
             key = request_key(caller.candidate.ref, item.request)
-            await asyncio.to_thread(self.cache.record_error, run_id, model, sid, key, exc.attempts, exc.kind,
-                                    str(exc))
+            await self.writer.write("error", error_row(run_id, model, sid, key, exc.attempts, exc.kind, str(exc)))
             return ItemOutcome(model, item.index, sid, "error", error_kind=exc.kind, error_message=str(exc),
                                attempts=exc.attempts)
         return await self._score(run_id, model, scorer, item, result)
@@ -234,12 +250,12 @@ class EvalRunner:
         if not 0.0 <= score.value <= 1.0:
             return await self._scoring_error(run_id, base, result.key, "scorer_error",
                                              f"score {score.value!r} is outside [0, 1]")
-        await asyncio.to_thread(self.cache.record_score, run_id, model, sid, item.index, result.key, score.value,
-                                score.explanation, judge_cost)
+        await self.writer.write("score", score_row(run_id, model, sid, item.index, result.key, score.value,
+                                                   score.explanation, judge_cost))
         return dataclasses.replace(base, score=score.value)
 
     async def _scoring_error(self, run_id: int, base: ItemOutcome, key: str, kind: str,
                              message: str) -> ItemOutcome:
-        await asyncio.to_thread(self.cache.record_error, run_id, base.model, base.item_id, key, base.attempts,
-                                kind, message)
+        await self.writer.write("error", error_row(run_id, base.model, base.item_id, key, base.attempts, kind,
+                                                   message))
         return dataclasses.replace(base, status="error", error_kind=kind, error_message=message)

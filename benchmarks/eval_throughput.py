@@ -1,0 +1,179 @@
+"""Eval throughput: satisfice beside inspect_ai on one local server, at 0 ms and 200 ms of server latency.
+
+A fake OpenAI-compatible server (``_latency_upstream.py``: uvloop + httptools, every answer after a fixed think
+time, counting requests in flight) serves both runners. For each latency and concurrency C, each runner
+evaluates N items (one model, exact match) from a fresh store / log folder, as its own process, timed by
+``/usr/bin/time`` (wall, CPU, peak RSS). The evaluation's own duration ``eval_s`` comes from each runner's
+timestamps (satisfice's run row, inspect_ai's log stats); ``startup_s`` = wall - eval_s is reported and excluded:
+
+- ``items_per_s`` = N / eval_s;
+- ``share_of_ideal`` = (N x latency / C) / eval_s: 1.0 is the latency bound (200 ms runs only);
+- ``peak_in_flight``: the most requests the server saw at once (what C actually reached).
+
+inspect_ai runs from its own virtual environment (``.bench-venv/inspect``: ``python -m venv .bench-venv/inspect &&
+.bench-venv/inspect/bin/pip install inspect-ai openai``), its ``openai`` provider pointed at the same server
+with ``OPENAI_BASE_URL``. Without it the inspect_ai rows say "not installed".
+
+    .venv/bin/python benchmarks/eval_throughput.py [--items 2000] [--latencies 0,200] [--concurrency 32,128,512]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from _procs import Procs, free_port
+
+REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+INSPECT = REPO / ".bench-venv" / "inspect" / "bin" / "inspect"
+
+INSPECT_TASK = '''
+from inspect_ai import Task, task
+from inspect_ai.dataset import FieldSpec, json_dataset
+from inspect_ai.scorer import exact
+from inspect_ai.solver import generate
+
+
+@task
+def bench():
+    return Task(dataset=json_dataset("data.jsonl", FieldSpec(input="text", target="label", id="id")),
+                solver=generate(), scorer=exact())
+'''
+
+
+def write_task(folder: Path, n: int, base_url: str) -> Path:
+    """The same N items for both runners: a JSONL dataset, a satisfice task file and an inspect_ai task."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{"id": f"r{i}", "text": f"Review {i}: it was fine. Positive or negative?", "label": "ok"}
+            for i in range(n)]
+    (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (folder / "task.yaml").write_text(f"""name: throughput
+dataset:
+  path: data.jsonl
+  fields: {{text: text, target: label, id: id}}
+prompt:
+  user: "{{{{ text }}}}"
+  max_tokens: 5
+scorer:
+  type: exact
+candidates:
+  - id: bench
+    base_url: {base_url}
+    provider_model: bench-model
+    input_per_m: 0.1
+    output_per_m: 0.2
+""", encoding="utf-8")
+    (folder / "inspect_task.py").write_text(INSPECT_TASK, encoding="utf-8")
+    return folder / "task.yaml"
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
+    """Run ``cmd`` under /usr/bin/time: wall and CPU seconds, peak RSS in MB; raises on failure."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        full = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", tf.name, *cmd]
+        done = subprocess.run(full, env=env, cwd=cwd, capture_output=True, text=True, timeout=1800)
+        if done.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed ({done.returncode}): {done.stderr[-1500:]}{done.stdout[-500:]}")
+        wall, user, sys_s, rss_kb = tf.read().split()[-4:]
+    return {"wall_s": float(wall), "cpu_s": float(user) + float(sys_s), "peak_rss_mb": float(rss_kb) / 1024}
+
+
+def _stats(url: str, reset: bool = False) -> dict[str, Any]:
+    req = urllib.request.Request(url + "/stats", method="POST" if reset else "GET", data=b"" if reset else None)
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return dict(json.loads(resp.read()))
+
+
+def runner_cmd(runner: str, folder: Path, c: int, logdir: Path) -> list[str]:
+    """The command line of one run."""
+    if runner == "satisfice":
+        return [str(REPO / ".venv" / "bin" / "satisfice"), "eval", "run", str(folder / "task.yaml"),
+                "--concurrency", str(c), "--json", "--no-cache"]
+    return [str(INSPECT), "eval", str(folder / "inspect_task.py"), "--model", "openai/bench-model",
+            "--max-connections", str(c), "--max-samples", str(c), "--log-dir", str(logdir), "--log-format", "json",
+            "--display", "none"]
+
+
+def busy_seconds(runner: str, home: Path) -> float:
+    """The evaluation's own duration, from the runner's timestamps (start-up and shut-down excluded).
+
+    satisfice: the run row's ``started_at``/``finished_at`` in the store; inspect_ai: the log's
+    ``stats.started_at``/``completed_at``.
+    """
+    if runner == "satisfice":
+        with sqlite3.connect(home / "satisfice.db") as db:
+            start, end = db.execute("SELECT started_at, finished_at FROM eval_runs ORDER BY id DESC LIMIT 1").fetchone()
+    else:
+        log = json.loads(next((home / "logs").glob("*.json")).read_text(encoding="utf-8"))
+        start, end = log["stats"]["started_at"], log["stats"]["completed_at"]
+    return (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds()
+
+
+def measure(runner: str, folder: Path, server: str, n: int, c: int, latency_s: float,
+            work: Path) -> dict[str, Any]:
+    """One runner at one (latency, concurrency), from a fresh store / log folder."""
+    if runner == "inspect_ai" and not INSPECT.exists():
+        return {"runner": runner, "error": "not installed (.bench-venv/inspect)"}
+    home = Path(tempfile.mkdtemp(dir=work))
+    env = {**os.environ, "OPENAI_BASE_URL": server + "/v1", "OPENAI_API_KEY": "bench", "NO_COLOR": "1",
+           "INSPECT_LOG_LEVEL": "warning", "SATISFICE_HOME": str(home)}
+    _stats(server, reset=True)
+    t = timed(runner_cmd(runner, folder, c, home / "logs"), env, folder)
+    stats = _stats(server)
+    busy = busy_seconds(runner, home)
+    row: dict[str, Any] = {
+        "runner": runner, "concurrency": c, "latency_ms": latency_s * 1000, "items": n, "wall_s": t["wall_s"],
+        "startup_s": round(t["wall_s"] - busy, 2), "eval_s": round(busy, 3), "cpu_s": round(t["cpu_s"], 2),
+        "peak_rss_mb": round(t["peak_rss_mb"], 1), "requests": stats["requests"],
+        "peak_in_flight": stats["peak_in_flight"], "items_per_s": round(n / busy, 1),
+        "cpu_ms_per_item": round(1000 * t["cpu_s"] / n, 3)}
+    if latency_s > 0:
+        row["share_of_ideal"] = round(n * latency_s / c / busy, 3)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, run every configuration for both runners, print one JSON document."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=2000)
+    parser.add_argument("--latencies", default="0,200", help="server think times in ms, comma-separated")
+    parser.add_argument("--concurrency", default="32,128,512", help="comma-separated")
+    parser.add_argument("--runners", default="satisfice,inspect_ai")
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, Procs(Path(tmp)) as procs:
+        work = Path(tmp)
+        for latency in (float(x) for x in args.latencies.split(",")):
+            port = free_port()
+            proc = procs.start(f"upstream-{latency:g}", [sys.executable, str(HERE / "_latency_upstream.py"),
+                                                         "--port", str(port), "--latency-ms", str(latency)],
+                               cwd=HERE)
+            server = f"http://127.0.0.1:{port}"
+            proc.wait_http(server + "/stats", timeout_s=20)
+            folder = work / f"task-{latency:g}"
+            write_task(folder, args.items, server + "/v1")
+            for c in (int(x) for x in args.concurrency.split(",")):
+                for runner in args.runners.split(","):
+                    started = time.monotonic()
+                    row = measure(runner, folder, server, args.items, c, latency / 1000.0, work)
+                    row["bench_s"] = round(time.monotonic() - started, 1)
+                    rows.append(row)
+                    print(json.dumps(row), file=sys.stderr, flush=True)
+            procs.stop(proc)
+    print(json.dumps({"items": args.items, "cpus": os.cpu_count(), "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
