@@ -8,6 +8,7 @@ whose message reads ``FILE, line N, field 'a.b[0].c': what is wrong`` (other pro
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import types
 import typing
@@ -24,11 +25,22 @@ Loc = tuple[str | int, ...]
 
 
 def display_path(path: Path | str) -> str:
-    """``path`` relative to the working directory when it lies below it, else as given."""
-    text = str(path)
+    """``path`` relative to the working directory when it lies below it, else as given.
+
+    Memoised per (path, working directory): rendering an eval's items names the task file once per item.
+    """
     try:
-        absolute = Path(path).resolve()
-        relative = absolute.relative_to(Path.cwd().resolve())
+        cwd = os.getcwd()
+    except OSError:  # the working directory was removed
+        return str(path)
+    return _display_path(str(path), cwd)
+
+
+@functools.lru_cache(maxsize=512)
+def _display_path(text: str, cwd: str) -> str:
+    try:
+        absolute = Path(text).resolve()
+        relative = absolute.relative_to(Path(cwd).resolve())
     except (ValueError, OSError):
         return text
     return str(relative) if not os.path.isabs(text) or str(relative) != "." else text
