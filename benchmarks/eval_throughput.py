@@ -100,9 +100,9 @@ def runner_cmd(runner: str, folder: Path, c: int, logdir: Path) -> list[str]:
     if runner == "satisfice":
         return [str(REPO / ".venv" / "bin" / "satisfice"), "eval", "run", str(folder / "task.yaml"),
                 "--concurrency", str(c), "--json", "--no-cache"]
-    return [str(INSPECT), "eval", str(folder / "inspect_task.py"), "--model", "openai/bench-model",
-            "--max-connections", str(c), "--max-samples", str(c), "--log-dir", str(logdir), "--log-format", "json",
-            "--display", "none"]
+    return [str(INSPECT), "eval", "inspect_task.py", "--model", "openai/bench-model",
+            "-M", "responses_api=false", "--max-connections", str(c), "--max-samples", str(c),
+            "--log-dir", str(logdir), "--log-format", "json", "--display", "none"]
 
 
 def busy_seconds(runner: str, home: Path) -> float:
@@ -116,6 +116,8 @@ def busy_seconds(runner: str, home: Path) -> float:
             start, end = db.execute("SELECT started_at, finished_at FROM eval_runs ORDER BY id DESC LIMIT 1").fetchone()
     else:
         log = json.loads(next((home / "logs").glob("*.json")).read_text(encoding="utf-8"))
+        if log.get("status") != "success":
+            raise RuntimeError(f"inspect_ai run ended {log.get('status')}: {str(log.get('error'))[:500]}")
         start, end = log["stats"]["started_at"], log["stats"]["completed_at"]
     return (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds()
 
