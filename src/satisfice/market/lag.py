@@ -163,7 +163,12 @@ def _months(days: float | None) -> str:
 
 
 def km_survival(times: Sequence[float], observed: Sequence[bool]) -> list[tuple[float, float]]:
-    """Kaplan-Meier steps ``(event time, S just after it)``; S is P(lag > t)."""
+    """Kaplan-Meier steps ``(event time, S just after it)``; S is P(lag > t).
+
+    The same estimate as ``scipy.stats.ecdf(CensoredData(...)).sf`` (a test checks it against scipy on random
+    data), written out because the bootstrap calls it 1,000 times per analysis: measured here, 0.06 ms a call
+    against 0.84 ms through scipy (25 bars), 14x the lag analysis's time for the same numbers.
+    """
     order = sorted(zip(times, observed, strict=True))
     at_risk = len(order)
     surv = 1.0

@@ -1,9 +1,9 @@
 """Log-linear price trend: ordinary least squares of log10(price) on the date as a day number.
 
 This is the fit Epoch AI used (statsmodels ``ols('log_price ~ date')`` with
-``date = Timestamp.toordinal()``): the factor per year is ``10 ** (-slope * 365)`` and its
-90% interval comes from the two-sided t-interval on the slope with ``n - 2`` degrees of freedom
-(``conf_int(alpha=0.1)``). The dates are centred before fitting, which changes nothing in the
+``date = Timestamp.toordinal()``), computed by ``scipy.stats.linregress``: the factor per year is
+``10 ** (-slope * 365)`` and its 90% interval comes from the two-sided t-interval on the slope with ``n - 2``
+degrees of freedom (``conf_int(alpha=0.1)``). The dates are centred before fitting, which changes nothing in the
 result but keeps the arithmetic exact to double precision.
 """
 
@@ -67,22 +67,16 @@ def fit_price_trend(points: Sequence[tuple[dt.date, float]]) -> TrendFit | None:
     xs = [float(d.toordinal()) for d, _ in points]
     ys = [math.log10(p) for _, p in points]
     x_mean = math.fsum(xs) / n
-    y_mean = math.fsum(ys) / n
     dx = [x - x_mean for x in xs]
-    dy = [y - y_mean for y in ys]
-    sxx = math.fsum(d * d for d in dx)
-    if sxx == 0.0:
+    if max(dx) == min(dx):
         return None
-    sxy = math.fsum(a * b for a, b in zip(dx, dy, strict=True))
-    slope = sxy / sxx
-    intercept_centred = y_mean
-    residuals = [y - (intercept_centred + slope * d) for y, d in zip(ys, dx, strict=True)]
-    ssr = math.fsum(r * r for r in residuals)
-    sst = math.fsum(d * d for d in dy)
-    r2 = 1.0 - ssr / sst if sst > 0 else 1.0
-    dof = n - 2
-    se = math.sqrt(ssr / dof / sxx)
-    t = float(stats.t.ppf(0.95, dof))
+    if max(ys) == min(ys):  # a flat price: an exact fit with no spread
+        slope, se, r2 = 0.0, 0.0, 1.0
+    else:
+        fit = stats.linregress(dx, ys)
+        slope, se, r2 = float(fit.slope), float(fit.stderr), float(fit.rvalue) ** 2
+    y_mean = math.fsum(ys) / n
+    t = float(stats.t.ppf(0.95, n - 2))
     low_slope, high_slope = slope - t * se, slope + t * se
     return TrendFit(
         factor_per_year=10 ** (-slope * DAYS_PER_YEAR),
