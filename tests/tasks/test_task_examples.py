@@ -10,9 +10,9 @@ import pytest
 
 from satisfice.core import Completion
 from satisfice.tasks.datasets import load_samples
+from satisfice.tasks.requests import default_answer, render_request
 from satisfice.tasks.scorers import build_scorer
 from satisfice.tasks.spec import load_task
-from satisfice.tasks.templates import default_answer, render_request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TASKS = sorted(EXAMPLES.glob("*/task.yaml"))

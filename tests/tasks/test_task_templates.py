@@ -9,8 +9,9 @@ from task_helpers import BASE_TASK
 from satisfice.core import CompletionRequest, Message
 from satisfice.errors import ConfigError, DataError
 from satisfice.tasks.datasets import Sample, load_samples
+from satisfice.tasks.requests import render_request
 from satisfice.tasks.spec import load_task
-from satisfice.tasks.templates import render, render_request
+from satisfice.tasks.templates import render
 
 CHAT = BASE_TASK.replace(
     '  user: "Review: {{ text }}"',

@@ -109,8 +109,8 @@ def build_runner(store: Store, spec: TaskSpec, *, models: Sequence[str] | None =
     """
     from satisfice.clients import make_client
     from satisfice.tasks.datasets import fewshot_warnings, load_samples
+    from satisfice.tasks.requests import render_request
     from satisfice.tasks.scorers import build_scorer
-    from satisfice.tasks.templates import render_request
 
     settings = settings or RunSettings()
     say: Callable[[str], None] = warn or (lambda text: None)

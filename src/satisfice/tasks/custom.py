@@ -9,7 +9,7 @@ from typing import Any
 
 from satisfice.core import Completion, Score
 from satisfice.pyref import load_function
-from satisfice.tasks.datasets import Sample
+from satisfice.tasks.sample import Sample
 
 
 def as_score(value: Any, *, where: str) -> Score:

@@ -5,26 +5,16 @@ from __future__ import annotations
 import csv
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satisfice.errors import DataError
+from satisfice.tasks.sample import Sample
 from satisfice.yamlfile import display_path
 
 if TYPE_CHECKING:
     from satisfice.tasks.spec import TaskSpec
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One dataset item: its stable id, the fields its templates see, and its answer (None when there is none)."""
-
-    id: str
-    fields: dict[str, Any]
-    target: Any | None = None
-    where: str = field(default="", compare=False)
-    """Where the item comes from, for messages, e.g. ``data.jsonl, line 12``."""
 
 
 @dataclass(frozen=True)

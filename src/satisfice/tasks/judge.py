@@ -8,7 +8,7 @@ from typing import Any
 
 from satisfice.core import Completion, CompletionRequest, Message, ModelClient, Price, Score, Usage
 from satisfice.errors import BadResponse
-from satisfice.tasks.datasets import Sample
+from satisfice.tasks.sample import Sample
 from satisfice.tasks.scorer_options import JudgeOptions
 from satisfice.tasks.templates import render, template_variables
 

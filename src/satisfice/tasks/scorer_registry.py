@@ -21,7 +21,7 @@ from satisfice.registry import Registry
 from satisfice.tasks.scorer_options import NoOptions
 
 if TYPE_CHECKING:
-    from satisfice.tasks.scorers import Scorer
+    from satisfice.tasks.scoring import Scorer
 
 
 @dataclass(frozen=True)

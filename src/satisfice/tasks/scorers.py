@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from satisfice.core import Completion, ModelClient, Price, Score
 from satisfice.errors import ConfigError, DataError
@@ -13,7 +13,7 @@ from satisfice.pyref import is_ref
 from satisfice.schemas import schema_error
 from satisfice.tasks import matching
 from satisfice.tasks.custom import CustomScorer, as_score
-from satisfice.tasks.datasets import Sample
+from satisfice.tasks.sample import Sample
 from satisfice.tasks.scorer_options import (
     ChoiceOptions,
     ExactOptions,
@@ -24,18 +24,10 @@ from satisfice.tasks.scorer_options import (
     RegexOptions,
 )
 from satisfice.tasks.scorer_registry import SCORERS, ScorerContext, ScorerEntry
-from satisfice.tasks.spec import ScorerSpec
+from satisfice.tasks.scoring import Scorer
 
-
-@runtime_checkable
-class Scorer(Protocol):
-    """Grades a completion for a sample; ``needs_reference`` says whether it reads the sample's target."""
-
-    needs_reference: bool
-
-    async def __call__(self, sample: Sample, completion: Completion) -> Score:
-        """Score one completion."""
-        ...
+if TYPE_CHECKING:
+    from satisfice.tasks.spec import ScorerSpec
 
 
 def _targets(sample: Sample, kind: str) -> list[Any]:

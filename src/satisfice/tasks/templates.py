@@ -1,22 +1,17 @@
-"""Render a task's Jinja2 prompt templates (sandboxed, strict about undefined fields) into a CompletionRequest."""
+"""Render one Jinja2 prompt template (sandboxed, strict about undefined fields); ``requests`` builds the request."""
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from satisfice.core import CompletionRequest, Message
 from satisfice.errors import ConfigError, DataError
-
-if TYPE_CHECKING:
-    from satisfice.tasks.datasets import Sample
-    from satisfice.tasks.spec import TaskSpec
 
 
 def _tojson(value: Any, indent: int | None = None) -> str:
@@ -107,62 +102,4 @@ def render(source: str, context: Mapping[str, Any], *, name: str, where: str, it
         raise DataError(f"template failed{' for ' + item if item else ''}: {exc}", file=where, field=name) from None
 
 
-def default_answer(target: Any) -> str:
-    """A few-shot example's answer when ``prompt.answer`` is not given: text as is, objects and lists as JSON."""
-    if isinstance(target, dict | list):
-        return json.dumps(target, ensure_ascii=False)
-    return "" if target is None else str(target)
-
-
-def example_answer(spec: TaskSpec, example: Sample) -> str:
-    """How a few-shot example's answer is written in the prompt."""
-    if spec.prompt.answer is None:
-        return default_answer(example.target)
-    context = {**example.fields, "target": example.target}
-    return render(spec.prompt.answer, context, name="prompt.answer", where=spec.where(), item=_item(example))
-
-
-def _item(sample: Sample) -> str:
-    where = getattr(sample, "where", "")
-    return f"item {sample.id!r}" + (f" ({where})" if where else "")
-
-
-def render_request(spec: TaskSpec, sample: Sample, fewshot: Sequence[Sample]) -> CompletionRequest:
-    """The request for one item: chat messages (few-shot examples as user/assistant turns) or a completion prompt.
-
-    Templates see the item's fields and ``fewshot``: a list of the examples' fields plus ``target`` and ``answer``
-    (the example's answer as written in the prompt). The item's own target is never visible.
-
-    Args:
-        spec: The task.
-        sample: The item to ask about.
-        fewshot: The few-shot examples.
-
-    Returns:
-        A CompletionRequest with the task's max_tokens, temperature and stop sequences.
-    """
-    prompt = spec.prompt
-    where = spec.where()
-    answers = [example_answer(spec, ex) for ex in fewshot]
-    examples = [{**ex.fields, "target": ex.target, "answer": ans} for ex, ans in zip(fewshot, answers, strict=True)]
-    context: dict[str, Any] = {**sample.fields, "fewshot": examples}
-    stop = tuple(prompt.stop) if prompt.stop else None
-    if prompt.completion is not None:
-        text = render(prompt.completion, context, name="prompt.completion", where=where, item=_item(sample))
-        return CompletionRequest(prompt=text, max_tokens=prompt.max_tokens, temperature=prompt.temperature,
-                                 stop=stop)
-    assert prompt.user is not None  # guaranteed by PromptSpec
-    messages: list[Message] = []
-    if prompt.system is not None:
-        system = render(prompt.system, context, name="prompt.system", where=where, item=_item(sample))
-        messages.append(Message("system", system))
-    for ex, ans in zip(fewshot, answers, strict=True):
-        shot = render(prompt.user, {**ex.fields, "fewshot": []}, name="prompt.user", where=where, item=_item(ex))
-        messages.extend((Message("user", shot), Message("assistant", ans)))
-    user = render(prompt.user, context, name="prompt.user", where=where, item=_item(sample))
-    messages.append(Message("user", user))
-    return CompletionRequest(messages=tuple(messages), max_tokens=prompt.max_tokens,
-                             temperature=prompt.temperature, stop=stop)
-
-
-__all__ = ["default_answer", "environment", "example_answer", "render", "render_request", "template_variables"]
+__all__ = ["environment", "render", "template_variables"]
