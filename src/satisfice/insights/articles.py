@@ -159,7 +159,7 @@ def article(insight_id: int, day: dt.date, trigger: str, run_id: int | None, fin
         for m in f.models:
             models.setdefault(m.model, m.name)
         sources.extend(s for s in f.sources if s not in sources)
-    cards = [card for f in top[:TLDR_SIZE] for card in WRITERS[f.kind].cards(f)]
+    cards = [card for f in top[:TLDR_SIZE] for card in WRITERS[f.kind].cards(f) if "unknown" not in card["value"]]
     chart = next(({"kind": f.kind, "benchmark": f.benchmark, "threshold": f.threshold} for f in top
                   if f.benchmark is not None), None)
     return {
