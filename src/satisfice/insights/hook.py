@@ -22,11 +22,13 @@ Finish = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def _day(report: dict[str, Any]) -> dt.date:
+    """The run's date, or today when later (observation times never go back, so prices may be dated today)."""
+    today = dt.datetime.now(dt.UTC).date()
     stamp = str(report.get("finished_at") or report.get("started_at") or "")
     try:
-        return dt.datetime.fromisoformat(stamp.rstrip("Z")).date()
+        return max(dt.datetime.fromisoformat(stamp.rstrip("Z")).date(), today)
     except ValueError:
-        return dt.datetime.now(dt.UTC).date()
+        return today
 
 
 def pipeline_hook(rules: FindingRules | None = None) -> Callable[[Store], Finish]:

@@ -313,8 +313,11 @@ def compare(before: MarketState, after: MarketState, day: dt.date, rules: Findin
 
 def watch_finding(day: dt.date, catalog: Catalog, watch: Mapping[str, Any], models: Iterable[Mapping[str, Any]],
                   rules: FindingRules) -> Finding:
-    """A finding for a watch that fired: ``watch`` has ``id, benchmark, threshold, max_price, open_only,
-    description``; ``models`` are the newly satisfying ones (``model, name, score, blended_per_m, open_weights``)."""
+    """A finding for a watch that fired.
+
+    ``watch`` has ``id, benchmark, threshold, max_price, open_only, description``; ``models`` are the newly
+    satisfying ones (``model, name, score, blended_per_m, open_weights``).
+    """
     refs = tuple(FindingModel(m["model"], m["name"], "satisfies", m.get("open_weights")) for m in models)
     best = min((m for m in models if m.get("blended_per_m") is not None), key=lambda m: m["blended_per_m"],
                default=None)
