@@ -171,10 +171,12 @@ def _notable(factor: float | None, rules: FindingRules) -> bool:
     return factor is not None and (factor >= rules.min_price_factor or 1 / factor >= rules.min_price_factor)
 
 
-Compare = Callable[[BarState | None, BarState, FindingRules], tuple[tuple[FindingModel, ...], dict[str, Any]] | None]
+Hit = tuple[tuple[FindingModel, ...], dict[str, Any]]
+"""What a comparison found: the models named and the figures."""
+Compare = Callable[[BarState | None, BarState, FindingRules], Hit | None]
 
 
-def _first_cleared(before: BarState | None, after: BarState, rules: FindingRules) -> Any:
+def _first_cleared(before: BarState | None, after: BarState, rules: FindingRules) -> Hit | None:
     new, old = after.first, before.first if before else None
     if new is None or (old is not None and old.model == new.model):
         return None
@@ -182,7 +184,7 @@ def _first_cleared(before: BarState | None, after: BarState, rules: FindingRules
                                            "blended_price": new.blended_price}
 
 
-def _open_cleared(before: BarState | None, after: BarState, rules: FindingRules) -> Any:
+def _open_cleared(before: BarState | None, after: BarState, rules: FindingRules) -> Hit | None:
     f = after.front
     old = before.front.first_open if before else None
     if f.first_open is None or (old is not None and old.model == f.first_open.model):
@@ -194,7 +196,7 @@ def _open_cleared(before: BarState | None, after: BarState, rules: FindingRules)
                     "closed_price": f.first_closed.blended_price if f.first_closed else None}
 
 
-def _frontier_price(before: BarState | None, after: BarState, rules: FindingRules) -> Any:
+def _frontier_price(before: BarState | None, after: BarState, rules: FindingRules) -> Hit | None:
     old, new = (before.cheapest_launch if before else None), after.cheapest_launch
     if old is None or new is None or old.model == new.model:
         return None
@@ -206,7 +208,7 @@ def _frontier_price(before: BarState | None, after: BarState, rules: FindingRule
         "release_date": str(new.release_date), "frontier_points": len(after.front.frontier)}
 
 
-def _workload(before: BarState | None, after: BarState, rules: FindingRules) -> Any:
+def _workload(before: BarState | None, after: BarState, rules: FindingRules) -> Hit | None:
     old, new = (before.cheapest_now if before else None), after.cheapest_now
     if old is None or new is None or old.blended_price is None or new.blended_price is None:
         return None
@@ -270,7 +272,7 @@ def _sources(catalog: Catalog, benchmark: str | None, models: Iterable[FindingMo
 
 
 def _gap_finding(slug: str, old: GapStep | None, new: GapStep | None, rules: FindingRules,
-                 catalog: Catalog) -> tuple[tuple[FindingModel, ...], dict[str, Any]] | None:
+                 catalog: Catalog) -> Hit | None:
     if old is None or new is None or old.gap is None or new.gap is None:
         return None
     change = new.gap - old.gap
