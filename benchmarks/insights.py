@@ -1,5 +1,6 @@
-"""How long insights take on the bundled catalog: the replayed history, and one pipeline run with and without
-the insight hook (the hook reads the catalog twice and compares the analyses of every bar).
+"""How long insights take: the replayed history of the bundled catalog (and of the catalog grown by the four real
+pipeline snapshots), and one pipeline run with and without the insight hook (which reads the catalog twice and
+compares the analyses of every bar).
 
 Run: ``python benchmarks/insights.py [--repeat N]``; prints one JSON document (seconds, medians of N runs).
 """
@@ -21,7 +22,11 @@ from satisfice.market.findings import FindingRules
 from satisfice.pipeline import run
 from satisfice.store import open_store
 
-LITELLM = Path(__file__).resolve().parents[1] / "tests" / "data" / "pipeline" / "litellm_prices_subset.json"
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "tests" / "data" / "pipeline"
+LITELLM = SNAPSHOTS / "litellm_prices_subset.json"
+REAL = {"models-dev": SNAPSHOTS / "modelsdev_api.json",
+        "genai-prices": SNAPSHOTS / "genai_prices-0.2.3-py3-none-any.whl",
+        "litellm": LITELLM, "openrouter": SNAPSHOTS / "openrouter_models.json"}
 
 
 def _timed(fn: object) -> float:
@@ -56,6 +61,13 @@ def main() -> None:
         out["history"] = {"dates_with_findings": len(replayed), "findings": sum(len(f) for _, f in replayed),
                           "median_s": statistics.median(replay)}
         out["backfill_write_s"] = _timed(lambda: backfill(store))
+        run(store, {k: str(v) for k, v in REAL.items()})
+        grown = load_catalog(store)
+        times = [_timed(lambda: history(grown, FindingRules(), dt.date.today())) for _ in range(args.repeat)]
+        replayed = history(grown, FindingRules(), dt.date.today())
+        out["history_after_four_real_snapshots"] = {
+            "models": len(grown.models), "offers": len(grown.offers), "dates_with_findings": len(replayed),
+            "findings": sum(len(f) for _, f in replayed), "median_s": statistics.median(times)}
         store.close()
         plain = [_pipeline(folder, f"plain{i}", False) for i in range(args.repeat)]
         hooked = [_pipeline(folder, f"hooked{i}", True) for i in range(args.repeat)]

@@ -15,13 +15,14 @@ from sqlalchemy import func, select
 from satisfice.catalog.repository import load_catalog
 from satisfice.catalog.rows import Catalog
 from satisfice.insights.records import add_findings, utcnow
-from satisfice.market.findings import Finding, FindingRules, bars_for, compare, market_state
+from satisfice.market.findings import Finding, FindingRules, bars_for, compare, market_state, scored_part
 from satisfice.store import Store
 from satisfice.store.schema_insights import InsightFindingRecord
 
 
 def history(catalog: Catalog, rules: FindingRules, until: dt.date) -> list[tuple[dt.date, list[Finding]]]:
     """``(date, findings)`` for every dated event up to ``until`` that produced findings, oldest first."""
+    catalog = scored_part(catalog)
     dates = sorted({m.release_date for m in catalog.models.values() if m.release_date is not None}
                    | {o.effective_date for o in catalog.offers})
     dates = [d for d in dates if d <= until]

@@ -14,7 +14,15 @@ from typing import Any
 
 from satisfice.catalog.repository import load_catalog
 from satisfice.insights.records import record
-from satisfice.market.findings import Finding, FindingRules, bars_for, compare, market_state, watch_finding
+from satisfice.market.findings import (
+    Finding,
+    FindingRules,
+    bars_for,
+    compare,
+    market_state,
+    scored_part,
+    watch_finding,
+)
 from satisfice.pipeline.watches import list_watches
 from satisfice.store import Store
 
@@ -36,14 +44,14 @@ def pipeline_hook(rules: FindingRules | None = None) -> Callable[[Store], Finish
     chosen = rules or FindingRules()
 
     def start(store: Store) -> Finish:
-        before = load_catalog(store)
+        before = scored_part(load_catalog(store))
 
         def finish(report: dict[str, Any]) -> dict[str, Any]:
             applied = any(src.get("outcome") == "ok" for src in report.get("sources", []))
             if not applied and not report.get("watches"):
                 return {"insight": None, "findings": 0}
             day = _day(report)
-            after = load_catalog(store)
+            after = scored_part(load_catalog(store))
             bars = bars_for(after, chosen)
             found: list[Finding] = compare(market_state(before.as_of(day), bars, chosen),
                                            market_state(after.as_of(day), bars, chosen), day, chosen)

@@ -125,6 +125,13 @@ class MarketState:
     gaps: Mapping[str, GapStep | None]
 
 
+def scored_part(catalog: Catalog) -> Catalog:
+    """The models with at least one score, with their offers and scores: all that any finding can involve."""
+    keep = {s.model_id for s in catalog.scores}
+    return Catalog.build([m for m in catalog.models.values() if m.id in keep],
+                         [o for o in catalog.offers if o.model_id in keep], catalog.scores, catalog.benchmarks.values())
+
+
 def bars_for(catalog: Catalog, rules: FindingRules) -> list[Bar]:
     """The bars followed: explicit ones, else steps up to the best score seen on each scored benchmark."""
     out: list[Bar] = []
