@@ -38,6 +38,13 @@ def _identity(ctx: typer.Context) -> Any:
     return Identity.load([extra] if extra.is_file() else [])
 
 
+def _hooks() -> dict[str, Any]:
+    """Every run records what its changes did to the market analyses as an insight."""
+    from satisfice.insights import pipeline_hook
+
+    return {"insights": pipeline_hook()}
+
+
 def _counts_line(src: dict[str, Any]) -> str:
     return (f"  {src['source']}: {src['outcome']}, {src['new_models']} new models, {src['changed_prices']} price "
             f"changes, {src['new_offers']} new offers, {src['scheduled']} scheduled, {src['unchanged']} unchanged, "
@@ -60,6 +67,10 @@ def _print_report(report: dict[str, Any]) -> None:
                           f"/M)" for m in watch["models"])
         console.print(f"[bold green]watch {watch['watch']}:[/] now {watch['description']}: {names}",
                       highlight=False, soft_wrap=True)
+    found = report.get("insights") or {}
+    if found.get("insight") is not None:
+        console.print(f"insight {found['insight']}: {found['findings']} finding(s) (satisfice insights show "
+                      f"{found['insight']})", highlight=False)
 
 
 @pipeline_app.command("run")
@@ -69,7 +80,8 @@ def run_cmd(ctx: typer.Context, source: Sources = None, timeout: Timeout = 30.0,
     from satisfice.pipeline import run
 
     selection = _selection(source)
-    report = run(state(ctx).store(), selection, timeout=timeout, attempts=attempts, identity=_identity(ctx))
+    report = run(state(ctx).store(), selection, timeout=timeout, attempts=attempts, identity=_identity(ctx),
+                 hooks=_hooks())
     if as_json:
         print_json(report)
     else:
@@ -120,7 +132,7 @@ def schedule_cmd(
             err_console.print(f"[red]run skipped:[/] {report.get('error')}", highlight=False)
 
     run_scheduled(state(ctx).store(), plan, selection=selection, on_report=show, timeout=timeout,
-                  attempts=attempts, identity=_identity(ctx))
+                  attempts=attempts, identity=_identity(ctx), hooks=_hooks())
 
 
 def _since(value: str) -> dt.datetime | dt.timedelta:

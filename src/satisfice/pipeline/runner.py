@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from satisfice.store.schema import OfferRecord
 from satisfice.store.schema_pipeline import ChangeRecord, RunRecord, SnapshotRecord
 
 Clock = Callable[[], dt.datetime]
+RunHook = Callable[[Store], Callable[[dict[str, Any]], Any]]
+"""Called before the sources are fetched; what it returns is called with the report, its result kept there."""
 COUNT_KEYS = ("new_models", "changed_prices", "new_offers", "scheduled", "unchanged", "gone")
 
 
@@ -43,11 +45,12 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def run(store: Store, selection: dict[str, str] | None = None, *, now: Clock = utcnow, timeout: float = 30.0,
         attempts: int = 3, trigger: str = "manual", identity: Identity | None = None,
-        sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+        sleep: Callable[[float], None] = time.sleep, hooks: Mapping[str, RunHook] | None = None) -> dict[str, Any]:
     """Run the pipeline over ``selection`` (``{source: location}``; None: every source at its default).
 
     Returns the run report (the document ``satisfice pipeline run --json`` prints); ``report["ok"]`` is
-    False when any source failed.
+    False when any source failed. Each of ``hooks`` is started before the fetches and finished with the report,
+    whose key of the hook's name holds what it returned (or ``{"error": ...}``).
     """
     chosen = selection if selection is not None else parse_selection([])
     for name in chosen:
@@ -62,6 +65,7 @@ def run(store: Store, selection: dict[str, str] | None = None, *, now: Clock = u
             run_id = rec.id
             last = s.scalar(select(func.max(OfferRecord.recorded_at)))
         observed = _Monotonic(now, last)
+        started_hooks = {name: hook(store) for name, hook in (hooks or {}).items()}
         results = [_one(store, run_id, name, location, observed, timeout, attempts, ids, sleep)
                    for name, location in chosen.items()]
         watches = newly_satisfied(store, now().date()) if any(r["outcome"] == "ok" for r in results) else []
@@ -72,6 +76,11 @@ def run(store: Store, selection: dict[str, str] | None = None, *, now: Clock = u
             "totals": {k: sum(int(r[k]) for r in results) for k in COUNT_KEYS},
             "failed": [r["source"] for r in results if r["outcome"] == "failed"], "watches": watches,
         }
+        for name, finish in started_hooks.items():
+            try:
+                report[name] = finish(report)
+            except Exception as exc:  # a hook's failure is reported; the catalog changes are already kept
+                report[name] = {"error": f"{type(exc).__name__}: {exc}"}
         with store.transaction() as s:
             for w in watches:
                 for m in w["models"]:

@@ -31,7 +31,7 @@ from satisfice.errors import NotFoundError, SatisficeError
 from satisfice.reports.eval_report import TEMPLATES as REPORT_TEMPLATES
 from satisfice.reports.eval_report import template_environment
 from satisfice.store import Store
-from satisfice.web import catalog_pages, evals_pages, gateway_pages, market_pages, pipeline_pages
+from satisfice.web import catalog_pages, evals_pages, gateway_pages, insights_pages, market_pages, pipeline_pages
 from satisfice.web.gateway_rollup import GatewayRollup
 from satisfice.web.params import Params
 from satisfice.web.readonly import CatalogCache
@@ -66,6 +66,13 @@ class Page:
     template: str
     build: Builder
     nav: bool = True
+    api: str | None = None
+    """The JSON twin's path when it is not ``/api`` + path (``/`` is ``/api/insights``)."""
+
+    @property
+    def api_path(self) -> str:
+        """Where the page's JSON twin is served."""
+        return self.api or ("/api/insights" if self.path == "/" else "/api" + self.path)
 
 
 PAGES: tuple[Page, ...] = (
@@ -79,6 +86,10 @@ PAGES: tuple[Page, ...] = (
          lambda c, r, p: evals_pages.run(c.store, r.path_params["run"]), nav=False),
     Page("gateway", "/gateway", "Gateway", "gateway.html", lambda c, r, p: gateway_pages.gateway(c.gateway, p)),
     Page("pipeline", "/pipeline", "Pipeline", "pipeline.html", lambda c, r, p: pipeline_pages.pipeline(c.store, p)),
+    Page("insight_feed", "/insights", "Insight feed", "insight_feed.html",
+         lambda c, r, p: insights_pages.feed(c.store, p), api="/api/insights/list"),
+    Page("insight", "/insights/{insight:int}", "Insight", "insight.html",
+         lambda c, r, p: insights_pages.one(c.store, c.catalog, str(r.path_params["insight"])), nav=False),
 )
 """The registry of pages; the navigation bar and the ``/api`` index derive from it."""
 
@@ -145,7 +156,7 @@ def _page_endpoint(page: Page, ctx: Context, env: jinja2.Environment, api: bool)
             return Response(_dumps(built["data"]), media_type="application/json")
         assert template is not None
         query = dict(request.query_params)
-        twin = "/api/insights" if page.path == "/" else "/api" + request.url.path
+        twin = page.api or ("/api/insights" if page.path == "/" else "/api" + request.url.path)
         return HTMLResponse(template.render(**built, current=page.name, title=page.title, query=query,
                                             api_url=twin + ("?" + urlencode(query) if query else "")))
 
@@ -160,9 +171,16 @@ def _static(request: Request) -> Response:
     return FileResponse(path(), media_type=media, headers={"cache-control": "public, max-age=86400"})
 
 
+def _atom_endpoint(ctx: Context) -> Callable[[Request], Response]:
+    def endpoint(request: Request) -> Response:
+        body = insights_pages.atom(ctx.store, str(request.base_url))
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    return endpoint
+
+
 def _api_index(request: Request) -> Response:
-    return Response(_dumps({"pages": [{"name": p.name, "html": p.path, "api": "/api" + p.path.rstrip("/")
-                                       if p.path != "/" else "/api/insights"} for p in PAGES]}),
+    return Response(_dumps({"pages": [{"name": p.name, "html": p.path, "api": p.api_path} for p in PAGES]}),
                     media_type="application/json")
 
 
@@ -249,9 +267,9 @@ def create_app(store: Store, *, token: str | None = None, warm: bool = False,
     ctx = Context(store, CatalogCache(store), GatewayRollup(store))
     env = environment()
     routes = [Route("/static/{name}", _static), Route("/api", _api_index), Route("/api/", _api_index)]
+    routes.append(Route("/insights/feed.xml", _atom_endpoint(ctx)))
     for page in PAGES:
-        api_path = "/api/insights" if page.path == "/" else "/api" + page.path
-        routes.append(Route(api_path, _page_endpoint(page, ctx, env, True), name=f"api_{page.name}"))
+        routes.append(Route(page.api_path, _page_endpoint(page, ctx, env, True), name=f"api_{page.name}"))
         routes.append(Route(page.path, _page_endpoint(page, ctx, env, False), name=page.name))
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
