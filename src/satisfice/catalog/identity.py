@@ -30,8 +30,8 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from importlib import resources
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from satisfice.catalog.providers import shipped

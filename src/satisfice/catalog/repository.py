@@ -162,7 +162,8 @@ def load_catalog(store: Store) -> Catalog:
         models = [settle_model(ModelRow(
             id=m.id, name=m.name, organization=m.organization, open_weights=m.open_weights,
             release_date=m.release_date, reasoning=m.reasoning, licence=m.licence, params_total_b=m.params_total_b,
-            params_active_b=m.params_active_b, kind=m.kind)) for m in s.scalars(select(ModelRecord).order_by(ModelRecord.id))]
+            params_active_b=m.params_active_b, kind=m.kind))
+            for m in s.scalars(select(ModelRecord).order_by(ModelRecord.id))]
         offers = [OfferRow(model_id=o.model_id, provider=o.provider, effective_date=o.effective_date,
                            source=sources.get(o.source_id, ""), provider_kind=o.provider_kind,
                            **{f: getattr(o, f) for f in _PRICE_FIELDS})

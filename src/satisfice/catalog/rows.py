@@ -207,7 +207,7 @@ class Catalog:
         return cache
 
     def of_kind(self, kind: str | None) -> Catalog:
-        """Only the models of ``kind`` (``chat``, ``embedding`` ...; None: every model), with their offers and scores."""
+        """Only the models of ``kind`` (``chat``, ``embedding`` ...; None: all), with their offers and scores."""
         if kind is None:
             return self
         keep = {m.id for m in self.models.values() if m.model_kind == kind}
