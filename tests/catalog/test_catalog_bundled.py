@@ -111,7 +111,7 @@ def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog)
     # prices from the genai-prices package keep their source and date (GPT-5.6 Sol 5/30, then 4/20)
     sol = bundled.price_at("gpt-5.6-sol", today)
     assert sol is not None and (sol.input_per_m, sol.effective_date) == (4, dt.date(2026, 8, 21))
-    gemma = bundled.price_at("gemma-4-31b-it", today)
+    gemma = bundled.price_at("gemma-4-31b-it", today, provider="openrouter")
     assert gemma is not None and gemma.provider == "openrouter" and "genai-prices 0.2.3" in gemma.source
     assert bundled.score("claude-opus-5", "swe-bench-verified").value == 96.0  # type: ignore[union-attr]
     assert bundled.score("gpt-5.5", "gpqa-diamond") is None  # unknown stays empty
