@@ -91,7 +91,8 @@ def insights(cache: CatalogCache, p: Params) -> dict[str, Any]:
     """The Insights page: per bar, lag analysis, gap over time, workload cost; with findings in words."""
     share, tokens = p.input_share(), p.tokens_per_day()
 
-    def compute(catalog: Catalog) -> dict[str, Any]:
+    def compute(every: Catalog) -> dict[str, Any]:
+        catalog = every.of_kind(CHAT)  # the analyses are about chat models
         lag = lag_analysis(catalog, "all", None, share)
         trend_factors = [r.fit.factor_per_year for r in epoch_trends(catalog, "all", share).trends if r.fit]
         gap_results = [gap(catalog, slug) for slug in scored_benchmarks(catalog)]
