@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,21 @@ def test_a_price_without_a_start_starts_at_release() -> None:
     assert settle_start(offer, dt.date(2026, 9, 5)).effective_date == dt.date(2026, 8, 31)
     dated = OfferRow("m", "p", dt.date(2026, 9, 1), input_per_m=3, output_per_m=15)
     assert settle_start(dated, dt.date(2026, 5, 1)) is dated
+
+
+def test_provider_option_on_the_commands() -> None:
+    from typer.testing import CliRunner
+
+    from satisfice.cli import app
+
+    runner = CliRunner()
+    typo = runner.invoke(app, ["market", "cost", "claude-opus-5", "--tokens-per-day", "1M", "--provider", "antropic"])
+    assert typo.exit_code != 0 and "anthropic" in typo.output  # a typo names the close provider, never $0
+    gemma = runner.invoke(app, ["catalog", "list", "--json", "--provider", "openrouter"])
+    rows = {r["id"]: r for r in json.loads(gemma.output)["models"]}
+    assert rows["gemma-4-31b-it"]["price"]["provider_kind"] == "reseller"
+    default = {r["id"]: r for r in json.loads(runner.invoke(app, ["catalog", "list", "--json"]).output)["models"]}
+    assert default["gemma-4-31b-it"]["price"] is None and default["claude-opus-5"]["price"]["provider"] == "anthropic"
+    doc = json.loads(runner.invoke(app, ["market", "cost", "claude-opus-5", "--tokens-per-day", "100M", "--provider",
+                                         "any", "--json"]).output)
+    assert doc["models"][0]["provider_kind"] in ("first-party", "serving")

@@ -31,6 +31,18 @@ def price_rule(provider: str | None) -> str:
     return ANY_RULE if provider == "any" else f"provider {provider}'s offer in force on the date"
 
 
+def check_provider(catalog: Catalog, provider: str | None) -> None:
+    """A ``--provider`` that names no provider of the catalog is an error naming close ones (a typo is not $0)."""
+    if provider is None or provider == "any":
+        return
+    known = sorted({o.provider for o in catalog.offers})
+    if provider not in known:
+        close = difflib.get_close_matches(provider, known, n=5)
+        raise typer.BadParameter(f"no offer from provider {provider!r}" + (
+            f"; did you mean {', '.join(close)}?" if close else "; give 'any' or a provider id"),
+            param_hint="--provider")
+
+
 ProviderOption = Annotated[str | None, typer.Option(
     "--provider", help="Whose price: default the first-party offer; 'any' compares every per-token list price "
     "(first-party and serving); or a provider id. Resellers and subscriptions are only shown when named.")]
@@ -139,6 +151,7 @@ def list_models(
     if min_score is not None and benchmark is None:
         raise typer.BadParameter("--min-score needs --benchmark", param_hint="--min-score")
     catalog = load_catalog(state(ctx).store())
+    check_provider(catalog, provider)
     slug = _benchmark(catalog, benchmark) if benchmark else None
     if as_of is not None:
         catalog = catalog.as_of(day)

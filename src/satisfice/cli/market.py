@@ -11,7 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from satisfice.cli.catalog import ProviderOption
+from satisfice.cli.catalog import ProviderOption, check_provider
 from satisfice.cli.common import Chart, Json, console, err_console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
 
@@ -47,14 +47,16 @@ def tokens_per_day_option(text: str) -> float:
     return tokens
 
 
-def _catalog(ctx: typer.Context, kind: str = "chat") -> Catalog:
-    """The stored catalog, with only the models of ``kind`` (``all``: every model)."""
+def _catalog(ctx: typer.Context, kind: str = "chat", provider: str | None = None) -> Catalog:
+    """The stored catalog, with only the models of ``kind`` (``all``: every model); ``provider`` is checked."""
     from satisfice.catalog.kinds import MODEL_KINDS
     from satisfice.catalog.repository import load_catalog
 
     if kind != "all" and kind not in MODEL_KINDS:
         raise typer.BadParameter(f"unknown kind {kind!r}; known: {', '.join(MODEL_KINDS)}, all", param_hint="--kind")
-    return load_catalog(state(ctx).store()).of_kind(None if kind == "all" else kind)
+    catalog = load_catalog(state(ctx).store())
+    check_provider(catalog, provider)
+    return catalog.of_kind(None if kind == "all" else kind)
 
 
 def _money(value: float | None, digits: int = 4) -> str:
@@ -116,8 +118,8 @@ def frontier_cmd(
     from satisfice.market.frontier import frontier
 
     _check_threshold(benchmark, threshold)
-    result = frontier(_catalog(ctx, kind), benchmark, threshold, parse_date(as_of), input_share, provider=provider,
-                      show_unscored=show_unscored)
+    result = frontier(_catalog(ctx, kind, provider), benchmark, threshold, parse_date(as_of), input_share,
+                      provider=provider, show_unscored=show_unscored)
 
     def show() -> None:
         marks = {m.model: "frontier" for m in result.frontier}
@@ -248,7 +250,7 @@ def cost_cmd(
     from satisfice.market.cost import cost
 
     tokens = tokens_per_day_option(tokens_per_day)
-    result = cost(_catalog(ctx, "all"), models, tokens, input_share, parse_date(as_of), provider=provider)
+    result = cost(_catalog(ctx, "all", provider), models, tokens, input_share, parse_date(as_of), provider=provider)
 
     def show() -> None:
         table = Table(title=f"Annual bill for {tokens:,.0f} tokens/day ({result.blend.label} blend)",
@@ -280,7 +282,7 @@ def pareto_cmd(
     """Score-vs-price Pareto frontier on a date (price in force on that date)."""
     from satisfice.market.pareto import pareto
 
-    result = pareto(_catalog(ctx, kind), benchmark, parse_date(as_of), input_share, provider=provider)
+    result = pareto(_catalog(ctx, kind, provider), benchmark, parse_date(as_of), input_share, provider=provider)
 
     def show() -> None:
         console.print(_model_table(f"{result.benchmark_name} Pareto frontier, cheapest first "
