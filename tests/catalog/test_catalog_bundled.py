@@ -96,9 +96,14 @@ def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog)
     today = dt.date(2026, 11, 29)
     for model in ("gpt-5.5", "gpt-6-sol", "gpt-6-astra", "claude-opus-4.7", "claude-opus-4.8", "claude-opus-5",
                   "claude-sonnet-5", "gemini-3.1-pro-preview", "gemini-3.5-flash", "deepseek-v4-pro",
-                  "deepseek-v4-flash", "kimi-k2.6", "kimi-k3", "qwen3.5-397b-a17b", "qwen3.6-27b", "gemma-4-31b-it",
+                  "deepseek-v4-flash", "kimi-k2.6", "kimi-k3", "qwen3.5-397b-a17b", "qwen3.6-27b",
                   "glm-5.1", "minimax-m3"):
-        assert bundled.price_at(model, today) is not None, model
+        offer = bundled.price_at(model, today)
+        assert offer is not None and offer.provider_kind == "first-party", model
+    # Gemma 4 31B: the bundled data knows only OpenRouter's price, a reseller's: labelled, never the default
+    assert bundled.price_at("gemma-4-31b-it", today) is None
+    reseller = bundled.price_at("gemma-4-31b-it", today, provider="openrouter")
+    assert reseller is not None and reseller.provider_kind == "reseller"
     # DeepSeek-V4-Pro: 1.74/3.48 at launch, 0.435/0.87, then 1.32/3.96 (peak rate, off-peak 0.66/1.98)
     history = [(o.effective_date, o.input_per_m, o.output_per_m) for o in bundled.offers_of("deepseek-v4-pro")]
     assert history == [(dt.date(2026, 4, 24), 1.74, 3.48), (dt.date(2026, 5, 24), 0.435, 0.87),
@@ -106,7 +111,7 @@ def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog)
     # prices from the genai-prices package keep their source and date (GPT-5.6 Sol 5/30, then 4/20)
     sol = bundled.price_at("gpt-5.6-sol", today)
     assert sol is not None and (sol.input_per_m, sol.effective_date) == (4, dt.date(2026, 8, 21))
-    gemma = bundled.price_at("gemma-4-31b-it", today)
+    gemma = bundled.price_at("gemma-4-31b-it", today, provider="openrouter")
     assert gemma is not None and gemma.provider == "openrouter" and "genai-prices 0.2.3" in gemma.source
     assert bundled.score("claude-opus-5", "swe-bench-verified").value == 96.0  # type: ignore[union-attr]
     assert bundled.score("gpt-5.5", "gpqa-diamond") is None  # unknown stays empty

@@ -74,7 +74,9 @@ def test_history_import_idempotent_and_price_at(store: Store, data: Path) -> Non
     again = apply_batch(store, parse_openrouter_history(path))
     assert (again.models_added, again.offers_added) == (0, 0)
     cat = load_catalog(store)
-    assert cat.price_at("deepseek-r1", D(2025, 1, 29)).input_per_m == 7.0  # type: ignore[union-attr]
+    assert cat.price_at("deepseek-r1", D(2025, 1, 29)) is None  # a reseller's price is never the default
+    offer = cat.price_at("deepseek-r1", D(2025, 1, 29), provider="openrouter")
+    assert offer is not None and offer.input_per_m == 7.0 and offer.provider_kind == "reseller"
     assert cat.price_at("deepseek-r1", D(2025, 1, 20)) is None
 
 

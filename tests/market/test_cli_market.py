@@ -48,7 +48,8 @@ def run_json(runner, *args):
 
 def test_frontier_json_and_chart(runner, tmp_path):
     chart = tmp_path / "frontier.png"
-    j = run_json(runner, "frontier", "--benchmark", "gpqa-diamond", "--threshold", "70", "--chart", str(chart))
+    j = run_json(runner, "frontier", "--benchmark", "gpqa-diamond", "--threshold", "70", "--chart", str(chart),
+                 "--show-unscored")
     assert j["first_closed"]["model"] == "o1" and j["first_closed"]["release_date"] == "2024-12-05"
     assert j["first_open"]["model"] == "deepseek-r1" and j["first_open"]["release_date"] == "2025-01-20"
     assert j["lag_days"] == 46
@@ -57,8 +58,10 @@ def test_frontier_json_and_chart(runner, tmp_path):
     assert j["price_ratio"] == pytest.approx(26.25 / 0.96)
     assert j["input_share"] == 0.75 and j["blend"] == "3:1 input:output"
     assert [m["model"] for m in j["models"]] == ["o1", "deepseek-r1", "qwen3"]
-    assert [m["model"] for m in j["no_score"]] == ["unscored"]
+    assert [m["model"] for m in j["no_score"]] == ["unscored"] and j["unscored_count"] == 1
     assert j["trend"] is None
+    counted = run_json(runner, "frontier", "--benchmark", "gpqa-diamond", "--threshold", "70")
+    assert counted["no_score"] == [] and counted["unscored_count"] == 1  # names only with --show-unscored
     assert chart.read_bytes()[:4] == b"\x89PNG"
 
 

@@ -16,7 +16,9 @@ def test_first_closed_first_open_lag_ratio_and_no_score():
         M("open-b", "2024-03-01", True, {"gpqa-diamond": 75}, [("2024-03-01", 1.0, 1.0)]),
         M("unscored", "2023-06-01", True, {"mmlu": 90}, [("2023-06-01", 0.1, 0.1)]),
     ])
-    r = frontier(cat, "gpqa-diamond", 70)
+    assert frontier(cat, "gpqa-diamond", 70).no_score == ()  # counted, listed only when asked
+    r = frontier(cat, "gpqa-diamond", 70, show_unscored=True)
+    assert r.unscored_count == 1
     assert [m.model for m in r.models] == ["closed-a", "open-b"]
     assert [m.model for m in r.frontier] == ["closed-a", "open-b"]
     assert r.first_closed.model == "closed-a" and r.first_closed.blended_price == pytest.approx(15.0)
@@ -108,7 +110,7 @@ def test_trend_needs_four_frontier_points():
 def test_json_contract_keys():
     j = frontier(build([gp("a", "2024-01-01", 80, 1.0)]), "gpqa-diamond", 70).to_json()
     for key in ("benchmark", "threshold", "input_share", "models", "frontier", "first_closed", "first_open",
-                "lag_days", "price_ratio", "trend", "no_score", "blend", "price_ratio_direction"):
+                "lag_days", "price_ratio", "trend", "no_score", "unscored_count", "blend", "price_ratio_direction"):
         assert key in j
     for key in ("model", "release_date", "blended_price"):
         assert key in j["first_closed"]
@@ -145,7 +147,8 @@ def test_frontier_invariants(specs, threshold):
     base = dt.date(2024, 1, 1)
     cat = build([gp(f"m{i:02d}", (base + dt.timedelta(days=day)).isoformat(), score, price, openw)
                  for i, (day, openw, score, price) in enumerate(specs)])
-    r = frontier(cat, "gpqa-diamond", threshold)
+    r = frontier(cat, "gpqa-diamond", threshold, show_unscored=True)
+    assert r.unscored_count == len(r.no_score)
     front = list(r.frontier)
     # strictly decreasing prices, strictly increasing dates
     assert all(a.blended_price > b.blended_price and a.release_date < b.release_date

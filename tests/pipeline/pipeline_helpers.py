@@ -92,3 +92,10 @@ def openrouter_doc(models: dict[str, tuple[float, float]]) -> dict[str, Any]:
         item["pricing"] = {"prompt": f"{inp / 1e6:.12f}", "completion": f"{out / 1e6:.12f}"}
         data.append(item)
     return {"data": data}
+
+
+def modelsdev_doc(providers: dict[str, dict[str, tuple[float, float]]]) -> dict[str, Any]:
+    """A models.dev api.json in the real shape: ``{provider: {model id: (input, output) per million}}``."""
+    return {provider: {"id": provider, "name": provider, "models": {
+        model: {"id": model, "name": model, "cost": {"input": inp, "output": out}}
+        for model, (inp, out) in models.items()}} for provider, models in providers.items()}

@@ -4,7 +4,7 @@ without a price says so loudly (never $0) and names the command that fetches it.
 from __future__ import annotations
 
 import pytest
-from pipeline_helpers import Clock, Server, openrouter_doc
+from pipeline_helpers import Clock, Server, modelsdev_doc
 
 from satisfice.catalog.repository import load_catalog
 from satisfice.errors import ConfigError
@@ -31,7 +31,7 @@ def test_unknown_price_is_loud_then_the_pipeline_fetches_it(store: Store, server
     cfg = parse_config(CONFIG)
     with pytest.raises(ConfigError, match="satisfice pipeline run"):
         build_router(cfg, prices=catalog_prices(store), decisions=lambda task: None)
-    run(store, {"openrouter": server.serve("/m", openrouter_doc({"deepseek/deepseek-v4-pro": (0.435, 0.87)}))},
+    run(store, {"models-dev": server.serve("/m", modelsdev_doc({"deepseek": {"deepseek-v4-pro": (0.435, 0.87)}}))},
         now=clock)
     after = price_for("deepseek-v4-pro", catalog=load_catalog(store), today=clock.now.date())
     assert after.known and after.price is not None and after.price.input_per_m == 0.435

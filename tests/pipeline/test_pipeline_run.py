@@ -66,7 +66,7 @@ def test_history_same_day_change_unchanged_and_gone(store: Store, server: Server
                                                                      (clock.now.date(), 0.435)]
     assert history[1].recorded_at - history[0].recorded_at == dt.timedelta(hours=3)
     catalog = load_catalog(store)
-    offer = catalog.price_at("deepseek-v4-pro", clock.now.date())
+    offer = catalog.price_at("deepseek-v4-pro", clock.now.date(), provider="openrouter")
     assert offer is not None and offer.input_per_m == 0.435  # the later observation is in force
     clock.tick(hours=1)  # same prices again, reordered document: nothing added
     server.serve("/models", openrouter_doc({"moonshotai/kimi-k2.6": (0.95, 4.0),

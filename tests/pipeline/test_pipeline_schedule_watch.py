@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from pipeline_helpers import Clock, Server, openrouter_doc
+from pipeline_helpers import Clock, Server, modelsdev_doc, openrouter_doc
 
 from satisfice.catalog.batch import ImportBatch
 from satisfice.catalog.repository import apply_batch
@@ -71,15 +71,16 @@ def test_watch_reports_models_newly_satisfying_once(store: Store, server: Server
     result = add_watch(store, "swe-bench-verified", 75, max_price=1.0, open_only=True, now=clock())
     assert result["satisfied_now"] == []  # no price known yet: a price cap is never met by an unknown price
     assert result["watch"]["description"] == "an open-weights model clears SWE-bench Verified 75 under $1/M"
-    url = server.serve("/m", openrouter_doc({"deepseek/deepseek-v4-pro": (0.435, 0.87),
-                                             "anthropic/claude-opus-4.7": (5, 25)}))
-    report = run(store, {"openrouter": url}, now=clock)
+    url = server.serve("/m", modelsdev_doc({"deepseek": {"deepseek-v4-pro": (0.435, 0.87)},
+                                            "anthropic": {"claude-opus-4-7": (5, 25)}}))
+    report = run(store, {"models-dev": url}, now=clock)
     (hit,) = report["watches"]
     assert [m["model"] for m in hit["models"]] == ["deepseek-v4-pro"]
     assert hit["models"][0]["blended_per_m"] == pytest.approx(0.544, abs=1e-3)
     clock.tick(hours=1)
-    server.serve("/m", openrouter_doc({"deepseek/deepseek-v4-pro": (0.4, 0.8), "anthropic/claude-opus-4.7": (5, 25)}))
-    assert run(store, {"openrouter": url}, now=clock)["watches"] == []  # reported once
+    server.serve("/m", modelsdev_doc({"deepseek": {"deepseek-v4-pro": (0.4, 0.8)},
+                                      "anthropic": {"claude-opus-4-7": (5, 25)}}))
+    assert run(store, {"models-dev": url}, now=clock)["watches"] == []  # reported once
     assert list_watches(store)[0]["satisfied"] == ["deepseek-v4-pro"]
     with pytest.raises(ConfigError, match="unknown benchmark"):
         add_watch(store, "swe-bench-unverified", 1)

@@ -45,10 +45,13 @@ def test_genai_prices_data_json_keeps_dated_and_scheduled_changes() -> None:
     assert [(o.effective_date, o.input_per_m, o.output_per_m) for o in sonnet5] == [
         (dt.date(2026, 8, 21), 2.0, 10.0), (dt.date(2026, 9, 1), 3.0, 15.0)]
     after = parse_genai_prices(path, as_of=DAY, ids=IDS.canonical)
-    assert [(o.effective_date, o.input_per_m) for o in offers(after, "claude-sonnet-5", "anthropic")] == [
-        (dt.date(2026, 9, 1), 3.0)]
+    # once the change has taken effect, the introductory price stays as history (its start is not given:
+    # dated the day before the change, moved back to the release date when the catalog knows it)
+    assert [(o.effective_date, o.input_per_m, o.starts_unknown) for o in offers(after, "claude-sonnet-5",
+                                                                                "anthropic")] == [
+        (dt.date(2026, 8, 31), 2.0, True), (dt.date(2026, 9, 1), 3.0, False)]
     # a tiered price (<=200K prompt tokens) is its base tier
-    (opus46,) = offers(after, "claude-opus-4.6", "anthropic")
+    _, opus46 = offers(after, "claude-opus-4.6", "anthropic")
     assert (opus46.effective_date, opus46.input_per_m, opus46.output_per_m) == (dt.date(2026, 3, 13), 5.0, 25.0)
 
 
@@ -57,8 +60,9 @@ def test_genai_prices_package_data_module_from_the_wheel() -> None:
     assert len(batch.models) > 800
     own = offers(batch, "deepseek-v4-pro", "deepseek")
     # DeepSeek's 2026-08-17 change: peak 1.32/3.96 (the dearest daily rate), off-peak 0.66/1.98 named in the source
-    assert [(o.effective_date, o.input_per_m, o.output_per_m) for o in own] == [(dt.date(2026, 8, 17), 1.32, 3.96)]
-    assert "off-peak 0.66/1.98" in own[0].source
+    assert [(o.effective_date, o.input_per_m, o.output_per_m) for o in own] == [
+        (dt.date(2026, 8, 16), 0.435, 0.87), (dt.date(2026, 8, 17), 1.32, 3.96)]
+    assert "off-peak 0.66/1.98" in own[1].source and "(start not given)" in own[0].source
     # batch variants are not list prices
     assert all(o.input_per_m != 1.0 for o in offers(batch, "claude-sonnet-5", "openrouter"))
 

@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from satisfice.catalog.batch import BENCHMARKS, ImportBatch
-from satisfice.catalog.rows import BenchmarkRow, Catalog, ModelRow, OfferRow, ScoreRow
+from satisfice.catalog.providers import provider_kind, settle_model
+from satisfice.catalog.rows import BenchmarkRow, Catalog, ModelRow, OfferRow, ScoreRow, settle_start
 from satisfice.errors import DataError
 from satisfice.store import Store
 from satisfice.store.schema import BenchmarkRecord, ModelRecord, OfferRecord, ScoreRecord, Source
 
 _MODEL_FIELDS = ("name", "organization", "open_weights", "licence", "params_total_b", "params_active_b",
-                 "release_date")
+                 "release_date", "kind")
 _PRICE_FIELDS = ("input_per_m", "output_per_m", "cached_input_per_m", "blended_per_m", "blend_input_share")
 
 
@@ -71,6 +72,7 @@ class _Writer:
             self.benchmarks.add(row.slug)
 
     def model(self, row: ModelRow) -> int:
+        row = settle_model(row)
         existing = self.models.get(row.id)
         if existing is None:
             rec = ModelRecord(id=row.id, reasoning=row.reasoning,
@@ -99,6 +101,8 @@ class _Writer:
     def offer(self, row: OfferRow, now: dt.datetime) -> int:
         if row.model_id not in self.models:
             raise DataError(f"offer for unknown model {row.model_id!r}", file=self.batch.source_file)
+        model = self.models[row.model_id]
+        row = settle_start(row, model.release_date)
         history = self._offers_at(row.model_id, row.provider)
         pos = bisect.bisect_right([r.effective_date for r in history], row.effective_date)
         in_force = history[pos - 1] if pos else None
@@ -112,6 +116,7 @@ class _Writer:
                     file=self.batch.source_file, field="price")
         rec = OfferRecord(model_id=row.model_id, provider=row.provider, effective_date=row.effective_date,
                           source_id=self.source_id(row.source), recorded_at=now,
+                          provider_kind=row.provider_kind or provider_kind(row.provider, model.organization, model.id),
                           **{f: getattr(row, f) for f in _PRICE_FIELDS})
         self.s.add(rec)
         history.insert(pos, rec)
@@ -154,12 +159,14 @@ def load_catalog(store: Store) -> Catalog:
     """Read the whole catalog into an immutable snapshot."""
     with store.session() as s:
         sources = {src.id: src.citation for src in s.scalars(select(Source))}
-        models = [ModelRow(id=m.id, name=m.name, organization=m.organization, open_weights=m.open_weights,
-                           release_date=m.release_date, reasoning=m.reasoning, licence=m.licence,
-                           params_total_b=m.params_total_b, params_active_b=m.params_active_b)
-                  for m in s.scalars(select(ModelRecord).order_by(ModelRecord.id))]
+        models = [settle_model(ModelRow(
+            id=m.id, name=m.name, organization=m.organization, open_weights=m.open_weights,
+            release_date=m.release_date, reasoning=m.reasoning, licence=m.licence, params_total_b=m.params_total_b,
+            params_active_b=m.params_active_b, kind=m.kind))
+            for m in s.scalars(select(ModelRecord).order_by(ModelRecord.id))]
         offers = [OfferRow(model_id=o.model_id, provider=o.provider, effective_date=o.effective_date,
-                           source=sources.get(o.source_id, ""), **{f: getattr(o, f) for f in _PRICE_FIELDS})
+                           source=sources.get(o.source_id, ""), provider_kind=o.provider_kind,
+                           **{f: getattr(o, f) for f in _PRICE_FIELDS})
                   for o in s.scalars(select(OfferRecord).order_by(OfferRecord.id))]
         scores = [ScoreRow(model_id=r.model_id, benchmark=r.benchmark, value=r.value, harness=r.harness,
                            source=sources.get(r.source_id, ""))

@@ -19,7 +19,33 @@ if TYPE_CHECKING:
     from satisfice.catalog.rows import Catalog, ModelRow, OfferRow
 
 MAIN_BENCHMARKS = ("mmlu", "gpqa-diamond", "swe-bench-verified")
-PRICE_RULE = "cheapest provider's latest offer effective on or before the date"
+PRICE_RULE = ("the model's first-party offer in force on the date (no first-party offer: the cheapest serving "
+              "provider's); resellers and subscription bundles are never the default")
+ANY_RULE = "the cheapest per-token list price (first-party or serving) in force on the date"
+
+
+def price_rule(provider: str | None) -> str:
+    """The price rule a ``--provider`` value selects, in words."""
+    if provider is None:
+        return PRICE_RULE
+    return ANY_RULE if provider == "any" else f"provider {provider}'s offer in force on the date"
+
+
+def check_provider(catalog: Catalog, provider: str | None) -> None:
+    """A ``--provider`` that names no provider of the catalog is an error naming close ones (a typo is not $0)."""
+    if provider is None or provider == "any":
+        return
+    known = sorted({o.provider for o in catalog.offers})
+    if provider not in known:
+        close = difflib.get_close_matches(provider, known, n=5)
+        raise typer.BadParameter(f"no offer from provider {provider!r}" + (
+            f"; did you mean {', '.join(close)}?" if close else "; give 'any' or a provider id"),
+            param_hint="--provider")
+
+
+ProviderOption = Annotated[str | None, typer.Option(
+    "--provider", help="Whose price: default the first-party offer; 'any' compares every per-token list price "
+    "(first-party and serving); or a provider id. Resellers and subscriptions are only shown when named.")]
 
 
 def register(root: typer.Typer) -> None:
@@ -76,7 +102,8 @@ def _benchmark(catalog: Catalog, value: str) -> str:
 def _offer_json(offer: OfferRow | None, share: float) -> dict[str, Any] | None:
     if offer is None:
         return None
-    return {"provider": offer.provider, "effective_date": offer.effective_date, "blended_price": offer.blended(share),
+    return {"provider": offer.provider, "provider_kind": offer.provider_kind,
+            "effective_date": offer.effective_date, "blended_price": offer.blended(share),
             "input_per_m": offer.input_per_m, "output_per_m": offer.output_per_m,
             "cached_input_per_m": offer.cached_input_per_m, "blended_per_m_given": offer.blended_per_m,
             "blend_input_share_given": offer.blend_input_share, "blend_note": offer.blend_note(share),
@@ -84,7 +111,7 @@ def _offer_json(offer: OfferRow | None, share: float) -> dict[str, Any] | None:
 
 
 def _model_json(model: ModelRow) -> dict[str, Any]:
-    return {"id": model.id, "name": model.name, "organization": model.organization,
+    return {"id": model.id, "name": model.name, "kind": model.model_kind, "organization": model.organization,
             "open_weights": model.open_weights, "release_date": model.release_date, "reasoning": model.reasoning,
             "licence": model.licence, "params_total_b": model.params_total_b,
             "params_active_b": model.params_active_b}
@@ -114,6 +141,7 @@ def list_models(
                                               "today).")] = None,
     input_share: Annotated[float, typer.Option("--input-share", min=0.0, max=1.0, help="Input share of the "
                                                "blended price.")] = DEFAULT_INPUT_SHARE,
+    provider: ProviderOption = None,
     json_out: Json = False,
 ) -> None:
     """List models with their blended price at a date and their scores."""
@@ -123,6 +151,7 @@ def list_models(
     if min_score is not None and benchmark is None:
         raise typer.BadParameter("--min-score needs --benchmark", param_hint="--min-score")
     catalog = load_catalog(state(ctx).store())
+    check_provider(catalog, provider)
     slug = _benchmark(catalog, benchmark) if benchmark else None
     if as_of is not None:
         catalog = catalog.as_of(day)
@@ -140,7 +169,7 @@ def list_models(
                 continue
             if scores[slug] < min_score:  # type: ignore[operator]
                 continue
-        offer = catalog.price_at(model.id, day, input_share=input_share)
+        offer = catalog.price_at(model.id, day, input_share=input_share, provider=provider)
         price = offer.blended(input_share) if offer else None
         if max_price is not None:
             if price is None:
@@ -152,12 +181,12 @@ def list_models(
                      "scores": scores})
     blend = blend_label(input_share)
     if json_out:
-        print_json({"as_of": day, "input_share": input_share, "blend": blend, "price_rule": PRICE_RULE,
+        print_json({"as_of": day, "input_share": input_share, "blend": blend, "price_rule": price_rule(provider),
                     "filters": {"open_weights": open_weights, "benchmark": slug, "min_score": min_score,
                                 "max_price": max_price},
                     "excluded": excluded, "count": len(rows), "models": rows})
         return
-    caption = _list_caption(input_share, blend, day, excluded, slug, rows)
+    caption = _list_caption(input_share, blend, day, excluded, slug, rows, price_rule(provider))
     table = Table(title=f"{len(rows)} models on {day}", caption=caption, caption_justify="left")
     table.add_column("id", no_wrap=True)
     for col in ("name", "org", "weights", "released"):
@@ -174,8 +203,8 @@ def list_models(
 
 
 def _list_caption(share: float, blend: str, day: dt.date, excluded: dict[str, int], slug: str | None,
-                  rows: list[dict[str, Any]]) -> Text:
-    lines = [f"Blended price: input share {share:g} ({blend}), USD per 1M tokens, {PRICE_RULE} ({day}).",
+                  rows: list[dict[str, Any]], rule: str) -> Text:
+    lines = [f"Blended price: input share {share:g} ({blend}), USD per 1M tokens, {rule} ({day}).",
              "* = a source's own blended price, used as given."]
     if not any(r["price"] and r["price"]["blend_note"] for r in rows):
         lines.pop()
@@ -234,10 +263,12 @@ def show_model(
     offers = sorted(catalog.offers_of(found.id), key=lambda o: (o.provider, o.effective_date))
     scores = sorted((s for s in catalog.scores if s.model_id == found.id), key=lambda s: (s.benchmark, s.harness))
     today = dt.date.today()
+    price = _offer_json(catalog.price_at(found.id, today, input_share=input_share), input_share)
     payload = {
         "model": _model_json(found), "input_share": input_share, "blend": blend_label(input_share),
-        "price_rule": PRICE_RULE,
-        "price_today": _offer_json(catalog.price_at(found.id, today, input_share=input_share), input_share),
+        "price_rule": PRICE_RULE, "price": price, "price_today": price,
+        "cheapest_list_price": _offer_json(catalog.price_at(found.id, today, input_share=input_share,
+                                                            provider="any"), input_share),
         "launch_price": _offer_json(catalog.launch_price(found.id, input_share=input_share), input_share),
         "prices": [_offer_json(o, input_share) for o in offers],
         "scores": [{"benchmark": s.benchmark, "benchmark_name": _bench_name(catalog, s.benchmark), "value": s.value,
@@ -269,13 +300,17 @@ def _print_model(payload: dict[str, Any], share: float) -> None:
     console.print(facts)
     prices = Table(title=f"Prices (USD per 1M tokens; blended at input share {share:g}, {payload['blend']})",
                    title_justify="left")
-    for col in ("provider", "from", "input", "output", "cached in", "blended", "source"):
+    for col in ("provider", "kind", "from", "input", "output", "cached in", "blended", "source"):
         prices.add_column(col, justify="right" if col in ("input", "output", "cached in", "blended") else "left")
     for o in payload["prices"]:
-        prices.add_row(Text(o["provider"]), str(o["effective_date"]), _fmt_price(o["input_per_m"]),
-                       _fmt_price(o["output_per_m"]), _fmt_price(o["cached_input_per_m"]),
+        prices.add_row(Text(o["provider"]), Text(o["provider_kind"] or "-"), str(o["effective_date"]),
+                       _fmt_price(o["input_per_m"]), _fmt_price(o["output_per_m"]), _fmt_price(o["cached_input_per_m"]),
                        _fmt_price(o["blended_price"]) + ("*" if o["blend_note"] else ""), Text(o["source"]))
     console.print(prices if payload["prices"] else Text("No prices known."))
+    default = payload["price"]
+    console.print(Text(f"Price today: {_fmt_price(default['blended_price'])} $/1M blended at {default['provider']} "
+                       f"({default['provider_kind']})" if default else "Price today: no first-party or serving offer "
+                       "(resellers and subscriptions are listed above, never the default)."))
     if any(o["blend_note"] for o in payload["prices"]):
         console.print(Text("* a source's own blended price, used as given"))
     scores = Table(title="Scores", title_justify="left")

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
+from satisfice.cli.catalog import ProviderOption, check_provider
 from satisfice.cli.common import Chart, Json, console, err_console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
 
@@ -23,6 +25,10 @@ Benchmark = Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slu
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Use the catalog as it stood on this date (YYYY-MM-DD).")]
 Share = Annotated[float, typer.Option("--input-share", callback=in_range("--input-share", 0, 1),
                                       help="Share of input tokens in the blended price (0.75 = 3:1, 0.5 = 1:1).")]
+Kind = Annotated[str, typer.Option("--kind", help="Which models to consider: chat (default), embedding, image, "
+                                   "audio, video, moderation, rerank, or all.")]
+ShowUnscored = Annotated[bool, typer.Option("--show-unscored", help="List the models with no score on the "
+                                            "benchmark (by default only counted).")]
 MAX_TOKENS_PER_DAY = 1e15
 """Workloads above a thousand trillion tokens a day are typos, not plans."""
 
@@ -41,10 +47,16 @@ def tokens_per_day_option(text: str) -> float:
     return tokens
 
 
-def _catalog(ctx: typer.Context) -> Catalog:
+def _catalog(ctx: typer.Context, kind: str = "chat", provider: str | None = None) -> Catalog:
+    """The stored catalog, with only the models of ``kind`` (``all``: every model); ``provider`` is checked."""
+    from satisfice.catalog.kinds import MODEL_KINDS
     from satisfice.catalog.repository import load_catalog
 
-    return load_catalog(state(ctx).store())
+    if kind != "all" and kind not in MODEL_KINDS:
+        raise typer.BadParameter(f"unknown kind {kind!r}; known: {', '.join(MODEL_KINDS)}, all", param_hint="--kind")
+    catalog = load_catalog(state(ctx).store())
+    check_provider(catalog, provider)
+    return catalog.of_kind(None if kind == "all" else kind)
 
 
 def _money(value: float | None, digits: int = 4) -> str:
@@ -74,7 +86,7 @@ def _report(result: Any, as_json: bool, chart: Path | None, draw: str, show: Cal
 
 
 def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None) -> Table:
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("model", "released", "weights", "score", "blended $/M", "note"):
         table.add_column(col, justify="right" if col in ("score", "blended $/M") else "left")
     for m in rows:
@@ -96,6 +108,9 @@ def frontier_cmd(
     threshold: Annotated[float, typer.Option("--threshold", "-t", help="Score a model must reach (>=).")],
     as_of: AsOf = None,
     input_share: Share = DEFAULT_INPUT_SHARE,
+    provider: ProviderOption = None,
+    kind: Kind = "chat",
+    show_unscored: ShowUnscored = False,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
@@ -103,18 +118,25 @@ def frontier_cmd(
     from satisfice.market.frontier import frontier
 
     _check_threshold(benchmark, threshold)
-    result = frontier(_catalog(ctx), benchmark, threshold, parse_date(as_of), input_share)
+    result = frontier(_catalog(ctx, kind, provider), benchmark, threshold, parse_date(as_of), input_share,
+                      provider=provider, show_unscored=show_unscored)
 
     def show() -> None:
         marks = {m.model: "frontier" for m in result.frontier}
         for label, m in (("first closed", result.first_closed), ("first open", result.first_open)):
             if m is not None:
                 marks[m.model] = ", ".join(x for x in (marks.get(m.model), label) if x)
-        console.print(_model_table(f"{result.benchmark_name} >= {threshold:g}: models that clear the bar "
-                                   f"(blended price at release, {result.blend.label})", list(result.models), marks))
-        if result.no_score:
-            console.print(f"No score on {result.benchmark_name} (not counted as failing): "
-                          + ", ".join(m.name for m in result.no_score), highlight=False)
+        shown = [m for m in result.models if m.model in marks]
+        console.print(_model_table(f"{result.benchmark_name} >= {threshold:g}: the cost frontier and the first "
+                                   f"closed and open models to clear the bar (blended price at release, "
+                                   f"{result.blend.label})", shown, marks))
+        others = len(result.models) - len(shown)
+        if others:
+            console.print(f"{others:,} other model{'s' if others != 1 else ''} clear the bar; `--json` lists "
+                          "every one.", highlight=False)
+        if result.unscored_count:
+            console.print(result.unscored_line() + (": " + ", ".join(m.name for m in result.no_score)
+                                                    if result.no_score else "."), highlight=False)
         if result.trend is not None:
             t = result.trend
             console.print(f"Frontier price falls {t.factor_per_year:.3g}x per year (90% CI {t.ci90[0]:.3g}x to "
@@ -135,6 +157,7 @@ def trends_cmd(
     method: Annotated[str, typer.Option("--method", help="Trend method (only 'epoch').")] = "epoch",
     input_share: Share = DEFAULT_INPUT_SHARE,
     as_of: AsOf = None,
+    kind: Kind = "chat",
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
@@ -144,7 +167,7 @@ def trends_cmd(
 
     if method != "epoch":
         raise ConfigError(f"unknown trend method {method!r}; available: epoch")
-    result = epoch_trends(_catalog(ctx), benchmark, input_share, parse_date(as_of))
+    result = epoch_trends(_catalog(ctx, kind), benchmark, input_share, parse_date(as_of))
 
     def show() -> None:
         table = Table(title=f"Price decline at fixed capability, Epoch AI method ({result.blend.label} blend)",
@@ -180,13 +203,14 @@ def gap_cmd(
     under: Annotated[float | None, typer.Option("--under", callback=in_range("--under", 0, 100, "score points"),
                                                 help="Report when the gap first fell below N points.")] = None,
     as_of: AsOf = None,
+    kind: Kind = "chat",
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
     """Best closed vs best open score over time, and the gap between them."""
     from satisfice.market.gap import gap
 
-    result = gap(_catalog(ctx), benchmark, under, parse_date(as_of))
+    result = gap(_catalog(ctx, kind), benchmark, under, parse_date(as_of))
 
     def show() -> None:
         table = Table(title=f"{result.benchmark_name}: best closed vs best open, when a leader changed",
@@ -218,14 +242,15 @@ def cost_cmd(
     tokens_per_day: Annotated[str, typer.Option("--tokens-per-day", help="Workload, e.g. 100M, 2.5B, 750k.")],
     input_share: Share = DEFAULT_INPUT_SHARE,
     as_of: AsOf = None,
+    provider: ProviderOption = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
-    """Annual bill of a workload per model at the blended price in force."""
+    """Annual bill of a workload per model at the blended price in force (first-party by default)."""
     from satisfice.market.cost import cost
 
     tokens = tokens_per_day_option(tokens_per_day)
-    result = cost(_catalog(ctx), models, tokens, input_share, parse_date(as_of))
+    result = cost(_catalog(ctx, "all", provider), models, tokens, input_share, parse_date(as_of), provider=provider)
 
     def show() -> None:
         table = Table(title=f"Annual bill for {tokens:,.0f} tokens/day ({result.blend.label} blend)",
@@ -233,7 +258,8 @@ def cost_cmd(
         for col in ("model", "provider", "price date", "blended $/M", "per year", "ratio"):
             table.add_column(col, justify="right" if col in ("blended $/M", "per year", "ratio") else "left")
         for r in result.rows:
-            table.add_row(r.model.name, r.provider or "-", str(r.model.price_date or "-"),
+            table.add_row(r.model.name, f"{r.provider} ({r.provider_kind})" if r.provider else "-",
+                          str(r.model.price_date or "-"),
                           _money(r.model.blended_price), "-" if r.annual_usd is None else f"${r.annual_usd:,.0f}",
                           "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
         console.print(table)
@@ -248,13 +274,15 @@ def pareto_cmd(
     benchmark: Benchmark,
     as_of: AsOf = None,
     input_share: Share = DEFAULT_INPUT_SHARE,
+    provider: ProviderOption = None,
+    kind: Kind = "chat",
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
     """Score-vs-price Pareto frontier on a date (price in force on that date)."""
     from satisfice.market.pareto import pareto
 
-    result = pareto(_catalog(ctx), benchmark, parse_date(as_of), input_share)
+    result = pareto(_catalog(ctx, kind, provider), benchmark, parse_date(as_of), input_share, provider=provider)
 
     def show() -> None:
         console.print(_model_table(f"{result.benchmark_name} Pareto frontier, cheapest first "
@@ -270,12 +298,13 @@ def lag_cmd(
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slug, or 'all'.")] = "all",
     as_of: AsOf = None,
     input_share: Share = DEFAULT_INPUT_SHARE,
+    kind: Kind = "chat",
     as_json: Json = False,
 ) -> None:
     """Days from the first closed to the first open model clearing each bar; median, trend, expected dates."""
     from satisfice.market.lag import lag_analysis
 
-    result = lag_analysis(_catalog(ctx), benchmark, parse_date(as_of), input_share)
+    result = lag_analysis(_catalog(ctx, kind), benchmark, parse_date(as_of), input_share)
     if as_json:
         print_json(result.to_json())
         return

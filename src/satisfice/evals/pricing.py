@@ -86,7 +86,10 @@ def _self_hosted_price(model_id: str, catalog: Catalog | None, today: dt.date) -
 def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: float | None = None,
               catalog: Catalog | None = None, today: dt.date | None = None,
               self_hosted: bool | None = None) -> PriceInfo:
-    """The price of ``model_id``: the override (both parts), else the cheapest catalog offer today.
+    """The price of ``model_id``: the override (both parts), else the catalog's default offer today.
+
+    The default offer is the model's first-party price (else a serving provider's); a reseller's or a
+    subscription's price is never used, so a model known only through one has an unknown price.
 
     ``self_hosted`` says whether the model runs on your own machines (default: :func:`is_local`): then only its
     self-hosted calibrations count, and without one the price is "uncalibrated".

@@ -1,5 +1,8 @@
 """The annual bill of a workload: blended $/M x tokens per day / 1e6 x 365, per model.
 
+The price is each model's default offer in force (first-party, else serving): a reseller's or a
+subscription bundle's price is used only when ``provider`` names that provider.
+
 For 100M tokens a day, a blended $15/M costs $547,500 a year, $3/M $109,500 and $0.25/M $9,125.
 """
 
@@ -51,10 +54,12 @@ class CostRow:
     provider: str | None
     annual_usd: float | None
     ratio_to_first: float | None
+    provider_kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values."""
-        return {**self.model.to_json(), "provider": self.provider, "annual_usd": self.annual_usd,
+        return {**self.model.to_json(), "provider": self.provider, "provider_kind": self.provider_kind,
+                "annual_usd": self.annual_usd,
                 "daily_usd": self.annual_usd / DAYS_PER_YEAR if self.annual_usd is not None else None,
                 "ratio_to_first": self.ratio_to_first}
 
@@ -104,8 +109,12 @@ def find_model(catalog: Catalog, ref: str) -> ModelRow:
 
 
 def cost(catalog: Catalog, models: Sequence[str], tokens_per_day: float,
-         input_share: float = DEFAULT_INPUT_SHARE, as_of: dt.date | None = None) -> CostResult:
-    """Annual bill of ``tokens_per_day`` per model, at the price in force on ``as_of`` (default: latest)."""
+         input_share: float = DEFAULT_INPUT_SHARE, as_of: dt.date | None = None, *,
+         provider: str | None = None) -> CostResult:
+    """Annual bill of ``tokens_per_day`` per model, at the price in force on ``as_of`` (default: latest).
+
+    ``provider``: None for each model's default price, ``"any"`` for its cheapest list price, or a provider id.
+    """
     share = check_input_share(input_share)
     if tokens_per_day <= 0:
         raise ValueError("tokens_per_day must be positive")
@@ -114,11 +123,12 @@ def cost(catalog: Catalog, models: Sequence[str], tokens_per_day: float,
     first_bill: float | None = None
     for i, ref in enumerate(models):
         model = find_model(catalog, ref)
-        offer = catalog.price_at(model.id, day, input_share=share)
+        offer = catalog.price_at(model.id, day, input_share=share, provider=provider)
         row = priced(model, None, offer, share)
         bill = annual_bill(row.blended_price, tokens_per_day) if row.blended_price is not None else None
         if i == 0:
             first_bill = bill
         ratio = bill / first_bill if bill is not None and first_bill else None
-        rows.append(CostRow(row, offer.provider if offer else None, bill, ratio))
+        rows.append(CostRow(row, offer.provider if offer else None, bill, ratio,
+                            offer.provider_kind if offer else None))
     return CostResult(tokens_per_day, Blend(share), as_of, tuple(rows))

@@ -3,7 +3,9 @@
 Rules (each model is placed at its release date with its blended launch price):
 
 * a model *clears* ``T`` when its score on the benchmark is ``>= T``; a model with no score is
-  listed under ``no_score`` and never treated as failing;
+  counted in ``unscored_count`` (listed under ``no_score`` only when asked) and never treated as failing;
+* the price is the model's default offer at release (first-party, else serving; see
+  :meth:`~satisfice.catalog.rows.Catalog.price_at`), or the rule ``provider`` names;
 * the *cost frontier* walks the cleared models in release order and keeps each one that is
   cheaper than every cleared model released before it; of several models released on the same
   day only the cheapest can be kept (ties on price: the lower model id), so frontier dates
@@ -51,6 +53,7 @@ class FrontierResult:
     """Models that clear the threshold, in release order, with their blended launch price."""
     frontier: tuple[PricedModel, ...]
     no_score: tuple[PricedModel, ...]
+    """Models with no score on the benchmark: listed only when asked (``show_unscored``), else empty."""
     undated: tuple[PricedModel, ...] = ()
     """Models that clear the threshold but have no release date (cannot be ordered)."""
     first_closed: PricedModel | None = None
@@ -59,6 +62,16 @@ class FrontierResult:
     price_ratio: float | None = None
     trend: TrendFit | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    unscored_count: int = 0
+    """How many models have no score on the benchmark (whether or not they are listed)."""
+
+    def unscored_line(self) -> str:
+        """``1,175 models have no GPQA Diamond score; `--show-unscored` lists them`` (empty when none)."""
+        if not self.unscored_count:
+            return ""
+        noun = "model has" if self.unscored_count == 1 else "models have"
+        tail = "" if self.no_score else "; `--show-unscored` lists them"
+        return f"{self.unscored_count:,} {noun} no {self.benchmark_name} score (not counted as failing){tail}"
 
     def summary(self) -> str:
         """One line: who cleared first, at what price, the lag and the ratio, with the blend used."""
@@ -84,6 +97,7 @@ class FrontierResult:
             **self.blend.to_json(),
             "models": [m.to_json() for m in self.models],
             "frontier": [m.to_json() for m in self.frontier],
+            "unscored_count": self.unscored_count,
             "no_score": [m.to_json() for m in self.no_score],
             "undated": [m.to_json() for m in self.undated],
             "first_closed": self.first_closed.to_json() if self.first_closed else None,
@@ -121,7 +135,8 @@ def cost_frontier(cleared: list[PricedModel]) -> list[PricedModel]:
 
 
 def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date | None = None,
-             input_share: float = DEFAULT_INPUT_SHARE) -> FrontierResult:
+             input_share: float = DEFAULT_INPUT_SHARE, *, provider: str | None = None,
+             show_unscored: bool = False) -> FrontierResult:
     """Models clearing ``threshold`` on ``benchmark``, their cost frontier, first closed vs first open.
 
     Args:
@@ -130,6 +145,8 @@ def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date 
         threshold: the bar (a score in the benchmark's units; a model clears it with score >= threshold).
         as_of: analyse the catalog as it stood on this date (models released and offers effective by then).
         input_share: share of input tokens in the blended price (0.75 = 3:1).
+        provider: None for the default price, ``"any"`` for the cheapest list price, or a provider id.
+        show_unscored: list the models without a score (they are always counted).
     """
     share = check_input_share(input_share)
     slug = resolve_benchmark(catalog, benchmark)
@@ -139,7 +156,8 @@ def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date 
     undated: list[PricedModel] = []
     for model in cat.models.values():
         score = cat.score(model.id, slug)
-        row = priced(model, score.value if score else None, cat.launch_price(model.id, input_share=share), share)
+        row = priced(model, score.value if score else None,
+                     cat.launch_price(model.id, input_share=share, provider=provider), share)
         if score is None:
             no_score.append(row)
         elif score.value >= threshold:
@@ -167,7 +185,7 @@ def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date 
         notes.append("no price known (left off the frontier): " + ", ".join(unpriced))
     return FrontierResult(
         benchmark=slug, benchmark_name=benchmark_name(cat, slug), threshold=threshold, blend=Blend(share), as_of=as_of,
-        models=tuple(cleared), frontier=tuple(front), no_score=tuple(no_score), undated=tuple(undated),
-        first_closed=first_closed, first_open=first_open, lag_days=lag, price_ratio=ratio, trend=trend,
-        notes=tuple(notes),
+        models=tuple(cleared), frontier=tuple(front), no_score=tuple(no_score) if show_unscored else (),
+        undated=tuple(undated), first_closed=first_closed, first_open=first_open, lag_days=lag, price_ratio=ratio,
+        trend=trend, notes=tuple(notes), unscored_count=len(no_score),
     )

@@ -56,8 +56,11 @@ def dominates(a: PricedModel, b: PricedModel) -> bool:
 
 
 def pareto(catalog: Catalog, benchmark: str, as_of: dt.date | None = None,
-           input_share: float = DEFAULT_INPUT_SHARE) -> ParetoResult:
-    """The score-vs-price Pareto frontier on ``as_of`` (default: the latest prices known)."""
+           input_share: float = DEFAULT_INPUT_SHARE, *, provider: str | None = None) -> ParetoResult:
+    """The score-vs-price Pareto frontier on ``as_of`` (default: the latest prices known).
+
+    ``provider``: None for each model's default price, ``"any"`` for its cheapest list price, or a provider id.
+    """
     share = check_input_share(input_share)
     slug = resolve_benchmark(catalog, benchmark)
     cat = catalog.as_of(as_of) if as_of is not None else catalog
@@ -68,7 +71,7 @@ def pareto(catalog: Catalog, benchmark: str, as_of: dt.date | None = None,
         score = cat.score(model.id, slug)
         if score is None:
             continue
-        row = priced(model, score.value, cat.price_at(model.id, day, input_share=share), share)
+        row = priced(model, score.value, cat.price_at(model.id, day, input_share=share, provider=provider), share)
         if row.blended_price is None:
             unpriced.append(row.name)
         else:

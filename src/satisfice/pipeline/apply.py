@@ -29,15 +29,16 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from satisfice.catalog.batch import ImportBatch
-from satisfice.catalog.rows import ModelRow, OfferRow
+from satisfice.catalog.providers import provider_kind, settle_model
+from satisfice.catalog.rows import ModelRow, OfferRow, settle_start
 from satisfice.core import blend
 from satisfice.store.schema import ModelRecord, OfferRecord, Source
 from satisfice.store.schema_pipeline import ChangeRecord, ListingRecord
 
-_FILLED = ("organization", "open_weights", "release_date")
+_FILLED = ("organization", "open_weights", "release_date", "kind")
 _PRICES = ("input_per_m", "output_per_m", "cached_input_per_m")
 _MODEL = ("name", "organization", "open_weights", "release_date", "reasoning", "licence", "params_total_b",
-          "params_active_b")
+          "params_active_b", "kind")
 
 
 @dataclass
@@ -104,8 +105,12 @@ class Observation:
         self._changes: list[dict[str, Any]] = []
 
     def apply(self, batch: ImportBatch, provider: dict[str, str]) -> Counts:
-        """Write ``batch`` (offers' providers renamed by ``provider``) and return what changed."""
-        self._add_models(batch.models)
+        """Write ``batch`` (offers' providers renamed by ``provider``) and return what changed.
+
+        Each offer is classified by its provider's kind (first-party, serving, reseller, subscription);
+        a price whose start the source does not give starts at the model's release date.
+        """
+        models = self._add_models(batch.models)
         piped = set(self.s.scalars(select(Source.id).where(Source.citation.like("%[pipeline %"))))
         history: dict[tuple[str, str], list[_Price]] = {}
         for r in self.s.execute(select(OfferRecord.model_id, OfferRecord.provider, OfferRecord.effective_date,
@@ -122,8 +127,9 @@ class Observation:
         seen: set[tuple[str, str, str]] = set()
         for offer in batch.offers:
             renamed = provider.get(offer.provider, offer.provider)
-            if renamed != offer.provider:
-                offer = replace(offer, provider=renamed)
+            org, release = models.get(offer.model_id, (None, None))
+            offer = settle_start(replace(offer, provider=renamed, provider_kind=offer.provider_kind or provider_kind(
+                renamed, org, offer.model_id)), release)
             starts = "" if offer.effective_date == self.day else offer.effective_date.isoformat()
             key = (offer.model_id, offer.provider, starts)
             if key in seen:
@@ -139,16 +145,21 @@ class Observation:
         self._flush()
         return self.counts
 
-    def _add_models(self, rows: list[ModelRow]) -> None:
+    def _add_models(self, rows: list[ModelRow]) -> dict[str, tuple[str | None, dt.date | None]]:
+        """Add new models, fill known ones' gaps; ``{id: (organization, release date)}`` of every model."""
         known = {r.id: r for r in self.s.execute(select(ModelRecord.id, *(getattr(ModelRecord, f) for f in _FILLED)))}
-        for row in rows:
+        facts = {i: (r.organization, r.release_date) for i, r in known.items()}
+        for row in map(settle_model, rows):
             existing = known.get(row.id)
             if existing is not None:
                 gaps = {f: getattr(row, f) for f in _FILLED
                         if getattr(existing, f) is None and getattr(row, f) is not None}
                 if gaps:  # fill gaps, never overwrite a known fact
                     self.s.execute(update(ModelRecord).where(ModelRecord.id == row.id).values(**gaps))
+                    before = facts[row.id]
+                    facts[row.id] = (before[0] or row.organization, before[1] or row.release_date)
                 continue
+            facts[row.id] = (row.organization, row.release_date)
             self._models.append({"id": row.id, **{f: getattr(row, f) for f in _MODEL}})
             self.counts.new_models += 1
             self.counts.new_model_ids.append(row.id)
@@ -156,6 +167,7 @@ class Observation:
                          detail=row.name)
         if self._models:
             self.s.execute(insert(ModelRecord), self._models)
+        return facts
 
     def _offer(self, row: OfferRow, starts: str, listing: Any, history: list[_Price]) -> None:
         before: Any
@@ -175,6 +187,7 @@ class Observation:
             update_row.update({f: getattr(row, f) for f in _PRICES})
         self._offers.append({"model_id": row.model_id, "provider": row.provider, "effective_date": row.effective_date,
                              "recorded_at": self.at, "citation": (row.source + self.tag)[-1000:],
+                             "provider_kind": row.provider_kind,
                              **{f: getattr(row, f) for f in _PRICES}})
         bisect.insort(history, _Price(row.effective_date, self.at, row.input_per_m, row.output_per_m,
                                       row.cached_input_per_m, True),

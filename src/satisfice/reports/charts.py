@@ -164,7 +164,7 @@ def frontier_chart(result: FrontierResult, path: str | Path) -> Path:
     _dates(ax)
     ax.set_ylabel(f"USD per million tokens, blended {result.blend.label}")
     ax.set_title(f"Models with {result.benchmark_name} ≥ {result.threshold:g}: blended price at release\n"
-                 f"{len(result.models)} cleared the bar; models with no score (not counted): {len(result.no_score)}"
+                 f"{len(result.models)} cleared the bar; models with no score (not counted): {result.unscored_count:,}"
                  + (f", catalog as of {result.as_of}" if result.as_of else ""), fontsize=12)
     _legend(ax, "lower left")
     _label(ax, labels)

@@ -67,6 +67,8 @@ class ModelRecord(Base):
     params_active_b: Mapped[float | None] = mapped_column(Float, nullable=True)
     release_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     reasoning: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """``chat``, ``embedding``, ``image`` ... when a source's metadata says (else the name rule decides)."""
 
 
 class BenchmarkRecord(Base):
@@ -101,6 +103,8 @@ class OfferRecord(Base):
     blend_input_share: Mapped[float | None] = mapped_column(Float, nullable=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    provider_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """``first-party``, ``serving``, ``reseller`` or ``subscription``, classified at import."""
 
 
 class ScoreRecord(Base):

@@ -11,6 +11,7 @@ import datetime as dt
 import statistics
 from typing import Any
 
+from satisfice.catalog.kinds import CHAT, MODEL_KINDS
 from satisfice.catalog.rows import Catalog
 from satisfice.market.common import benchmark_name, scored_benchmarks
 from satisfice.market.cost import DAYS_PER_YEAR, annual_bill
@@ -90,7 +91,8 @@ def insights(cache: CatalogCache, p: Params) -> dict[str, Any]:
     """The Insights page: per bar, lag analysis, gap over time, workload cost; with findings in words."""
     share, tokens = p.input_share(), p.tokens_per_day()
 
-    def compute(catalog: Catalog) -> dict[str, Any]:
+    def compute(every: Catalog) -> dict[str, Any]:
+        catalog = every.of_kind(CHAT)  # the analyses are about chat models
         lag = lag_analysis(catalog, "all", None, share)
         trend_factors = [r.fit.factor_per_year for r in epoch_trends(catalog, "all", share).trends if r.fit]
         gap_results = [gap(catalog, slug) for slug in scored_benchmarks(catalog)]
@@ -121,8 +123,11 @@ def market(cache: CatalogCache, p: Params) -> dict[str, Any]:
     """The market explorer for one benchmark, bar, blend and date, with a workload calculator."""
     share, tokens, as_of = p.input_share(), p.tokens_per_day(), p.date("as_of")
     bench_arg, threshold_arg = p.text("benchmark"), p.number("threshold")
+    kind = p.choice("kind", (*MODEL_KINDS, "all"), CHAT)
+    show_unscored = p.text("show_unscored") not in (None, "0", "false", "no")
 
-    def compute(catalog: Catalog) -> dict[str, Any]:
+    def compute(every: Catalog) -> dict[str, Any]:
+        catalog = every.of_kind(None if kind == "all" else kind)
         benchmarks = scored_benchmarks(catalog)
         if not benchmarks:
             return {"data": {"benchmarks": [], "empty": True}, "charts": {}}
@@ -131,7 +136,7 @@ def market(cache: CatalogCache, p: Params) -> dict[str, Any]:
         slug = resolve_benchmark(catalog, bench_arg) if bench_arg else (
             "gpqa-diamond" if "gpqa-diamond" in benchmarks else benchmarks[0])
         threshold = threshold_arg if threshold_arg is not None else _default_threshold(catalog, slug)
-        front = frontier(catalog, slug, threshold, as_of, share)
+        front = frontier(catalog, slug, threshold, as_of, share, show_unscored=show_unscored)
         par = pareto(catalog, slug, as_of, share)
         race = gap(catalog, slug, None, as_of)
         trend = epoch_trends(catalog, slug, share, as_of)
@@ -141,7 +146,8 @@ def market(cache: CatalogCache, p: Params) -> dict[str, Any]:
             offer = catalog.price_at(m.model, day, input_share=share)
             price = offer.blended(share) if offer else None
             bills.append({"model": m.model, "name": m.name, "weights": m.weights, "score": m.score,
-                          "provider": offer.provider if offer else None, "blended_price": price,
+                          "provider": offer.provider if offer else None,
+                          "provider_kind": offer.provider_kind if offer else None, "blended_price": price,
                           "annual_usd": annual_bill(price, tokens) if price is not None else None,
                           "daily_usd": annual_bill(price, tokens) / DAYS_PER_YEAR if price is not None else None})
         bills.sort(key=lambda b: (b["annual_usd"] is None, b["annual_usd"] or 0.0))
@@ -150,6 +156,7 @@ def market(cache: CatalogCache, p: Params) -> dict[str, Any]:
             "benchmark": slug, "benchmark_name": front.benchmark_name, "threshold": threshold,
             "as_of": as_of.isoformat() if as_of else None, "input_share": share, "blend": front.blend.label,
             "summary": front.summary(), "frontier": front.to_json(), "pareto": par.to_json(),
+            "kind": kind, "unscored_line": front.unscored_line(), "show_unscored": show_unscored,
             "pareto_summary": par.summary(), "gap": race.to_json(), "gap_summary": race.summary(),
             "trends": [t.to_json() for t in trend.trends],
             "bars": sorted({t.threshold for t in (*trend.trends, *trend.skipped)}),
@@ -159,5 +166,5 @@ def market(cache: CatalogCache, p: Params) -> dict[str, Any]:
                 "race": charts.race_figure(race)}
         return {"data": data, "charts": figs}
 
-    return cache.derived(("market", bench_arg, threshold_arg, as_of, share, tokens), compute)
+    return cache.derived(("market", bench_arg, threshold_arg, as_of, share, tokens, kind, show_unscored), compute)
 

@@ -16,7 +16,10 @@ Offers, at provider ``id`` of the provider:
 - every dated change (``start_date``) is an offer effective on that date (a future one is a
   scheduled price);
 - the undated price is an offer effective on ``as_of`` when no dated change has started by
-  then (when one has, the undated price is older history whose start is unknown, and is left out);
+  then; when one has, the undated price is the price in force before the first dated change, and
+  is kept as history: an offer whose start is unknown (``starts_unknown``), dated the day before
+  that change and moved back to the model's release date when the catalog knows it (so "the
+  price on a day before the change" stays right);
 - an offer is one price per day: when a model also has time-of-day rates (peak windows, as
   DeepSeek's), the dearest of them replaces the newest price in force (dated or not), and the
   rate it replaces is named in the offer's source as the off-peak rate.
@@ -28,6 +31,7 @@ import ast
 import datetime as dt
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -133,18 +137,21 @@ def parse_genai_prices(path: Path, *, as_of: dt.date | None = None,
             model_id = to_id(raw_id)
             if not model_id:
                 continue  # a variant the id rule skips (batch or free tiers)
-            for effective, prices in _dated_prices(entry.get("prices"), at, day):
+            for effective, prices, open_start in _dated_prices(entry.get("prices"), at, day):
                 offer = _offer(model_id, provider_id, raw_id, prices, at, effective, f"{label}, as of {day}")
                 if offer is not None:
+                    if open_start:
+                        offer = replace(offer, starts_unknown=True, source=offer.source.replace(
+                            f"price from {effective}", f"price in force until {effective} (start not given)"))
                     offers[(model_id, provider_id, effective)] = offer
                     models.setdefault(model_id, ModelRow(id=model_id, name=text(entry.get("name")) or raw_id))
     return ImportBatch(source_file=file, models=list(models.values()), offers=list(offers.values()))
 
 
-def _dated_prices(prices: Any, where: Where, day: dt.date) -> list[tuple[dt.date, dict[str, Any]]]:
-    """``(effective date, price set)`` pairs by the rules in the module docstring."""
+def _dated_prices(prices: Any, where: Where, day: dt.date) -> list[tuple[dt.date, dict[str, Any], bool]]:
+    """``(effective date, price set, start unknown)`` by the rules in the module docstring."""
     if isinstance(prices, dict):
-        return [(day, prices)]
+        return [(day, prices, False)]
     if not isinstance(prices, list):
         raise where.error("expected 'prices' to be an object or a list", "prices")
     base: dict[str, Any] | None = None
@@ -164,11 +171,14 @@ def _dated_prices(prices: Any, where: Where, day: dt.date) -> list[tuple[dt.date
         elif isinstance(constraint, dict) and "start_time" in constraint:
             windows.append(item["prices"])
     started = [start for start, _ in dated if start <= day]
-    out = dated + ([(day, base)] if base is not None and not started else [])
+    out = [(start, p, False) for start, p in dated]
+    if base is not None:
+        before = min(start for start, _ in dated) - dt.timedelta(days=1) if started else day
+        out.append((before, base, bool(started)))
     if windows and out:
         newest = max(started) if started else day
         peak = max(windows, key=lambda p: (_price(p.get("output_mtok"), where, "output_mtok") or 0.0))
-        out = [(start, {**peak, "off_peak": prices} if start == newest else prices) for start, prices in out]
+        out = [(start, {**peak, "off_peak": p} if start == newest else p, o) for start, p, o in out]
     return out
 
 

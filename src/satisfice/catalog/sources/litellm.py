@@ -14,6 +14,7 @@ the import's ``as_of`` date (the file carries no dates).
   ``bedrock/us-east-1/...``) fold into the entry with the fewest path segments (first in file
   order on a tie).
 - ``ids`` (optional) maps the raw key to our model id instead (an empty id skips the entry).
+- ``mode`` gives the model's kind (chat for the kept modes).
 - ``supports_reasoning: true`` marks a reasoning model. Names, release dates and organizations
   are not in the file and stay unknown.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from satisfice.catalog.batch import ImportBatch
+from satisfice.catalog.kinds import kind_from_litellm
 from satisfice.catalog.rows import ModelRow, OfferRow
 from satisfice.catalog.sources._cells import Where, load_json, model_slug, number, text
 from satisfice.errors import DataError
@@ -65,7 +67,8 @@ def parse_litellm(path: Path, *, as_of: dt.date | None = None,
         reasoning = entry.get("supports_reasoning") is True
         known = models.get(offer.model_id)
         if known is None:
-            models[offer.model_id] = ModelRow(id=offer.model_id, name=key.rsplit("/", 1)[-1], reasoning=reasoning)
+            models[offer.model_id] = ModelRow(id=offer.model_id, name=key.rsplit("/", 1)[-1], reasoning=reasoning,
+                                              kind=kind_from_litellm(entry.get("mode")))
         elif reasoning and not known.reasoning:
             models[offer.model_id] = replace(known, reasoning=True)
     return ImportBatch(source_file=file, models=list(models.values()), offers=[o for _, o in chosen.values()])

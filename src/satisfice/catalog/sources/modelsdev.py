@@ -6,7 +6,8 @@ prices in USD per million tokens. Each model with both an input and an output pr
 offer at provider ``provider_id``, effective on the import's ``as_of`` date (the file carries no
 price dates); a model without a cost is listed without an offer. Context tiers and experimental
 modes (``cost.tiers``, ``experimental.modes``) are left out: the base price is the offer.
-Release dates given only as ``YYYY-MM`` stay unknown. ``ids`` maps a raw model id to ours
+Release dates given only as ``YYYY-MM`` stay unknown; ``modalities.output`` gives the model's kind
+(text: chat). ``ids`` maps a raw model id to ours
 (default: the slug of its last path segment); an empty id skips the entry.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from satisfice.catalog.batch import ImportBatch
+from satisfice.catalog.kinds import kind_from_modalities
 from satisfice.catalog.rows import ModelRow, OfferRow
 from satisfice.catalog.sources._cells import Where, boolean, date, load_json, model_slug, number, text
 from satisfice.errors import DataError
@@ -65,10 +67,13 @@ def _release(value: Any, where: Where) -> dt.date | None:
 
 
 def _model(model_id: str, raw_id: str, entry: dict[str, Any], where: Where) -> ModelRow:
+    modalities = entry.get("modalities")
+    outputs = modalities.get("output") if isinstance(modalities, dict) else None
     return ModelRow(id=model_id, name=text(entry.get("name")) or raw_id,
                     open_weights=boolean(entry.get("open_weights"), where, "open_weights"),
                     release_date=_release(entry.get("release_date"), where),
-                    reasoning=boolean(entry.get("reasoning"), where, "reasoning") is True)
+                    reasoning=boolean(entry.get("reasoning"), where, "reasoning") is True,
+                    kind=kind_from_modalities(outputs) if isinstance(outputs, list) else None)
 
 
 def _fill(known: ModelRow, new: ModelRow) -> ModelRow:
@@ -76,7 +81,7 @@ def _fill(known: ModelRow, new: ModelRow) -> ModelRow:
     return ModelRow(id=known.id, name=known.name,
                     open_weights=known.open_weights if known.open_weights is not None else new.open_weights,
                     release_date=known.release_date or new.release_date,
-                    reasoning=known.reasoning or new.reasoning)
+                    reasoning=known.reasoning or new.reasoning, kind=known.kind or new.kind)
 
 
 def _offer(model_id: str, provider: str, raw_id: str, entry: dict[str, Any], where: Where, day: dt.date,

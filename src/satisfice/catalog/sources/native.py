@@ -169,7 +169,9 @@ class _Builder:
             raise where.error("a price needs a provider (who sells at this price)", "provider")
         effective = date(cells.get("effective_date"), where, "effective_date")
         row = OfferRow(model_id=model_id, provider=provider, effective_date=effective or dt.date.min,
-                       source=text(cells.get("price_source")) or "", **prices)
+                       input_per_m=prices["input_per_m"], output_per_m=prices["output_per_m"],
+                       cached_input_per_m=prices["cached_input_per_m"], blended_per_m=prices["blended_per_m"],
+                       blend_input_share=prices["blend_input_share"], source=text(cells.get("price_source")) or "")
         key = (model_id, provider, effective)
         earlier = self.offers.get(key)
         if earlier is not None and earlier.row != row:

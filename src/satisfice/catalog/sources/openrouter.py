@@ -4,7 +4,8 @@ Both become offers at provider ``openrouter``.
 
 - Model list (``{"data": [{"id", "name", "created", "pricing": {"prompt", "completion",
   "input_cache_read"}}]}``, prices as strings in USD per token): one offer per model, effective
-  on the import's ``as_of`` date; release date = ``created`` (the day OpenRouter listed it).
+  on the import's ``as_of`` date; release date = ``created`` (the day OpenRouter listed it);
+  kind from ``architecture.modality`` (``text+image->text``: chat).
   Entries priced below zero (``"-1"``: routers with variable prices) are skipped.
 - History (``{"as_of", "models": {id: {"name", "points": [[date, input, output], ...]}}}``,
   USD per million tokens, as in jvrck/openrouterlist): every point is a dated offer; points
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from satisfice.catalog.batch import ImportBatch
+from satisfice.catalog.kinds import kind_from_modalities
 from satisfice.catalog.rows import ModelRow, OfferRow
 from satisfice.catalog.sources._cells import Where, date, load_json, model_slug, number, text
 from satisfice.errors import DataError
@@ -94,13 +96,22 @@ def parse_openrouter(path: Path, *, as_of: dt.date | None = None,
                 released = dt.datetime.fromtimestamp(seconds, dt.UTC).date()
         model_id = mapped[or_id]
         models.setdefault(model_id, ModelRow(id=model_id, name=text(item.get("name")) or or_id,
-                                             organization=_vendor(or_id), release_date=released))
+                                             organization=_vendor(or_id), release_date=released,
+                                             kind=_kind(item.get("architecture"))))
         offers[model_id] = OfferRow(
             model_id=model_id, provider=PROVIDER, effective_date=day,
             input_per_m=_per_m(prices["prompt"]), output_per_m=_per_m(prices["completion"]),
             cached_input_per_m=_per_m(prices["input_cache_read"]),
             source=f"OpenRouter models list {path.name}, id {or_id!r}, as of {day}")
     return ImportBatch(source_file=file, models=list(models.values()), offers=list(offers.values()))
+
+
+def _kind(architecture: Any) -> str | None:
+    """The model's kind from ``architecture.modality`` (``text+image->text``: chat)."""
+    modality = architecture.get("modality") if isinstance(architecture, dict) else None
+    if not isinstance(modality, str) or "->" not in modality:
+        return None
+    return kind_from_modalities(modality.rsplit("->", 1)[1].split("+"))
 
 
 def _per_m(value: float | None) -> float | None:
