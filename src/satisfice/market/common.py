@@ -108,6 +108,9 @@ class PricedModel:
     blended_price: float | None
     price_date: dt.date | None = None
     price_note: str | None = None
+    price_provider: str | None = None
+    price_kind: str | None = None
+    """The provider's kind (first-party, serving, reseller) of the offer behind ``blended_price``."""
 
     @property
     def weights(self) -> str:
@@ -127,6 +130,8 @@ class PricedModel:
             "blended_price": self.blended_price,
             "price_date": self.price_date.isoformat() if self.price_date else None,
             "price_note": self.price_note,
+            "price_provider": self.price_provider,
+            "price_kind": self.price_kind,
         }
 
 
@@ -141,4 +146,6 @@ def priced(model: ModelRow, score: float | None, offer: OfferRow | None, input_s
         blended_price=offer.blended(input_share) if offer is not None else None,
         price_date=offer.effective_date if offer is not None else None,
         price_note=offer.blend_note(input_share) if offer is not None else None,
+        price_provider=offer.provider if offer is not None else None,
+        price_kind=offer.provider_kind if offer is not None else None,
     )

@@ -134,6 +134,14 @@ def cost_frontier(cleared: list[PricedModel]) -> list[PricedModel]:
     return frontier
 
 
+def _unpriced_name(cat: Catalog, model: PricedModel) -> str:
+    """The model's name, naming the resellers that list it (never a default price; ``--provider`` uses one)."""
+    resellers = sorted({o.provider for o in cat.offers_of(model.model) if o.provider_kind == "reseller"})
+    if not resellers:
+        return model.name
+    return f"{model.name} (only resold: `--provider {resellers[0]}` prices it there)"
+
+
 def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date | None = None,
              input_share: float = DEFAULT_INPUT_SHARE, *, provider: str | None = None,
              show_unscored: bool = False) -> FrontierResult:
@@ -180,7 +188,7 @@ def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date 
         trend = fit_price_trend([(m.release_date, m.blended_price) for m in front
                                  if m.release_date is not None and m.blended_price is not None])
     notes = sorted({m.price_note for m in cleared if m.price_note})
-    unpriced = [m.name for m in cleared if m.blended_price is None]
+    unpriced = [_unpriced_name(cat, m) for m in cleared if m.blended_price is None]
     if unpriced:
         notes.append("no price known (left off the frontier): " + ", ".join(unpriced))
     return FrontierResult(
