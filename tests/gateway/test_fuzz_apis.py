@@ -25,7 +25,8 @@ from .conftest import PRICE, make_gateway, spend_rows
 from .test_fuzz import header_text, is_openai_error, json_values, models
 
 ALL_APIS = ["chat", "completions", "messages", "responses", "embeddings"]
-block_types = st.sampled_from(["text", "image", "tool_use", "tool_result", "thinking", "document"]) | st.text(max_size=6)
+block_types = (st.sampled_from(["text", "image", "tool_use", "tool_result", "thinking", "document"])
+               | st.text(max_size=6))
 blocks = st.fixed_dictionaries({"type": block_types}, optional={
     "text": st.text(max_size=20) | json_values, "source": json_values | st.fixed_dictionaries(
         {"type": st.sampled_from(["base64", "url", "file"]), "data": st.text(max_size=8), "url": st.text(max_size=8)}),

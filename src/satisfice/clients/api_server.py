@@ -130,7 +130,8 @@ class ApiServer(ScriptedServer):
         empty = {**block, "input": {}} if name else {"type": "text", "text": ""}
         delta = {"type": "input_json_delta", "partial_json": TOOL_ARGS} if name else {"type": "text_delta",
                                                                                       "text": TEXT}
-        events = [("message_start", {"type": "message_start", "message": start}),
+        events: list[tuple[str, dict[str, Any]]] = [
+                  ("message_start", {"type": "message_start", "message": start}),
                   ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": empty}),
                   ("ping", {"type": "ping"}),
                   ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}),
@@ -154,7 +155,8 @@ class ApiServer(ScriptedServer):
                     "tool_choice": "auto", "tools": body.get("tools") or [], "top_p": None, "usage": RESPONSES_USAGE}
         if not body.get("stream"):
             return web.json_response(response)
-        events = [("response.created", {"response": {**response, "status": "in_progress", "output": [],
+        events: list[tuple[str, dict[str, Any]]] = [
+                  ("response.created", {"response": {**response, "status": "in_progress", "output": [],
                                                      "usage": None}}),
                   ("response.output_item.added", {"output_index": 0, "item": item}),
                   ("response.output_item.done", {"output_index": 0, "item": item}),
