@@ -304,21 +304,20 @@ def from_chat(data: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     choices = data.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices and isinstance(choices[0], dict) else {}
     message = obj(choice.get("message"))
-    logprobs = obj(choice.get("logprobs"))
     response = envelope(payload, _new("resp"), int(data.get("created") or time.time()), "completed")
-    events = ResponsesEvents(payload, response["id"])
-    events.logprobs = list(logprobs.get("content") or [])
-    for op in whole_ops(message, choice.get("finish_reason"), ChatUsage.of(data.get("usage"))):
-        events.op(op)
-    events.end()
     output: list[dict[str, Any]] = []
-    if events.text:
-        output.append(_message_item(events.item_id, "".join(events.text), "completed", events.logprobs))
-    for index in sorted(events.tools):
-        call_id, name, arguments = events.tools[index]
-        output.append(_call_item(_new("fc"), call_id, name, arguments, "completed"))
+    text = message.get("content")
+    if isinstance(text, str) and text:
+        logprobs = obj(choice.get("logprobs")).get("content")
+        output.append(_message_item(_new("msg"), text, "completed", list(logprobs or [])))
+    calls = message.get("tool_calls")
+    for i, call in enumerate(calls if isinstance(calls, list) else ()):
+        function = obj(obj(call).get("function"))
+        arguments = function.get("arguments")
+        output.append(_call_item(_new("fc"), str(obj(call).get("id") or f"call_{i}"), str(function.get("name") or ""),
+                                 arguments if isinstance(arguments, str) else "", "completed"))
     response["output"] = output
-    _finish(response, events.finish, events.counts)
+    _finish(response, choice.get("finish_reason"), ChatUsage.of(data.get("usage")))
     return response
 
 
