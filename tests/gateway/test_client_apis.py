@@ -274,3 +274,37 @@ def test_verified_route_serves_messages_stream(gw: dict[str, Any], tmp_path: Pat
         message = events.get_final_message()
     assert message.content[0].text == TEXT  # type: ignore[union-attr]
     assert rows.new()[0].route == "task/verified"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("model", ["chat-model", "native-model"])
+def test_openai_agents_sdk_default_responses_model(gw: dict[str, Any], model: str, stream: bool) -> None:
+    """The Agents SDK on its default (Responses) model, with a function tool: two calls, two billed rows."""
+    agents = pytest.importorskip("agents")  # openai-agents: optional, not in the dev extras (heavy install)
+    import asyncio
+
+    seen: list[str] = []
+
+    @agents.function_tool
+    def get_weather(city: str) -> str:
+        """Weather of a city."""
+        seen.append(city)
+        return "sunny"
+
+    rows = _Rows(gw)
+    agents.set_tracing_disabled(True)
+    client = openai.AsyncOpenAI(base_url=gw["url"] + "/v1", api_key=gw["key"], timeout=10)
+    agent = agents.Agent(name="helper", instructions="Be brief.", tools=[get_weather],
+                         model=agents.OpenAIResponsesModel(model=model, openai_client=client))
+
+    async def run() -> Any:
+        if not stream:
+            return await agents.Runner.run(agent, "Weather in Paris?")
+        streamed = agents.Runner.run_streamed(agent, "Weather in Paris?")
+        async for _ in streamed.stream_events():
+            pass
+        return streamed
+
+    result = asyncio.run(run())
+    assert result.final_output == TEXT and seen == ["Paris"]
+    assert [r.status for r in rows.new(2)] == [200, 200]
