@@ -23,7 +23,7 @@ from satisfice.clients.usage import parse_usage
 from satisfice.core import Price
 from satisfice.errors import UpstreamUnavailable
 from satisfice.gateway.apis import ANTHROPIC_VERSION, MESSAGES, Api, ApiRequest, Events
-from satisfice.gateway.relay import Relay
+from satisfice.gateway.relay import Relay, primed
 from satisfice.gateway.translate_common import ChatStreamReader
 from satisfice.gateway.upstream import (
     CHAT,
@@ -161,12 +161,7 @@ async def open_api_relay(transport: HttpTransport, upstream: Upstream, model: st
         stream = await open_stream(transport, upstream, model, CHAT, request.translated())
         relay = TranslatedRelay(stream, price, input_estimate, api, api.events(request.payload))
         request.served_api = CHAT
-    try:
-        await relay.prime()
-    except BaseException as exc:
-        await relay.close(exc)
-        raise
-    return relay
+    return await primed(relay)
 
 
 __all__ = ["NativeRelay", "TranslatedRelay", "call_api", "native_body", "native_headers", "open_api_relay"]

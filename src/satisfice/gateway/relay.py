@@ -137,7 +137,11 @@ async def open_relay(transport: HttpTransport, upstream: Upstream, model: str, e
     options = payload.get("stream_options")
     client_usage = isinstance(options, dict) and bool(options.get("include_usage"))
     stream = await open_stream(transport, upstream, model, endpoint, payload)
-    relay = Relay(stream, endpoint, price, client_usage, input_estimate)
+    return await primed(Relay(stream, endpoint, price, client_usage, input_estimate))
+
+
+async def primed(relay: Relay) -> Relay:
+    """``relay`` once its first event is read; the upstream connection is released when that fails."""
     try:
         await relay.prime()
     except BaseException as exc:
@@ -234,4 +238,4 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Event, drop_upstream
             return
 
 
-__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "open_relay"]
+__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "open_relay", "primed"]

@@ -165,6 +165,27 @@ class ChatStreamReader:
                 yield ("args", index, piece)
 
 
+class OpsWriter:
+    """What both API event writers track besides text: tool calls (sent whole at the end), finish and usage."""
+
+    def __init__(self) -> None:
+        self.tools: dict[int, list[str]] = {}
+        self.finish: str | None = None
+        self.counts = ChatUsage()
+
+    def track(self, op: tuple[Any, ...]) -> None:
+        """Remember a non-text operation."""
+        kind = op[0]
+        if kind == "tool":
+            self.tools[op[1]] = [op[2], op[3], ""]
+        elif kind == "args" and op[1] in self.tools:
+            self.tools[op[1]][2] += op[2]
+        elif kind == "finish":
+            self.finish = op[1]
+        elif kind == "usage":
+            self.counts = op[1]
+
+
 def whole_ops(message: dict[str, Any], finish: str | None, usage: ChatUsage) -> list[tuple[Any, ...]]:
     """The operations of a whole chat answer's message (what a stream of it would have yielded)."""
     ops: list[tuple[Any, ...]] = []
@@ -189,5 +210,5 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-__all__ = ["ChatStreamReader", "ChatUsage", "ToolCall", "bad", "check_fields", "json_arguments", "obj", "sse",
-           "text_of_blocks", "untranslatable", "whole_ops"]
+__all__ = ["ChatStreamReader", "ChatUsage", "OpsWriter", "ToolCall", "bad", "check_fields", "json_arguments", "obj",
+           "sse", "text_of_blocks", "untranslatable", "whole_ops"]

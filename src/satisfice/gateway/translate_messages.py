@@ -16,6 +16,7 @@ import orjson
 
 from satisfice.gateway.translate_common import (
     ChatUsage,
+    OpsWriter,
     bad,
     check_fields,
     json_arguments,
@@ -178,21 +179,19 @@ def message_id() -> str:
     return "msg_" + secrets.token_hex(12)
 
 
-class MessagesEvents:
+class MessagesEvents(OpsWriter):
     """Writes Anthropic stream events from neutral operations (see ``ChatStreamReader``).
 
     Text streams as it arrives; tool calls are sent whole at the end (their arguments are complete then).
     """
 
     def __init__(self, model: str, id: str | None = None) -> None:
+        super().__init__()
         self.model = model
         self.id = id or message_id()
         self.started = False
         self.block = -1
         self.text_open = False
-        self.tools: dict[int, list[str]] = {}
-        self.finish: str | None = None
-        self.counts = ChatUsage()
 
     def _start(self) -> bytes:
         self.started = True
@@ -212,14 +211,8 @@ class MessagesEvents:
                                                    "content_block": {"type": "text", "text": ""}})
             out += sse("content_block_delta", {"type": "content_block_delta", "index": self.block,
                                                "delta": {"type": "text_delta", "text": op[1]}})
-        elif kind == "tool":
-            self.tools[op[1]] = [op[2], op[3], ""]
-        elif kind == "args" and op[1] in self.tools:
-            self.tools[op[1]][2] += op[2]
-        elif kind == "finish":
-            self.finish = op[1]
-        elif kind == "usage":
-            self.counts = op[1]
+        else:
+            self.track(op)
         return out
 
     def end(self) -> bytes:

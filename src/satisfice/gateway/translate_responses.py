@@ -14,7 +14,16 @@ import secrets
 import time
 from typing import Any
 
-from satisfice.gateway.translate_common import ChatUsage, bad, check_fields, obj, sse, untranslatable, whole_ops
+from satisfice.gateway.translate_common import (
+    ChatUsage,
+    OpsWriter,
+    bad,
+    check_fields,
+    obj,
+    sse,
+    untranslatable,
+    whole_ops,
+)
 
 KNOWN = ("model", "input", "instructions", "max_output_tokens", "temperature", "top_p", "tools", "tool_choice",
          "parallel_tool_calls", "stream", "text", "reasoning", "store", "metadata", "user", "include",
@@ -216,21 +225,19 @@ def _finish(response: dict[str, Any], finish: str | None, counts: ChatUsage) -> 
     response["usage"] = usage(counts)
 
 
-class ResponsesEvents:
+class ResponsesEvents(OpsWriter):
     """Writes Responses stream events from neutral operations (see ``ChatStreamReader``).
 
     Text streams as it arrives; function calls are sent whole at the end (their arguments are complete then).
     """
 
     def __init__(self, payload: dict[str, Any], response_id: str | None = None) -> None:
+        super().__init__()
         self.response = envelope(payload, response_id or _new("resp"), int(time.time()), "in_progress")
         self.seq = 0
         self.started = False
         self.text: list[str] | None = None
         self.item_id = _new("msg")
-        self.tools: dict[int, list[str]] = {}
-        self.finish: str | None = None
-        self.counts = ChatUsage()
         self.logprobs: list[Any] = []
 
     def _event(self, kind: str, **data: Any) -> bytes:
@@ -257,14 +264,8 @@ class ResponsesEvents:
             self.text.append(op[1])
             out += self._event("response.output_text.delta", item_id=self.item_id, output_index=0,
                                content_index=0, delta=op[1], logprobs=[])
-        elif kind == "tool":
-            self.tools[op[1]] = [op[2], op[3], ""]
-        elif kind == "args" and op[1] in self.tools:
-            self.tools[op[1]][2] += op[2]
-        elif kind == "finish":
-            self.finish = op[1]
-        elif kind == "usage":
-            self.counts = op[1]
+        else:
+            self.track(op)
         return out
 
     def end(self) -> bytes:
