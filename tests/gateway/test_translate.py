@@ -161,3 +161,13 @@ def test_affordable_caps_and_hints() -> None:
     assert client_cap({"max_tokens": 5}, "chat") == "max_tokens" and client_cap({}, "responses") is None
     assert "set 'max_tokens' to at most 35" in cap_hint(plan, 28, 0.0001, "max_tokens", 1)
     assert "prompt alone" in cap_hint(plan, 200, 0.0001, None, 1)
+
+
+@pytest.mark.parametrize("junk", [None, "text", 3, [1, "x", None], [{"type": "text", "text": 5}],
+                                  [{"type": "message", "content": "x"}], [{"type": "tool_use", "input": [1]}]])
+def test_lying_upstream_answers_never_crash_the_writers(junk: Any) -> None:
+    messages = {"content": junk, "usage": junk, "stop_reason": junk}
+    responses = {"output": junk, "usage": junk, "incomplete_details": junk}
+    assert isinstance(tm.text_of(messages), str) and isinstance(tr.text_of(responses), str)
+    assert tm.stream_of(messages, "m").endswith(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+    assert b"response.completed" in tr.stream_of(responses, {"model": "m"})

@@ -57,6 +57,17 @@ def obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def objs(value: Any) -> list[dict[str, Any]]:
+    """The objects in ``value`` when it is an array (anything else in it skipped), else none."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def text_field(value: dict[str, Any], name: str = "text") -> str:
+    """A string field of an untrusted object, ``""`` when it is missing or not a string."""
+    text = value.get(name)
+    return text if isinstance(text, str) else ""
+
+
 def json_arguments(arguments: Any) -> Any:
     """Tool-call arguments (a JSON string in chat completions) as a value; the raw string when not JSON."""
     if not isinstance(arguments, str) or not arguments:
@@ -211,4 +222,4 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
 
 
 __all__ = ["ChatStreamReader", "ChatUsage", "OpsWriter", "ToolCall", "bad", "check_fields", "json_arguments", "obj",
-           "sse", "text_of_blocks", "untranslatable", "whole_ops"]
+           "objs", "sse", "text_field", "text_of_blocks", "untranslatable", "whole_ops"]

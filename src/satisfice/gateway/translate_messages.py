@@ -21,7 +21,9 @@ from satisfice.gateway.translate_common import (
     check_fields,
     json_arguments,
     obj,
+    objs,
     sse,
+    text_field,
     text_of_blocks,
     untranslatable,
     whole_ops,
@@ -259,9 +261,9 @@ def stream_of(answer: dict[str, Any], model: str) -> bytes:
     """A complete event stream equivalent to a whole Messages answer (for routes verified before sending)."""
     events = MessagesEvents(model, str(answer.get("id") or message_id()))
     message: dict[str, Any] = {"content": None, "tool_calls": []}
-    for block in answer.get("content") or []:
+    for block in objs(answer.get("content")):
         if block.get("type") == "text":
-            message["content"] = (message["content"] or "") + block.get("text", "")
+            message["content"] = (message["content"] or "") + text_field(block)
         elif block.get("type") == "tool_use":
             message["tool_calls"].append({"id": block.get("id"), "function": {
                 "name": block.get("name"), "arguments": orjson.dumps(block.get("input") or {}).decode()}})
@@ -274,9 +276,7 @@ def stream_of(answer: dict[str, Any], model: str) -> bytes:
 
 def text_of(answer: dict[str, Any]) -> str:
     """The text of a Messages answer (for verifiers and shadow checks)."""
-    content = answer.get("content")
-    return "".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text") \
-        if isinstance(content, list) else ""
+    return "".join(text_field(b) for b in objs(answer.get("content")) if b.get("type") == "text")
 
 
 def error_body(status: int, message: str) -> bytes:

@@ -20,7 +20,9 @@ from satisfice.gateway.translate_common import (
     bad,
     check_fields,
     obj,
+    objs,
     sse,
+    text_field,
     untranslatable,
     whole_ops,
 )
@@ -326,15 +328,15 @@ def stream_of(answer: dict[str, Any], payload: dict[str, Any]) -> bytes:
     """A complete event stream equivalent to a whole Responses answer (for routes verified before sending)."""
     events = ResponsesEvents(payload, str(answer.get("id") or _new("resp")))
     message: dict[str, Any] = {"content": None, "tool_calls": []}
-    for item in answer.get("output") or []:
+    for item in objs(answer.get("output")):
         if item.get("type") == "message":
             message["content"] = (message["content"] or "") + text_of({"output": [item]})
-            for part in item.get("content") or []:
-                events.logprobs.extend(part.get("logprobs") or [])
+            for part in objs(item.get("content")):
+                events.logprobs.extend(objs(part.get("logprobs")))
         elif item.get("type") == "function_call":
             message["tool_calls"].append({"id": item.get("call_id"), "function": {
                 "name": item.get("name"), "arguments": item.get("arguments")}})
-    details = answer.get("incomplete_details") or {}
+    details = obj(answer.get("incomplete_details"))
     finish = {"max_output_tokens": "length", "content_filter": "content_filter"}.get(str(details.get("reason")))
     ops = whole_ops(message, finish, ChatUsage.of(chat_usage(answer.get("usage"))))
     return b"".join(events.op(op) for op in ops) + events.end()
@@ -342,12 +344,8 @@ def stream_of(answer: dict[str, Any], payload: dict[str, Any]) -> bytes:
 
 def text_of(answer: dict[str, Any]) -> str:
     """The output text of a Responses answer (for verifiers and shadow checks)."""
-    out: list[str] = []
-    for item in answer.get("output") or []:
-        if isinstance(item, dict) and item.get("type") == "message":
-            out.extend(p.get("text", "") for p in item.get("content") or []
-                       if isinstance(p, dict) and p.get("type") == "output_text")
-    return "".join(out)
+    return "".join(text_field(p) for item in objs(answer.get("output")) if item.get("type") == "message"
+                   for p in objs(item.get("content")) if p.get("type") == "output_text")
 
 
 __all__ = ["KNOWN", "ResponsesEvents", "chat_usage", "envelope", "from_chat", "stream_of", "text_of", "to_chat",
