@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from _load import wrk_run
-from _procs import Procs, free_port
+from _procs import CpuMeter, Proc, Procs, free_port
 from _targets import SATISFICE_CLI, _env, _find_key
 
 ALL = "[chat, completions, messages, responses, embeddings]"
@@ -92,15 +92,19 @@ def run_apis(workdir: Path, *, duration: float, rate: float, connections: int, s
                                                str(gw_port)], env=env, cpus=sut_cpus)
         gateway.wait_http(f"http://127.0.0.1:{gw_port}/healthz", timeout_s=60)
 
-        def measure(url: str, body: bytes, headers: dict[str, str]) -> dict[str, float]:
+        def measure(url: str, body: bytes, headers: dict[str, str], sut: Proc | None = None) -> dict[str, Any]:
             wrk_run(url, body, headers, duration_s=2, connections=connections, rate=rate, workdir=workdir,
                     cpus=load_cpus)  # warm-up
-            result = wrk_run(url, body, headers, duration_s=duration, connections=connections, rate=rate,
-                             workdir=workdir, cpus=load_cpus)
+            with CpuMeter(procs, sut) as cpu:
+                result = wrk_run(url, body, headers, duration_s=duration, connections=connections, rate=rate,
+                                 workdir=workdir, cpus=load_cpus)
             if result.error_count:
                 raise RuntimeError(f"{url}: {result.error_count} failed requests")
-            return {"p50_ms": round(result.p50_ms or 0.0, 3), "p99_ms": round(result.p99_ms or 0.0, 3),
-                    "rate": round(result.rps, 1)}
+            out: dict[str, Any] = {"p50_ms": round(result.p50_ms or 0.0, 3), "p99_ms": round(result.p99_ms or 0.0, 3),
+                                   "rate": round(result.rps, 1), "foreign_cpu_pct": cpu.result.get("foreign_pct")}
+            if sut is not None and result.requests:
+                out["gateway_cpu_ms_per_request"] = round(1000 * cpu.result["sut_cpu_s"] / result.requests, 3)
+            return out
 
         direct: dict[str, dict[str, float]] = {}
         report: dict[str, Any] = {}
@@ -113,14 +117,17 @@ def run_apis(workdir: Path, *, duration: float, rate: float, connections: int, s
             if api == "chat":
                 name = "chat_last" if "chat" in report else "chat"
             log(f"apis: {name} via the gateway")
-            via = measure(f"http://127.0.0.1:{gw_port}/v1{BODIES[api][0]}", _body(api, model), auth)
+            via = measure(f"http://127.0.0.1:{gw_port}/v1{BODIES[api][0]}", _body(api, model), auth, gateway)
             report[name] = {**via, "direct_p50_ms": direct[ends_at]["p50_ms"], "direct_p99_ms":
                             direct[ends_at]["p99_ms"], "overhead_p50_ms": round(via["p50_ms"] -
                                                                                direct[ends_at]["p50_ms"], 3),
                             "overhead_p99_ms": round(via["p99_ms"] - direct[ends_at]["p99_ms"], 3)}
     chat = report["chat"]["overhead_p50_ms"]
+    chat_cpu = report["chat"].get("gateway_cpu_ms_per_request")
     for m in report.values():
         m["vs_chat_p50_ms"] = round(m["overhead_p50_ms"] - chat, 3)
+        if chat_cpu is not None and m.get("gateway_cpu_ms_per_request") is not None:
+            m["vs_chat_cpu_ms"] = round(m["gateway_cpu_ms_per_request"] - chat_cpu, 3)
     return report
 
 
