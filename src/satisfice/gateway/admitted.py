@@ -149,8 +149,6 @@ class Admitted:
 
         return RelayResponse(relay, self._headers(relay.model), on_finish, gw.spend_log.durable)
 
-
-
     def _checked_payload(self) -> dict[str, Any]:
         """What verifiers see: the chat form of the request where there is one."""
         return self.payload if self.api is None or self.api.chat is None else self.api.chat

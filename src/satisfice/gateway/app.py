@@ -41,7 +41,7 @@ from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KeyCache, KeyInfo, keys_version, load_active
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.relay import RelayResponse
-from satisfice.gateway.replies import GatewayError, echo, error_response
+from satisfice.gateway.replies import GatewayError, echo
 from satisfice.gateway.routing import Router, build_router
 from satisfice.gateway.shadow import ShadowRunner
 from satisfice.gateway.upstream import CHAT, COMPLETIONS
@@ -218,13 +218,15 @@ class Gateway:
         """The ASGI app: completions go straight to the request path, everything else through Starlette."""
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
             endpoint = _FAST_PATHS.get(scope["path"])
-            api = APIS.get(scope["path"]) if endpoint is None else None
-            if endpoint is not None or api is not None:
+            api = None
+            if endpoint is None and (api := APIS.get(scope["path"])) is not None:
+                endpoint = api.name
+            if endpoint is not None:
                 try:
-                    response = await self._complete(scope, receive, endpoint or api.name, api)  # type: ignore[union-attr]
+                    response = await self._complete(scope, receive, endpoint, api)
                 except Exception:  # what Starlette's handler for Exception answers, plus the traceback in the log
                     log.exception("gateway: internal error on %s", scope["path"])
-                    response = await _internal_error(None, None)
+                    response = await _internal_error(None, None) if api is None else api.error(_INTERNAL)
                 await response(scope, receive, send)
                 return
         await self.starlette(scope, receive, send)
@@ -387,11 +389,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     path = echo(request.url.path, quote=False)
     message = {404: f"no such endpoint: {path}", 405: f"method {echo(request.method, quote=False)} is not allowed "
                f"on {path}"}.get(status, "request failed")
-    return error_response(status, message, code="not_found" if status == 404 else None)
+    error = GatewayError(status, message, code="not_found" if status == 404 else None)
+    messages = APIS["/v1/messages"]
+    return messages.error(error) if request.url.path.startswith(("/v1/messages", "/messages")) else error.response()
+
+
+_INTERNAL = GatewayError(500, "internal error in the gateway", type="server_error", code="internal_error")
 
 
 async def _internal_error(request: Request | None, exc: Exception | None) -> Response:
-    return error_response(500, "internal error in the gateway", type="server_error", code="internal_error")
+    return _INTERNAL.response()
 
 
 __all__ = ["Gateway", "catalog_prices"]
