@@ -128,7 +128,7 @@ def test_messages_translated_to_a_chat_upstream(gw: dict[str, Any], stream: bool
 @pytest.mark.parametrize("model", ["chat-model", "native-model"])
 def test_messages_tools_whole_and_streamed(gw: dict[str, Any], stream: bool, model: str) -> None:
     rows = _Rows(gw)
-    client = _an(gw)
+    client = _an(gw).with_options(default_headers={"anthropic-beta": "tools-2099"})
     kwargs: dict[str, Any] = {"model": model, "max_tokens": 50, "tools": [TOOL],
                               "messages": [{"role": "user", "content": "weather in Paris?"}]}
     if stream:
@@ -151,7 +151,7 @@ def test_messages_tools_whole_and_streamed(gw: dict[str, Any], stream: bool, mod
     sent = gw["upstream"].server.received[-1]
     if native:
         assert sent.path == "/v1/messages" and sent.headers["x-api-key"] == FAKE_PROVIDER_KEY
-        assert sent.headers["anthropic-version"]
+        assert sent.headers["anthropic-version"] and sent.headers["anthropic-beta"] == "tools-2099"
     else:
         assert [m["role"] for m in sent.body["messages"]] == ["user", "assistant", "tool"]
 

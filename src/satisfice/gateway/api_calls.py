@@ -39,13 +39,14 @@ from satisfice.gateway.upstream import (
 from satisfice.masking import shorten
 
 
-def native_headers(upstream: Upstream, api: Api) -> Mapping[str, str]:
-    """Headers for a pass-through call (Anthropic's key header and version for Messages)."""
+def native_headers(upstream: Upstream, request: ApiRequest) -> Mapping[str, str]:
+    """Headers for a pass-through call: Anthropic's key header and version for Messages, the client's betas."""
     headers = upstream.headers()
-    if api.name != MESSAGES:
+    if request.api.name != MESSAGES:
         return headers
     key = upstream.api_key()
-    return {**headers, "anthropic-version": ANTHROPIC_VERSION, **({"x-api-key": key} if key else {})}
+    return {**headers, "anthropic-version": ANTHROPIC_VERSION, **request.forward,
+            **({"x-api-key": key} if key else {})}
 
 
 def native_body(payload: dict[str, Any], wire_model: str, *, stream: bool) -> bytes:
@@ -67,7 +68,7 @@ async def call_api(transport: HttpTransport, upstream: Upstream, model: str, req
         started = time.perf_counter()
         body = await checked_post(transport, upstream, f"{upstream.base_url}/{api.name}",
                                   native_body(request.payload, upstream.wire_name(model), stream=False),
-                                  native_headers(upstream, api))
+                                  native_headers(upstream, request))
         data = decode_answer(body, upstream.name, upstream.secrets())
         text = api.text_of(data)
         usage, estimated = billed_usage(parse_usage(api.chat_usage(data.get("usage"))), input_estimate, text)
@@ -153,7 +154,7 @@ async def open_api_relay(transport: HttpTransport, upstream: Upstream, model: st
     if api.name in upstream.apis:
         stream = await open_raw_stream(transport, upstream, model, f"{upstream.base_url}/{api.name}",
                                        native_body(request.payload, upstream.wire_name(model), stream=True),
-                                       native_headers(upstream, api))
+                                       native_headers(upstream, request))
         relay = NativeRelay(stream, price, input_estimate, api)
         request.served_api = api.name
     else:

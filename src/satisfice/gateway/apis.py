@@ -9,7 +9,7 @@ rows), with the :class:`ApiRequest` carried along. Upstream calls live in :mod:`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -162,6 +162,8 @@ class ApiRequest:
     payload: dict[str, Any]
     chat: dict[str, Any] | None = None
     served_api: str | None = None
+    forward: dict[str, str] = field(default_factory=dict)
+    """Client headers passed on to a pass-through upstream (``anthropic-version``, ``anthropic-beta``)."""
     chat_error: GatewayError | None = field(default=None, repr=False)
 
     def translated(self) -> dict[str, Any]:
@@ -176,8 +178,16 @@ class ApiRequest:
         raise self.chat_error
 
 
-def prepare(api: Api, payload: dict[str, Any], plan: Plan) -> ApiRequest:
-    """Check ``payload`` and translate it unless every upstream of the plan speaks ``api`` (400s name fields)."""
+FORWARDED = {MESSAGES: (b"anthropic-version", b"anthropic-beta")}
+"""Client headers a pass-through upstream of each API gets."""
+
+
+def prepare(api: Api, payload: dict[str, Any], plan: Plan,
+            headers: Iterable[tuple[bytes, bytes]] = ()) -> ApiRequest:
+    """Check ``payload`` and translate it unless every upstream of the plan speaks ``api`` (400s name fields).
+
+    ``headers`` are the client's; those in :data:`FORWARDED` for the API go on to pass-through upstreams.
+    """
     native = [api.name in u.apis for t in plan.targets for u in t.upstreams]
     if api.to_chat is None and not any(native):
         raise GatewayError(400, f"no upstream of {echo(payload['model'])} serves the {api.name} API: list it in "
@@ -187,10 +197,13 @@ def prepare(api: Api, payload: dict[str, Any], plan: Plan) -> ApiRequest:
                            "verified: call a plain model", param="model", code="api_not_served")
     api.check(payload)
     request = ApiRequest(api, payload)
+    names = FORWARDED.get(api.name)
+    if names and any(native):
+        request.forward = {n.decode(): v.decode("latin-1") for n, v in headers if n in names}
     if not all(native) and api.to_chat is not None:
         request.chat = api.to_chat(payload)
     return request
 
 
-__all__ = ["ANTHROPIC_VERSION", "APIS", "EMBEDDINGS", "MESSAGES", "RESPONSES", "Api", "ApiRequest", "Events",
-           "check_embeddings", "check_messages", "check_responses", "prepare", "register"]
+__all__ = ["ANTHROPIC_VERSION", "APIS", "EMBEDDINGS", "FORWARDED", "MESSAGES", "RESPONSES", "Api", "ApiRequest",
+           "Events", "check_embeddings", "check_messages", "check_responses", "prepare", "register"]

@@ -337,7 +337,7 @@ class Gateway:
                                    "configured route (task/<name>) nor a served model", param="model",
                                    code="model_not_found")
             if api is not None:
-                request = prepare(api, payload, plan)
+                request = prepare(api, payload, plan, scope["headers"])
             estimate = input_estimate(body)
             cap = output_cap(payload, self._default_cap) if api is None else api.cap(payload, self._default_cap)
             worst = plan.worst_cost(estimate, cap)
