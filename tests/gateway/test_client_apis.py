@@ -308,3 +308,18 @@ def test_openai_agents_sdk_default_responses_model(gw: dict[str, Any], model: st
     result = asyncio.run(run())
     assert result.final_output == TEXT and seen == ["Paris"]
     assert [r.status for r in rows.new(2)] == [200, 200]
+
+
+def test_langchain_responses_api_tools_and_embeddings(gw: dict[str, Any]) -> None:
+    """LangChain ``ChatOpenAI(use_responses_api=True)`` with tools, and ``OpenAIEmbeddings`` (optional install)."""
+    lc = pytest.importorskip("langchain_openai")
+    rows = _Rows(gw)
+    common = {"base_url": gw["url"] + "/v1", "api_key": gw["key"], "max_retries": 0}
+    chat = lc.ChatOpenAI(model="chat-model", use_responses_api=True, **common)
+    assert chat.invoke("weather?").text == TEXT
+    called = chat.bind_tools([FUNCTION]).invoke("weather in Paris?")
+    assert called.tool_calls[0]["name"] == "get_weather" and called.tool_calls[0]["args"] == {"city": "Paris"}
+    vectors = lc.OpenAIEmbeddings(model="native-model", check_embedding_ctx_length=False,
+                                  **common).embed_documents(["a", "b"])
+    assert [len(v) for v in vectors] == [3, 3]
+    assert [r.endpoint for r in rows.new(3)] == ["responses", "responses", "embeddings"]
