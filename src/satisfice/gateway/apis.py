@@ -205,5 +205,17 @@ def prepare(api: Api, payload: dict[str, Any], plan: Plan,
     return request
 
 
+def model_answer(name: str, known: bool, anthropic: bool, refused: GatewayError | None) -> Response:
+    """``GET /v1/models/{id}``: the model in OpenAI's shape, or Anthropic's; ``refused``: the key's 401."""
+    error = refused or (None if known else GatewayError(404, f"the model {echo(name)} does not exist",
+                                                        param="model", code="model_not_found"))
+    if error is not None:
+        return APIS["/v1/messages"].error(error) if anthropic else error.response()
+    data: dict[str, Any] = {"id": name, "object": "model", "created": 0, "owned_by": "satisfice"}
+    if anthropic:
+        data = {"type": "model", "id": name, "display_name": name, "created_at": "1970-01-01T00:00:00Z"}
+    return Response(orjson.dumps(data), media_type="application/json")
+
+
 __all__ = ["ANTHROPIC_VERSION", "APIS", "EMBEDDINGS", "FORWARDED", "MESSAGES", "RESPONSES", "Api", "ApiRequest",
-           "Events", "check_embeddings", "check_messages", "check_responses", "prepare", "register"]
+           "Events", "check_embeddings", "check_messages", "check_responses", "model_answer", "prepare", "register"]

@@ -32,7 +32,7 @@ from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.admission import reserve
 from satisfice.gateway.admitted import Admitted
-from satisfice.gateway.apis import APIS, Api, ApiRequest, prepare
+from satisfice.gateway.apis import APIS, Api, ApiRequest, model_answer, prepare
 from satisfice.gateway.bodies import BodyReader
 from satisfice.gateway.books import Books
 from satisfice.gateway.budgets import Reservation
@@ -276,20 +276,12 @@ class Gateway:
 
     async def model(self, request: Request) -> Response:
         """``GET /v1/models/{id}``: one route or model (Anthropic's shape when ``anthropic-version`` is sent)."""
-        anthropic = "anthropic-version" in request.headers
-        if not self._authorized(request):
+        authorized = self._authorized(request)
+        if not authorized:
             self.metrics.rejection("invalid_api_key")
-            error = _unauthorized()
-            return APIS["/v1/messages"].error(error) if anthropic else error.response()
         name = request.path_params["model_id"]
-        if name not in self.router.plans:
-            error = GatewayError(404, f"the model {echo(name)} does not exist", param="model",
-                                 code="model_not_found")
-            return APIS["/v1/messages"].error(error) if anthropic else error.response()
-        data = {"id": name, "object": "model", "created": 0, "owned_by": "satisfice"}
-        if anthropic:
-            data = {"type": "model", "id": name, "display_name": name, "created_at": "1970-01-01T00:00:00Z"}
-        return Response(orjson.dumps(data), media_type=_JSON)
+        return model_answer(name, name in self.router.plans, "anthropic-version" in request.headers,
+                            None if authorized else _unauthorized())
 
     async def models(self, request: Request) -> Response:
         """``GET /v1/models``: routes and plain models."""
