@@ -40,6 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _apis import run_apis, translation_us  # noqa: E402
 from _load import LoadError, LoadResult, hey_run, require_tool, wrk_run  # noqa: E402
 from _overheads import NAMES, overheads  # noqa: E402
 from _peers import portkey_version, start_portkey, start_tensorzero, tensorzero_version  # noqa: E402
@@ -228,7 +229,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="do not measure satisfice with durability off and with --workers 2")
     p.add_argument("--skip-peers", action="store_true", help="do not measure TensorZero and Portkey")
     p.add_argument("--keep-workdir", action="store_true", help="keep configs and server logs (path on stderr)")
+    p.add_argument("--apis", action="store_true",
+                   help="instead: p50/p99 overhead per client API (chat, responses, messages, embeddings; translated "
+                        "and pass-through) at --rate over --rate-connections, for --duration each")
     return p.parse_args(argv)
+
+
+def _apis_main(args: argparse.Namespace, workdir: Path, pin: bool) -> int:
+    """The ``--apis`` run: one JSON document with the overhead per client API."""
+    speed = py_loop_ms()
+    try:
+        apis = run_apis(workdir, duration=args.duration, rate=args.rate, connections=args.rate_connections,
+                        sut_cpus=[0] if pin else None, load_cpus=[1] if pin else None, log=log)
+    except (ProcError, LoadError, RuntimeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps({"apis": apis, "translation_cpu_us": translation_us(),
+                      "settings": {"duration_s": args.duration, "rate": args.rate,
+                                                 "connections": args.rate_connections, "pinned": pin},
+                      "machine": {**machine_info(), "py_loop_ms_start": speed,
+                                  "loadavg_1m_end": round(os.getloadavg()[0], 2)}}, indent=2))
+    return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -245,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    lit_version = None if args.skip_litellm else litellm_version()
-    if not args.skip_litellm and lit_version is None:
+    lit_version = None if args.skip_litellm or args.apis else litellm_version()
+    if not args.skip_litellm and not args.apis and lit_version is None:
         print(f"error: LiteLLM not found in {LITELLM_VENV}; run scripts/setup_bench.sh, or pass --skip-litellm",
               file=sys.stderr)
         return 2
@@ -255,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     pin = args.pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     signal.signal(signal.SIGTERM, _interrupt)  # so that the finally blocks stop every server
     workdir = Path(tempfile.mkdtemp(prefix="satisfice-bench-"))
+    if args.apis:
+        return _apis_main(args, workdir, pin)
     s = Settings(args.duration, args.warmup, args.rate, args.connections, args.rate_connections, args.threads,
                  args.rate_tool, args.light_rate, pin, workdir)
     report: dict[str, Any] = {"direct": None, **{n: None for n in NAMES}}

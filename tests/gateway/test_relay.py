@@ -79,6 +79,12 @@ class _StubRelay:
         self.done = True
         return b""
 
+    def tail(self) -> bytes:
+        return b"data: [DONE]\n\n"
+
+    def stream_error(self, message: str) -> bytes:
+        return b""
+
     async def close(self, exc: BaseException | None = None) -> None:
         self.closed = True
 

@@ -110,6 +110,7 @@ class ScriptedServer:
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_get("/health", self._health)
         app.router.add_get("/healthz", self._health)
+        self._add_routes(app)
         runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.25)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
@@ -117,6 +118,9 @@ class ScriptedServer:
         self._runner = runner
         self._port = runner.addresses[0][1]
         return self
+
+    def _add_routes(self, app: web.Application) -> None:
+        """More routes (for subclasses speaking other APIs)."""
 
     async def stop(self) -> None:
         """Stop serving and close open connections."""

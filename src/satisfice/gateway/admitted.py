@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.responses import Response
 
 from satisfice.core import Price, Usage
+from satisfice.gateway.api_calls import call_api, open_api_relay
+from satisfice.gateway.apis import ApiRequest
 from satisfice.gateway.budgets import Reservation
-from satisfice.gateway.cascade import Attempts, final_error
+from satisfice.gateway.cascade import Attempts, Caller, final_error
 from satisfice.gateway.keys import KeyInfo
 from satisfice.gateway.relay import Relay, RelayResponse, open_relay
 from satisfice.gateway.replies import GatewayError, synthesize_stream
 from satisfice.gateway.routing import Plan
 from satisfice.gateway.spendlog import SpendRow
-from satisfice.gateway.upstream import Upstream
+from satisfice.gateway.upstream import CHAT, Answer, Upstream
 from satisfice.masking import mask
 
 if TYPE_CHECKING:
@@ -33,13 +36,17 @@ log = logging.getLogger("satisfice.gateway")
 class Admitted:
     """One admitted request: serves it and writes its single spend row."""
 
-    __slots__ = ("att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "reservation", "started")
+    __slots__ = ("api", "att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "reservation",
+                 "started")
 
     def __init__(self, gw: Gateway, plan: Plan, endpoint: str, payload: dict[str, Any], key: KeyInfo | None,
-                 reservation: Reservation | None, input_estimate: int, started: float) -> None:
+                 reservation: Reservation | None, input_estimate: int, started: float,
+                 api: ApiRequest | None = None) -> None:
         self.gw, self.plan, self.endpoint, self.payload = gw, plan, endpoint, payload
         self.key, self.reservation, self.input_estimate, self.started = key, reservation, input_estimate, started
         self.att = Attempts()
+        self.api = api
+        """Set for the other client APIs (Messages, Responses, embeddings); None for chat and completions."""
 
     def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
                served_usage: Usage | None) -> None:
@@ -60,6 +67,7 @@ class Admitted:
             plan.reference_cost(served_usage) if served_usage is not None else None,
             elapsed * 1000.0, att.escalations, errors, status, outcome,
             gw.spend_log.new_id(), att.estimated, over, reserved,
+            self.endpoint if self.api is None else self.api.served_api,
         ), reservation.period if reservation is not None else None)
         gw.metrics.request(plan.name, status, elapsed, att.cost)
         if att.estimated or over:
@@ -67,7 +75,7 @@ class Admitted:
 
     def _fail(self, exc: GatewayError) -> Response:
         self.finish(exc.status, exc.code or "error", None, None, None)
-        return exc.response()
+        return exc.response() if self.api is None else self.api.api.error(exc)
 
     def _internal(self, doing: str) -> Response:
         """A bug on our side: logged with its traceback, answered as a plain 500 in the OpenAI shape."""
@@ -85,7 +93,8 @@ class Admitted:
     async def serve(self) -> Response:
         """Non-streaming, or streaming that is verified before anything is sent."""
         try:
-            answer = await self.gw.executor.run(self.plan, self.endpoint, self.payload, self.input_estimate, self.att)
+            answer = await self.gw.executor.run(self.plan, self.endpoint, self._checked_payload(),
+                                                self.input_estimate, self.att, self._caller())
         except GatewayError as exc:
             failed = self._fail(exc)
             await self.gw.spend_log.durable()
@@ -94,7 +103,9 @@ class Admitted:
             return self._internal("serving")
         self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
         await self.gw.spend_log.durable()  # the row is journaled before the answer is released
-        self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, answer.model, answer.text, self.input_estimate)
+        self._shadow(answer.model, answer.text)
+        if self.api is not None:
+            return self._api_answer(answer)
         if self.payload.get("stream") is True:
             options = self.payload.get("stream_options")
             include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
@@ -109,6 +120,8 @@ class Admitted:
         try:
             for n, target in enumerate(targets):
                 def attempt(upstream: Upstream, price: Price, model: str = target.model) -> Any:
+                    if self.api is not None:
+                        return open_api_relay(gw.transport, upstream, model, self.api, price, self.input_estimate)
                     return open_relay(gw.transport, upstream, model, self.endpoint, self.payload, price,
                                       self.input_estimate)
 
@@ -132,10 +145,39 @@ class Admitted:
                 att.errors.append(error)
             self.finish(200, "ok" if error is None else "interrupted", done.model, done.upstream.name, usage)
             if error is None:
-                gw.shadow.maybe(self.plan, self.endpoint, self.payload, done.model, text, self.input_estimate)
+                self._shadow(done.model, text)
 
         return RelayResponse(relay, self._headers(relay.model), on_finish, gw.spend_log.durable)
 
+    def _checked_payload(self) -> dict[str, Any]:
+        """What verifiers see: the chat form of the request where there is one."""
+        return self.payload if self.api is None or self.api.chat is None else self.api.chat
+
+    def _caller(self) -> Caller | None:
+        request = self.api
+        if request is None:
+            return None
+        gw, estimate = self.gw, self.input_estimate
+
+        def caller(upstream: Upstream, price: Price, model: str) -> Awaitable[Answer]:
+            return call_api(gw.transport, upstream, model, request, price, estimate)
+
+        return caller
+
+    def _shadow(self, model: str, text: str) -> None:
+        """Maybe start a shadow check (other APIs: on their chat translation, where there is one)."""
+        if self.api is None:
+            self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, model, text, self.input_estimate)
+        elif self.api.chat is not None:
+            self.gw.shadow.maybe(self.plan, CHAT, self.api.chat, model, text, self.input_estimate)
+
+    def _api_answer(self, answer: Answer) -> Response:
+        assert self.api is not None
+        api = self.api.api
+        if self.payload.get("stream") is True and api.stream_of is not None:
+            return RawResponse(api.stream_of(answer.data, self.payload), b"text/event-stream; charset=utf-8",
+                               self._headers(answer.model))
+        return RawResponse(answer.body, b"application/json", self._headers(answer.model))
 
 
 class RawResponse(Response):

@@ -30,20 +30,22 @@ from starlette.types import Receive, Scope, Send
 from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
 from satisfice.errors import ConfigError
+from satisfice.gateway.admission import reserve
 from satisfice.gateway.admitted import Admitted
+from satisfice.gateway.apis import APIS, Api, ApiRequest, model_answer, prepare
 from satisfice.gateway.bodies import BodyReader
 from satisfice.gateway.books import Books
-from satisfice.gateway.budgets import LedgerUnavailable, Reservation
+from satisfice.gateway.budgets import Reservation
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KeyCache, KeyInfo, keys_version, load_active
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.relay import RelayResponse
-from satisfice.gateway.replies import GatewayError, echo, error_response
+from satisfice.gateway.replies import GatewayError, echo
 from satisfice.gateway.routing import Router, build_router
 from satisfice.gateway.shadow import ShadowRunner
 from satisfice.gateway.upstream import CHAT, COMPLETIONS
-from satisfice.gateway.validate import input_estimate, output_cap, parse_payload
+from satisfice.gateway.validate import input_estimate, output_cap, parse_body, parse_payload
 from satisfice.masking import install_log_masking
 from satisfice.store import Store
 
@@ -216,12 +218,15 @@ class Gateway:
         """The ASGI app: completions go straight to the request path, everything else through Starlette."""
         if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
             endpoint = _FAST_PATHS.get(scope["path"])
+            api = None
+            if endpoint is None and (api := APIS.get(scope["path"])) is not None:
+                endpoint = api.name
             if endpoint is not None:
                 try:
-                    response = await self._complete(scope, receive, endpoint)
+                    response = await self._complete(scope, receive, endpoint, api)
                 except Exception:  # what Starlette's handler for Exception answers, plus the traceback in the log
                     log.exception("gateway: internal error on %s", scope["path"])
-                    response = await _internal_error(None, None)
+                    response = await _internal_error(None, None) if api is None else api.error(_INTERNAL)
                 await response(scope, receive, send)
                 return
         await self.starlette(scope, receive, send)
@@ -231,7 +236,10 @@ class Gateway:
         for prefix in ("/v1", ""):
             routes += [Route(f"{prefix}/chat/completions", self.chat, methods=["POST"]),
                        Route(f"{prefix}/completions", self.completions, methods=["POST"]),
-                       Route(f"{prefix}/models", self.models, methods=["GET"])]
+                       Route(f"{prefix}/models", self.models, methods=["GET"]),
+                       Route(f"{prefix}/models/{{model_id:path}}", self.model, methods=["GET"])]
+        for path, api in APIS.items():
+            routes.append(Route(path, self._api_endpoint(api), methods=["POST"]))
         routes += [Route("/healthz", self.healthz, methods=["GET"]),
                    Route("/metrics", self.metrics_endpoint, methods=["GET"])]
 
@@ -253,9 +261,31 @@ class Gateway:
         """``POST /v1/completions``."""
         return await self._complete(request.scope, request.receive, COMPLETIONS)
 
+    def _api_endpoint(self, api: Api) -> Callable[[Request], Awaitable[Response | RelayResponse]]:
+        async def endpoint(request: Request) -> Response | RelayResponse:
+            return await self._complete(request.scope, request.receive, api.name, api)
+
+        return endpoint
+
+    def _authorized(self, request: Request) -> bool:
+        if not self.config.auth:
+            return True
+        key = request.headers.get("x-api-key")
+        return self.keys.lookup(request.headers.get("authorization") or (f"Bearer {key}" if key else None)) \
+            is not None
+
+    async def model(self, request: Request) -> Response:
+        """``GET /v1/models/{id}``: one route or model (Anthropic's shape when ``anthropic-version`` is sent)."""
+        authorized = self._authorized(request)
+        if not authorized:
+            self.metrics.rejection("invalid_api_key")
+        name = request.path_params["model_id"]
+        return model_answer(name, name in self.router.plans, "anthropic-version" in request.headers,
+                            None if authorized else _unauthorized())
+
     async def models(self, request: Request) -> Response:
         """``GET /v1/models``: routes and plain models."""
-        if self.config.auth and self.keys.lookup(request.headers.get("authorization")) is None:
+        if not self._authorized(request):
             self.metrics.rejection("invalid_api_key")
             return _unauthorized().response()
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "satisfice"}
@@ -273,49 +303,43 @@ class Gateway:
 
     # --- the request path -----------------------------------------------------------------------------------
 
-    async def _complete(self, scope: Scope, receive: Receive, endpoint: str) -> Response | RelayResponse:
+    async def _complete(self, scope: Scope, receive: Receive, endpoint: str,
+                        api: Api | None = None) -> Response | RelayResponse:
         started = time.perf_counter()
-        authorization = length = None
+        authorization = length = api_key = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
             elif name == b"content-length":
                 length = value
+            elif name == b"x-api-key":
+                api_key = value.decode("latin-1")
+        request: ApiRequest | None = None
         try:
             key: KeyInfo | None = None
             if self.config.auth:  # from the headers alone: no body is read for a client without a key
-                key = self.keys.lookup(authorization)
+                key = self.keys.lookup(authorization or (f"Bearer {api_key}" if api_key else None))
                 if key is None:
                     raise _unauthorized(close=True)
             body = await self.bodies.read(receive, length)
-            payload = parse_payload(body, endpoint)
+            payload = parse_payload(body, endpoint) if api is None else parse_body(body)
             plan = self.router.choose(payload)
             if plan is None:
                 raise GatewayError(404, f"the model {echo(payload['model'])} does not exist: it is neither a "
                                    "configured route (task/<name>) nor a served model", param="model",
                                    code="model_not_found")
+            if api is not None:
+                request = prepare(api, payload, plan, scope["headers"])
             estimate = input_estimate(body)
-            worst = plan.worst_cost(estimate, output_cap(payload, self._default_cap))
+            cap = output_cap(payload, self._default_cap) if api is None else api.cap(payload, self._default_cap)
+            worst = plan.worst_cost(estimate, cap)
             reservation = Reservation(None, worst, None)
             if key is not None:
-                try:
-                    granted = await self.ledger.reserve(key, worst)
-                except LedgerUnavailable as exc:
-                    log.error("gateway: %s", exc)
-                    raise GatewayError(503, "the budget ledger is unavailable; try again shortly",
-                                       type="server_error", code="ledger_unavailable",
-                                       reason="ledger_unavailable") from None
-                if granted is None:
-                    left = self.ledger.remaining(key.id) or 0.0
-                    per = "in total" if key.period == "total" else f"per {key.period}"
-                    raise GatewayError(429, f"budget exceeded for key {key.id}: ${max(left, 0.0):.4f} of "
-                                       f"${key.budget_usd or 0.0:g} {per} left, this request may cost up to "
-                                       f"${worst:.4f}", type="insufficient_quota", code="budget_exceeded")
-                reservation = granted
+                reservation = await reserve(self.ledger, key, plan, payload, request, endpoint, (estimate, worst))
         except GatewayError as exc:
             self.metrics.rejection(exc.reason)
-            return exc.response()
-        ctx = Admitted(self, plan, endpoint, payload, key, reservation, estimate, started)
+            return exc.response() if api is None else api.error(exc)
+        ctx = Admitted(self, plan, endpoint, payload, key, reservation, estimate, started, request)
         if payload.get("stream") is True and not plan.verifiers:
             return await ctx.relay()
         return await ctx.serve()
@@ -346,8 +370,9 @@ def _mark(decision: Any) -> Any:
 
 
 def _unauthorized(*, close: bool = False) -> GatewayError:
-    return GatewayError(401, "invalid or missing API key: send 'Authorization: Bearer sk-sat-...' with a key from "
-                        "`satisfice gateway keys create`", code="invalid_api_key", reason="invalid_api_key",
+    return GatewayError(401, "invalid or missing API key: send 'Authorization: Bearer sk-sat-...' (or "
+                        "'x-api-key: sk-sat-...') with a key from `satisfice gateway keys create`",
+                        code="invalid_api_key", reason="invalid_api_key",
                         headers={"Connection": "close"} if close else None)
 
 
@@ -356,11 +381,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     path = echo(request.url.path, quote=False)
     message = {404: f"no such endpoint: {path}", 405: f"method {echo(request.method, quote=False)} is not allowed "
                f"on {path}"}.get(status, "request failed")
-    return error_response(status, message, code="not_found" if status == 404 else None)
+    error = GatewayError(status, message, code="not_found" if status == 404 else None)
+    messages = APIS["/v1/messages"]
+    return messages.error(error) if request.url.path.startswith(("/v1/messages", "/messages")) else error.response()
+
+
+_INTERNAL = GatewayError(500, "internal error in the gateway", type="server_error", code="internal_error")
 
 
 async def _internal_error(request: Request | None, exc: Exception | None) -> Response:
-    return error_response(500, "internal error in the gateway", type="server_error", code="internal_error")
+    return _INTERNAL.response()
 
 
 __all__ = ["Gateway", "catalog_prices"]

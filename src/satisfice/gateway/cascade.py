@@ -32,6 +32,7 @@ from satisfice.gateway.upstream import Answer, Upstream, call, describe
 from satisfice.gateway.verifiers import run_verifiers
 
 T = TypeVar("T")
+Caller = Callable[[Upstream, Price, str], Awaitable[Answer]]
 _UPSTREAM_CONFIG_STATUSES = (401, 403, 404)
 
 
@@ -138,13 +139,19 @@ class Executor:
         return None
 
     async def run(self, plan: Plan, endpoint: str, payload: dict[str, Any], input_estimate: int,
-                  att: Attempts) -> Answer:
-        """Serve a non-streaming request (or a streaming one that must be verified before it is sent)."""
+                  att: Attempts, caller: Caller | None = None) -> Answer:
+        """Serve a non-streaming request (or a streaming one that must be verified before it is sent).
+
+        ``caller(upstream, price, model)`` makes each call when given (other client APIs); ``payload`` is what
+        verifiers see.
+        """
         last_answer: Answer | None = None
         last_reason = ""
         targets = plan.targets
         for n, target in enumerate(targets):
             def attempt(upstream: Upstream, price: Price, model: str = target.model) -> Awaitable[Answer]:
+                if caller is not None:
+                    return caller(upstream, price, model)
                 return call(self.transport, upstream, model, endpoint, payload, price, input_estimate)
 
             answer = await self.try_target(target, att, n == len(targets) - 1, attempt)

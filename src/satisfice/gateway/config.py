@@ -11,6 +11,7 @@ Shape (every section but ``upstreams`` is optional)::
         api_key_env: LOCAL_API_KEY  # the key is read from the environment, never from this file
         timeout_s: 30
         models: {small: qwen2.5-0.5b-instruct, big: null}   # model id -> provider's name (null: same)
+        apis: [chat, completions, embeddings]   # spoken natively (default chat, completions); others translated
         prices: {small: {input_per_m: 0.1, output_per_m: 0.2}}   # else the catalog's price
     models:                         # pass-through: upstreams in fallback order, then other models
       small: {upstreams: [local, backup], fallbacks: [big]}
@@ -36,6 +37,8 @@ from satisfice.gateway.policies import POLICIES
 from satisfice.gateway.verifier_registry import VERIFIERS, expand
 from satisfice.registry import Registry
 from satisfice.yamlfile import ConfigFileError, locate_errors, read_yaml
+
+ApiName = Literal["chat", "completions", "messages", "responses", "embeddings"]
 
 
 class _Strict(BaseModel):
@@ -64,6 +67,8 @@ class UpstreamConfig(_Strict):
     models: dict[str, str | None] = Field(default_factory=dict)
     prices: dict[str, PriceConfig] = Field(default_factory=dict)
     price: PriceConfig | None = None
+    apis: list[ApiName] = Field(default_factory=lambda: list[ApiName](("chat", "completions")))
+    """The APIs this upstream speaks natively (requests in other APIs reach it translated to chat)."""
 
     @field_validator("models", mode="before")
     @classmethod

@@ -78,6 +78,10 @@ class Relay:
             raise UpstreamUnavailable(f"{self.upstream.name}: error in stream: "
                                       f"{shorten(str(message), 200, self.upstream.secrets(), one_line=True)}")
         self.events += 1
+        return self.on_event(obj, event)
+
+    def on_event(self, obj: dict[str, Any], event: bytes) -> bytes | None:
+        """Track one decoded chat event (text, usage, finish); the bytes to forward (None: nothing)."""
         usage = usage_of(obj)
         if usage is not None:
             self.usage = usage
@@ -94,6 +98,14 @@ class Relay:
             if not choices and usage is not None and not self.client_usage:
                 return None  # the usage chunk we asked for; the client did not
         return event + b"\n\n"
+
+    def tail(self) -> bytes:
+        """What ends a complete stream."""
+        return DONE
+
+    def stream_error(self, message: str) -> bytes:
+        """The event that ends a stream that failed after it started."""
+        return sse_error(message)
 
     def feed(self, chunk: bytes) -> bytes:
         """Bytes to forward for this chunk (may be empty); raises ProviderError on an error event."""
@@ -125,7 +137,11 @@ async def open_relay(transport: HttpTransport, upstream: Upstream, model: str, e
     options = payload.get("stream_options")
     client_usage = isinstance(options, dict) and bool(options.get("include_usage"))
     stream = await open_stream(transport, upstream, model, endpoint, payload)
-    relay = Relay(stream, endpoint, price, client_usage, input_estimate)
+    return await primed(Relay(stream, endpoint, price, client_usage, input_estimate))
+
+
+async def primed(relay: Relay) -> Relay:
+    """``relay`` once its first event is read; the upstream connection is released when that fails."""
     try:
         await relay.prime()
     except BaseException as exc:
@@ -175,10 +191,10 @@ class RelayResponse:
             if gone.is_set():
                 raise ConnectionResetError("client disconnected")
             if relay.done or relay.finished:
-                tail = DONE
+                tail = relay.tail()
             else:
                 error = f"{relay.upstream.name}: stream ended before the answer was complete"
-                tail = sse_error("upstream stream ended before the answer was complete")
+                tail = relay.stream_error("upstream stream ended before the answer was complete")
             finished = True
             self.on_finish(relay, error)  # the row is journaled before the last bytes go out
             if self.durable is not None:
@@ -192,7 +208,8 @@ class RelayResponse:
                 error = describe(exc, relay.upstream)
                 try:
                     await send({"type": "http.response.body",
-                                "body": sse_error(f"upstream failed mid-stream: {error}"), "more_body": False})
+                                "body": relay.stream_error(f"upstream failed mid-stream: {error}"),
+                                "more_body": False})
                 except OSError:
                     client_gone = True
         except OSError as exc:  # the client went away (uvicorn raises on send after a disconnect)
@@ -221,4 +238,4 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Event, drop_upstream
             return
 
 
-__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "open_relay"]
+__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "open_relay", "primed"]

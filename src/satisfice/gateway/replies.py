@@ -84,7 +84,7 @@ def synthesize_stream(data: dict[str, Any], endpoint: str, *, include_usage: boo
             if isinstance(tool_calls, list):
                 delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(tool_calls)
                                        if isinstance(call, dict)]
-            first = {"index": index, "delta": delta, "finish_reason": None}
+            first = {"index": index, "delta": delta, "logprobs": choice.get("logprobs"), "finish_reason": None}
             last: dict[str, Any] = {"index": index, "delta": {}, "finish_reason": choice.get("finish_reason")}
         else:
             first = {"index": index, "text": choice.get("text") or "", "finish_reason": None, "logprobs": None}

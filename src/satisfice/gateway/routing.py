@@ -132,8 +132,10 @@ class _Builder:
 
     def _upstream(self, name: str, base_url: str, key_env: str | None, timeout_s: float,
                   models: dict[str, str | None]) -> Upstream:
+        declared = self.up_cfg.get(name)
         return Upstream(name, base_url, key_env, timeout_s, models,
-                        Breaker(self.cfg.circuit.failures, self.cfg.circuit.cooldown_s))
+                        Breaker(self.cfg.circuit.failures, self.cfg.circuit.cooldown_s),
+                        frozenset(declared.apis if declared is not None else ("chat", "completions")))
 
     def _serving(self, model: str) -> list[str]:
         listed = self.cfg.models.get(model)

@@ -62,6 +62,8 @@ class SpendRow(NamedTuple):
     usage_invalid: bool = False
     over_reservation: bool = False
     reserved_usd: float | None = None
+    upstream_api: str | None = None
+    """The API spoken to the upstream that served: the client's own (pass-through) or ``chat`` (translated)."""
 
 
 _SPEND_COLUMNS = SpendRow._fields
@@ -199,7 +201,7 @@ class SpendLog:
         for orphan in orphans(self.journal.directory, self.instance_id):
             try:
                 entries = [(rec[0], SpendRow(*rec[1:])) for rec in orphan.records()
-                           if len(rec) == len(_SPEND_COLUMNS) + 1]
+                           if len(_SPEND_COLUMNS) <= len(rec) <= len(_SPEND_COLUMNS) + 1]  # upstream_api: new
                 for i in range(0, len(entries), 5000):
                     count += self._ledger.write(entries[i:i + 5000], replay=True)
                 self._ledger.drop_instance(orphan.instance_id)

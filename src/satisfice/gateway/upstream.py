@@ -67,6 +67,8 @@ class Upstream:
     timeout_s: float
     provider_models: dict[str, str | None]
     breaker: Breaker
+    apis: frozenset[str] = frozenset((CHAT, COMPLETIONS))
+    """The client APIs this upstream serves natively (others reach it translated to chat completions)."""
     urls: dict[str, str] = field(init=False, repr=False)
     _headers: dict[str, str] = field(default_factory=dict, repr=False)
     _key: str | None = field(default=None, repr=False)
@@ -144,17 +146,23 @@ async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoin
                payload: dict[str, Any], price: Price, input_estimate: int) -> Answer:
     """One non-streaming call; raises ProviderError (with the key masked) when it fails."""
     started = time.perf_counter()
-    url = upstream.urls[endpoint]
-    raw = await transport.post(url, upstream_body(payload, upstream.wire_name(model), stream=False),
-                               upstream.headers(), timeout_s=upstream.timeout_s)
+    body = await checked_post(transport, upstream, upstream.urls[endpoint],
+                              upstream_body(payload, upstream.wire_name(model), stream=False), upstream.headers())
+    data = decode_answer(body, upstream.name, upstream.secrets())
+    text = answer_text(data, upstream.name)
+    usage, estimated = billed_usage(usage_of(data), input_estimate, text)
+    return Answer(model, upstream.name, body, data, text, usage, estimated, price.cost(usage),
+                  time.perf_counter() - started)
+
+
+async def checked_post(transport: HttpTransport, upstream: Upstream, url: str, body: bytes,
+                       headers: Mapping[str, str]) -> bytes:
+    """POST to the upstream; the answer's body, or ProviderError (key masked) on a failure or an error status."""
+    raw = await transport.post(url, body, headers, timeout_s=upstream.timeout_s)
     if raw.status >= 300:
         err = error_for_status(raw.status, raw.headers, raw.body, where=upstream.name, secrets=upstream.secrets())
         raise err or ProviderError(f"{upstream.name}: HTTP {raw.status}", status=raw.status)
-    data = decode_answer(raw.body, upstream.name, upstream.secrets())
-    text = answer_text(data, upstream.name)
-    usage, estimated = billed_usage(usage_of(data), input_estimate, text)
-    return Answer(model, upstream.name, raw.body, data, text, usage, estimated, price.cost(usage),
-                  time.perf_counter() - started)
+    return raw.body
 
 
 class OpenStream:
@@ -177,9 +185,14 @@ class OpenStream:
 async def open_stream(transport: HttpTransport, upstream: Upstream, model: str, endpoint: str,
                       payload: dict[str, Any]) -> OpenStream:
     """Open a streaming call and check its status; raises ProviderError before any byte reaches the client."""
-    context = transport.stream(upstream.urls[endpoint], upstream_body(payload, upstream.wire_name(model),
-                                                                      stream=True),
-                               upstream.headers(), timeout_s=upstream.timeout_s)
+    return await open_raw_stream(transport, upstream, model, upstream.urls[endpoint],
+                                 upstream_body(payload, upstream.wire_name(model), stream=True), upstream.headers())
+
+
+async def open_raw_stream(transport: HttpTransport, upstream: Upstream, model: str, url: str, body: bytes,
+                          headers: Mapping[str, str]) -> OpenStream:
+    """Open a stream of a prepared ``body`` at ``url`` and check its status (ProviderError when it failed)."""
+    context = transport.stream(url, body, headers, timeout_s=upstream.timeout_s)
     response = await context.__aenter__()
     if response.status >= 300:
         try:
@@ -211,8 +224,10 @@ __all__ = [
     "Upstream",
     "billed_usage",
     "call",
+    "checked_post",
     "describe",
     "estimate_tokens",
+    "open_raw_stream",
     "open_stream",
     "upstream_body",
     "usage_of",

@@ -63,6 +63,13 @@ def _int_or_none(payload: dict[str, Any], name: str, low: int) -> int | None:
 
 def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
     """The request body as a dict, or GatewayError(400) naming the parameter at fault."""
+    payload = parse_body(body)
+    check_chat(payload, endpoint)
+    return payload
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """A JSON object with a string ``model`` and a bounded shape (any API), or GatewayError(400)."""
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -81,6 +88,11 @@ def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
         raise _bad(f"'model' is longer than {MAX_MODEL_CHARS} characters: {echo(model)}", "model", "string_too_long")
     if len(body) > MAX_VALUES or body.count(b"[") + body.count(b"{") > MAX_DEPTH:
         check_shape(payload)  # smaller bodies with fewer brackets cannot pass either limit
+    return payload
+
+
+def check_chat(payload: dict[str, Any], endpoint: str) -> None:
+    """GatewayError(400) naming the parameter at fault in a chat or text completions request."""
     if endpoint == CHAT:
         messages = payload.get("messages")
         if messages is None:
@@ -111,7 +123,6 @@ def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
     temperature = payload.get("temperature")
     if temperature is not None and (isinstance(temperature, bool) or not isinstance(temperature, int | float)):
         raise _bad("'temperature' must be a number", "temperature")
-    return payload
 
 
 def input_estimate(body: bytes) -> int:
@@ -132,4 +143,5 @@ def output_cap(payload: dict[str, Any], default: int) -> int:
     return (cap if cap is not None else default) * n
 
 
-__all__ = ["MAX_DEPTH", "MAX_VALUES", "check_shape", "input_estimate", "output_cap", "parse_payload"]
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "check_chat", "check_shape", "input_estimate", "output_cap", "parse_body",
+           "parse_payload"]

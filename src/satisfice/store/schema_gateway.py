@@ -66,6 +66,9 @@ class GatewaySpend(Base):
     over_reservation: Mapped[bool] = mapped_column(Boolean, default=False)
     """The request cost more than the worst case reserved for it (billed in full)."""
     reserved_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    upstream_api: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """The API spoken to the upstream that served (``endpoint`` is the one the client called): the same one
+    when passed through, ``chat`` when translated."""
 
 
 class GatewayLedger(Base):
