@@ -26,16 +26,12 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from satisfice.errors import DataError
-
-if TYPE_CHECKING:
-    from satisfice.catalog.rows import ModelRow
 
 FIRST_PARTY = "first-party"
 SERVING = "serving"
@@ -168,12 +164,6 @@ def shipped() -> Providers:
 def provider_kind(provider: str, organization: str | None, model_id: str = "") -> str:
     """Shorthand for ``shipped().kind(...)``."""
     return shipped().kind(provider, organization, model_id)
-
-
-def settle_model(row: ModelRow) -> ModelRow:
-    """A model as the catalog stores it: its organization's canonical name (inferred when a source gives none)."""
-    org = canonical_organization(row.organization, row.id)
-    return row if org == row.organization else replace(row, organization=org)
 
 
 def canonical_organization(name: str | None, model_id: str = "") -> str | None:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from satisfice.catalog.batch import BENCHMARKS, ImportBatch
-from satisfice.catalog.providers import provider_kind, settle_model
-from satisfice.catalog.rows import BenchmarkRow, Catalog, ModelRow, OfferRow, ScoreRow, settle_start
+from satisfice.catalog.providers import provider_kind
+from satisfice.catalog.rows import BenchmarkRow, Catalog, ModelRow, OfferRow, ScoreRow, settle_model, settle_start
 from satisfice.errors import DataError
 from satisfice.store import Store
 from satisfice.store.schema import BenchmarkRecord, ModelRecord, OfferRecord, ScoreRecord, Source

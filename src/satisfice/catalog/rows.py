@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from satisfice.catalog.kinds import kind_from_name
-from satisfice.catalog.providers import FIRST_PARTY, LIST_PRICE_KINDS, SERVING, provider_kind
+from satisfice.catalog.providers import FIRST_PARTY, LIST_PRICE_KINDS, SERVING, canonical_organization, provider_kind
 from satisfice.core import DEFAULT_INPUT_SHARE, blend
 
 ANY_PROVIDER = "any"
@@ -224,3 +224,9 @@ class Catalog:
             [s for s in self.scores if s.model_id in keep],
             self.benchmarks.values(),
         )
+
+
+def settle_model(row: ModelRow) -> ModelRow:
+    """A model as the catalog stores it: its organization's canonical name (inferred when a source gives none)."""
+    org = canonical_organization(row.organization, row.id)
+    return row if org == row.organization else replace(row, organization=org)

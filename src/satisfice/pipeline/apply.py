@@ -29,8 +29,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from satisfice.catalog.batch import ImportBatch
-from satisfice.catalog.providers import provider_kind, settle_model
-from satisfice.catalog.rows import ModelRow, OfferRow, settle_start
+from satisfice.catalog.providers import provider_kind
+from satisfice.catalog.rows import ModelRow, OfferRow, settle_model, settle_start
 from satisfice.core import blend
 from satisfice.store.schema import ModelRecord, OfferRecord, Source
 from satisfice.store.schema_pipeline import ChangeRecord, ListingRecord
