@@ -102,6 +102,15 @@ class Gateway:
                            lambda: float(self.spend_log.pending))
         self.metrics.gauge("satisfice_gateway_shadow_in_flight", "Shadow checks running",
                            lambda: float(len(self.shadow.tasks)))
+        self.metrics.gauge("satisfice_gateway_journal_records_quarantined", "Journal records of stopped instances "
+                           "found invalid at replay by this instance (never credited)",
+                           lambda: float(self.spend_log.quarantined))
+        self.metrics.gauge("satisfice_gateway_journal_records_lost", "Journal lines of stopped instances found "
+                           "missing at replay by this instance (gaps, deleted or truncated journals)",
+                           lambda: float(self.spend_log.lost))
+        self.metrics.gauge("satisfice_gateway_journal_unwritable", "1 while the journal cannot be written "
+                           "(new requests are refused with 503)",
+                           lambda: float(self.journal_fault() is not None))
         self.starlette = self._build_app()
         self.app = _App(self)
 
@@ -319,6 +328,11 @@ class Gateway:
         if payload.get("stream") is True and not plan.verifiers:
             return await ctx.relay()
         return await ctx.serve()
+
+    def journal_fault(self) -> str | None:
+        """Why the journal cannot be written now (None: it can, or there is none)."""
+        journal = self.spend_log.journal
+        return journal.fault if journal is not None else None
 
     def secrets(self) -> tuple[str, ...]:
         """Provider keys in the environment (masked anywhere they might show)."""

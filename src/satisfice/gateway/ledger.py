@@ -21,6 +21,7 @@ so a store upgraded from a version without this table starts from everything alr
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -33,7 +34,7 @@ from sqlalchemy import Connection, insert, text
 from satisfice.gateway.keys import tag_bounds
 from satisfice.gateway.spendlog import SpendRow, insert_spend
 from satisfice.store import Store
-from satisfice.store.schema_gateway import GatewayShadow
+from satisfice.store.schema_gateway import GatewayJournalIncident, GatewayShadow
 
 EPS = 1e-12
 
@@ -56,6 +57,8 @@ class SharedLedger:
     def __init__(self, store: Store, ttl_s: float = 30.0) -> None:
         self.store = store
         self.ttl_s = ttl_s
+        self.journal_place: tuple[str, str] | None = None
+        """``(host, journal folder)`` of the instance, for its journal marks (None: no journal)."""
         self._pg = store.dialect == "postgresql"
 
     @contextmanager
@@ -151,6 +154,7 @@ class SharedLedger:
         """Delete every lease of an instance (after its journal is written: a clean stop or a replay)."""
         with self._write() as conn:
             conn.execute(text("DELETE FROM gateway_leases WHERE instance_id = :i"), {"i": instance})
+            conn.execute(text("DELETE FROM gateway_journal_marks WHERE instance_id = :i"), {"i": instance})
 
     # --- spend rows ----------------------------------------------------------------------------------------
 
@@ -164,12 +168,16 @@ class SharedLedger:
         return found
 
     def write(self, entries: Sequence[tuple[str | None, SpendRow]], shadow: Sequence[dict[str, Any]] = (), *,
-              replay: bool = False) -> int:
+              replay: bool = False, mark: tuple[str, int] | None = None) -> int:
         """Insert spend rows (``(period, row)``) and shadow rows, and move their cost from lease to spent.
 
-        With ``replay``, rows whose ``entry_id`` is already stored are skipped. Returns the spend rows inserted.
+        With ``replay``, rows whose ``entry_id`` is already stored are skipped. ``mark``: ``(instance, seq)``,
+        every journal line of the instance up to ``seq`` is in the store with this commit. Returns the spend rows
+        inserted.
         """
         with self._write() as conn:
+            if mark is not None and self.journal_place is not None:
+                self._mark(conn, mark[0], mark[1], "written_seq")
             if replay and entries:
                 present = self._present(conn, [r.entry_id for _, r in entries if r.entry_id])
                 entries = [(t, r) for t, r in entries if r.entry_id not in present]
@@ -196,6 +204,43 @@ class SharedLedger:
             if shadow:
                 conn.execute(insert(GatewayShadow), list(shadow))
             return len(entries)
+
+    # --- journal marks and incidents ------------------------------------------------------------------------
+
+    def _mark(self, conn: Connection, instance: str, seq: int, column: str) -> None:
+        assert self.journal_place is not None and column in ("written_seq", "journaled_seq")
+        conn.execute(text(
+            "INSERT INTO gateway_journal_marks (instance_id, host, directory, journaled_seq, written_seq, updated_at) "
+            "VALUES (:i, :h, :d, :s, :w, :t) ON CONFLICT (instance_id) DO UPDATE SET "
+            f"{column} = excluded.{column}, updated_at = excluded.updated_at"),
+            {"i": instance, "h": self.journal_place[0], "d": self.journal_place[1], "s": seq,
+             "w": seq if column == "written_seq" else 0, "t": time.time()})
+
+    def mark_journaled(self, instance: str, seq: int) -> None:
+        """Record that the instance's journal holds lines up to ``seq`` (about once a second)."""
+        if self.journal_place is not None:
+            with self._write() as conn:
+                self._mark(conn, instance, seq, "journaled_seq")
+
+    def journal_marks(self) -> dict[str, tuple[int, int, float]]:
+        """``instance -> (journaled_seq, written_seq, updated_at)`` of every instance journaling where this one does."""
+        if self.journal_place is None:
+            return {}
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT instance_id, journaled_seq, written_seq, updated_at FROM gateway_journal_marks "
+                "WHERE host = :h AND directory = :d"), {"h": self.journal_place[0], "d": self.journal_place[1]})
+            return {str(i): (int(j), int(w), float(t)) for i, j, w, t in rows}
+
+    def forget_journal(self, instance: str, incidents: Sequence[tuple[str, int, str]] = ()) -> None:
+        """Delete the instance's journal mark and record ``(kind, records, detail)`` incidents, in one transaction."""
+        with self._write() as conn:
+            conn.execute(text("DELETE FROM gateway_journal_marks WHERE instance_id = :i"), {"i": instance})
+            if incidents:
+                now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                conn.execute(insert(GatewayJournalIncident), [
+                    {"created_at": now, "instance_id": instance, "kind": kind, "records": records, "detail": detail}
+                    for kind, records, detail in incidents])
 
 
 __all__ = ["Grant", "SharedLedger"]

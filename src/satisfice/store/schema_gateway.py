@@ -109,3 +109,32 @@ class GatewayShadow(Base):
 
 
 __all__ = ["GatewayKey", "GatewayLease", "GatewayLedger", "GatewayShadow", "GatewaySpend"]
+
+
+class GatewayJournalMark(Base):
+    """How far one live instance's journal and its store writes have got (to tell a lost journal from a clean one).
+
+    ``journaled_seq`` is renewed about once a second, ``written_seq`` with every batch written to the store; a
+    journal that is gone while ``journaled_seq > written_seq`` lost the lines in between.
+    """
+
+    __tablename__ = "gateway_journal_marks"
+    instance_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    directory: Mapped[str] = mapped_column(String(1000))
+    journaled_seq: Mapped[int] = mapped_column(Integer, default=0)
+    written_seq: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class GatewayJournalIncident(Base):
+    """A damaged or lost journal found at replay: records quarantined (never credited) or missing."""
+
+    __tablename__ = "gateway_journal_incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    instance_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    """``quarantined`` (bad records set aside), ``gap`` (sequence numbers missing) or ``missing`` (no journal)."""
+    records: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)
