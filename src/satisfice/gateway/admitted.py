@@ -6,6 +6,7 @@ the request; it runs exactly once per admitted request, whatever the outcome.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from satisfice.core import Price, Usage
 from satisfice.gateway.budgets import Reservation
 from satisfice.gateway.cascade import Attempts, final_error
+from satisfice.gateway.journal import JournalUnwritable
 from satisfice.gateway.keys import KeyInfo
 from satisfice.gateway.relay import Relay, RelayResponse, open_relay
 from satisfice.gateway.replies import GatewayError, synthesize_stream
@@ -33,13 +35,15 @@ log = logging.getLogger("satisfice.gateway")
 class Admitted:
     """One admitted request: serves it and writes its single spend row."""
 
-    __slots__ = ("att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "reservation", "started")
+    __slots__ = ("att", "endpoint", "entry", "gw", "input_estimate", "key", "payload", "plan", "reservation",
+                 "started")
 
     def __init__(self, gw: Gateway, plan: Plan, endpoint: str, payload: dict[str, Any], key: KeyInfo | None,
                  reservation: Reservation | None, input_estimate: int, started: float) -> None:
         self.gw, self.plan, self.endpoint, self.payload = gw, plan, endpoint, payload
         self.key, self.reservation, self.input_estimate, self.started = key, reservation, input_estimate, started
         self.att = Attempts()
+        self.entry = ""
 
     def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
                served_usage: Usage | None) -> None:
@@ -53,13 +57,14 @@ class Admitted:
         elapsed = time.perf_counter() - self.started
         plan = self.plan
         key = self.key
+        self.entry = entry = gw.spend_log.new_id()
         gw.spend_log.add(SpendRow(  # positional, in SpendRow's field order (cheaper than 18 keywords)
             time.time(), key.id if key is not None else None, plan.name, self.endpoint,
             self.payload.get("stream") is True, orjson.dumps(att.tried).decode(), model, upstream,
             att.input_tokens, att.output_tokens, att.estimated, att.cost,
             plan.reference_cost(served_usage) if served_usage is not None else None,
             elapsed * 1000.0, att.escalations, errors, status, outcome,
-            gw.spend_log.new_id(), att.estimated, over, reserved,
+            entry, att.estimated, over, reserved,
         ), reservation.period if reservation is not None else None)
         gw.metrics.request(plan.name, status, elapsed, att.cost)
         if att.estimated or over:
@@ -88,12 +93,17 @@ class Admitted:
             answer = await self.gw.executor.run(self.plan, self.endpoint, self.payload, self.input_estimate, self.att)
         except GatewayError as exc:
             failed = self._fail(exc)
-            await self.gw.spend_log.durable()
+            with contextlib.suppress(JournalUnwritable):  # the error goes out either way; its row is queued
+                await self.gw.spend_log.durable()
             return failed
         except Exception:
             return self._internal("serving")
         self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
-        await self.gw.spend_log.durable()  # the row is journaled before the answer is released
+        try:
+            await self.gw.spend_log.durable()  # the row is journaled before the answer is released
+        except JournalUnwritable as exc:  # never released: the row (billed, the upstream answered) says so
+            self.gw.spend_log.amend(self.entry, 503, "journal_failed")
+            return unwritable(exc).response()
         self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, answer.model, answer.text, self.input_estimate)
         if self.payload.get("stream") is True:
             options = self.payload.get("stream_options")
@@ -134,8 +144,24 @@ class Admitted:
             if error is None:
                 gw.shadow.maybe(self.plan, self.endpoint, self.payload, done.model, text, self.input_estimate)
 
-        return RelayResponse(relay, self._headers(relay.model), on_finish, gw.spend_log.durable)
+        async def durable() -> None:
+            try:
+                await gw.spend_log.durable()
+            except JournalUnwritable:  # the stream ends with an error event instead of [DONE]
+                gw.spend_log.amend(self.entry, 200, "interrupted")
+                raise
 
+        return RelayResponse(relay, self._headers(relay.model), on_finish, durable)
+
+
+
+def unwritable(exc: BaseException | str, *, charged: bool = True) -> GatewayError:
+    """The 503 for a journal that cannot be written, naming the cause (disk full, read-only, ...)."""
+    what = ("the upstream answered (and is billed) but the answer could not be recorded, so it is withheld"
+            if charged else "nothing was sent upstream or charged")
+    return GatewayError(503, f"the gateway cannot record spend now ({exc}): {what}; try again shortly",
+                        type="server_error", code="journal_unwritable", reason="journal_unwritable",
+                        headers={"Retry-After": "1"})
 
 
 class RawResponse(Response):
@@ -148,4 +174,4 @@ class RawResponse(Response):
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", media_type), *headers]
 
 
-__all__ = ["Admitted", "RawResponse"]
+__all__ = ["Admitted", "RawResponse", "unwritable"]

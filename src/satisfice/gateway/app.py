@@ -1,7 +1,8 @@
 """The gateway's ASGI app (Starlette): the request path from body to answer, and the lifespan around it.
 
 Request path, in order: check the key from the headers (in-memory cache of hashes) before a byte of the body is
-read; read the body (bounded by ``limits.max_body_bytes``, by ``limits.body_timeout_s`` and, for all connections
+read; refuse with 503 while the journal cannot be written (disk full, read-only: nothing is spent that could not
+be recorded); read the body (bounded by ``limits.max_body_bytes``, by ``limits.body_timeout_s`` and, for all connections
 together, by ``limits.max_body_bytes_in_flight``); parse and check the body (nesting and sizes), pick the plan for
 ``model``, reserve the worst-case cost against the key's budget, serve (cascade / fallbacks / relay), settle the
 reservation, queue one spend row, count metrics, maybe start a shadow check. Rejections before the reservation
@@ -30,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
 from satisfice.errors import ConfigError
-from satisfice.gateway.admitted import Admitted
+from satisfice.gateway.admitted import Admitted, unwritable
 from satisfice.gateway.bodies import BodyReader
 from satisfice.gateway.books import Books
 from satisfice.gateway.budgets import LedgerUnavailable, Reservation
@@ -90,6 +91,7 @@ class Gateway:
         self.keys = KeyCache()
         self.books = Books(config, store)
         self.ledger, self.spend_log = self.books.ledger, self.books.spend_log
+        self._journal = self.spend_log.journal
         self._keys_version: str | None = None
         self.executor = Executor(self.transport, config.limits, self.metrics)
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
@@ -296,6 +298,9 @@ class Gateway:
                 key = self.keys.lookup(authorization)
                 if key is None:
                     raise _unauthorized(close=True)
+            journal = self._journal
+            if journal is not None and journal.fault is not None:  # refuse before anything is spent
+                raise unwritable(journal.fault, charged=False)
             body = await self.bodies.read(receive, length)
             payload = parse_payload(body, endpoint)
             plan = self.router.choose(payload)
@@ -331,8 +336,7 @@ class Gateway:
 
     def journal_fault(self) -> str | None:
         """Why the journal cannot be written now (None: it can, or there is none)."""
-        journal = self.spend_log.journal
-        return journal.fault if journal is not None else None
+        return self._journal.fault if self._journal is not None else None
 
     def secrets(self) -> tuple[str, ...]:
         """Provider keys in the environment (masked anywhere they might show)."""

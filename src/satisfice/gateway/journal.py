@@ -136,7 +136,7 @@ class Journal:
                 os.fdatasync(self._fd)
         except OSError as exc:
             self._failed(exc)
-            raise
+            raise JournalUnwritable(self.fault) from exc
         self._need_base = False
         self.fault = None
         self.on_disk = self._in_file
@@ -243,12 +243,15 @@ def describe_os_error(exc: OSError, directory: Path) -> str:
     return f"{_CAUSES.get(exc.errno or 0, exc.strerror or 'error')} ({name}) in {directory}"
 
 
+class JournalUnwritable(OSError):
+    """The journal could not be written: the answers waiting on it must not be released as delivered."""
+
+
 def _settle(done: asyncio.Future[None], written: asyncio.Future[None]) -> None:
     if written.cancelled():
-        done.set_exception(OSError("journal writer stopped"))
+        done.set_exception(JournalUnwritable("journal writer stopped"))
     elif (exc := written.exception()) is not None:
-        log.error("journal: write failed: %s", exc)
-        done.set_exception(exc)
+        done.set_exception(exc if isinstance(exc, JournalUnwritable) else JournalUnwritable(str(exc)))
     else:
         done.set_result(None)
 
@@ -368,4 +371,4 @@ def orphans(directory: Path, own: str, *, stale_tmp_s: float = 60.0) -> list[Orp
     return found
 
 
-__all__ = ["Journal", "Orphan", "Scan", "describe_os_error", "orphans"]
+__all__ = ["Journal", "JournalUnwritable", "Orphan", "Scan", "describe_os_error", "orphans"]

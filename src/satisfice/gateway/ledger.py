@@ -168,14 +168,18 @@ class SharedLedger:
         return found
 
     def write(self, entries: Sequence[tuple[str | None, SpendRow]], shadow: Sequence[dict[str, Any]] = (), *,
-              replay: bool = False, mark: tuple[str, int] | None = None) -> int:
+              replay: bool = False, mark: tuple[str, int] | None = None,
+              amends: Sequence[tuple[str, int, str]] = ()) -> int:
         """Insert spend rows (``(period, row)``) and shadow rows, and move their cost from lease to spent.
 
         With ``replay``, rows whose ``entry_id`` is already stored are skipped. ``mark``: ``(instance, seq)``,
         every journal line of the instance up to ``seq`` is in the store with this commit. Returns the spend rows
-        inserted.
+        inserted. ``amends``: ``(entry_id, status, outcome)`` corrections of rows written before.
         """
         with self._write() as conn:
+            for entry_id, status, outcome in amends:
+                conn.execute(text("UPDATE gateway_spend SET status = :s, outcome = :o WHERE entry_id = :e"),
+                             {"s": status, "o": outcome, "e": entry_id})
             if mark is not None and self.journal_place is not None:
                 self._mark(conn, mark[0], mark[1], "written_seq")
             if replay and entries:

@@ -111,6 +111,7 @@ class SpendLog:
         self._ids = itertools.count(1)
         self._spend: list[Entry] = []
         self._shadow: list[dict[str, Any]] = []
+        self._amends: list[tuple[str, int, str]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -146,6 +147,19 @@ class SpendLog:
         if self.journal is not None:
             await self.journal.durable()
 
+    def amend(self, entry_id: str, status: int, outcome: str) -> None:
+        """Correct the status of a queued row to what its client received (its answer could not be released).
+
+        A row already taken by a batch is corrected in the store by the next batch.
+        """
+        for n in range(len(self._spend) - 1, -1, -1):
+            period, row = self._spend[n]
+            if row.entry_id == entry_id:
+                self._spend[n] = (period, row._replace(status=status, outcome=outcome))
+                return
+        self._amends.append((entry_id, status, outcome))
+        self._wake.set()
+
     def add_shadow(self, row: dict[str, Any]) -> None:
         """Queue one shadow-check row (never blocks)."""
         self._shadow.append(row)
@@ -174,11 +188,13 @@ class SpendLog:
         async with self._write_lock:
             spend, self._spend = self._spend, []
             shadow, self._shadow = self._shadow, []
-            if not spend and not shadow:
+            amends, self._amends = self._amends, []
+            if not spend and not shadow and not amends:
                 return 0
             upto = self.journal.seq if self.journal is not None else 0
             mark = (self.instance_id, upto) if self.journal is not None else None
-            write = asyncio.ensure_future(asyncio.to_thread(self._ledger.write, spend, shadow, mark=mark))
+            write = asyncio.ensure_future(asyncio.to_thread(self._ledger.write, spend, shadow, mark=mark,
+                                                            amends=amends))
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
@@ -189,6 +205,7 @@ class SpendLog:
             except Exception:
                 self._spend[:0] = spend
                 self._shadow[:0] = shadow
+                self._amends[:0] = amends
                 self.write_failures += 1
                 raise
             if self.journal is not None:
