@@ -64,7 +64,7 @@ class Admitted:
             att.input_tokens, att.output_tokens, att.estimated, att.cost,
             plan.reference_cost(served_usage) if served_usage is not None else None,
             elapsed * 1000.0, att.escalations, errors, status, outcome,
-            entry, att.estimated, over, reserved,
+            entry, att.estimated, over, reserved, reservation.epoch if reservation is not None else None,
         ), reservation.period if reservation is not None else None)
         gw.metrics.request(plan.name, status, elapsed, att.cost)
         if att.estimated or over:

@@ -101,6 +101,7 @@ _FIELDS = [  # in SpendRow's field order, after the sequence number and the peri
     _number("latency_ms", 0.0, 1e9), _number("escalations", 0, 1000, integer=True), _text("errors", 100_000),
     _number("status", 100, 599, integer=True), _text("outcome", 40), _text("entry_id", 80, optional=True),
     _flag("usage_invalid"), _flag("over_reservation"), _number("reserved_usd", 0.0, MAX_USD, optional=True),
+    _number("lease_epoch", 0, 2**62, integer=True, optional=True),
 ]
 
 

@@ -63,6 +63,7 @@ class SpendRow(NamedTuple):
     usage_invalid: bool = False
     over_reservation: bool = False
     reserved_usd: float | None = None
+    lease_epoch: int | None = None
 
 
 _SPEND_COLUMNS = SpendRow._fields

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from satisfice.store.schema import Base
@@ -66,6 +66,8 @@ class GatewaySpend(Base):
     over_reservation: Mapped[bool] = mapped_column(Boolean, default=False)
     """The request cost more than the worst case reserved for it (billed in full)."""
     reserved_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lease_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The generation of the lease the request was admitted under (fencing: an expired one is re-checked)."""
 
 
 class GatewayLedger(Base):
@@ -88,6 +90,8 @@ class GatewayLease(Base):
     amount_usd: Mapped[float] = mapped_column(Float, default=0.0)
     heartbeat_at: Mapped[float] = mapped_column(Float)
     """Unix time of the holder's last renewal; a lease not renewed for the lease TTL no longer counts."""
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Generation of the lease (a fencing token): a new one whenever it is granted again after it expired."""
 
 
 class GatewayShadow(Base):

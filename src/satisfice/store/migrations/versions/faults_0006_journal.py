@@ -1,4 +1,5 @@
-"""gateway journal marks and incidents: how far each instance journaled, damaged or lost journals found
+"""gateway journal marks and incidents, lease epochs (fencing): how far each instance journaled, damaged or lost
+journals found, the lease generation each spend row was admitted under
 
 Revision ID: faults_0006_journal
 Revises: 0004_ledger
@@ -32,8 +33,16 @@ def upgrade() -> None:
     sa.Column('detail', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_gateway_journal_incidents'))
     )
+    with op.batch_alter_table('gateway_leases') as batch:
+        batch.add_column(sa.Column('epoch', sa.BigInteger(), nullable=False, server_default='0'))
+    with op.batch_alter_table('gateway_spend') as batch:
+        batch.add_column(sa.Column('lease_epoch', sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('gateway_spend') as batch:
+        batch.drop_column('lease_epoch')
+    with op.batch_alter_table('gateway_leases') as batch:
+        batch.drop_column('epoch')
     op.drop_table('gateway_journal_incidents')
     op.drop_table('gateway_journal_marks')
