@@ -37,7 +37,7 @@ from satisfice.gateway.books import Books
 from satisfice.gateway.budgets import LedgerUnavailable, Reservation
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
-from satisfice.gateway.keys import KeyCache, KeyInfo, keys_version, load_active
+from satisfice.gateway.keys import KEY_PREFIX, KeyCache, KeyInfo, OnMiss, keys_version, load_active
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.relay import RelayResponse
 from satisfice.gateway.replies import GatewayError, echo, error_response
@@ -93,6 +93,7 @@ class Gateway:
         self.ledger, self.spend_log = self.books.ledger, self.books.spend_log
         self._journal = self.spend_log.journal
         self._keys_version: str | None = None
+        self._key_miss = OnMiss(self.poll_keys, config.ledger.key_poll_s)
         self.executor = Executor(self.transport, config.limits, self.metrics)
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
@@ -296,6 +297,9 @@ class Gateway:
             key: KeyInfo | None = None
             if self.config.auth:  # from the headers alone: no body is read for a client without a key
                 key = self.keys.lookup(authorization)
+                if key is None and authorization is not None and KEY_PREFIX in authorization:
+                    await self._key_miss()  # a key created since the last reload works at once
+                    key = self.keys.lookup(authorization)
                 if key is None:
                     raise _unauthorized(close=True)
             journal = self._journal

@@ -1,11 +1,12 @@
 """Serving one request from a plan: fallbacks across upstreams and models, and the verify-then-escalate cascade.
 
 Order of attempts: the plan's models in order; for each model its upstreams in order, skipping any whose
-circuit breaker is open. A connection error, timeout, malformed answer, 429 or 5xx (and 401/403/404, which
-mean *this* upstream is misconfigured) moves on to the next upstream, then to the next model. Any other 4xx
-is the client's problem and is returned at once. Attempts are bounded by ``limits.max_attempts``; the last
-remaining candidate is retried once when the wait it asks for (``Retry-After``) is at most
-``limits.max_retry_wait_s``.
+circuit breaker for that model is open (breakers are per upstream and model: one misbehaving model does not
+cool down the others its upstream serves). A connection error, timeout, malformed answer, 429 or 5xx (and
+401/403/404, which mean *this* upstream is misconfigured) moves on to the next upstream, then to the next
+model. Any other 4xx is the client's problem and is returned at once. Attempts are bounded by
+``limits.max_attempts``; the last remaining candidate is retried once when the wait it asks for
+(``Retry-After``) is at most ``limits.max_retry_wait_s``.
 
 When the route has verifiers, an answer that fails one is paid for, counted as an escalation, and the next
 model is asked. If no model passes, the route's ``on_exhausted`` decides: ``error`` (HTTP 502,
@@ -102,10 +103,11 @@ class Executor:
         for i, (upstream, price, label) in enumerate(zip(target.upstreams, target.prices, target.labels,
                                                          strict=True)):
             retried = False
+            breaker = upstream.breaker_for(target.model)
             while att.calls < self.limits.max_attempts:
                 now = self.clock()
-                if not upstream.breaker.allows(now):
-                    att.skipped.append(upstream.breaker.open_until - now)
+                if not breaker.allows(now):
+                    att.skipped.append(breaker.open_until - now)
                     att.errors.append(f"{label}: skipped (cooling down)")
                     break
                 att.calls += 1
@@ -120,7 +122,7 @@ class Executor:
                                            f"upstream {upstream.name!r} rejected the request: "
                                            f"{describe(exc, upstream)}", code="upstream_rejected") from None
                     retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-                    upstream.breaker.failure(self.clock(), retry_after)
+                    breaker.failure(self.clock(), retry_after)
                     att.failures.append(exc)
                     att.errors.append(describe(exc, upstream))
                     self.metrics.upstream_error(upstream.name, error_kind(exc))
@@ -130,10 +132,10 @@ class Executor:
                         break
                     retried = True
                     await asyncio.sleep(wait)
-                    if upstream.breaker.failures < upstream.breaker.threshold:  # only Retry-After held it
-                        upstream.breaker.open_until = min(upstream.breaker.open_until, self.clock())
+                    if breaker.failures < breaker.threshold:  # only Retry-After held it
+                        breaker.open_until = min(breaker.open_until, self.clock())
                     continue
-                upstream.breaker.success()
+                breaker.success()
                 return result
         return None
 

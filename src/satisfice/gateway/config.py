@@ -219,7 +219,7 @@ class LimitsConfig(_Strict):
 
 
 class CircuitConfig(_Strict):
-    """An upstream with ``failures`` consecutive failures is skipped for ``cooldown_s`` seconds."""
+    """Per upstream and model: ``failures`` consecutive failures skip that pair for ``cooldown_s`` seconds."""
 
     failures: int = Field(default=5, ge=1)
     cooldown_s: float = Field(default=30.0, ge=0)
