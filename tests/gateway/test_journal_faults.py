@@ -142,3 +142,21 @@ async def test_a_bad_journal_never_blocks_the_start(store: Store, tmp_path: Path
     assert "satisfice_gateway_journal_records_quarantined 2.0" in metrics
     assert "satisfice_gateway_journal_unwritable 0.0" in metrics
     assert [r.status for r in spend_rows(store)] == [200]
+
+
+async def test_a_segment_deleted_under_a_live_instance_is_replaced(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    journal = Journal(tmp_path, "gw_live")
+    journal.open()
+    journal.append(["total", 1])
+    await journal.durable()
+    [first] = tmp_path.glob("*.journal")
+    first.unlink()
+    with caplog.at_level(logging.ERROR, "satisfice.gateway"):
+        journal.probe()
+    assert journal.damaged == 1 and any("was deleted while in use" in r.getMessage() for r in caplog.records)
+    journal.append(["total", 2])
+    await journal.durable()
+    [second] = tmp_path.glob("*.journal")
+    assert second != first and second.read_bytes().endswith(b'"total",2]\n')
+    journal.close(remove=True)

@@ -27,7 +27,7 @@ MAX_TOKENS = 100_000_000
 def encode(payload: Any) -> bytes:
     """One journal line for ``payload`` (a data record or a base mark)."""
     data = orjson.dumps(payload)
-    return b"%08x %b\n" % (zlib.crc32(data), data)
+    return b"".join((b"%08x " % zlib.crc32(data), data, b"\n"))
 
 
 def base_line(upto: int, *, after_failure: bool = False) -> bytes:
