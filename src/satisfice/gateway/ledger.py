@@ -202,8 +202,10 @@ class SharedLedger:
                 spent[(row.key_id, tag)] += row.cost_usd
                 if row.entry_id:
                     by_lease[(row.entry_id.rpartition(":")[0], row.key_id, tag, row.lease_epoch)].append(n)
-            for key_id, tag in spent:
+            for key_id, tag in sorted(spent):
                 self._ensure_account(conn, key_id, tag)  # before the insert: the sum must not see these rows
+                if self._pg:  # ledger row before lease row, in key order: the order grant() locks them in
+                    self._spent(conn, key_id, tag)
             entries = list(entries)
             by_instance: dict[tuple[str, str, str], float] = defaultdict(float)
             for (instance, key_id, tag, epoch), rows in by_lease.items():
@@ -213,7 +215,7 @@ class SharedLedger:
                     self._fence(conn, entries, rows, key_id, tag)
             if entries:
                 insert_spend(conn, [r for _, r in entries])
-            for (key_id, tag), cost in spent.items():
+            for (key_id, tag), cost in sorted(spent.items()):
                 conn.execute(text("UPDATE gateway_ledger SET spent_usd = spent_usd + :c WHERE key_id = :k AND "
                                   "period = :p"), {"c": cost, "k": key_id, "p": tag})
             for (instance, key_id, tag), cost in by_instance.items():
