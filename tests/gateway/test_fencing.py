@@ -21,7 +21,7 @@ from satisfice.gateway.keys import create_key, period_tag, utcnow
 from satisfice.gateway.ledger import SharedLedger
 from satisfice.store import Store
 
-from .conftest import base_config, spend_rows
+from .conftest import base_config, chat, make_gateway, running, spend_rows
 from .test_ledger import _row, _spent
 from .test_ledger_procs import COST, Fleet, _load
 
@@ -90,3 +90,31 @@ async def test_a_paused_instance_overspends_only_in_flagged_rows(tmp_path: Path,
     assert spent == pytest.approx(answered * COST)
     assert spent > 1.0 and flagged > 0  # b used the headroom a's lapsed lease held
     assert spent <= 1.0 + flagged + 1e-9  # the bound: past the budget only in flagged rows
+
+
+def test_a_call_timed_out_across_a_pause_is_billed_its_reservation(store: Store) -> None:
+    with ScriptedServerThread(default="ok") as upstream:  # its own thread: it keeps running while the loop stalls
+        upstream.set_script(lambda r: Step.answer("late", completion_tokens=10, delay_s=3.0))
+        cfg = base_config(upstream.base_url)
+        cfg["upstreams"] = cfg["upstreams"][:1]
+        cfg["upstreams"][0]["timeout_s"] = 0.5
+        gw = make_gateway(store, cfg)
+
+        async def scenario() -> int:
+            async with running(gw) as client:
+                await asyncio.sleep(0.3)  # the stall watch is ticking
+
+                async def stall() -> None:
+                    await asyncio.sleep(0.1)
+                    time.sleep(1.5)  # the whole loop stops, as under SIGSTOP or a long GC pause
+
+                stalling = asyncio.create_task(stall())
+                resp = await client.post("/v1/chat/completions", json=chat(max_tokens=100))
+                await stalling
+                return resp.status_code
+
+        status = asyncio.run(scenario())
+    [row] = spend_rows(store)
+    assert status == row.status == 504
+    assert row.reserved_usd is not None and row.cost_usd == pytest.approx(row.reserved_usd) and row.cost_usd > 0
+    assert row.usage_invalid and "paused" in row.errors

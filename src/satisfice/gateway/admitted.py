@@ -50,6 +50,10 @@ class Admitted:
         """Settle the reservation, queue the spend row, count the request."""
         gw, att, reservation = self.gw, self.att, self.reservation
         reserved = reservation.amount if reservation is not None else None
+        if att.paused and reserved is not None and reserved > att.cost:  # the upstream likely answered unread
+            att.cost, att.estimated = reserved, True
+            att.errors.append("this instance was paused while an upstream call was in flight: billed its "
+                              "reservation (the worst case), as the upstream probably answered")
         over = reserved is not None and att.cost > reserved * (1 + 1e-9) + 1e-12
         if reservation is not None:
             gw.ledger.settle(reservation, att.cost)

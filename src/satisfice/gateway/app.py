@@ -195,6 +195,7 @@ class Gateway:
         await self.refresh_keys()
         loop = asyncio.get_running_loop()
         self._refreshers.append(loop.create_task(self.bodies.sweep_forever()))
+        self._refreshers.append(loop.create_task(self.executor.stalls.run()))
         if self.config.auth:
             self._refreshers.append(loop.create_task(self._every(self.config.key_refresh_s, self.refresh_keys,
                                                                  "reloading keys")))

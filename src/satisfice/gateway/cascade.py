@@ -51,6 +51,8 @@ class Attempts:
     verified: bool = True
     failures: list[BaseException] = field(default_factory=list)
     skipped: list[float] = field(default_factory=list)
+    paused: bool = False
+    """An upstream call timed out while this instance was stopped: its answer may have come and gone unread."""
 
     def bill(self, answer: Answer) -> None:
         """Add a paid answer's tokens and cost."""
@@ -86,6 +88,40 @@ def final_error(att: Attempts, what: str) -> GatewayError:
                         code="upstream_error")
 
 
+class StallWatch:
+    """Notices when this process's event loop did not run for a while (SIGSTOP, a VM pause, a swap storm).
+
+    A tick every ``tick_s``; a tick late by more than ``threshold_s`` is a stall. :meth:`paused_during` tells
+    whether a stall overlapped an upstream call that timed out: the upstream probably answered meanwhile.
+    """
+
+    def __init__(self, tick_s: float = 0.1, threshold_s: float = 1.0) -> None:
+        self.tick_s = tick_s
+        self.threshold_s = threshold_s
+        self.alive_at = time.monotonic()
+        self.stalled_until = -math.inf
+        self.running = False
+
+    async def run(self) -> None:
+        """Tick until cancelled."""
+        self.running = True
+        try:
+            while True:
+                before = time.monotonic()
+                await asyncio.sleep(self.tick_s)
+                self.alive_at = time.monotonic()
+                if self.alive_at - before - self.tick_s > self.threshold_s:
+                    self.stalled_until = self.alive_at
+        finally:
+            self.running = False
+
+    def paused_during(self, started: float) -> bool:
+        """Whether the loop stalled since ``started`` (``time.monotonic()``), or is only now resuming."""
+        if not self.running:
+            return False
+        return time.monotonic() - self.alive_at > self.threshold_s or self.stalled_until > started
+
+
 class Executor:
     """Runs plans against upstreams through the shared transport."""
 
@@ -95,6 +131,7 @@ class Executor:
         self.limits = limits
         self.metrics = metrics
         self.clock = clock
+        self.stalls = StallWatch()
 
     async def try_target(self, target: Target, att: Attempts, last: bool,
                          attempt: Callable[[Upstream, Price], Awaitable[T]]) -> T | None:
@@ -112,9 +149,12 @@ class Executor:
                     break
                 att.calls += 1
                 att.tried.append(label)
+                started = time.monotonic()
                 try:
                     result = await attempt(upstream, price)
                 except ProviderError as exc:
+                    if isinstance(exc, Timeout) and self.stalls.paused_during(started):
+                        att.paused = True
                     if _is_client_error(exc):
                         att.failures.append(exc)
                         att.errors.append(describe(exc, upstream))
@@ -171,4 +211,4 @@ class Executor:
         raise final_error(att, plan.name)
 
 
-__all__ = ["Attempts", "Executor", "final_error"]
+__all__ = ["Attempts", "Executor", "StallWatch", "final_error"]
