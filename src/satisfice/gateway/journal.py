@@ -227,7 +227,8 @@ class Journal:
             if fd < 0:
                 continue
             if remove:
-                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a read-only folder: the next start finds it empty
+                    path.unlink(missing_ok=True)
             os.close(fd)
         self._old, self._fd = [], -1
 
