@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from satisfice.gateway.budgets import BudgetLedger
 from satisfice.gateway.journal import Journal, orphans
+from satisfice.gateway.journal_records import base_line, encode
 from satisfice.gateway.keys import KeyInfo, create_key, period_tag, set_budget, utcnow
 from satisfice.gateway.ledger import SharedLedger
 from satisfice.gateway.spendlog import SpendLog, SpendRow
@@ -114,12 +115,13 @@ async def test_journal_replay_writes_each_row_once(store: Store, tmp_path: Path)
 async def test_a_live_journal_is_not_an_orphan(tmp_path: Path) -> None:
     live = Journal(tmp_path, "gw_live")
     live.open()
-    live.append(["total", 1])
+    live.append(["total", *_row(None, 0.1, "gw_live:1")])
     await live.durable()
     assert orphans(tmp_path, "gw_other") == []
     live.close(remove=False)
     [orphan] = orphans(tmp_path, "gw_other")
-    assert orphan.instance_id == "gw_live" and list(orphan.records()) == [["total", 1]]
+    assert orphan.instance_id == "gw_live"
+    assert [row[11] for _, row in orphan.scan(tmp_path / "quarantine").entries] == [0.1]
     orphan.close(remove=True)
     assert list(tmp_path.iterdir()) == []
 
@@ -136,7 +138,7 @@ async def test_journal_rotates_and_truncates(tmp_path: Path) -> None:
     journal.written(journal.seq - 1)  # the writer keeps the segment holding the newer line
     journal.close(remove=False)
     [left] = tmp_path.glob("*.journal")  # the segments holding only stored lines are gone
-    assert left.read_bytes().endswith(b'["total","not yet in the store"]\n')
+    assert left.read_bytes().endswith(b'"total","not yet in the store"]\n')
     left.unlink()
 
 
@@ -148,7 +150,7 @@ async def test_written_truncates_once_everything_is_stored(tmp_path: Path) -> No
     journal.written(journal.seq)
     journal.close(remove=False)
     [left] = tmp_path.glob("*.journal")
-    assert left.stat().st_size == 0
+    assert left.read_bytes() == base_line(1)  # every line is in the store
 
 
 async def test_fsync_durability_waits_for_the_disk(tmp_path: Path) -> None:
@@ -156,7 +158,7 @@ async def test_fsync_durability_waits_for_the_disk(tmp_path: Path) -> None:
     journal.open()
     journal.append(["total", 1])
     await journal.durable()
-    assert next(tmp_path.glob("*.journal")).read_bytes() == b'["total",1]\n'
+    assert next(tmp_path.glob("*.journal")).read_bytes() == base_line(0) + encode([1, "total", 1])
     journal.close(remove=True)
 
 

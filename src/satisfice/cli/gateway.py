@@ -177,6 +177,12 @@ def report_cmd(
             ups.add_row(u.upstream, str(u.requests), money(u.spend_usd), str(u.usage_invalid),
                         str(u.over_reservation))
         console.print(ups)
+    if report.journal_incidents:
+        err_console.print(f"journal: {report.journal_records_quarantined} records quarantined (not credited), "
+                          f"{report.journal_records_lost} lines lost", style="bold red", highlight=False)
+        for incident in report.journal_incidents[-10:]:
+            err_console.print(f"  {incident.created_at:%Y-%m-%d %H:%M:%S} {incident.kind}: {incident.detail}",
+                              highlight=False, markup=False)
     err_console.print(f"flags: {report.flag_rule}", highlight=False)
 
 

@@ -6,6 +6,7 @@ the request; it runs exactly once per admitted request, whatever the outcome.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable
@@ -19,6 +20,7 @@ from satisfice.gateway.api_calls import call_api, open_api_relay
 from satisfice.gateway.apis import ApiRequest
 from satisfice.gateway.budgets import Reservation
 from satisfice.gateway.cascade import Attempts, Caller, final_error
+from satisfice.gateway.journal import JournalUnwritable
 from satisfice.gateway.keys import KeyInfo
 from satisfice.gateway.relay import Relay, RelayResponse, open_relay
 from satisfice.gateway.replies import GatewayError, synthesize_stream
@@ -36,7 +38,7 @@ log = logging.getLogger("satisfice.gateway")
 class Admitted:
     """One admitted request: serves it and writes its single spend row."""
 
-    __slots__ = ("api", "att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "reservation",
+    __slots__ = ("api", "att", "endpoint", "entry", "gw", "input_estimate", "key", "payload", "plan", "reservation",
                  "started")
 
     def __init__(self, gw: Gateway, plan: Plan, endpoint: str, payload: dict[str, Any], key: KeyInfo | None,
@@ -47,12 +49,17 @@ class Admitted:
         self.att = Attempts()
         self.api = api
         """Set for the other client APIs (Messages, Responses, embeddings); None for chat and completions."""
+        self.entry = ""
 
     def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
                served_usage: Usage | None) -> None:
         """Settle the reservation, queue the spend row, count the request."""
         gw, att, reservation = self.gw, self.att, self.reservation
         reserved = reservation.amount if reservation is not None else None
+        if att.paused and reserved is not None and reserved > att.cost:  # the upstream likely answered unread
+            att.cost, att.estimated = reserved, True
+            att.errors.append("this instance was paused while an upstream call was in flight: billed its "
+                              "reservation (the worst case), as the upstream probably answered")
         over = reserved is not None and att.cost > reserved * (1 + 1e-9) + 1e-12
         if reservation is not None:
             gw.ledger.settle(reservation, att.cost)
@@ -60,14 +67,15 @@ class Admitted:
         elapsed = time.perf_counter() - self.started
         plan = self.plan
         key = self.key
+        self.entry = entry = gw.spend_log.new_id()
         gw.spend_log.add(SpendRow(  # positional, in SpendRow's field order (cheaper than 18 keywords)
             time.time(), key.id if key is not None else None, plan.name, self.endpoint,
             self.payload.get("stream") is True, orjson.dumps(att.tried).decode(), model, upstream,
             att.input_tokens, att.output_tokens, att.estimated, att.cost,
             plan.reference_cost(served_usage) if served_usage is not None else None,
             elapsed * 1000.0, att.escalations, errors, status, outcome,
-            gw.spend_log.new_id(), att.estimated, over, reserved,
-            self.endpoint if self.api is None else self.api.served_api,
+            entry, att.estimated, over, reserved, self.endpoint if self.api is None else self.api.served_api,
+            reservation.epoch if reservation is not None else None,
         ), reservation.period if reservation is not None else None)
         gw.metrics.request(plan.name, status, elapsed, att.cost)
         if att.estimated or over:
@@ -97,12 +105,17 @@ class Admitted:
                                                 self.input_estimate, self.att, self._caller())
         except GatewayError as exc:
             failed = self._fail(exc)
-            await self.gw.spend_log.durable()
+            with contextlib.suppress(JournalUnwritable):  # the error goes out either way; its row is queued
+                await self.gw.spend_log.durable()
             return failed
         except Exception:
             return self._internal("serving")
         self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
-        await self.gw.spend_log.durable()  # the row is journaled before the answer is released
+        try:
+            await self.gw.spend_log.durable()  # the row is journaled before the answer is released
+        except JournalUnwritable as exc:  # never released: the row (billed, the upstream answered) says so
+            self.gw.spend_log.amend(self.entry, 503, "journal_failed")
+            return unwritable(exc).response() if self.api is None else self.api.api.error(unwritable(exc))
         self._shadow(answer.model, answer.text)
         if self.api is not None:
             return self._api_answer(answer)
@@ -147,7 +160,14 @@ class Admitted:
             if error is None:
                 self._shadow(done.model, text)
 
-        return RelayResponse(relay, self._headers(relay.model), on_finish, gw.spend_log.durable)
+        async def durable() -> None:
+            try:
+                await gw.spend_log.durable()
+            except JournalUnwritable:  # the stream ends with an error event instead of [DONE]
+                gw.spend_log.amend(self.entry, 200, "interrupted")
+                raise
+
+        return RelayResponse(relay, self._headers(relay.model), on_finish, durable)
 
     def _checked_payload(self) -> dict[str, Any]:
         """What verifiers see: the chat form of the request where there is one."""
@@ -180,6 +200,15 @@ class Admitted:
         return RawResponse(answer.body, b"application/json", self._headers(answer.model))
 
 
+def unwritable(exc: BaseException | str, *, charged: bool = True) -> GatewayError:
+    """The 503 for a journal that cannot be written, naming the cause (disk full, read-only, ...)."""
+    what = ("the upstream answered (and is billed) but the answer could not be recorded, so it is withheld"
+            if charged else "nothing was sent upstream or charged")
+    return GatewayError(503, f"the gateway cannot record spend now ({exc}): {what}; try again shortly",
+                        type="server_error", code="journal_unwritable", reason="journal_unwritable",
+                        headers={"Retry-After": "1"})
+
+
 class RawResponse(Response):
     """A 200 response with prebuilt headers (skips Starlette's header normalisation on the hot path)."""
 
@@ -190,4 +219,4 @@ class RawResponse(Response):
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", media_type), *headers]
 
 
-__all__ = ["Admitted", "RawResponse"]
+__all__ = ["Admitted", "RawResponse", "unwritable"]

@@ -1,7 +1,8 @@
 """The gateway's ASGI app (Starlette): the request path from body to answer, and the lifespan around it.
 
 Request path, in order: check the key from the headers (in-memory cache of hashes) before a byte of the body is
-read; read the body (bounded by ``limits.max_body_bytes``, by ``limits.body_timeout_s`` and, for all connections
+read; refuse with 503 while the journal cannot be written (disk full, read-only: nothing is spent that could not
+be recorded); read the body (bounded by ``limits.max_body_bytes``, by ``limits.body_timeout_s`` and, for all connections
 together, by ``limits.max_body_bytes_in_flight``); parse and check the body (nesting and sizes), pick the plan for
 ``model``, reserve the worst-case cost against the key's budget, serve (cascade / fallbacks / relay), settle the
 reservation, queue one spend row, count metrics, maybe start a shadow check. Rejections before the reservation
@@ -31,14 +32,14 @@ from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.admission import reserve
-from satisfice.gateway.admitted import Admitted
+from satisfice.gateway.admitted import Admitted, unwritable
 from satisfice.gateway.apis import APIS, Api, ApiRequest, model_answer, prepare
 from satisfice.gateway.bodies import BodyReader
 from satisfice.gateway.books import Books
 from satisfice.gateway.budgets import Reservation
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
-from satisfice.gateway.keys import KeyCache, KeyInfo, keys_version, load_active
+from satisfice.gateway.keys import KEY_PREFIX, KeyCache, KeyInfo, OnMiss, keys_version, load_active
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.relay import RelayResponse
 from satisfice.gateway.replies import GatewayError, echo
@@ -92,7 +93,9 @@ class Gateway:
         self.keys = KeyCache()
         self.books = Books(config, store)
         self.ledger, self.spend_log = self.books.ledger, self.books.spend_log
+        self._journal = self.spend_log.journal
         self._keys_version: str | None = None
+        self._key_miss = OnMiss(self.poll_keys, config.ledger.key_poll_s)
         self.executor = Executor(self.transport, config.limits, self.metrics)
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
@@ -104,6 +107,15 @@ class Gateway:
                            lambda: float(self.spend_log.pending))
         self.metrics.gauge("satisfice_gateway_shadow_in_flight", "Shadow checks running",
                            lambda: float(len(self.shadow.tasks)))
+        self.metrics.gauge("satisfice_gateway_journal_records_quarantined", "Journal records of stopped instances "
+                           "found invalid at replay by this instance (never credited)",
+                           lambda: float(self.spend_log.quarantined))
+        self.metrics.gauge("satisfice_gateway_journal_records_lost", "Journal lines of stopped instances found "
+                           "missing at replay by this instance (gaps, deleted or truncated journals)",
+                           lambda: float(self.spend_log.lost))
+        self.metrics.gauge("satisfice_gateway_journal_unwritable", "1 while the journal cannot be written "
+                           "(new requests are refused with 503)",
+                           lambda: float(self.journal_fault() is not None))
         self.starlette = self._build_app()
         self.app = _App(self)
 
@@ -185,6 +197,7 @@ class Gateway:
         await self.refresh_keys()
         loop = asyncio.get_running_loop()
         self._refreshers.append(loop.create_task(self.bodies.sweep_forever()))
+        self._refreshers.append(loop.create_task(self.executor.stalls.run()))
         if self.config.auth:
             self._refreshers.append(loop.create_task(self._every(self.config.key_refresh_s, self.refresh_keys,
                                                                  "reloading keys")))
@@ -318,9 +331,16 @@ class Gateway:
         try:
             key: KeyInfo | None = None
             if self.config.auth:  # from the headers alone: no body is read for a client without a key
-                key = self.keys.lookup(authorization or (f"Bearer {api_key}" if api_key else None))
+                presented = authorization or (f"Bearer {api_key}" if api_key else None)
+                key = self.keys.lookup(presented)
+                if key is None and presented is not None and KEY_PREFIX in presented:
+                    await self._key_miss()  # a key created since the last reload works at once
+                    key = self.keys.lookup(presented)
                 if key is None:
                     raise _unauthorized(close=True)
+            journal = self._journal
+            if journal is not None and journal.fault is not None:  # refuse before anything is spent
+                raise unwritable(journal.fault, charged=False)
             body = await self.bodies.read(receive, length)
             payload = parse_payload(body, endpoint) if api is None else parse_body(body)
             plan = self.router.choose(payload)
@@ -343,6 +363,10 @@ class Gateway:
         if payload.get("stream") is True and not plan.verifiers:
             return await ctx.relay()
         return await ctx.serve()
+
+    def journal_fault(self) -> str | None:
+        """Why the journal cannot be written now (None: it can, or there is none)."""
+        return self._journal.fault if self._journal is not None else None
 
     def secrets(self) -> tuple[str, ...]:
         """Provider keys in the environment (masked anywhere they might show)."""

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import socket
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -48,6 +49,7 @@ class Books:
         journal = None
         if cfg.durability != "off":
             journal = Journal(journal_dir(store, cfg.journal_dir), self.instance_id, fsync=cfg.durability == "fsync")
+            self.shared.journal_place = (socket.gethostname(), str(journal.directory.resolve()))
         self.spend_log = SpendLog(self.shared, self.instance_id, journal=journal,
                                   flush_interval_s=config.spend_log.flush_interval_s,
                                   batch_size=config.spend_log.batch_size)
@@ -61,7 +63,11 @@ class Books:
         journal = self.spend_log.journal
         if journal is not None:
             await asyncio.to_thread(journal.open)
-            replayed = await asyncio.to_thread(self.spend_log.replay_orphans)
+            try:  # one bad journal never blocks the start: what fails here is tried again by the upkeep
+                replayed = await asyncio.to_thread(self.spend_log.replay_orphans)
+            except Exception:
+                log.exception("gateway: replaying journals of stopped instances failed; trying again later")
+                replayed = 0
             if replayed:
                 log.warning("gateway: %d spend rows recovered from journals of stopped instances", replayed)
         await self.ledger.renew()
@@ -73,7 +79,10 @@ class Books:
             await asyncio.sleep(self.upkeep_s)
             try:
                 await self.ledger.renew()
-                if self.spend_log.journal is not None:
+                journal = self.spend_log.journal
+                if journal is not None:
+                    await asyncio.to_thread(journal.probe)
+                    await asyncio.to_thread(self.shared.mark_journaled, self.instance_id, journal.on_disk)
                     await asyncio.to_thread(self.spend_log.replay_orphans)
             except Exception:  # the store may be unreachable for a while: leases lapse, requests are refused
                 log.exception("gateway: ledger upkeep failed")

@@ -17,7 +17,12 @@ Guarantee: across all instances, the spend of a period never exceeds its budget 
 requests cost beyond their reservations (an upstream ignoring ``max_tokens``, a prompt that tokenizes to more
 than bytes/3 + 8); such rows are flagged ``over_reservation``. Leases are renewed every ``ttl_s / 3``; an
 instance stops using its leases when it could not renew them for ``ttl_s / 2``, and the store stops counting a
-lease after ``ttl_s``, so a dead instance's headroom returns to the others. The one gap: spend a dead instance
+lease after ``ttl_s``, so a dead instance's headroom returns to the others. An instance that was only paused
+(SIGSTOP, a VM migration, a partition) past ``ttl_s`` is *fenced*: each reservation carries its lease's epoch,
+and the transaction writing its spend rows finds that epoch no longer counted, so those rows are charged against
+the key's headroom at that moment instead, and every row past the budget is billed in full and flagged
+``over_reservation``. Bound: spend <= budget + the cost of rows flagged ``over_reservation``; the flagged part is
+at most what the paused instance had in flight (its admitted requests' actual costs). The one gap: spend a dead instance
 had journaled but not yet written (its last ``flush_interval_s``) counts only once its journal is replayed — at
 the next start on its host, or within a second by another live instance sharing its journal folder (same host).
 A lease not used for ``idle_s`` goes back to the store; near the edge an instance may refuse a request that
@@ -49,7 +54,7 @@ class LedgerUnavailable(Exception):
 
 
 class _Account:
-    __slots__ = ("budget", "free", "granting", "lease", "reserved", "tag", "used_at")
+    __slots__ = ("budget", "epoch", "free", "granting", "lease", "reserved", "tag", "used_at")
 
     def __init__(self, tag: str, budget: float | None) -> None:
         self.tag = tag
@@ -61,6 +66,7 @@ class _Account:
         """Headroom the store reported beyond every lease, at the last grant (for messages)."""
         self.granting: asyncio.Future[None] | None = None
         self.used_at = 0.0
+        self.epoch: int | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +78,8 @@ class Reservation:
     period: str | None
     """The budget period it counts against (None: a key without a budget, or no key)."""
     settled: bool = False
+    epoch: int | None = None
+    """Generation of the lease it was admitted under (checked when its spend row is written)."""
 
 
 @dataclass
@@ -129,7 +137,7 @@ class BudgetLedger:
             if account.lease - account.reserved >= amount - EPS:
                 account.reserved += amount
                 account.used_at = self.clock()
-                return Reservation(key.id, amount, tag)
+                return Reservation(key.id, amount, tag, epoch=account.epoch)
             if account.granting is not None:
                 await asyncio.shield(account.granting)  # another request is asking the store already
                 continue
@@ -149,6 +157,8 @@ class BudgetLedger:
             done.set_result(None)
         account.lease += grant.granted
         account.free = grant.free_after
+        if grant.epoch is not None:
+            account.epoch = grant.epoch
         account.budget = grant.budget
         return grant.granted > 0
 

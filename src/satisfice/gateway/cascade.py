@@ -1,11 +1,12 @@
 """Serving one request from a plan: fallbacks across upstreams and models, and the verify-then-escalate cascade.
 
 Order of attempts: the plan's models in order; for each model its upstreams in order, skipping any whose
-circuit breaker is open. A connection error, timeout, malformed answer, 429 or 5xx (and 401/403/404, which
-mean *this* upstream is misconfigured) moves on to the next upstream, then to the next model. Any other 4xx
-is the client's problem and is returned at once. Attempts are bounded by ``limits.max_attempts``; the last
-remaining candidate is retried once when the wait it asks for (``Retry-After``) is at most
-``limits.max_retry_wait_s``.
+circuit breaker for that model is open (breakers are per upstream and model: one misbehaving model does not
+cool down the others its upstream serves). A connection error, timeout, malformed answer, 429 or 5xx (and
+401/403/404, which mean *this* upstream is misconfigured) moves on to the next upstream, then to the next
+model. Any other 4xx is the client's problem and is returned at once. Attempts are bounded by
+``limits.max_attempts``; the last remaining candidate is retried once when the wait it asks for
+(``Retry-After``) is at most ``limits.max_retry_wait_s``.
 
 When the route has verifiers, an answer that fails one is paid for, counted as an escalation, and the next
 model is asked. If no model passes, the route's ``on_exhausted`` decides: ``error`` (HTTP 502,
@@ -51,6 +52,8 @@ class Attempts:
     verified: bool = True
     failures: list[BaseException] = field(default_factory=list)
     skipped: list[float] = field(default_factory=list)
+    paused: bool = False
+    """An upstream call timed out while this instance was stopped: its answer may have come and gone unread."""
 
     def bill(self, answer: Answer) -> None:
         """Add a paid answer's tokens and cost."""
@@ -86,6 +89,40 @@ def final_error(att: Attempts, what: str) -> GatewayError:
                         code="upstream_error")
 
 
+class StallWatch:
+    """Notices when this process's event loop did not run for a while (SIGSTOP, a VM pause, a swap storm).
+
+    A tick every ``tick_s``; a tick late by more than ``threshold_s`` is a stall. :meth:`paused_during` tells
+    whether a stall overlapped an upstream call that timed out: the upstream probably answered meanwhile.
+    """
+
+    def __init__(self, tick_s: float = 0.1, threshold_s: float = 1.0) -> None:
+        self.tick_s = tick_s
+        self.threshold_s = threshold_s
+        self.alive_at = time.monotonic()
+        self.stalled_until = -math.inf
+        self.running = False
+
+    async def run(self) -> None:
+        """Tick until cancelled."""
+        self.running = True
+        try:
+            while True:
+                before = time.monotonic()
+                await asyncio.sleep(self.tick_s)
+                self.alive_at = time.monotonic()
+                if self.alive_at - before - self.tick_s > self.threshold_s:
+                    self.stalled_until = self.alive_at
+        finally:
+            self.running = False
+
+    def paused_during(self, started: float) -> bool:
+        """Whether the loop stalled since ``started`` (``time.monotonic()``), or is only now resuming."""
+        if not self.running:
+            return False
+        return time.monotonic() - self.alive_at > self.threshold_s or self.stalled_until > started
+
+
 class Executor:
     """Runs plans against upstreams through the shared transport."""
 
@@ -95,6 +132,7 @@ class Executor:
         self.limits = limits
         self.metrics = metrics
         self.clock = clock
+        self.stalls = StallWatch()
 
     async def try_target(self, target: Target, att: Attempts, last: bool,
                          attempt: Callable[[Upstream, Price], Awaitable[T]]) -> T | None:
@@ -103,17 +141,21 @@ class Executor:
         for i, (upstream, price, label) in enumerate(zip(target.upstreams, target.prices, target.labels,
                                                          strict=True)):
             retried = False
+            breaker = upstream.breaker_for(target.model)
             while att.calls < self.limits.max_attempts:
                 now = self.clock()
-                if not upstream.breaker.allows(now):
-                    att.skipped.append(upstream.breaker.open_until - now)
+                if not breaker.allows(now):
+                    att.skipped.append(breaker.open_until - now)
                     att.errors.append(f"{label}: skipped (cooling down)")
                     break
                 att.calls += 1
                 att.tried.append(label)
+                started = time.monotonic()
                 try:
                     result = await attempt(upstream, price)
                 except ProviderError as exc:
+                    if isinstance(exc, Timeout) and self.stalls.paused_during(started):
+                        att.paused = True
                     if _is_client_error(exc):
                         att.failures.append(exc)
                         att.errors.append(describe(exc, upstream))
@@ -121,7 +163,7 @@ class Executor:
                                            f"upstream {upstream.name!r} rejected the request: "
                                            f"{describe(exc, upstream)}", code="upstream_rejected") from None
                     retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-                    upstream.breaker.failure(self.clock(), retry_after)
+                    breaker.failure(self.clock(), retry_after)
                     att.failures.append(exc)
                     att.errors.append(describe(exc, upstream))
                     self.metrics.upstream_error(upstream.name, error_kind(exc))
@@ -131,10 +173,10 @@ class Executor:
                         break
                     retried = True
                     await asyncio.sleep(wait)
-                    if upstream.breaker.failures < upstream.breaker.threshold:  # only Retry-After held it
-                        upstream.breaker.open_until = min(upstream.breaker.open_until, self.clock())
+                    if breaker.failures < breaker.threshold:  # only Retry-After held it
+                        breaker.open_until = min(breaker.open_until, self.clock())
                     continue
-                upstream.breaker.success()
+                breaker.success()
                 return result
         return None
 
@@ -176,4 +218,4 @@ class Executor:
         raise final_error(att, plan.name)
 
 
-__all__ = ["Attempts", "Executor", "final_error"]
+__all__ = ["Attempts", "Executor", "StallWatch", "final_error"]

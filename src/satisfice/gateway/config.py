@@ -209,10 +209,22 @@ class LimitsConfig(_Strict):
     """Request bodies being received, all connections together (else 503, connection closed)."""
     max_connections_per_upstream: int = Field(default=256, ge=1)
     """Open connections to one upstream origin; more concurrent calls wait for a free one."""
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    """A request head (request line and headers) larger than this gets 431 and the connection is closed."""
+    head_timeout_s: float = Field(default=10.0, gt=0)
+    """A connection whose request head is not complete this long after it opened (or after the previous
+    response) is closed."""
+    keep_alive_s: float = Field(default=5.0, gt=0)
+    """An idle kept-alive connection is closed after this long."""
+    max_open_connections: int = Field(default=4096, ge=1)
+    """Client connections open at once (per process); beyond, a connection gets 503 and is closed. Lowered
+    to the file limit minus ``fd_headroom``."""
+    fd_headroom: int = Field(default=128, ge=16)
+    """File descriptors kept free for the store, the journal and upstream connections."""
 
 
 class CircuitConfig(_Strict):
-    """An upstream with ``failures`` consecutive failures is skipped for ``cooldown_s`` seconds."""
+    """Per upstream and model: ``failures`` consecutive failures skip that pair for ``cooldown_s`` seconds."""
 
     failures: int = Field(default=5, ge=1)
     cooldown_s: float = Field(default=30.0, ge=0)

@@ -10,9 +10,15 @@ default) and reload the keys when it moves, so a change reaches every instance w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hmac
+import logging
+import math
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,6 +29,8 @@ from satisfice.errors import ConfigError, NotFoundError
 from satisfice.store import Store
 from satisfice.store.schema import Meta
 from satisfice.store.schema_gateway import GatewayKey
+
+log = logging.getLogger("satisfice.gateway")
 
 Period = Literal["day", "week", "month", "total"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month", "total")
@@ -239,7 +247,38 @@ class KeyCache:
         return info
 
 
-__all__ = [
+class OnMiss:
+    """Reload the keys when a request names an unknown key, at most once per ``interval_s`` (shared while running).
+
+    A key created on any instance then works on every instance at once, and at the latest within the key-poll
+    interval; unknown keys cost at most one one-row read of the key version per interval, whoever sends them.
+    """
+
+    def __init__(self, poll: Callable[[], Awaitable[None]], interval_s: float) -> None:
+        self._poll = poll
+        self._interval = interval_s
+        self._running: asyncio.Future[None] | None = None
+        self._at = -math.inf
+
+    async def __call__(self) -> None:
+        """Wait for a reload (one already running, or a new one if the last began ``interval_s`` ago)."""
+        if self._running is None:
+            now = time.monotonic()
+            if now - self._at < self._interval:
+                return
+            self._at = now
+            self._running = asyncio.ensure_future(self._poll())
+            self._running.add_done_callback(self._done)
+        with contextlib.suppress(Exception):  # the store is away: the key stays unknown for now
+            await asyncio.shield(self._running)
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        self._running = None
+        if not task.cancelled() and task.exception() is not None:
+            log.error("gateway: reloading keys failed: %s", task.exception())
+
+
+__all__ = ["OnMiss", 
     "KEY_PREFIX",
     "PERIODS",
     "KeyCache",

@@ -21,6 +21,9 @@ so a store upgraded from a version without this table starts from everything alr
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -33,9 +36,10 @@ from sqlalchemy import Connection, insert, text
 from satisfice.gateway.keys import tag_bounds
 from satisfice.gateway.spendlog import SpendRow, insert_spend
 from satisfice.store import Store
-from satisfice.store.schema_gateway import GatewayShadow
+from satisfice.store.schema_gateway import GatewayJournalIncident, GatewayShadow
 
 EPS = 1e-12
+log = logging.getLogger("satisfice.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class Grant:
     """Headroom left in the store for other instances after this grant."""
     budget: float | None
     """The key's budget as stored now (None: no limit, or no such active key)."""
+    epoch: int | None = None
+    """Generation of the instance's lease after this grant (the fencing token its requests settle under)."""
 
 
 class SharedLedger:
@@ -56,6 +62,8 @@ class SharedLedger:
     def __init__(self, store: Store, ttl_s: float = 30.0) -> None:
         self.store = store
         self.ttl_s = ttl_s
+        self.journal_place: tuple[str, str] | None = None
+        """``(host, journal folder)`` of the instance, for its journal marks (None: no journal)."""
         self._pg = store.dialect == "postgresql"
 
     @contextmanager
@@ -111,15 +119,19 @@ class SharedLedger:
             if need > free + EPS:
                 return Grant(0.0, max(free, 0.0), budget)
             amount = min(free, need + max(0.0, free - need) * fraction) if free > 0 else need
-            params = {"i": instance, "k": key_id, "p": tag, "a": amount, "now": now, "live": now - self.ttl_s}
+            params = {"i": instance, "k": key_id, "p": tag, "a": amount, "now": now, "live": now - self.ttl_s,
+                      "e": int(now * 1e6)}
             conn.execute(text(
-                "INSERT INTO gateway_leases (instance_id, key_id, period, amount_usd, heartbeat_at) "
-                "VALUES (:i, :k, :p, :a, :now) ON CONFLICT (instance_id, key_id, period) DO UPDATE SET "
+                "INSERT INTO gateway_leases (instance_id, key_id, period, amount_usd, heartbeat_at, epoch) "
+                "VALUES (:i, :k, :p, :a, :now, :e) ON CONFLICT (instance_id, key_id, period) DO UPDATE SET "
                 "amount_usd = CASE WHEN gateway_leases.heartbeat_at > :live THEN gateway_leases.amount_usd + :a "
-                "ELSE :a END, heartbeat_at = :now"), params)
+                "ELSE :a END, epoch = CASE WHEN gateway_leases.heartbeat_at > :live THEN gateway_leases.epoch "
+                "ELSE :e END, heartbeat_at = :now"), params)
+            epoch = conn.execute(text("SELECT epoch FROM gateway_leases WHERE instance_id = :i AND key_id = :k "
+                                      "AND period = :p"), params).scalar()
             conn.execute(text("DELETE FROM gateway_leases WHERE key_id = :k AND heartbeat_at < :old"),
                          {"k": key_id, "old": now - 10 * self.ttl_s})
-            return Grant(amount, max(free - amount, 0.0), budget)
+            return Grant(amount, max(free - amount, 0.0), budget, int(epoch) if epoch is not None else None)
 
     def release(self, instance: str, items: Sequence[tuple[str, str, float]]) -> None:
         """Give back unused lease amounts ``(key_id, period, amount)``."""
@@ -151,6 +163,7 @@ class SharedLedger:
         """Delete every lease of an instance (after its journal is written: a clean stop or a replay)."""
         with self._write() as conn:
             conn.execute(text("DELETE FROM gateway_leases WHERE instance_id = :i"), {"i": instance})
+            conn.execute(text("DELETE FROM gateway_journal_marks WHERE instance_id = :i"), {"i": instance})
 
     # --- spend rows ----------------------------------------------------------------------------------------
 
@@ -164,28 +177,45 @@ class SharedLedger:
         return found
 
     def write(self, entries: Sequence[tuple[str | None, SpendRow]], shadow: Sequence[dict[str, Any]] = (), *,
-              replay: bool = False) -> int:
+              replay: bool = False, mark: tuple[str, int] | None = None,
+              amends: Sequence[tuple[str, int, str]] = ()) -> int:
         """Insert spend rows (``(period, row)``) and shadow rows, and move their cost from lease to spent.
 
-        With ``replay``, rows whose ``entry_id`` is already stored are skipped. Returns the spend rows inserted.
+        With ``replay``, rows whose ``entry_id`` is already stored are skipped. ``mark``: ``(instance, seq)``,
+        every journal line of the instance up to ``seq`` is in the store with this commit. Returns the spend rows
+        inserted. ``amends``: ``(entry_id, status, outcome)`` corrections of rows written before.
         """
         with self._write() as conn:
+            for entry_id, status, outcome in amends:
+                conn.execute(text("UPDATE gateway_spend SET status = :s, outcome = :o WHERE entry_id = :e"),
+                             {"s": status, "o": outcome, "e": entry_id})
+            if mark is not None and self.journal_place is not None:
+                self._mark(conn, mark[0], mark[1], "written_seq")
             if replay and entries:
                 present = self._present(conn, [r.entry_id for _, r in entries if r.entry_id])
                 entries = [(t, r) for t, r in entries if r.entry_id not in present]
             spent: dict[tuple[str, str], float] = defaultdict(float)
-            by_instance: dict[tuple[str, str, str], float] = defaultdict(float)
-            for tag, row in entries:
+            by_lease: dict[tuple[str, str, str, int | None], list[int]] = defaultdict(list)
+            for n, (tag, row) in enumerate(entries):
                 if row.key_id is None or tag is None:
                     continue
                 spent[(row.key_id, tag)] += row.cost_usd
                 if row.entry_id:
-                    by_instance[(row.entry_id.rpartition(":")[0], row.key_id, tag)] += row.cost_usd
-            for key_id, tag in spent:
+                    by_lease[(row.entry_id.rpartition(":")[0], row.key_id, tag, row.lease_epoch)].append(n)
+            for key_id, tag in sorted(spent):
                 self._ensure_account(conn, key_id, tag)  # before the insert: the sum must not see these rows
+                if self._pg:  # ledger row before lease row, in key order: the order grant() locks them in
+                    self._spent(conn, key_id, tag)
+            entries = list(entries)
+            by_instance: dict[tuple[str, str, str], float] = defaultdict(float)
+            for (instance, key_id, tag, epoch), rows in by_lease.items():
+                if epoch is None or self._lease_holds(conn, instance, key_id, tag, epoch):
+                    by_instance[(instance, key_id, tag)] += sum(entries[n][1].cost_usd for n in rows)
+                else:
+                    self._fence(conn, entries, rows, key_id, tag)
             if entries:
                 insert_spend(conn, [r for _, r in entries])
-            for (key_id, tag), cost in spent.items():
+            for (key_id, tag), cost in sorted(spent.items()):
                 conn.execute(text("UPDATE gateway_ledger SET spent_usd = spent_usd + :c WHERE key_id = :k AND "
                                   "period = :p"), {"c": cost, "k": key_id, "p": tag})
             for (instance, key_id, tag), cost in by_instance.items():
@@ -196,6 +226,74 @@ class SharedLedger:
             if shadow:
                 conn.execute(insert(GatewayShadow), list(shadow))
             return len(entries)
+
+    # --- fencing --------------------------------------------------------------------------------------------
+
+    def _lease_holds(self, conn: Connection, instance: str, key_id: str, tag: str, epoch: int) -> bool:
+        """Whether the store still counts the lease generation ``epoch`` (live, not granted anew since)."""
+        lock = " FOR UPDATE" if self._pg else ""
+        row = conn.execute(text(f"SELECT epoch, heartbeat_at FROM gateway_leases WHERE instance_id = :i AND "
+                                f"key_id = :k AND period = :p{lock}"), {"i": instance, "k": key_id, "p": tag}).first()
+        return row is not None and int(row[0]) == epoch and float(row[1]) > time.time() - self.ttl_s
+
+    def _fence(self, conn: Connection, entries: list[tuple[str | None, SpendRow]], rows: list[int], key_id: str,
+               tag: str) -> None:
+        """Rows admitted under a lease the store no longer counts: charged against the key's headroom now.
+
+        What fits in ``budget - spent - live leases`` is billed as usual; every row past it is billed in full too
+        (the upstream answered) and flagged ``over_reservation``.
+        """
+        budget = conn.execute(text("SELECT budget_usd FROM gateway_keys WHERE id = :k"), {"k": key_id}).scalar()
+        free = math.inf if budget is None else (
+            float(budget) - self._spent(conn, key_id, tag) - self._leased(conn, key_id, tag, time.time()))
+        flagged = 0
+        for n in rows:
+            tag_n, row = entries[n]
+            if row.cost_usd <= free + EPS:
+                free -= row.cost_usd
+            else:
+                entries[n] = (tag_n, row._replace(over_reservation=True))
+                flagged += 1
+        log.warning("ledger: %d spend rows of key %s were admitted under an expired lease; re-charged against its "
+                    "headroom, %d past the budget billed in full and flagged over_reservation", len(rows), key_id,
+                    flagged)
+
+    # --- journal marks and incidents ------------------------------------------------------------------------
+
+    def _mark(self, conn: Connection, instance: str, seq: int, column: str) -> None:
+        assert self.journal_place is not None and column in ("written_seq", "journaled_seq")
+        conn.execute(text(
+            "INSERT INTO gateway_journal_marks (instance_id, host, directory, journaled_seq, written_seq, updated_at) "
+            "VALUES (:i, :h, :d, :s, :w, :t) ON CONFLICT (instance_id) DO UPDATE SET "
+            f"{column} = excluded.{column}, updated_at = excluded.updated_at"),
+            {"i": instance, "h": self.journal_place[0], "d": self.journal_place[1], "s": seq,
+             "w": seq if column == "written_seq" else 0, "t": time.time()})
+
+    def mark_journaled(self, instance: str, seq: int) -> None:
+        """Record that the instance's journal holds lines up to ``seq`` (about once a second)."""
+        if self.journal_place is not None:
+            with self._write() as conn:
+                self._mark(conn, instance, seq, "journaled_seq")
+
+    def journal_marks(self) -> dict[str, tuple[int, int, float]]:
+        """``instance -> (journaled_seq, written_seq, updated_at)`` of every instance journaling where this one does."""
+        if self.journal_place is None:
+            return {}
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT instance_id, journaled_seq, written_seq, updated_at FROM gateway_journal_marks "
+                "WHERE host = :h AND directory = :d"), {"h": self.journal_place[0], "d": self.journal_place[1]})
+            return {str(i): (int(j), int(w), float(t)) for i, j, w, t in rows}
+
+    def forget_journal(self, instance: str, incidents: Sequence[tuple[str, int, str]] = ()) -> None:
+        """Delete the instance's journal mark and record ``(kind, records, detail)`` incidents, in one transaction."""
+        with self._write() as conn:
+            conn.execute(text("DELETE FROM gateway_journal_marks WHERE instance_id = :i"), {"i": instance})
+            if incidents:
+                now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                conn.execute(insert(GatewayJournalIncident), [
+                    {"created_at": now, "instance_id": instance, "kind": kind, "records": records, "detail": detail}
+                    for kind, records, detail in incidents])
 
 
 __all__ = ["Grant", "SharedLedger"]

@@ -27,6 +27,7 @@ from satisfice.clients.http import HttpTransport
 from satisfice.clients.sse import DONE_DATA, SSEParser, decode_event, event_data
 from satisfice.core import Price, Usage
 from satisfice.errors import BadResponse, ProviderError, UpstreamUnavailable
+from satisfice.gateway.journal import JournalUnwritable
 from satisfice.gateway.replies import DONE, sse_error
 from satisfice.gateway.upstream import CHAT, OpenStream, Upstream, billed_usage, describe, open_stream, usage_of
 from satisfice.masking import shorten
@@ -198,7 +199,10 @@ class RelayResponse:
             finished = True
             self.on_finish(relay, error)  # the row is journaled before the last bytes go out
             if self.durable is not None:
-                await self.durable()
+                try:
+                    await self.durable()
+                except JournalUnwritable as exc:
+                    tail = sse_error(f"the gateway could not record this answer ({exc}); it ends here")
             await send({"type": "http.response.body", "body": tail, "more_body": False})
         except ProviderError as exc:
             failure = exc

@@ -15,13 +15,13 @@ needs more shadow checks to confirm). Routes with no scored shadow checks are no
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import case, func, select
 
 from satisfice.store import Store
-from satisfice.store.schema_gateway import GatewayShadow, GatewaySpend
+from satisfice.store.schema_gateway import GatewayJournalIncident, GatewayShadow, GatewaySpend
 
 FLAG_RULE = ("below: the upper bound of the agreement interval is under the threshold; "
              "watch: only the point estimate is under it")
@@ -66,6 +66,17 @@ class UpstreamReport:
 
 
 @dataclass(frozen=True)
+class JournalIncident:
+    """A damaged or lost journal found at replay (``quarantined``, ``gap`` or ``missing``)."""
+
+    created_at: dt.datetime
+    instance_id: str
+    kind: str
+    records: int
+    detail: str
+
+
+@dataclass(frozen=True)
 class GatewayReport:
     """The report: period, confidence, the flag rule and one entry per route."""
 
@@ -74,6 +85,11 @@ class GatewayReport:
     flag_rule: str
     routes: list[RouteReport]
     upstreams: list[UpstreamReport]
+    journal_records_quarantined: int = 0
+    """Journal records found invalid at replay, set aside and never credited."""
+    journal_records_lost: int = 0
+    """Journal lines found missing at replay (gaps, deleted or truncated journals): rows not in the store."""
+    journal_incidents: list[JournalIncident] = field(default_factory=list)
 
 
 def flag_for(agreement: float | None, high: float | None, threshold: float | None) -> str | None:
@@ -120,6 +136,11 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
         shadow: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in s.execute(shadow_q)}
         upstreams = [UpstreamReport(str(u), int(n), float(c), int(i or 0), int(o or 0))
                      for u, n, c, i, o in s.execute(upstream_q.order_by(GatewaySpend.upstream))]
+        incident_q = select(GatewayJournalIncident).order_by(GatewayJournalIncident.id)
+        if since is not None:
+            incident_q = incident_q.where(GatewayJournalIncident.created_at >= since)
+        incidents = [JournalIncident(i.created_at, i.instance_id, i.kind, i.records, i.detail)
+                     for i in s.scalars(incident_q)]
     routes: list[RouteReport] = []
     for route in sorted(set(spend) | set(shadow), key=lambda r: (not r.startswith("task/"), r)):
         n, errors, escalated, cost, n_ref, ref_cost, cost_with_ref, tin, tout, n_invalid, n_over = spend.get(
@@ -142,7 +163,12 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
             threshold=float(threshold) if threshold is not None else None, shadow_spend_usd=float(shadow_cost),
             flag=flag_for(agreement, high, float(threshold) if threshold is not None else None),
             usage_invalid=int(n_invalid or 0), over_reservation=int(n_over or 0)))
-    return GatewayReport(since=since, confidence=confidence, flag_rule=FLAG_RULE, routes=routes, upstreams=upstreams)
+    return GatewayReport(
+        since=since, confidence=confidence, flag_rule=FLAG_RULE, routes=routes, upstreams=upstreams,
+        journal_records_quarantined=sum(i.records for i in incidents if i.kind == "quarantined"),
+        journal_records_lost=sum(i.records for i in incidents if i.kind != "quarantined"),
+        journal_incidents=incidents)
 
 
-__all__ = ["FLAG_RULE", "GatewayReport", "RouteReport", "UpstreamReport", "flag_for", "gateway_report"]
+__all__ = ["FLAG_RULE", "GatewayReport", "JournalIncident", "RouteReport", "UpstreamReport", "flag_for",
+           "gateway_report"]

@@ -5,6 +5,9 @@ its own :class:`~satisfice.gateway.app.Gateway` (its own journal and leases) on 
 across them (see :mod:`satisfice.gateway.budgets`). A worker that dies is restarted by uvicorn's supervisor,
 and its journal is replayed by a live worker.
 
+Connection limits (request head size and time, idle keep-alive, open connections, file-descriptor headroom) are
+applied by :mod:`satisfice.gateway.connections` in every worker.
+
 The lifespan starts the spend-log writer and key refresher and, on a clean shutdown (SIGINT/SIGTERM), waits
 for in-flight requests, finishes shadow checks briefly and writes every queued spend row before exiting.
 """
@@ -20,6 +23,7 @@ from typing import Any
 
 from satisfice.gateway.app import Gateway
 from satisfice.gateway.config import load_config
+from satisfice.gateway.connections import ConnectionLimits, raise_file_limit
 from satisfice.store import Store, open_store
 
 CONFIG_ENV = "SATISFICE_GATEWAY_CONFIG"
@@ -51,7 +55,18 @@ def serve(gateway: Gateway, *, host: str = "127.0.0.1", port: int = 8080, log_le
     import uvicorn
 
     loop = "uvloop" if _available("uvloop") else "asyncio"
-    http = "httptools" if _available("httptools") else "h11"
+    limits = gateway.config.limits
+    conn = ConnectionLimits(limits.max_header_bytes, limits.head_timeout_s, limits.keep_alive_s,
+                            limits.max_open_connections, limits.fd_headroom)
+    raise_file_limit()
+    conn.export()
+    http: Any = "h11"
+    if _available("httptools"):
+        from satisfice.gateway.connections import GuardedHttpTools
+
+        http = GuardedHttpTools
+    guard: dict[str, Any] = {"timeout_keep_alive": limits.keep_alive_s,
+                             "h11_max_incomplete_event_size": limits.max_header_bytes}
     print(f"satisfice gateway on http://{host}:{port} ({len(gateway.router.plans)} routes and models; "
           f"auth {'on' if gateway.config.auth else 'off'}; {workers} worker{'s' if workers > 1 else ''})",
           file=sys.stderr, flush=True)
@@ -69,12 +84,12 @@ def serve(gateway: Gateway, *, host: str = "127.0.0.1", port: int = 8080, log_le
         os.environ["SATISFICE_DB"] = gateway.store.url
         uvicorn.run("satisfice.gateway.server:worker_app", factory=True, workers=workers, host=host, port=port,
                     loop=loop, http=http, lifespan="on", access_log=False, log_level=log_level,
-                    timeout_graceful_shutdown=10, server_header=False, date_header=False)
+                    timeout_graceful_shutdown=10, server_header=False, date_header=False, **guard)
         return
     gc.collect()
     gc.freeze()  # start-up objects (config, catalog, SQLAlchemy) leave the collector's view: cheaper collections
     uvicorn.run(gateway.app, host=host, port=port, loop=loop, http=http, lifespan="on", access_log=False,
-                log_level=log_level, timeout_graceful_shutdown=10, server_header=False, date_header=False)
+                log_level=log_level, timeout_graceful_shutdown=10, server_header=False, date_header=False, **guard)
 
 
 __all__ = ["build_gateway", "serve"]

@@ -21,11 +21,12 @@ import contextlib
 import datetime as dt
 import itertools
 import logging
+import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Connection, insert
 
-from satisfice.gateway.journal import Journal, orphans
+from satisfice.gateway.journal import Journal, Orphan, orphans
 from satisfice.store.schema_gateway import GatewaySpend
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class SpendRow(NamedTuple):
     reserved_usd: float | None = None
     upstream_api: str | None = None
     """The API spoken to the upstream that served: the client's own (pass-through) or ``chat`` (translated)."""
+    lease_epoch: int | None = None
 
 
 _SPEND_COLUMNS = SpendRow._fields
@@ -112,6 +114,7 @@ class SpendLog:
         self._ids = itertools.count(1)
         self._spend: list[Entry] = []
         self._shadow: list[dict[str, Any]] = []
+        self._amends: list[tuple[str, int, str]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -120,6 +123,10 @@ class SpendLog:
         self.shadow_written = 0
         self.write_failures = 0
         self.replayed = 0
+        self.quarantined = 0
+        """Journal records of stopped instances set aside as invalid (never credited)."""
+        self.lost = 0
+        """Journal lines of stopped instances found missing (gaps, deleted or truncated journals)."""
 
     @property
     def pending(self) -> int:
@@ -142,6 +149,19 @@ class SpendLog:
         """Wait until the rows added so far are in the journal (on disk with ``fsync``); at once without one."""
         if self.journal is not None:
             await self.journal.durable()
+
+    def amend(self, entry_id: str, status: int, outcome: str) -> None:
+        """Correct the status of a queued row to what its client received (its answer could not be released).
+
+        A row already taken by a batch is corrected in the store by the next batch.
+        """
+        for n in range(len(self._spend) - 1, -1, -1):
+            period, row = self._spend[n]
+            if row.entry_id == entry_id:
+                self._spend[n] = (period, row._replace(status=status, outcome=outcome))
+                return
+        self._amends.append((entry_id, status, outcome))
+        self._wake.set()
 
     def add_shadow(self, row: dict[str, Any]) -> None:
         """Queue one shadow-check row (never blocks)."""
@@ -171,10 +191,13 @@ class SpendLog:
         async with self._write_lock:
             spend, self._spend = self._spend, []
             shadow, self._shadow = self._shadow, []
-            if not spend and not shadow:
+            amends, self._amends = self._amends, []
+            if not spend and not shadow and not amends:
                 return 0
             upto = self.journal.seq if self.journal is not None else 0
-            write = asyncio.ensure_future(asyncio.to_thread(self._ledger.write, spend, shadow))
+            mark = (self.instance_id, upto) if self.journal is not None else None
+            write = asyncio.ensure_future(asyncio.to_thread(self._ledger.write, spend, shadow, mark=mark,
+                                                            amends=amends))
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
@@ -185,6 +208,7 @@ class SpendLog:
             except Exception:
                 self._spend[:0] = spend
                 self._shadow[:0] = shadow
+                self._amends[:0] = amends
                 self.write_failures += 1
                 raise
             if self.journal is not None:
@@ -194,24 +218,69 @@ class SpendLog:
             return len(spend) + len(shadow)
 
     def replay_orphans(self) -> int:
-        """Write the rows of every dead instance's journal to the store, release its leases (blocking)."""
+        """Write the valid rows of every dead instance's journal to the store, release its leases (blocking).
+
+        Bad records are quarantined and never credited; missing lines (a gap in sequence numbers, or a journal
+        deleted or cut while lines were not yet in the store) are recorded as incidents. One journal that cannot
+        be replayed is logged and left for the next round; it never stops the others or the start.
+        """
         if self.journal is None:
             return 0
         count = 0
-        for orphan in orphans(self.journal.directory, self.instance_id):
+        found = orphans(self.journal.directory, self.instance_id)
+        marks = self._ledger.journal_marks()
+        for orphan in found:
             try:
-                entries = [(rec[0], SpendRow(*rec[1:])) for rec in orphan.records()
-                           if len(_SPEND_COLUMNS) <= len(rec) <= len(_SPEND_COLUMNS) + 1]  # upstream_api: new
-                for i in range(0, len(entries), 5000):
-                    count += self._ledger.write(entries[i:i + 5000], replay=True)
-                self._ledger.drop_instance(orphan.instance_id)
-            except BaseException:
+                count += self._replay(orphan, marks.get(orphan.instance_id))
+            except Exception:
                 orphan.close(remove=False)
-                raise
+                log.exception("spend log: the journal of stopped instance %s could not be replayed; trying again "
+                              "later", orphan.instance_id)
+                continue
             orphan.close(remove=True)
             log.warning("spend log: replayed the journal of stopped instance %s", orphan.instance_id)
+        self._missing_journals(marks, {o.instance_id for o in found})
         self.replayed += count
         return count
+
+    def _replay(self, orphan: Orphan, mark: tuple[int, int, float] | None) -> int:
+        assert self.journal is not None
+        scan = orphan.scan(self.journal.directory / "quarantine")
+        entries = [(period, SpendRow(*row)) for period, row in scan.entries]
+        count = 0
+        for i in range(0, len(entries), 5000):
+            count += self._ledger.write(entries[i:i + 5000], replay=True)
+        incidents = []
+        if scan.quarantined:
+            incidents.append(("quarantined", scan.quarantined, "; ".join(scan.reasons[:20])))
+        missing = scan.missing
+        if mark is not None:  # lines journaled (as last reported) beyond what the file and the store hold
+            missing += max(0, mark[0] - max(mark[1], scan.last_seq or 0))
+        if missing:
+            incidents.append(("gap", missing, f"{missing} journal lines of {orphan.instance_id} are missing "
+                              "(a deleted or truncated segment): their rows are not in the store"))
+            log.error("spend log: the journal of %s lacks %d lines (deleted or truncated): those rows are lost",
+                      orphan.instance_id, missing)
+        self.quarantined += scan.quarantined
+        self.lost += missing
+        self._ledger.forget_journal(orphan.instance_id, incidents)
+        self._ledger.drop_instance(orphan.instance_id)
+        return count
+
+    def _missing_journals(self, marks: dict[str, tuple[int, int, float]], replayed: set[str]) -> None:
+        """Instances that journaled here, stopped reporting, and left no journal at all."""
+        assert self.journal is not None
+        stale = time.time() - max(self._ledger.ttl_s, 5.0)
+        present = {p.name.rpartition(".")[0].rpartition(".")[0] for p in self.journal.directory.glob("*.journal")}
+        for instance, (journaled, written, updated_at) in marks.items():
+            if instance == self.instance_id or instance in replayed or instance in present or updated_at > stale:
+                continue
+            lost = max(0, journaled - written)
+            detail = f"the journal of {instance} is gone; {lost} lines were not yet in the store"
+            if lost:
+                log.error("spend log: %s: those rows are lost", detail)
+            self.lost += lost
+            self._ledger.forget_journal(instance, [("missing", lost, detail)] if lost else [])
 
     async def stop(self) -> None:
         """Stop the background writer and write every queued row; the journal is removed once all are written."""

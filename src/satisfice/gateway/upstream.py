@@ -67,14 +67,23 @@ class Upstream:
     timeout_s: float
     provider_models: dict[str, str | None]
     breaker: Breaker
+    """The settings every (upstream, model) breaker copies; see :meth:`breaker_for`."""
     apis: frozenset[str] = frozenset((CHAT, COMPLETIONS))
     """The client APIs this upstream serves natively (others reach it translated to chat completions)."""
     urls: dict[str, str] = field(init=False, repr=False)
+    breakers: dict[str, Breaker] = field(default_factory=dict, repr=False)
     _headers: dict[str, str] = field(default_factory=dict, repr=False)
     _key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.urls = {CHAT: f"{self.base_url}/chat/completions", COMPLETIONS: f"{self.base_url}/completions"}
+
+    def breaker_for(self, model: str) -> Breaker:
+        """The circuit breaker of this upstream for ``model``: one misbehaving model cools down only itself."""
+        breaker = self.breakers.get(model)
+        if breaker is None:
+            breaker = self.breakers[model] = Breaker(self.breaker.threshold, self.breaker.cooldown_s)
+        return breaker
 
     def wire_name(self, model: str) -> str:
         """The provider's own name for ``model``."""

@@ -66,6 +66,50 @@ class _Price:
     piped: bool = False
 
 
+def _limit(*columns: Any) -> int:
+    return min(int(c.type.length) for c in columns)
+
+
+_MODEL_LIMITS = {"id": _limit(ModelRecord.id, OfferRecord.model_id, ListingRecord.model_id, ChangeRecord.model_id),
+                 "name": _limit(ModelRecord.name), "organization": _limit(ModelRecord.organization),
+                 "licence": _limit(ModelRecord.licence)}
+_OFFER_LIMITS = {"model_id": _MODEL_LIMITS["id"],
+                 "provider": _limit(OfferRecord.provider, ListingRecord.provider, ChangeRecord.provider)}
+
+
+def _too_long(row: Any, limits: dict[str, int]) -> str | None:
+    for name, limit in limits.items():
+        value = getattr(row, name)
+        if isinstance(value, str) and len(value) > limit:
+            return f"{name} is {len(value):,} characters, over the store's limit of {limit}"
+    return None
+
+
+def fit_to_store(batch: ImportBatch) -> tuple[ImportBatch, list[str]]:
+    """The batch without entries whose text does not fit the store's columns, and one error naming each.
+
+    Checked here, the same on every store: SQLite would keep an over-long value and PostgreSQL reject the whole
+    transaction. An offer of a skipped model is skipped with it.
+    """
+    errors: list[str] = []
+    models, dropped = [], set()
+    for row in batch.models:
+        problem = _too_long(row, _MODEL_LIMITS)
+        if problem is None:
+            models.append(row)
+        else:
+            dropped.add(row.id)
+            errors.append(f"model {row.id[:60]!r}: {problem}; skipped")
+    offers = []
+    for offer in batch.offers:
+        problem = _too_long(offer, _OFFER_LIMITS)
+        if problem is None and offer.model_id not in dropped:
+            offers.append(offer)
+        elif problem is not None:
+            errors.append(f"offer of {offer.model_id[:60]!r} at {offer.provider[:60]!r}: {problem}; skipped")
+    return replace(batch, models=models, offers=offers), errors
+
+
 def _close(x: float | None, y: float | None) -> bool:
     if x is None or y is None:
         return x is y
@@ -243,3 +287,6 @@ def _in_force(history: list[_Price], day: dt.date, *, exact: bool) -> _Price | N
     if exact and found is not None and found.effective_date != day:
         return None
     return found
+
+
+__all__ = ["Counts", "Observation", "fit_to_store"]

@@ -4,7 +4,9 @@ The bytes come back with where they came from and a content hash.
 
 Fetching is the pipeline's own edge: it uses the standard library's HTTP client, follows no
 credentials, caps the size it reads, and retries only what may succeed later (timeouts,
-connection errors, 5xx and 429), with a short growing pause between attempts.
+connection errors, 5xx and 429), with a short growing pause between attempts. The timeout bounds the
+whole fetch of a source on the wall clock (every attempt, pause and read), not each read: a source
+that sends one byte at a time is cut at the deadline.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from satisfice.errors import SatisficeError
 from satisfice.pipeline.sources import SourceSpec
@@ -87,16 +90,25 @@ def _suffix(url: str) -> str:
 
 
 def _http(url: str, timeout: float, attempts: int, max_bytes: int, sleep: Callable[[float], None]) -> bytes:
-    last = ""
+    """The body at ``url``; ``timeout`` bounds the whole fetch (every attempt and pause), on the wall clock."""
+    deadline = time.monotonic() + timeout
+    last = "timed out"
+    attempt = 0
     for attempt in range(1, max(1, attempts) + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
         try:
             request = urllib.request.Request(url, headers={"User-Agent": "satisfice-pipeline",
                                                            "Accept": "application/json"})
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http/https only)
-                data: bytes = response.read(max_bytes + 1)
+            with urllib.request.urlopen(request, timeout=remaining) as response:  # noqa: S310 (http/https only)
+                data = _read(response, deadline, max_bytes)
             if len(data) > max_bytes:
                 raise FetchError(f"{shown(url)}: response over the {max_bytes}-byte limit")
             return data
+        except _Deadline:
+            last = f"timed out: no complete answer within {timeout:g} s"
+            break
         except urllib.error.HTTPError as exc:
             last = f"HTTP {exc.code} {exc.reason}"
             if exc.code < 500 and exc.code != 429:
@@ -105,9 +117,38 @@ def _http(url: str, timeout: float, attempts: int, max_bytes: int, sleep: Callab
             reason = getattr(exc, "reason", exc)
             last = "timed out" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else str(reason)
             last = last.replace(url, shown(url))
-        if attempt < attempts:
-            sleep(min(2.0, 0.25 * 2 ** (attempt - 1)))
-    raise FetchError(f"{shown(url)}: {last} (after {attempts} attempt{'s' if attempts != 1 else ''})")
+        pause = min(2.0, 0.25 * 2 ** (attempt - 1))
+        if attempt < attempts and time.monotonic() + pause < deadline:
+            sleep(pause)
+        else:
+            break
+    raise FetchError(f"{shown(url)}: {last} (after {attempt} attempt{'s' if attempt != 1 else ''})")
+
+
+class _Deadline(Exception):
+    """The whole fetch ran past its wall-clock timeout."""
+
+
+def _read(response: Any, deadline: float, max_bytes: int) -> bytes:
+    """Read the body in pieces, each bounded by what is left of the deadline (a source that drips is cut)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    parts: list[bytes] = []
+    size = 0
+    while size <= max_bytes:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Deadline
+        if sock is not None:
+            sock.settimeout(remaining)
+        try:
+            piece: bytes = response.read1(65536)
+        except TimeoutError:
+            raise _Deadline from None
+        if not piece:
+            break
+        parts.append(piece)
+        size += len(piece)
+    return b"".join(parts)
 
 
 def _wheel(spec: SourceSpec, path: Path) -> Fetched:

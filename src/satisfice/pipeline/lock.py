@@ -3,13 +3,19 @@
 The lock is a row (``pipeline_lock``, name ``run``) taken by one conditional UPDATE: it succeeds
 only when the row is free or its holder's lease has expired (a holder that crashed). The UPDATE
 is atomic on SQLite and PostgreSQL alike, so two processes can never both take it.
+
+The lease is short (one minute) and renewed by a heartbeat thread every quarter of it for as long as the
+run holds the lock, so a run killed with ``kill -9`` frees the lock within a minute.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +27,8 @@ from satisfice.errors import SatisficeError
 from satisfice.store import Store
 from satisfice.store.schema_pipeline import LockRecord
 
-LEASE = dt.timedelta(hours=1)
+LEASE = dt.timedelta(seconds=60)
+log = logging.getLogger("satisfice.pipeline")
 NAME = "run"
 
 
@@ -40,6 +47,20 @@ def _ensure_row(store: Store) -> None:
         pass  # another process inserted it first
 
 
+def _heartbeat(store: Store, holder: str, taken_at: dt.datetime, lease: dt.timedelta,
+               stop: threading.Event) -> None:
+    """Extend the lease every quarter of it while the run lasts (on the clock the lock was taken with)."""
+    started = time.monotonic()
+    while not stop.wait(lease.total_seconds() / 4):
+        expires = taken_at + dt.timedelta(seconds=time.monotonic() - started) + lease
+        try:
+            with store.transaction() as s:
+                s.execute(update(LockRecord).where(LockRecord.name == NAME, LockRecord.holder == holder)
+                          .values(expires_at=expires))
+        except Exception:  # the store is busy or away: the next beat tries again, the lease may lapse
+            log.warning("pipeline: could not renew the run lock; trying again in %.0f s", lease.total_seconds() / 4)
+
+
 @contextmanager
 def run_lock(store: Store, now: dt.datetime, lease: dt.timedelta = LEASE) -> Iterator[str]:
     """Hold the run lock for the block; raises :class:`PipelineBusy` when another run holds it."""
@@ -56,9 +77,15 @@ def run_lock(store: Store, now: dt.datetime, lease: dt.timedelta = LEASE) -> Ite
             row = s.scalars(select(LockRecord).where(LockRecord.name == NAME)).one()
         since = row.acquired_at.isoformat(timespec="seconds") if row.acquired_at else "unknown time"
         raise PipelineBusy(f"another pipeline run is in progress ({row.holder}, since {since}); try again later")
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(store, holder, now, lease, stop), daemon=True,
+                            name="satisfice-pipeline-lock")
+    beat.start()
     try:
         yield holder
     finally:
+        stop.set()
+        beat.join(timeout=5)
         with store.transaction() as s:
             s.execute(update(LockRecord).where(LockRecord.name == NAME, LockRecord.holder == holder)
                       .values(holder=None, acquired_at=None, expires_at=None))

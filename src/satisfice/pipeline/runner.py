@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import StatementError
 
 from satisfice.catalog.identity import Identity, provider_id
-from satisfice.pipeline.apply import Observation
+from satisfice.pipeline.apply import Observation, fit_to_store
 from satisfice.pipeline.fetch import Fetched, FetchError, fetch, shown
 from satisfice.pipeline.lock import run_lock
 from satisfice.pipeline.sources import parse_selection, source_spec
@@ -156,6 +157,9 @@ def _apply(store: Store, run_id: int, name: str, fetched: Fetched, at: dt.dateti
             batch = spec.factory(path, at.date(), ids.canonical)
         except Exception as exc:
             raise _Located(str(exc).replace(str(path), fetched.location)) from exc
+    batch, skipped = fit_to_store(batch)
+    if skipped:
+        result["skipped"] = skipped[:50]
     if not batch.offers:
         raise _Located(f"{fetched.location}: no prices found (has the format changed?)")
     providers = {o.provider: provider_id(o.provider) for o in batch.offers}
@@ -175,4 +179,8 @@ class _Located(Exception):
 def _message(exc: BaseException, fetched: Fetched) -> str:
     if isinstance(exc, _Located):
         return str(exc)
+    if isinstance(exc, StatementError):  # its text holds the SQL and its parameters: only the driver's first line
+        cause = exc.orig if exc.orig is not None else exc
+        first = (str(cause).strip().splitlines() or [""])[0][:300]
+        return f"{fetched.location}: database error ({type(cause).__name__}): {first}"
     return f"{fetched.location}: {type(exc).__name__}: {exc}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from satisfice.store.schema import Base
@@ -69,6 +69,8 @@ class GatewaySpend(Base):
     upstream_api: Mapped[str | None] = mapped_column(String(20), nullable=True)
     """The API spoken to the upstream that served (``endpoint`` is the one the client called): the same one
     when passed through, ``chat`` when translated."""
+    lease_epoch: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The generation of the lease the request was admitted under (fencing: an expired one is re-checked)."""
 
 
 class GatewayLedger(Base):
@@ -91,6 +93,8 @@ class GatewayLease(Base):
     amount_usd: Mapped[float] = mapped_column(Float, default=0.0)
     heartbeat_at: Mapped[float] = mapped_column(Float)
     """Unix time of the holder's last renewal; a lease not renewed for the lease TTL no longer counts."""
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Generation of the lease (a fencing token): a new one whenever it is granted again after it expired."""
 
 
 class GatewayShadow(Base):
@@ -112,3 +116,32 @@ class GatewayShadow(Base):
 
 
 __all__ = ["GatewayKey", "GatewayLease", "GatewayLedger", "GatewayShadow", "GatewaySpend"]
+
+
+class GatewayJournalMark(Base):
+    """How far one live instance's journal and its store writes have got (to tell a lost journal from a clean one).
+
+    ``journaled_seq`` is renewed about once a second, ``written_seq`` with every batch written to the store; a
+    journal that is gone while ``journaled_seq > written_seq`` lost the lines in between.
+    """
+
+    __tablename__ = "gateway_journal_marks"
+    instance_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    directory: Mapped[str] = mapped_column(String(1000))
+    journaled_seq: Mapped[int] = mapped_column(Integer, default=0)
+    written_seq: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class GatewayJournalIncident(Base):
+    """A damaged or lost journal found at replay: records quarantined (never credited) or missing."""
+
+    __tablename__ = "gateway_journal_incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    instance_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    """``quarantined`` (bad records set aside), ``gap`` (sequence numbers missing) or ``missing`` (no journal)."""
+    records: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)
