@@ -12,9 +12,6 @@ import datetime as dt
 import math
 from collections.abc import Callable
 
-DAYS_PER_YEAR = 365
-"""Days in the year every annual figure (bills, savings, trends) is computed over."""
-
 TINY_USD = 1e-9
 """Amounts below a billionth of a dollar read ``~$0`` (no per-token price or request cost is that small)."""
 

@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from satisfice.formatting import usd
+
 if TYPE_CHECKING:
     from satisfice.config import Settings
     from satisfice.store import Store
@@ -56,14 +58,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on s
 
 
 def money(value: float | None) -> str:
-    """USD for tables: never rounds a non-zero amount to $0.00 (``$0.002``, ``$12.50``, ``$958,125``)."""
-    if value is None:
-        return "-"
-    if value == 0:
-        return "$0"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.3g}"
+    """USD for tables, by the one formatter (``$0.002``, ``$12.50``, ``$958,125``; ``-`` when unknown)."""
+    return usd(value)
 
 
 def in_range(option: str, low: float | None = None, high: float | None = None, what: str = ""

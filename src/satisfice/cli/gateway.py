@@ -85,7 +85,7 @@ def keys_create(
         print_json({"key": new.key, **_key_dict(new.info)})
         return
     console.print(new.key, highlight=False, soft_wrap=True)
-    budget = f"${new.info.budget_usd:g} per {new.info.period}" if new.info.budget_usd is not None else "no limit"
+    budget = f"{money(new.info.budget_usd)} per {new.info.period}" if new.info.budget_usd is not None else "no limit"
     err_console.print(f"key id {new.info.id} ({budget}). Save the key now: it cannot be shown again.",
                       highlight=False)
 
@@ -140,7 +140,7 @@ def keys_set_budget(
     if as_json:
         print_json(_key_dict(info))
         return
-    budget = f"${info.budget_usd:g} per {info.period}" if info.budget_usd is not None else "no limit"
+    budget = f"{money(info.budget_usd)} per {info.period}" if info.budget_usd is not None else "no limit"
     console.print(f"{info.id}: {budget}", highlight=False)
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from satisfice.cli.common import Chart, Json, console, err_console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
+from satisfice.formatting import number, usd
 
 if TYPE_CHECKING:
     from satisfice.catalog.rows import Catalog
@@ -47,12 +48,12 @@ def _catalog(ctx: typer.Context) -> Catalog:
     return load_catalog(state(ctx).store())
 
 
-def _money(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"${value:,.{digits}g}"
+def _money(value: float | None) -> str:
+    return usd(value)
 
 
 def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
+    return number(value, 6)
 
 
 def _factor(value: float) -> str:
@@ -234,7 +235,7 @@ def cost_cmd(
             table.add_column(col, justify="right" if col in ("blended $/M", "per year", "ratio") else "left")
         for r in result.rows:
             table.add_row(r.model.name, r.provider or "-", str(r.model.price_date or "-"),
-                          _money(r.model.blended_price), "-" if r.annual_usd is None else f"${r.annual_usd:,.0f}",
+                          _money(r.model.blended_price), usd(r.annual_usd),
                           "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
         console.print(table)
         console.print(result.summary(), highlight=False)

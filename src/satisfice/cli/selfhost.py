@@ -14,6 +14,7 @@ from rich.table import Table
 from satisfice.cli.common import Json, console, err_console, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
 from satisfice.errors import ConfigError
+from satisfice.formatting import usd
 from satisfice.selfhost.economics import LevelStats, RequestSample
 
 selfhost_app = typer.Typer(help="Self-host economics: throughput -> $/M tokens -> a dated offer; buy or build.",
@@ -97,11 +98,11 @@ async def _bench(streamer: Any, closer: Any, config: Any, progress: Any) -> Any:
 
 
 def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.4g}"
+    return usd(value)
 
 
 def _signed(value: float) -> str:
-    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+    return usd(round(value))
 
 
 def _ms(value: float | None) -> str:
@@ -115,7 +116,7 @@ def _print_bench(doc: dict[str, Any]) -> None:
     for col in ("conc.", "req", "err", "req/s", "out tok/s", "in tok/s", "TTFT p50/p95", "ITL p50/p95",
                 "e2e p50/p95"):
         speed.add_column(col, justify="right")
-    prices = Table(title=f"USD per million tokens at ${doc['usd_per_hour']:g}/hour", title_justify="left")
+    prices = Table(title=f"USD per million tokens at {usd(doc['usd_per_hour'])}/hour", title_justify="left")
     for col in ("conc.", "input", "output", "blended 3:1"):
         prices.add_column(col, justify="right")
     for lv in doc["levels"]:
@@ -209,7 +210,7 @@ def bench_cmd(
         from satisfice.reports.selfhost_chart import selfhost_chart
 
         selfhost_chart(doc["levels"], chart, title=f"{model}: throughput and price vs concurrency "
-                                                   f"(${config.usd_per_hour:g}/hour, {where})",
+                                                   f"({usd(config.usd_per_hour)}/hour, {where})",
                        best_concurrency=(doc["best"] or {}).get("concurrency"))
         (err_console if as_json else console).print(f"chart written to {chart}", highlight=False)
     if as_json:
@@ -267,7 +268,7 @@ def _print_compare(doc: dict[str, Any]) -> None:
     for r in rows:
         be = r["break_even"]["tokens_per_day"]
         label = r["model"] if "benchmark" not in r else f"{r['name']} (cheapest >= {r['threshold']:g} {r['benchmark']})"
-        table.add_row(label, r["provider"], _money(r["blended_per_m"]), f"${r['annual_usd']:,.0f}",
+        table.add_row(label, r["provider"], _money(r["blended_per_m"]), usd(r['annual_usd']),
                       _signed(r["self_hosted_saves_usd"]), "never" if be is None else f"{be:,.0f}")
     if rows:
         console.print(table)

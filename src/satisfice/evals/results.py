@@ -15,11 +15,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from satisfice.core import Price, Usage
+from satisfice.core import DAYS_PER_YEAR, Price, Usage
 from satisfice.evals.error_budget import ErrorBudget, budgets
 from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend
 from satisfice.evals.stats import Decision, paired_non_inferiority, percentile
+from satisfice.formatting import usd
 from satisfice.tasks.spec import WorkloadSpec
 from satisfice.tasks.threshold import Threshold
 
@@ -196,7 +197,7 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
     mean_in = tin / len(responded) if responded else None
     mean_out = tout / len(responded) if responded else None
     per_req_wl, basis = _per_request_for_workload(info, workload, per_req, mean_in, mean_out)
-    annual = per_req_wl * workload.requests_per_day * 365 if per_req_wl is not None and workload else None
+    annual = per_req_wl * workload.requests_per_day * DAYS_PER_YEAR if per_req_wl is not None and workload else None
     lat = [o.latency_s for o in responded if o.latency_s is not None]
     kinds: dict[str, int] = {}
     for o in errors:
@@ -313,15 +314,8 @@ def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, Pr
 
 
 def format_usd(value: float | None, *, unknown: str = "unknown") -> str:
-    """Dollars for people: ``$1,234``, ``$12.35``, ``$0.014``, ``$0.000539``; None -> ``unknown``."""
-    if value is None:
-        return unknown
-    a = abs(value)
-    if a >= 1000:
-        return f"${value:,.0f}"
-    if a >= 1 or a == 0:
-        return f"${value:,.2f}"
-    return f"${value:.3g}" if a >= 1e-4 else f"${value:.2e}"
+    """Dollars for people by the one formatter: ``$1,234``, ``$12.35``, ``$0.000539``; None -> ``unknown``."""
+    return usd(value, unknown=unknown)
 
 
 def _pct(x: float) -> str:

@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
 from satisfice.errors import ConfigError
+from satisfice.formatting import usd
 from satisfice.gateway.admitted import Admitted
 from satisfice.gateway.bodies import BodyReader
 from satisfice.gateway.books import Books
@@ -308,9 +309,9 @@ class Gateway:
                 if granted is None:
                     left = self.ledger.remaining(key.id) or 0.0
                     per = "in total" if key.period == "total" else f"per {key.period}"
-                    raise GatewayError(429, f"budget exceeded for key {key.id}: ${max(left, 0.0):.4f} of "
-                                       f"${key.budget_usd or 0.0:g} {per} left, this request may cost up to "
-                                       f"${worst:.4f}", type="insufficient_quota", code="budget_exceeded")
+                    raise GatewayError(429, f"budget exceeded for key {key.id}: {usd(max(left, 0.0))} of "
+                                       f"{usd(key.budget_usd or 0.0)} {per} left, this request may cost up to "
+                                       f"{usd(worst)}", type="insufficient_quota", code="budget_exceeded")
                 reservation = granted
         except GatewayError as exc:
             self.metrics.rejection(exc.reason)

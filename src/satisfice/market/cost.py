@@ -14,11 +14,10 @@ from typing import Any
 
 from satisfice.catalog.batch import slugify
 from satisfice.catalog.rows import Catalog, ModelRow
-from satisfice.core import DEFAULT_INPUT_SHARE
+from satisfice.core import DAYS_PER_YEAR, DEFAULT_INPUT_SHARE
 from satisfice.errors import NotFoundError
 from satisfice.market.common import Blend, PricedModel, check_input_share, priced
 
-DAYS_PER_YEAR = 365
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 _TOKENS = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
 

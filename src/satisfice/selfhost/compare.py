@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from satisfice.catalog.rows import Catalog, OfferRow
-from satisfice.core import DEFAULT_INPUT_SHARE, SELF_HOSTED_PREFIX, blend
+from satisfice.core import DAYS_PER_YEAR, DEFAULT_INPUT_SHARE, SELF_HOSTED_PREFIX, blend
 from satisfice.errors import ConfigError
 from satisfice.selfhost.calibration import Calibration
 from satisfice.selfhost.economics import HOURS_PER_YEAR
 
-DAYS_PER_YEAR = 365
 SECONDS_PER_DAY = 86400.0
 
 

@@ -12,8 +12,9 @@ import statistics
 from typing import Any
 
 from satisfice.catalog.rows import Catalog
+from satisfice.core import DAYS_PER_YEAR
 from satisfice.market.common import benchmark_name, scored_benchmarks
-from satisfice.market.cost import DAYS_PER_YEAR, annual_bill
+from satisfice.market.cost import annual_bill
 from satisfice.market.frontier import frontier
 from satisfice.market.gap import gap
 from satisfice.market.lag import DAYS_PER_MONTH, LagResult, lag_analysis
