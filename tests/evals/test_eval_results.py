@@ -56,7 +56,7 @@ def test_unknown_price_is_unknown_not_zero() -> None:
     doc = to_json(r)["models"][0]
     assert doc["cost_per_request"] is None and doc["cost_known"] is False
     assert r.recommended == "a" and "unknown" in r.sentence
-    assert format_usd(None) == "unknown" and format_usd(0.0) == "$0.00"
+    assert format_usd(None) == "unknown" and format_usd(0.0) == "$0"
 
 
 def test_annual_cost_savings_and_sentence() -> None:
