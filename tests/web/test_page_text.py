@@ -4,11 +4,13 @@ Each page is rendered with (a) an empty store, (b) the catalog with one gateway 
 (c) the catalog with 100,000 spend rows and 50 eval runs; the test then reads the chart titles and tick labels
 from the DOM and the page's visible text: no scientific notation ("e-0"), no SI "μ" on any axis, no tick label
 twice on one axis, no time ticks finer than the data (seconds on daily or hourly buckets), no literal entity
-such as "&lt;" (double escaping), and no table date wrapped over two lines.
+such as "&lt;" (double escaping), and no table date wrapped over two lines. With SATISFICE_SCREENSHOTS=DIR each
+page at each size is saved as ``DIR/pages/<size>-<page>.jpg`` (``SATISFICE_SCREENSHOTS=docs/screenshots``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from satisfice.store import open_store
 from satisfice.web import create_app, read_only_store
 
 from .seed import seed_catalog, seed_evals, seed_gateway
-from .test_browser import CHROMIUM, ARGS, ServerThread, Watched, pytestmark  # noqa: F401
+from .test_browser import ARGS, CHROMIUM, ServerThread, Watched, pytestmark  # noqa: F401
 
 READ = """() => [...document.querySelectorAll('.chart')].map(div => ({
   id: div.id,
@@ -81,7 +83,8 @@ def chromium() -> Iterator[Any]:
 
 
 def _pages(kind: str, runs: list[int]) -> dict[str, str]:
-    pages = {"insights": "/", "market": "/market", "catalog": "/catalog", "evals": "/evals", "gateway": "/gateway", "gateway-day": "/gateway?days=1",
+    pages = {"insights": "/", "market": "/market", "catalog": "/catalog", "evals": "/evals", "gateway": "/gateway",
+             "gateway-day": "/gateway?days=1",
              "gateway-all": "/gateway?days=all", "pipeline": "/pipeline"}
     if kind != "empty":  # an empty store has no model to show
         pages["model"] = "/catalog/deepseek-r1"
@@ -111,8 +114,12 @@ def test_what_a_person_reads(chromium: Any, site: tuple[str, str, list[int]]) ->
     w = Watched(chromium, base)
     problems: list[str] = []
     rendered = 0
-    for _name, path in _pages(kind, runs).items():
+    shots = Path(os.environ["SATISFICE_SCREENSHOTS"]) / "pages" if os.environ.get("SATISFICE_SCREENSHOTS") else None
+    for name, path in _pages(kind, runs).items():
         page = w.open(path)
+        if shots is not None:  # every page at every size, as it looks (docs/screenshots/pages)
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / f"{kind}-{name}.jpg"), type="jpeg", quality=60, full_page=True)
         charts = page.evaluate(READ)
         rendered += len(charts)
         problems += _problems(path, charts, page.locator("body").inner_text())
