@@ -96,8 +96,16 @@ def status_cmd(ctx: typer.Context, as_json: Json = False) -> None:
         for src in last["sources"]:
             extra = f" - {src['error']}" if src["error"] else ""
             console.print(_counts_line(src) + extra, highlight=False, soft_wrap=True)
-    console.print(f"next run: {doc['next_run'] or 'none scheduled (satisfice pipeline schedule --every 6h)'}",
-                  highlight=False)
+    console.print(_scheduler_line(doc), highlight=False)
+
+
+def _scheduler_line(doc: dict[str, Any]) -> str:
+    if doc["scheduler"] == "running":
+        return f"scheduler running (last seen {doc['scheduler_last_seen']}); next run: {doc['next_run']}"
+    if doc["scheduler"] == "stopped":
+        return (f"scheduler stopped (last seen {doc['scheduler_last_seen']}); no next run "
+                "(satisfice pipeline schedule --every 6h starts it again)")
+    return "next run: none scheduled (satisfice pipeline schedule --every 6h)"
 
 
 @pipeline_app.command("schedule")
