@@ -151,6 +151,17 @@ def duration(seconds: float | None, *, unknown: str = "-") -> str:
     return f"{minutes:,} min {rest} s"
 
 
+def and_more(total: int, shown: int) -> str:
+    """What a truncated list leaves out: ``" and 1,104 more"`` (empty when nothing was left out)."""
+    return f" and {total - shown:,} more" if total > shown else ""
+
+
+def listing(items: list[str], total: int | None = None, *, most: int | None = None) -> str:
+    """Items joined by commas, the first ``most`` of them, then "and N more" when ``total`` is larger."""
+    shown = items if most is None else items[:most]
+    return ", ".join(shown) + and_more(len(items) if total is None else total, len(shown))
+
+
 def log_ticks(low: float, high: float, *, max_ticks: int = 12) -> list[float]:
     """Tick values for a log axis over [low, high] on the 1-2-5 sequence (fewer steps on wide ranges).
 
@@ -208,6 +219,6 @@ def number_tick(value: float) -> str:
 
 JINJA_FILTERS: dict[str, Callable[..., str]] = {
     "usd": usd, "usd_per_m": usd_per_m, "num": number, "count": count, "pct": percent, "day": day,
-    "timestamp": timestamp, "duration": duration,
+    "timestamp": timestamp, "duration": duration, "and_more": and_more,
 }
 """The filters the dashboard's templates use (``{{ x|usd }}``, ``{{ n|count }}``, ``{{ d|day }}`` ...)."""

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from satisfice.cli.common import Chart, Json, console, err_console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
-from satisfice.formatting import number, usd
+from satisfice.formatting import listing, number, usd
 
 if TYPE_CHECKING:
     from satisfice.catalog.rows import Catalog
@@ -338,8 +338,8 @@ def watch_cmd(
         return
     console.print(f"watch {result['watch']['id']}: {result['watch']['description']}", highlight=False)
     now = result["satisfied_now"]
-    console.print(f"already satisfied by {len(now)}: " + ", ".join(m["name"] for m in now[:10])
-                  + (" ..." if len(now) > 10 else "") if now else "no model satisfies it yet", highlight=False)
+    console.print(f"already satisfied by {len(now)}: " + listing([m["name"] for m in now], most=10) if now
+                  else "no model satisfies it yet", highlight=False)
     console.print("each `satisfice pipeline run` reports the models that newly satisfy it", highlight=False)
 
 
