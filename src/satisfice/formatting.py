@@ -75,7 +75,7 @@ def rate(value: float | None, unit: str, sig: int = 3, *, unknown: str = "-") ->
 def usd(value: float | None, *, unknown: str = "-", sig: int = 3, trim: bool = False) -> str:
     """US dollars with the precision the amount needs, never in scientific notation.
 
-    Amounts of $1,000 and more read in whole dollars (``$958,125``), from $1 in cents (``$1.23``), below $1
+    Amounts of $100 and more read in whole dollars (``$958,125``), from $1 in cents (``$1.23``), below $1
     with ``sig`` significant figures and at least two decimals (``$0.50``, ``$0.0123``, ``$0.000078``).
     Negative amounts read ``-$1.23``; a non-zero amount below a billionth of a dollar reads ``~$0``.
 
@@ -95,7 +95,7 @@ def usd(value: float | None, *, unknown: str = "-", sig: int = 3, trim: bool = F
         return "$0"
     if a < TINY_USD:
         return "~$0"
-    if round(a, 2) >= 1000:
+    if round(a, 2) >= 100:
         text = f"{a:,.0f}"
     elif a >= 1:
         text = f"{a:,.2f}"

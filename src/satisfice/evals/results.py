@@ -20,13 +20,14 @@ from satisfice.evals.error_budget import ErrorBudget, budgets
 from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend
 from satisfice.evals.stats import Decision, paired_non_inferiority, percentile
-from satisfice.formatting import usd
+from satisfice.formatting import percent, usd
 from satisfice.tasks.spec import WorkloadSpec
 from satisfice.tasks.threshold import Threshold
 
 ItemStatus = Literal["scored", "error", "skipped"]
-_RULE = ("pass: the one-sided lower bound at {:.2%} clears the bar (alpha split over {} candidates), so the chance "
-         "of recommending a model truly below the bar is at most {:.0%}")
+_RULE = ("pass: a model passes when its accuracy's lower confidence bound (one-sided, at {} confidence: the error "
+         "budget split over {} candidates) is at or above the bar, so the chance of recommending a model truly below "
+         "the bar is at most {}")
 ERRORS_RULE = ("errors are never scored; decisions count them conservatively "
                "(as failures to pass, as successes to fail)")
 
@@ -265,7 +266,8 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
                          reference=reference or ref_id)
     result.sentence = recommendation_sentence(result)
     if threshold is not None and threshold.bar is not None and shares:
-        result.notes.append(_RULE.format(1 - [*shares.values()][0].pass_target, len(shares), 1 - result.confidence))
+        level = 1 - [*shares.values()][0].pass_target
+        result.notes.append(_RULE.format(percent(level, 2), len(shares), percent(1 - result.confidence, 0)))
     return result
 
 
@@ -308,6 +310,7 @@ def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, Pr
     r.baseline = base.model if base is not None else None
     r.recommended = recommend(to_model_results(r.models))
     r.sentence = recommendation_sentence(r)
+    r.notes = [n for n in r.notes if not n.startswith("pass: ")]  # the sequential test decided, not the bound
     r.notes.append("adaptive: each model stopped as soon as an anytime-valid test decided it; intervals are "
                    "confidence sequences; the chance of recommending a model truly below the bar is at most "
                    f"{1 - r.confidence:.0%} overall")
