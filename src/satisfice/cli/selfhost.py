@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from satisfice.cli.common import Json, console, err_console, print_json, state
+from satisfice.cli.common import CHART_SUFFIXES, Json, console, err_console, print_json, state, writable_path
 from satisfice.core import DEFAULT_INPUT_SHARE
 from satisfice.errors import ConfigError
 from satisfice.formatting import usd
@@ -174,7 +174,8 @@ def bench_cmd(
         "--input-weight", help="Machine time of an input token / an output token (default: measured).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for headers or the next chunk.")] = 300.0,
     as_json: Json = False,
-    chart: Annotated[Path | None, typer.Option("--chart", help="Throughput and $/M chart (.png/.svg/.pdf).")] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Throughput and $/M chart (.png/.svg/.pdf).",
+                                               callback=writable_path("--chart", CHART_SUFFIXES))] = None,
 ) -> None:
     """Measure throughput and latency per concurrency level and turn them into USD per million tokens."""
     from satisfice.selfhost.bench import BenchConfig, describe_machine
