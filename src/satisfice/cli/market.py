@@ -57,7 +57,7 @@ def _num(value: float | None) -> str:
 
 
 def _factor(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+    return number(value, 3)
 
 
 def _report(result: Any, as_json: bool, chart: Path | None, draw: str, show: Callable[[], None]) -> None:
@@ -118,8 +118,8 @@ def frontier_cmd(
                           + ", ".join(m.name for m in result.no_score), highlight=False)
         if result.trend is not None:
             t = result.trend
-            console.print(f"Frontier price falls {t.factor_per_year:.3g}x per year (90% CI {t.ci90[0]:.3g}x to "
-                          f"{t.ci90[1]:.3g}x, R² {t.r2:.2f}, n={t.n}).", highlight=False)
+            console.print(f"Frontier price falls {number(t.factor_per_year)}x per year (90% CI {number(t.ci90[0])}x to "
+                          f"{number(t.ci90[1])}x, R² {t.r2:.2f}, n={t.n}).", highlight=False)
         else:
             console.print(f"No trend: {len(result.frontier)} frontier points (4 needed).", highlight=False)
         for note in result.notes:
@@ -165,9 +165,9 @@ def trends_cmd(
         factors = sorted(r.fit.factor_per_year for r in result.trends if r.fit)
         if factors:
             console.print(f"{len(factors)} trends over {len(result.benchmarks)} benchmark(s): prices at a fixed bar "
-                          f"fell {factors[0]:.3g}x to {factors[-1]:.3g}x per year "
-                          f"(median {statistics.median(factors):.3g}x; {result.blend.label} blend; reasoning models "
-                          f"excluded).", highlight=False)
+                          f"fell {number(factors[0])}x to {number(factors[-1])}x per year "
+                          f"(median {number(statistics.median(factors))}x; {result.blend.label} blend; reasoning "
+                          f"models excluded).", highlight=False)
         else:
             console.print(f"No threshold had 4 or more points ({result.blend.label} blend).", highlight=False)
 
@@ -236,7 +236,7 @@ def cost_cmd(
         for r in result.rows:
             table.add_row(r.model.name, r.provider or "-", str(r.model.price_date or "-"),
                           _money(r.model.blended_price), usd(r.annual_usd),
-                          "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
+                          "-" if r.ratio_to_first is None else f"{number(r.ratio_to_first)}x")
         console.print(table)
         console.print(result.summary(), highlight=False)
 
@@ -294,7 +294,7 @@ def lag_cmd(
                                                               is not None else "-")
         table.add_row(b.benchmark, f"{b.threshold:g}", b.first_closed.name if b.first_closed else "-",
                       b.first_open.name if b.first_open else "-", lag,
-                      f"{b.price_ratio:.3g}x" if b.price_ratio else "-",
+                      f"{number(b.price_ratio)}x" if b.price_ratio else "-",
                       _factor(b.factor_per_year) if b.factor_per_year else "-", expected)
     console.print(table)
     if result.trend is not None:

@@ -259,8 +259,8 @@ def _print_compare(doc: dict[str, Any]) -> None:
     console.print(f"Self-hosted ({cal['provider']}, benched {cal['effective_date']}, "
                   f"{cal['output_tokens_per_s']:,.1f} out + {cal['input_tokens_per_s']:,.1f} in tok/s per machine "
                   f"at concurrency {cal['concurrency']}): {host['machines']} machine(s) x "
-                  f"${host['usd_per_hour']:g}/h = ${host['annual_usd']:,.0f}/year at {host['utilisation']:.1%} "
-                  f"utilisation (${host['usd_per_m_effective']:,.4g}/M; ${host['usd_per_m_full_load']:,.4g}/M if "
+                  f"{usd(host['usd_per_hour'])}/h = {usd(host['annual_usd'])}/year at {host['utilisation']:.1%} "
+                  f"utilisation ({usd(host['usd_per_m_effective'])}/M; {usd(host['usd_per_m_full_load'])}/M if "
                   "fully used)", highlight=False)
     table = Table(title="Against API offers", title_justify="left")
     for col in ("model", "provider", "blended $/M", "per year", "self-hosting saves", "break-even tokens/day"):

@@ -29,7 +29,7 @@ from satisfice.core import DAYS_PER_YEAR
 from satisfice.evals.error_budget import Allocation, ErrorBudget, budgets, pass_bound, target_decision
 from satisfice.evals.outcomes import OutcomesTable
 from satisfice.evals.stats import Decision, clopper_pearson, decide, paired_non_inferiority
-from satisfice.formatting import usd
+from satisfice.formatting import number, usd
 
 MissingPolicy = Literal["observed", "conservative"]
 MISSING_POLICIES: tuple[MissingPolicy, ...] = ("observed", "conservative")
@@ -225,7 +225,7 @@ def select_from_outcomes(table: OutcomesTable, bar: float | None, confidence: fl
 
 def format_percent(value: float) -> str:
     """0.9 -> '90%', 0.875 -> '87.5%'."""
-    return f"{value * 100:.4g}%"
+    return number(value * 100, 4) + "%"
 
 
 def format_usd(value: float) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from satisfice.catalog.rows import Catalog
 from satisfice.core import DAYS_PER_YEAR
+from satisfice.formatting import number
 from satisfice.market.common import benchmark_name, scored_benchmarks
 from satisfice.market.cost import annual_bill
 from satisfice.market.frontier import frontier
@@ -67,8 +68,8 @@ def _findings(lag: LagResult, trends: list[float], gaps: list[dict[str, Any]], w
               tokens: float) -> list[str]:
     found = [lag.summary()]
     if trends:
-        found.append(f"Prices at a fixed bar fell {min(trends):.3g}x to {max(trends):.3g}x per year (median "
-                     f"{statistics.median(trends):.3g}x) over {len(trends)} fitted bars (Epoch AI's method, "
+        found.append(f"Prices at a fixed bar fell {number(min(trends))}x to {number(max(trends))}x per year (median "
+                     f"{number(statistics.median(trends))}x) over {len(trends)} fitted bars (Epoch AI's method, "
                      "reasoning models excluded).")
     if lag.trend is not None:
         t = lag.trend
@@ -83,7 +84,7 @@ def _findings(lag: LagResult, trends: list[float], gaps: list[dict[str, Any]], w
         if w["ratio"] is not None:
             found.append(f"{w['label']}: {tokens:,.0f} tokens a day cost ${w['first_closed_annual']:,.0f}/year on "
                          f"{w['first_closed']['name']} at launch, ${w['cheapest_annual']:,.0f}/year on "
-                         f"{w['cheapest_name']} at the latest prices ({w['ratio']:.3g}x).")
+                         f"{w['cheapest_name']} at the latest prices ({number(w['ratio'])}x).")
     return found
 
 
