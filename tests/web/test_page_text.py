@@ -119,7 +119,7 @@ def test_what_a_person_reads(chromium: Any, site: tuple[str, str, list[int]]) ->
         page = w.open(path)
         if shots is not None:  # every page at every size, as it looks (docs/screenshots/pages)
             shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / f"{kind}-{name}.jpg"), type="jpeg", quality=60, full_page=True)
+            page.screenshot(path=str(shots / f"{kind}-{name}.jpg"), type="jpeg", quality=50)
         charts = page.evaluate(READ)
         rendered += len(charts)
         problems += _problems(path, charts, page.locator("body").inner_text())

@@ -42,8 +42,15 @@ _axis = axis
 
 
 def _date_axis(title: str, xs: Sequence[str | None]) -> dict[str, Any]:
-    """Release or price dates: Plotly's own ticks over months and years, at least three months shown."""
-    return time_axis(title, [x for x in xs if x], "day", min_days=90)
+    """Release or price dates: Plotly's own ticks (and padding) over months and years.
+
+    A span shorter than three months (one model, one price) gets a fixed three-month axis in days instead of
+    Plotly's sub-second ticks around a single date.
+    """
+    days = sorted(x[:10] for x in xs if x)
+    if days and (dt.date.fromisoformat(days[-1]) - dt.date.fromisoformat(days[0])).days >= 90:
+        return _axis(title, type="date")
+    return time_axis(title, days, "day", min_days=90)
 
 
 def _xs(data: Sequence[Mapping[str, Any]]) -> list[str | None]:
@@ -147,7 +154,8 @@ def lag_histogram(result: LagResult) -> Figure:
         med = result.median_days / DAYS_PER_MONTH
         layout["shapes"] = [{"type": "line", "yref": "paper", "x0": med, "x1": med, "y0": 0, "y1": 1,
                              "line": {"color": "#d62728", "dash": "dash"}}]
-        layout["annotations"] = [{"x": med, "y": 1, "yref": "paper", "showarrow": False, "yanchor": "bottom",
+        layout["annotations"] = [{"x": med, "y": 1, "yref": "paper", "showarrow": False, "yanchor": "top",
+                                  "xanchor": "left", "xshift": 4, "bgcolor": "rgba(255,255,255,0.8)",
                                   "text": f"median {med:.1f} months (Kaplan-Meier)"}]
     return {"data": data, "layout": layout}
 
