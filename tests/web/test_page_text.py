@@ -22,7 +22,7 @@ from satisfice.store import open_store
 from satisfice.web import create_app, read_only_store
 
 from .seed import seed_catalog, seed_evals, seed_gateway
-from .test_browser import ARGS, CHROMIUM, ServerThread, Watched, pytestmark  # noqa: F401
+from .test_browser import ServerThread, Watched, chromium_browser, pytestmark  # noqa: F401
 
 READ = """() => [...document.querySelectorAll('.chart')].map(div => ({
   id: div.id,
@@ -72,14 +72,8 @@ def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium_browser() as b:  # one browser for the three data sizes
+        yield b
 
 
 def _pages(kind: str, runs: list[int]) -> dict[str, str]:
