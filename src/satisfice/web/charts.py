@@ -225,11 +225,13 @@ Y_AXES = {"count": count_axis, "usd": money_axis, "share": share_axis}
 
 
 def time_series_figure(title: str, x: Sequence[str], series: Mapping[str, Sequence[float | None]], y_title: str,
-                       kind: str = "scatter", *, unit: str = "count", bucket: str = "day") -> Figure:
+                       kind: str = "scatter", *, unit: str = "count", bucket: str = "day",
+                       min_days: float | None = None) -> Figure:
     """Several series over time buckets (lines, or grouped bars with ``kind="bar"``).
 
     ``unit`` picks the y axis (a key of :data:`Y_AXES`); ``bucket`` (``hour`` or ``day``) sizes the time axis
-    and the bars, so one bucket of data shows as one narrow bar on a day or a week, not a bar filling the chart.
+    and the bars, so one bucket of data shows as one narrow bar on a day or a week, not a bar filling the chart;
+    ``min_days`` widens the axis to the window the page shows.
     """
     data = []
     for i, (name, ys) in enumerate(series.items()):
@@ -245,4 +247,4 @@ def time_series_figure(title: str, x: Sequence[str], series: Mapping[str, Sequen
         data.append(trace)
     y_axis = count_axis(y_title, [v for ys in series.values() for v in ys]) if unit == "count" else \
         Y_AXES[unit](y_title)
-    return {"data": data, "layout": _layout(title, time_axis("time (UTC)", x, bucket), y_axis)}
+    return {"data": data, "layout": _layout(title, time_axis("time (UTC)", x, bucket, min_days=min_days), y_axis)}
