@@ -186,6 +186,19 @@ def log_ticks(low: float, high: float, *, max_ticks: int = 12) -> list[float]:
     return [10.0 ** e for e in range(first, last + 1, stride)]
 
 
+def linear_ticks(low: float, high: float, *, most: int = 8) -> list[float]:
+    """Evenly spaced tick values covering [low, high] (and 0) at a 1, 2, 2.5 or 5 times a power of ten step."""
+    low, high = min(low, high, 0.0), max(low, high, 0.0)
+    if not (math.isfinite(low) and math.isfinite(high)) or high - low <= 0:
+        return [0.0, 1.0]
+    raw = (high - low) / (most - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    digits = max(0, 2 - math.floor(math.log10(step)))  # drop float noise (0.30000000000000004), keep the step
+    return [round(i * step, digits) for i in range(first, last + 1)]
+
+
 def _ticks(first: int, last: int, steps: tuple[int, ...], low: float, high: float) -> list[float]:
     values = [float(f"{s}e{e}") for e in range(first, last + 1) for s in steps]
     below = [v for v in values if v <= low]

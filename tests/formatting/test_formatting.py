@@ -97,3 +97,14 @@ def test_log_ticks_are_few_increasing_and_cover(a: float, b: float) -> None:
 
 def test_jinja_filters_are_the_formatters() -> None:
     assert f.JINJA_FILTERS["usd"] is f.usd and f.JINJA_FILTERS["count"] is f.count
+
+
+@given(st.floats(min_value=-1e9, max_value=1e9), st.floats(min_value=-1e9, max_value=1e9))
+def test_linear_ticks_cover_zero_and_the_data_with_distinct_dollar_labels(a: float, b: float) -> None:
+    ticks = f.linear_ticks(a, b)
+    assert ticks == sorted(set(ticks)) and 2 <= len(ticks) <= 10
+    slack = (ticks[1] - ticks[0]) * 1e-6  # within float noise of a whole step
+    assert ticks[0] <= min(a, b, 0.0) + slack and ticks[-1] >= max(a, b, 0.0) - slack
+    labels = [f.usd_tick(t) for t in ticks]
+    if max(abs(a), abs(b)) >= 1e-8:  # steps below a billionth of a dollar read "~$0"
+        assert len(set(labels)) == len(labels), labels

@@ -50,7 +50,9 @@ def test_log_axis_ticks_are_one_two_five_and_cover_the_data() -> None:
 
 
 def test_money_count_axes_and_escaping() -> None:
-    assert money_axis("USD")["tickprefix"] == "$" and "s" not in money_axis("USD")["tickformat"]  # no SI "μ"
+    money = money_axis("USD", [0.00014, 0.0031])  # Plotly's own ticks read "140μ"
+    assert money["ticktext"][:3] == ["$0", "$0.0005", "$0.001"] and money["tickvals"][-1] >= 0.0031
+    assert money_axis("USD")["ticktext"] == ["$0", "$1"]
     assert count_axis("requests", [1])["dtick"] == 1 and "dtick" not in count_axis("requests", [500])
     title = layout("a < b & c", {}, {})["title"]["text"]
     assert title == "a &lt; b &amp; c" == plot_text("a < b & c")  # escaped once; Plotly shows "a < b & c"

@@ -14,12 +14,10 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from satisfice.formatting import log_ticks, number_tick, tick_labels, usd_tick
+from satisfice.formatting import linear_ticks, log_ticks, number_tick, tick_labels, usd_tick
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
-MONEY_FORMAT = ",.3~r"
-"""d3 format of linear money axes: three significant figures, decimal notation (never SI "μ" or "e-5")."""
 
 
 def plot_text(text: str) -> str:
@@ -70,9 +68,16 @@ def log_axis(title: str, values: Iterable[float | None], label: Callable[[float]
             "ticktext": list(texts), "range": [lo, hi], "minor": {"showgrid": False}}
 
 
-def money_axis(title: str, **extra: Any) -> dict[str, Any]:
-    """A linear dollar axis: ``$0.0002``, ``$1,200`` (no SI prefixes); hover shows the same figures."""
-    return axis(title, tickprefix="$", tickformat=MONEY_FORMAT, hoverformat=",.4~r", rangemode="tozero", **extra)
+def money_axis(title: str, values: Iterable[float | None] = (), **extra: Any) -> dict[str, Any]:
+    """A linear dollar axis from 0, its ticks at round steps labelled by the one formatter.
+
+    Ticks read ``$0.0005`` or ``$1,200``, never an SI ``μ``; hover shows the same figures.
+    """
+    data = [v for v in values if v is not None and math.isfinite(v)]
+    ticks, texts = tick_labels(linear_ticks(min(data, default=0.0), max(data, default=0.0)), usd_tick)
+    span = ticks[-1] - ticks[0]
+    return axis(title, tickmode="array", tickvals=ticks, ticktext=texts, hoverformat=",.4~r",
+                range=[ticks[0] - span * 0.02, ticks[-1] + span * 0.02], **extra)
 
 
 def share_axis(title: str, **extra: Any) -> dict[str, Any]:

@@ -215,9 +215,10 @@ def price_history_figure(model_name: str, series: dict[str, list[tuple[dt.date, 
         data.append({"type": "scatter", "mode": "lines+markers", "name": plot_text(provider),
                      "line": {"shape": "hv", "color": PALETTE[i % len(PALETTE)]}, "marker": {"size": sizes},
                      "x": xs, "y": ys})
+    prices = [p for points in series.values() for _, p in points]
     return {"data": data, "layout": _layout(f"{model_name}: blended price per provider ({blend_label})",
                                             _date_axis("effective date", _xs(data)),
-                                            money_axis("USD per M tokens"))}
+                                            money_axis("USD per M tokens", prices))}
 
 
 Y_AXES = {"count": count_axis, "usd": money_axis, "share": share_axis}
@@ -245,6 +246,7 @@ def time_series_figure(title: str, x: Sequence[str], series: Mapping[str, Sequen
             trace["customdata"] = money_hover(ys)
             trace["hovertemplate"] = "%{x}: %{customdata}<extra>" + plot_text(name) + "</extra>"
         data.append(trace)
-    y_axis = count_axis(y_title, [v for ys in series.values() for v in ys]) if unit == "count" else \
-        Y_AXES[unit](y_title)
+    values = [v for ys in series.values() for v in ys]
+    y_axis = count_axis(y_title, values) if unit == "count" else \
+        money_axis(y_title, values) if unit == "usd" else Y_AXES[unit](y_title)
     return {"data": data, "layout": _layout(title, time_axis("time (UTC)", x, bucket, min_days=min_days), y_axis)}
