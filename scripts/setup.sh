@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Create .venv (if missing) and install satisfice with its dev tools. Idempotent; needs only python3 >= 3.11.
+# --browser also installs Debian's Chromium for the browser tests (scripts/test.sh passes it; the demo does not).
 set -euo pipefail
+browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) browser=1 ;;
+    *) echo "usage: scripts/setup.sh [--browser]" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
@@ -17,7 +25,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 # Browser tests (tests/web) drive Debian's Chromium through Playwright; Playwright's own download needs the internet.
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+if [ "$browser" = 1 ] && [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "warning: chromium not installed; browser tests will be skipped" >&2
 fi

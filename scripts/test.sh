@@ -2,7 +2,7 @@
 # Set everything up, then lint, type-check, check import directions and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --browser
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check --no-cache src tests benchmarks examples
 echo "== mypy"; mypy

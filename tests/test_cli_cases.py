@@ -45,7 +45,11 @@ def one_line_error(err: str) -> str:
     (["market", "frontier", "-b", "gpqa-diamond", "-t", "70", "--chart", "/proc/x.png"],
      "cannot write '/proc/x.png': folder '/proc' is not writable"),
     (["market", "cost", "--tokens-per-day", "1M", "o1", "--chart", "/proc/bill.png"], "folder '/proc' is not"),
-    (["eval", "task.yaml", "--html", "/proc/x/r.html"], "cannot write '/proc/x/r.html': folder '/proc'"),
+    (["eval", "task.yaml", "--html", "/proc/x/r.html"], "cannot write '/proc/x/r.html': folder '/proc/x' does not "
+                                                        "exist (create it first)"),
+    (["--db", "sqlite:////nonexistent-folder/s.db", "catalog", "list"], "--db: folder '/nonexistent-folder' of the "
+                                                                       "database"),
+    (["--db", "sqlite:////proc/s.db", "catalog", "list"], "cannot create the database '/proc/s.db'"),
     (["gateway", "keys", "create", "--budget-usd", "-1"], "--budget-usd: must be >= 0"),
     (["market", "frontier", "--bogus"], "No such option: --bogus"),
     (["eval", "show"], "Missing argument 'RUN'"),
@@ -75,9 +79,18 @@ def test_eval_html_to_an_unwritable_place_calls_no_model(tmp_path: Path, capsys:
         assert server.requests == []  # nothing was paid for
 
 
-def test_chart_and_html_create_missing_folders_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    chart = tmp_path / "new" / "dir" / "bill.png"
+def test_output_paths_in_missing_folders_are_refused_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No folder is created silently: a chart, a report or a database in a missing folder is a one-line error."""
+    monkeypatch.setenv("SATISFICE_HOME", str(tmp_path / "home"))
+    missing = tmp_path / "new" / "dir"
+    for args in (["market", "cost", "--tokens-per-day", "1M", "o1", "--chart", str(missing / "bill.png")],
+                 ["eval", "task.yaml", "--html", str(missing / "r.html")],
+                 ["--db", f"sqlite:///{missing / 's.db'}", "catalog", "list"]):
+        code, out, err = run(args, capsys, monkeypatch)
+        assert code == 2 and out == "" and "does not exist (create it first)" in one_line_error(err), args
+    assert not (tmp_path / "new").exists() and not (tmp_path / "home").exists()
+    chart = tmp_path / "bill.png"
     code, out, err = run(["market", "cost", "--tokens-per-day", "100M", "o1", "deepseek-r1", "--chart", str(chart)],
                          capsys, monkeypatch)
     assert code == 0, err

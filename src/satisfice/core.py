@@ -12,6 +12,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 DEFAULT_INPUT_SHARE = 0.75
 """Share of input tokens in the blended price: 3 input : 1 output (Artificial Analysis, Epoch AI)."""
 
+DAYS_PER_YEAR = 365
+"""Days in the year every annual figure (bills, savings, price trends) is computed over."""
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 SELF_HOSTED_PREFIX = "self-hosted:"

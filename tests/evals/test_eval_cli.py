@@ -120,6 +120,8 @@ def test_adaptive_stops_early_and_reports_spend(tmp_path: Path, server: Scripted
     assert 0 < cheap["items_used"] < 200 and dear["items_used"] == 0  # dearer model never needed
     assert len(server.received) - before == doc["calls"] == cheap["items_used"]
     assert 0 < doc["eval_spend"] < doc["exhaustive_spend"]
+    # one account of the pass: the sequential test's, not the fixed-sample bound's next to a confidence sequence
+    assert any(n.startswith("adaptive:") for n in doc["notes"]) and not any(n.startswith("pass:") for n in doc["notes"])
     # estimated: cheap's measured cost per item, and cheap's measured tokens at dear's (double) price
     assert doc["exhaustive_spend"] == pytest.approx(200 * 3 * cheap["cost_per_request"], rel=0.05)
 

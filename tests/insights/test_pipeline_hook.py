@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from satisfice.catalog.repository import load_catalog
@@ -41,10 +42,12 @@ def test_real_snapshot_then_same_content_then_a_price_cut(bundled_store: Store, 
     assert first["ok"] and first["insights"]["insight"] is not None
     doc = get_insight(bundled_store, first["insights"]["insight"])
     assert doc["trigger"] == "pipeline" and doc["run"] == first["run"] and doc["date"] == clock.now.date().isoformat()
-    # LiteLLM lists DeepSeek-V3.2 at $0.28/$0.40 (above the catalog's $0.2288/$0.3432): DeepSeek-V4-Flash is cheapest
+    # LiteLLM lists DeepSeek's own API for V3.2 at $0.28/$0.40 (above the catalog's $0.2288/$0.3432): the default
+    # (first-party) price rises, and V3.2 stays the cheapest model clearing the bar at the new price
     swe = next(f for f in doc["findings"] if f["kind"] == "workload" and f["benchmark"] == "swe-bench-verified"
                and f["threshold"] == 70.0)
-    assert [m["model"] for m in swe["models"]] == ["deepseek-v3.2", "deepseek-v4-flash"]
+    assert [m["model"] for m in swe["models"]] == ["deepseek-v3.2", "deepseek-v3.2"]
+    assert swe["numbers"]["new_price"] == pytest.approx(0.75 * 0.28 + 0.25 * 0.40)
     assert swe["numbers"]["old_price"] == 0.75 * 0.2288 + 0.25 * 0.3432
     assert swe["numbers"]["new_annual"] == annual_bill(swe["numbers"]["new_price"], 100e6)
     assert swe["sources"] and any("LiteLLM" in s for s in swe["sources"])

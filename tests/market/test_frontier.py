@@ -27,7 +27,7 @@ def test_first_closed_first_open_lag_ratio_and_no_score():
     assert r.price_ratio == pytest.approx(15.0)
     assert [m.model for m in r.no_score] == ["unscored"]  # listed, never failing, never on the frontier
     assert r.trend is None
-    assert "First closed: closed-a (2024-01-01) at $15/M" in r.summary()
+    assert "First closed: closed-a (2024-01-01) at $15.00/M" in r.summary()
     assert "3:1 input:output" in r.summary()
 
 

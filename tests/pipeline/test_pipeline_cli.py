@@ -118,3 +118,14 @@ def test_schedule_command_runs_at_start_and_stops_on_ctrl_c(server: Server) -> N
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_truncated_changes_say_how_many_more(server: Server) -> None:
+    models = {f"newlab/model-{i}": (0.1 * (i + 1), 0.2 * (i + 1)) for i in range(5)}
+    cli("pipeline", "run", "--source", f"openrouter={server.serve('/m', openrouter_doc(models))}", "--json")
+    counts = json.loads(cli("pipeline", "changes", "--since", "1d", "--json").stdout)["counts"]
+    assert counts["new_model"] >= 5
+    text = " ".join(cli("pipeline", "changes", "--since", "1d", "--limit", "2").stdout.split())
+    assert f"and {counts['new_model'] - 2:,} more (--limit {counts['new_model']} shows them all)" in text, text
+    full = " ".join(cli("pipeline", "changes", "--since", "1d", "--limit", "100000").stdout.split())
+    assert " more" not in full and "e-0" not in full

@@ -84,3 +84,36 @@ def test_watch_reports_models_newly_satisfying_once(store: Store, server: Server
     assert list_watches(store)[0]["satisfied"] == ["deepseek-v4-pro"]
     with pytest.raises(ConfigError, match="unknown benchmark"):
         add_watch(store, "swe-bench-unverified", 1)
+
+
+def _schedule_entry(store: Store, heartbeat: dt.datetime) -> None:
+    import json
+
+    from satisfice.pipeline.views import SCHEDULE_KEY
+    from satisfice.store.schema import Meta
+
+    with store.transaction() as s:
+        s.add(Meta(key=SCHEDULE_KEY, value=json.dumps({
+            "every_s": 21600.0, "next_run": "2026-11-29T15:00:00Z", "last_started_at": "2026-11-29T09:00:00Z",
+            "heartbeat_at": heartbeat.isoformat(timespec="seconds") + "Z"})))
+
+
+def test_a_killed_scheduler_shows_as_stopped(store: Store) -> None:
+    """A scheduler killed without its ``finally`` leaves its entry: a stale heartbeat means stopped, no next run."""
+    from satisfice.pipeline.views import HEARTBEAT_STALE_S
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    _schedule_entry(store, now - dt.timedelta(seconds=HEARTBEAT_STALE_S + 60))
+    doc = status(store)
+    assert doc["scheduler"] == "stopped" and doc["next_run"] is None
+    assert doc["scheduler_last_seen"] == (now - dt.timedelta(seconds=HEARTBEAT_STALE_S + 60)).isoformat() + "Z"
+
+
+def test_a_live_scheduler_shows_its_next_run(store: Store) -> None:
+    _schedule_entry(store, dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=5))
+    doc = status(store)
+    assert doc["scheduler"] == "running" and doc["next_run"] == "2026-11-29T15:00:00Z"
+
+
+def test_no_schedule_is_not_scheduled(store: Store) -> None:
+    assert status(store)["scheduler"] == "not scheduled"

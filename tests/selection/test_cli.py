@@ -84,7 +84,7 @@ def test_table_output_and_sentence(outcomes: Path) -> None:
     result = runner.invoke(app, ["select", "--outcomes", str(outcomes), "--threshold", "90%",
                                  "--requests-per-day", "1000"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
-    assert "good clears 90% at 95% confidence on 600 items; it costs $73/year against $730/year for best." \
+    assert "good clears 90% at 95% confidence on 600 items; it costs $73.00/year against $730/year for best." \
         in " ".join(result.stdout.split())
     adaptive = runner.invoke(app, ["select", "--outcomes", str(outcomes), "--threshold", "90%", "--adaptive"],
                              env={"COLUMNS": "160"})

@@ -91,7 +91,7 @@ def test_savings_marker_and_show(tmp_path: Path, server: ScriptedServerThread, m
     assert "Spent now" not in table and f"Stored run {doc['run_id']}: it spent" in table
 
     fresh = run("--db", db, "eval", str(task))
-    assert "Spent now $0.00; 0 new calls, 180 cached" in fresh
+    assert "Spent now $0; 0 new calls, 180 cached" in fresh
     assert "warning:" in fresh and "'animal'" in fresh
 
 

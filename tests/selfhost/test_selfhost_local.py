@@ -46,6 +46,7 @@ async def test_local_bench_times_every_token() -> None:
 
 
 def _eval(home: Path) -> dict:
+    home.mkdir(parents=True, exist_ok=True)  # --db names a file in an existing folder
     args = ["--db", f"sqlite:///{home / 'store.db'}", "eval", str(REPO / "examples/sentiment/task.yaml"),
             "--model", "local/smollm2-135m", "--limit", "2", "--json"]
     result = CliRunner().invoke(app, args)

@@ -7,6 +7,7 @@ and pickers and filters change what is shown. With SATISFICE_SCREENSHOTS=DIR the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -63,8 +64,9 @@ def base_url(ro_store: Store) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+@contextlib.contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (its own browser download needs the internet)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -73,6 +75,12 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with chromium_browser() as b:
+        yield b
 
 
 class Watched:

@@ -42,3 +42,29 @@ def test_pipeline_page_after_a_run(store: Store, db_url: str) -> None:
             assert c.get("/pipeline?days=2").status_code == 400
     finally:
         ro.close()
+
+
+def test_a_stopped_scheduler_shows_as_stopped_and_truncation_says_how_many_more(store: Store, db_url: str) -> None:
+    import datetime as dt
+    import json
+
+    from satisfice.pipeline.views import HEARTBEAT_STALE_S, SCHEDULE_KEY
+    from satisfice.store.schema import Meta
+
+    ensure_bundled(store)
+    assert pipeline.run(store, {"openrouter": str(SNAPSHOTS / "openrouter_models.json")})["ok"]
+    stale = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=HEARTBEAT_STALE_S * 3)
+    with store.transaction() as s:  # what a scheduler killed with SIGKILL leaves behind
+        s.add(Meta(key=SCHEDULE_KEY, value=json.dumps({"every_s": 3600.0, "next_run": "2026-01-01T00:00:00Z",
+                                                       "heartbeat_at": stale.isoformat(timespec="seconds") + "Z"})))
+    ro = read_only_store(db_url)
+    try:
+        with TestClient(create_app(ro)) as c:
+            page = " ".join(c.get("/pipeline?days=90").text.split())
+            assert "Scheduler stopped</strong> (last seen" in page and "2026-01-01T00:00:00Z" not in page
+            doc = c.get("/api/pipeline?days=90").json()
+            kind = next(k for k in doc["kinds"] if k["count"] > len(doc["changes"][k["key"]]))
+            more = kind["count"] - len(doc["changes"][kind["key"]])
+            assert f"and {more:,} more" in page
+    finally:
+        ro.close()

@@ -14,6 +14,7 @@ from rich.text import Text
 from satisfice.cli.common import Json, console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE, blend_label
 from satisfice.errors import NotFoundError
+from satisfice.formatting import usd
 
 if TYPE_CHECKING:
     from satisfice.catalog.rows import Catalog, ModelRow, OfferRow
@@ -118,9 +119,7 @@ def _model_json(model: ModelRow) -> dict[str, Any]:
 
 
 def _fmt_price(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.2f}" if value >= 0.1 else f"{value:.3g}"
+    return usd(value)
 
 
 def _yes_no(value: bool | None) -> str:

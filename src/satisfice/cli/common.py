@@ -19,6 +19,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from satisfice.formatting import usd
+
 if TYPE_CHECKING:
     from satisfice.config import Settings
     from satisfice.store import Store
@@ -56,14 +58,8 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on s
 
 
 def money(value: float | None) -> str:
-    """USD for tables: never rounds a non-zero amount to $0.00 (``$0.002``, ``$12.50``, ``$958,125``)."""
-    if value is None:
-        return "-"
-    if value == 0:
-        return "$0"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.3g}"
+    """USD for tables, by the one formatter (``$0.002``, ``$12.50``, ``$958,125``; ``-`` when unknown)."""
+    return usd(value)
 
 
 def in_range(option: str, low: float | None = None, high: float | None = None, what: str = ""
@@ -100,7 +96,7 @@ def _can_create_in(folder: Path) -> bool:
 def writable_path(option: str, suffixes: tuple[str, ...]) -> Any:
     """A Typer callback that checks an output file before any work: its suffix, and that it can be written.
 
-    Missing folders are created when the file is written; here the nearest existing folder must be writable.
+    Its folder must exist (no folder is created silently: a typo in a path is an error, not a new tree).
     """
 
     def check(value: Path | None) -> Path | None:
@@ -113,8 +109,9 @@ def writable_path(option: str, suffixes: tuple[str, ...]) -> Any:
         if value.exists() and not os.access(value, os.W_OK):
             raise typer.BadParameter(f"cannot write {str(value)!r} (permission denied)", param_hint=option)
         folder = value.absolute().parent
-        while not folder.exists():
-            folder = folder.parent
+        if not folder.exists():
+            raise typer.BadParameter(f"cannot write {str(value)!r}: folder {str(folder)!r} does not exist "
+                                     "(create it first)", param_hint=option)
         if not folder.is_dir() or not _can_create_in(folder):
             raise typer.BadParameter(f"cannot write {str(value)!r}: folder {str(folder)!r} is not writable",
                                      param_hint=option)
@@ -129,12 +126,41 @@ Chart = Annotated[Path | None, typer.Option("--chart", metavar="FILE", help="Wri
 """The ``--chart FILE`` option, checked before any work."""
 
 
+def check_db_url(url: str) -> None:
+    """Check a ``--db`` / ``SATISFICE_DB`` SQLite file before any work: its folder must exist and be writable.
+
+    Only the default store under SATISFICE_HOME has its folder created; a named path with a missing folder is
+    an error (a typo must not create a new, empty store somewhere else).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # the store reports an unparsable URL with its own message
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database).expanduser()
+    folder = path.absolute().parent
+    if path.is_dir():
+        raise typer.BadParameter(f"{str(path)!r} is a folder; give a database file", param_hint="--db")
+    if not folder.is_dir():
+        raise typer.BadParameter(f"folder {str(folder)!r} of the database {str(path)!r} does not exist "
+                                 "(create it first)", param_hint="--db")
+    if not path.exists() and not _can_create_in(folder):
+        raise typer.BadParameter(f"cannot create the database {str(path)!r}: folder {str(folder)!r} is not "
+                                 "writable", param_hint="--db")
+
+
 class State:
     """Per-invocation state: settings resolved from ``--db`` and the environment; the store opened lazily."""
 
     def __init__(self, db_url: str | None) -> None:
         from satisfice.config import get_settings
 
+        if db_url is not None:
+            check_db_url(db_url)
         self.settings: Settings = get_settings(db_url)
         self._store: Store | None = None
 

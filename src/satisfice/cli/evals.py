@@ -56,7 +56,6 @@ def _output(results: EvalResults, *, as_json: bool, html: Path | None, replay: b
     from satisfice.reports.eval_report import print_table, to_html, to_json
 
     if html is not None:
-        html.parent.mkdir(parents=True, exist_ok=True)
         tmp = html.with_name(html.name + ".tmp")
         tmp.write_text(to_html(results), encoding="utf-8")
         tmp.replace(html)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from satisfice.cli.common import Json, console, err_console, in_range, money, print_json, state
 from satisfice.errors import ConfigError
+from satisfice.formatting import count
 
 gateway_app = typer.Typer(rich_markup_mode=None, no_args_is_help=True,
                           help="Serve tasks from their cheapest good-enough model (OpenAI-compatible).")
@@ -85,7 +86,7 @@ def keys_create(
         print_json({"key": new.key, **_key_dict(new.info)})
         return
     console.print(new.key, highlight=False, soft_wrap=True)
-    budget = f"${new.info.budget_usd:g} per {new.info.period}" if new.info.budget_usd is not None else "no limit"
+    budget = f"{money(new.info.budget_usd)} per {new.info.period}" if new.info.budget_usd is not None else "no limit"
     err_console.print(f"key id {new.info.id} ({budget}). Save the key now: it cannot be shown again.",
                       highlight=False)
 
@@ -140,7 +141,7 @@ def keys_set_budget(
     if as_json:
         print_json(_key_dict(info))
         return
-    budget = f"${info.budget_usd:g} per {info.period}" if info.budget_usd is not None else "no limit"
+    budget = f"{money(info.budget_usd)} per {info.period}" if info.budget_usd is not None else "no limit"
     console.print(f"{info.id}: {budget}", highlight=False)
 
 
@@ -166,7 +167,7 @@ def report_cmd(
     for r in report.routes:
         agreement = "-" if r.agreement is None else (
             f"{r.agreement:.1%} [{r.agreement_low:.1%}, {r.agreement_high:.1%}] n={r.shadow_scored}")
-        table.add_row(r.route, str(r.requests), money(r.spend_usd), money(r.reference_cost_usd),
+        table.add_row(r.route, count(r.requests), money(r.spend_usd), money(r.reference_cost_usd),
                       money(r.savings_usd), f"{r.escalation_rate:.1%}", f"{r.error_rate:.1%}", agreement,
                       "-" if r.threshold is None else f"{r.threshold:.0%}", r.flag or "", str(r.usage_invalid),
                       str(r.over_reservation))
@@ -174,7 +175,7 @@ def report_cmd(
     if report.upstreams:
         ups = Table("upstream", "requests", "spend", "usage invalid", "over reservation")
         for u in report.upstreams:
-            ups.add_row(u.upstream, str(u.requests), money(u.spend_usd), str(u.usage_invalid),
+            ups.add_row(u.upstream, count(u.requests), money(u.spend_usd), str(u.usage_invalid),
                         str(u.over_reservation))
         console.print(ups)
     if report.journal_incidents:

@@ -14,6 +14,7 @@ from rich.table import Table
 from satisfice.cli.catalog import ProviderOption, check_provider
 from satisfice.cli.common import Chart, Json, console, err_console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE
+from satisfice.formatting import listing, number, usd
 
 if TYPE_CHECKING:
     from satisfice.catalog.rows import Catalog
@@ -59,16 +60,16 @@ def _catalog(ctx: typer.Context, kind: str = "chat", provider: str | None = None
     return catalog.of_kind(None if kind == "all" else kind)
 
 
-def _money(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"${value:,.{digits}g}"
+def _money(value: float | None) -> str:
+    return usd(value)
 
 
 def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
+    return number(value, 6)
 
 
 def _factor(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+    return number(value, 3)
 
 
 def _report(result: Any, as_json: bool, chart: Path | None, draw: str, show: Callable[[], None]) -> None:
@@ -139,8 +140,8 @@ def frontier_cmd(
                                                     if result.no_score else "."), highlight=False)
         if result.trend is not None:
             t = result.trend
-            console.print(f"Frontier price falls {t.factor_per_year:.3g}x per year (90% CI {t.ci90[0]:.3g}x to "
-                          f"{t.ci90[1]:.3g}x, R² {t.r2:.2f}, n={t.n}).", highlight=False)
+            console.print(f"Frontier price falls {number(t.factor_per_year)}x per year (90% CI {number(t.ci90[0])}x to "
+                          f"{number(t.ci90[1])}x, R² {t.r2:.2f}, n={t.n}).", highlight=False)
         else:
             console.print(f"No trend: {len(result.frontier)} frontier points (4 needed).", highlight=False)
         for note in result.notes:
@@ -187,9 +188,9 @@ def trends_cmd(
         factors = sorted(r.fit.factor_per_year for r in result.trends if r.fit)
         if factors:
             console.print(f"{len(factors)} trends over {len(result.benchmarks)} benchmark(s): prices at a fixed bar "
-                          f"fell {factors[0]:.3g}x to {factors[-1]:.3g}x per year "
-                          f"(median {statistics.median(factors):.3g}x; {result.blend.label} blend; reasoning models "
-                          f"excluded).", highlight=False)
+                          f"fell {number(factors[0])}x to {number(factors[-1])}x per year "
+                          f"(median {number(statistics.median(factors))}x; {result.blend.label} blend; reasoning "
+                          f"models excluded).", highlight=False)
         else:
             console.print(f"No threshold had 4 or more points ({result.blend.label} blend).", highlight=False)
 
@@ -259,9 +260,8 @@ def cost_cmd(
             table.add_column(col, justify="right" if col in ("blended $/M", "per year", "ratio") else "left")
         for r in result.rows:
             table.add_row(r.model.name, f"{r.provider} ({r.provider_kind})" if r.provider else "-",
-                          str(r.model.price_date or "-"),
-                          _money(r.model.blended_price), "-" if r.annual_usd is None else f"${r.annual_usd:,.0f}",
-                          "-" if r.ratio_to_first is None else f"{r.ratio_to_first:.3g}x")
+                          str(r.model.price_date or "-"), _money(r.model.blended_price), usd(r.annual_usd),
+                          "-" if r.ratio_to_first is None else f"{number(r.ratio_to_first)}x")
         console.print(table)
         console.print(result.summary(), highlight=False)
 
@@ -322,7 +322,7 @@ def lag_cmd(
                                                               is not None else "-")
         table.add_row(b.benchmark, f"{b.threshold:g}", b.first_closed.name if b.first_closed else "-",
                       b.first_open.name if b.first_open else "-", lag,
-                      f"{b.price_ratio:.3g}x" if b.price_ratio else "-",
+                      f"{number(b.price_ratio)}x" if b.price_ratio else "-",
                       _factor(b.factor_per_year) if b.factor_per_year else "-", expected)
     console.print(table)
     if result.trend is not None:
@@ -366,8 +366,8 @@ def watch_cmd(
         return
     console.print(f"watch {result['watch']['id']}: {result['watch']['description']}", highlight=False)
     now = result["satisfied_now"]
-    console.print(f"already satisfied by {len(now)}: " + ", ".join(m["name"] for m in now[:10])
-                  + (" ..." if len(now) > 10 else "") if now else "no model satisfies it yet", highlight=False)
+    console.print(f"already satisfied by {len(now)}: " + listing([m["name"] for m in now], most=10) if now
+                  else "no model satisfies it yet", highlight=False)
     console.print("each `satisfice pipeline run` reports the models that newly satisfy it", highlight=False)
 
 

@@ -10,6 +10,7 @@ import typer
 
 from satisfice.cli.common import Json, console, err_console, print_json, state
 from satisfice.errors import ConfigError
+from satisfice.formatting import and_more, listing, usd
 
 pipeline_app = typer.Typer(help="Keep models and prices current: fetch sources, keep history, report changes.",
                            no_args_is_help=True)
@@ -108,8 +109,16 @@ def status_cmd(ctx: typer.Context, as_json: Json = False) -> None:
         for src in last["sources"]:
             extra = f" - {src['error']}" if src["error"] else ""
             console.print(_counts_line(src) + extra, highlight=False, soft_wrap=True)
-    console.print(f"next run: {doc['next_run'] or 'none scheduled (satisfice pipeline schedule --every 6h)'}",
-                  highlight=False)
+    console.print(_scheduler_line(doc), highlight=False)
+
+
+def _scheduler_line(doc: dict[str, Any]) -> str:
+    if doc["scheduler"] == "running":
+        return f"scheduler running (last seen {doc['scheduler_last_seen']}); next run: {doc['next_run']}"
+    if doc["scheduler"] == "stopped":
+        return (f"scheduler stopped (last seen {doc['scheduler_last_seen']}); no next run "
+                "(satisfice pipeline schedule --every 6h starts it again)")
+    return "next run: none scheduled (satisfice pipeline schedule --every 6h)"
 
 
 @pipeline_app.command("schedule")
@@ -151,7 +160,7 @@ def _since(value: str) -> dt.datetime | dt.timedelta:
 def _price(p: dict[str, float | None] | None) -> str:
     if p is None or p["input_per_m"] is None or p["output_per_m"] is None:
         return "none"
-    return f"${p['input_per_m']:g}/${p['output_per_m']:g} per M"
+    return f"{usd(p['input_per_m'])}/{usd(p['output_per_m'])} per M"
 
 
 @pipeline_app.command("changes")
@@ -172,18 +181,24 @@ def changes_cmd(
     console.print(f"since {doc['since']}: {c['new_model']} new models, {c['price_cut']} price cuts, "
                   f"{c['price_raise']} raises, {c['new_offer']} new offers, {c['scheduled']} scheduled, "
                   f"{c['gone']} no longer listed, {c['watch']} watch hits", highlight=False)
-    for title, key in (("price cuts", "price_cuts"), ("price raises", "price_raises"), ("scheduled", "scheduled")):
+    for title, key, kind in (("price cuts", "price_cuts", "price_cut"), ("price raises", "price_raises", "price_raise"),
+                             ("scheduled", "scheduled", "scheduled")):
         if doc[key]:
             console.print(f"{title}:", highlight=False)
         for e in doc[key]:
             change = "" if e["pct"] is None else f" ({e['pct']:+.1f}%)"
             console.print(f"  {e['model']} at {e['provider']} from {e['effective_date']}: {_price(e['old'])} -> "
                           f"{_price(e['new'])}{change} [{e['source']}]", highlight=False, soft_wrap=True)
+        if more := and_more(c[kind], len(doc[key])):
+            console.print(f"  ...{more} (--limit {c[kind]} shows them all)", highlight=False)
     if doc["new_models"]:
-        console.print("new models: " + ", ".join(e["model"] for e in doc["new_models"]), highlight=False,
-                      soft_wrap=True)
+        console.print("new models: " + listing([e["model"] for e in doc["new_models"]], c["new_model"])
+                      + (f" (--limit {c['new_model']} shows them all)" if c["new_model"] > len(doc["new_models"])
+                         else ""), highlight=False, soft_wrap=True)
     for e in doc["watches"]:
         console.print(f"[bold green]{e['detail']}:[/] {e['model']}", highlight=False)
+    if more := and_more(c["watch"], len(doc["watches"])):
+        console.print(f"watch hits:{more}", highlight=False)
 
 
 def register(root: typer.Typer) -> None:

@@ -11,9 +11,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from satisfice.cli.common import Json, console, err_console, print_json, state
+from satisfice.cli.common import CHART_SUFFIXES, Json, console, err_console, print_json, state, writable_path
 from satisfice.core import DEFAULT_INPUT_SHARE
 from satisfice.errors import ConfigError
+from satisfice.formatting import usd
 from satisfice.selfhost.economics import LevelStats, RequestSample
 
 selfhost_app = typer.Typer(help="Self-host economics: throughput -> $/M tokens -> a dated offer; buy or build.",
@@ -97,11 +98,11 @@ async def _bench(streamer: Any, closer: Any, config: Any, progress: Any) -> Any:
 
 
 def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.4g}"
+    return usd(value)
 
 
 def _signed(value: float) -> str:
-    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+    return usd(round(value))
 
 
 def _ms(value: float | None) -> str:
@@ -115,7 +116,7 @@ def _print_bench(doc: dict[str, Any]) -> None:
     for col in ("conc.", "req", "err", "req/s", "out tok/s", "in tok/s", "TTFT p50/p95", "ITL p50/p95",
                 "e2e p50/p95"):
         speed.add_column(col, justify="right")
-    prices = Table(title=f"USD per million tokens at ${doc['usd_per_hour']:g}/hour", title_justify="left")
+    prices = Table(title=f"USD per million tokens at {usd(doc['usd_per_hour'])}/hour", title_justify="left")
     for col in ("conc.", "input", "output", "blended 3:1"):
         prices.add_column(col, justify="right")
     for lv in doc["levels"]:
@@ -173,7 +174,8 @@ def bench_cmd(
         "--input-weight", help="Machine time of an input token / an output token (default: measured).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for headers or the next chunk.")] = 300.0,
     as_json: Json = False,
-    chart: Annotated[Path | None, typer.Option("--chart", help="Throughput and $/M chart (.png/.svg/.pdf).")] = None,
+    chart: Annotated[Path | None, typer.Option("--chart", help="Throughput and $/M chart (.png/.svg/.pdf).",
+                                               callback=writable_path("--chart", CHART_SUFFIXES))] = None,
 ) -> None:
     """Measure throughput and latency per concurrency level and turn them into USD per million tokens."""
     from satisfice.selfhost.bench import BenchConfig, describe_machine
@@ -209,7 +211,7 @@ def bench_cmd(
         from satisfice.reports.selfhost_chart import selfhost_chart
 
         selfhost_chart(doc["levels"], chart, title=f"{model}: throughput and price vs concurrency "
-                                                   f"(${config.usd_per_hour:g}/hour, {where})",
+                                                   f"({usd(config.usd_per_hour)}/hour, {where})",
                        best_concurrency=(doc["best"] or {}).get("concurrency"))
         (err_console if as_json else console).print(f"chart written to {chart}", highlight=False)
     if as_json:
@@ -257,8 +259,8 @@ def _print_compare(doc: dict[str, Any]) -> None:
     console.print(f"Self-hosted ({cal['provider']}, benched {cal['effective_date']}, "
                   f"{cal['output_tokens_per_s']:,.1f} out + {cal['input_tokens_per_s']:,.1f} in tok/s per machine "
                   f"at concurrency {cal['concurrency']}): {host['machines']} machine(s) x "
-                  f"${host['usd_per_hour']:g}/h = ${host['annual_usd']:,.0f}/year at {host['utilisation']:.1%} "
-                  f"utilisation (${host['usd_per_m_effective']:,.4g}/M; ${host['usd_per_m_full_load']:,.4g}/M if "
+                  f"{usd(host['usd_per_hour'])}/h = {usd(host['annual_usd'])}/year at {host['utilisation']:.1%} "
+                  f"utilisation ({usd(host['usd_per_m_effective'])}/M; {usd(host['usd_per_m_full_load'])}/M if "
                   "fully used)", highlight=False)
     table = Table(title="Against API offers", title_justify="left")
     for col in ("model", "provider", "blended $/M", "per year", "self-hosting saves", "break-even tokens/day"):
@@ -267,7 +269,7 @@ def _print_compare(doc: dict[str, Any]) -> None:
     for r in rows:
         be = r["break_even"]["tokens_per_day"]
         label = r["model"] if "benchmark" not in r else f"{r['name']} (cheapest >= {r['threshold']:g} {r['benchmark']})"
-        table.add_row(label, r["provider"], _money(r["blended_per_m"]), f"${r['annual_usd']:,.0f}",
+        table.add_row(label, r["provider"], _money(r["blended_per_m"]), usd(r['annual_usd']),
                       _signed(r["self_hosted_saves_usd"]), "never" if be is None else f"{be:,.0f}")
     if rows:
         console.print(table)

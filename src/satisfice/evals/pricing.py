@@ -17,6 +17,7 @@ from typing import Literal
 from satisfice.catalog.rows import Catalog
 from satisfice.core import SELF_HOSTED_PREFIX, Completion, CompletionRequest, Price, default_provider
 from satisfice.errors import ConfigError
+from satisfice.formatting import usd
 
 PriceSource = Literal["override", "catalog", "uncalibrated", "unknown"]
 FETCH_PRICES = "satisfice pipeline run"
@@ -52,7 +53,7 @@ class PriceInfo:
         """Short human text, e.g. ``catalog (together) $0.20/$0.60 per M``."""
         if self.price is not None:
             where = f"catalog ({self.provider})" if self.source == "catalog" else self.source
-            text = f"{where} ${self.price.input_per_m:g}/${self.price.output_per_m:g} per M in/out"
+            text = f"{where} {usd(self.price.input_per_m)}/{usd(self.price.output_per_m)} per M in/out"
             return f"{text}; {self.note}" if self.note else text
         if self.source == "uncalibrated":
             return f"uncalibrated; {self.note}" if self.note else "uncalibrated"

@@ -15,17 +15,19 @@ from typing import Any, Literal
 
 import numpy as np
 
-from satisfice.core import Price, Usage
+from satisfice.core import DAYS_PER_YEAR, Price, Usage
 from satisfice.evals.error_budget import ErrorBudget, budgets
 from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend
 from satisfice.evals.stats import Decision, paired_non_inferiority, percentile
+from satisfice.formatting import percent, usd
 from satisfice.tasks.spec import WorkloadSpec
 from satisfice.tasks.threshold import Threshold
 
 ItemStatus = Literal["scored", "error", "skipped"]
-_RULE = ("pass: the one-sided lower bound at {:.2%} clears the bar (alpha split over {} candidates), so the chance "
-         "of recommending a model truly below the bar is at most {:.0%}")
+_RULE = ("pass: a model passes when its accuracy's lower confidence bound (one-sided, at {} confidence: the error "
+         "budget split over {} candidates) is at or above the bar, so the chance of recommending a model truly below "
+         "the bar is at most {}")
 ERRORS_RULE = ("errors are never scored; decisions count them conservatively "
                "(as failures to pass, as successes to fail)")
 
@@ -196,7 +198,7 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
     mean_in = tin / len(responded) if responded else None
     mean_out = tout / len(responded) if responded else None
     per_req_wl, basis = _per_request_for_workload(info, workload, per_req, mean_in, mean_out)
-    annual = per_req_wl * workload.requests_per_day * 365 if per_req_wl is not None and workload else None
+    annual = per_req_wl * workload.requests_per_day * DAYS_PER_YEAR if per_req_wl is not None and workload else None
     lat = [o.latency_s for o in responded if o.latency_s is not None]
     kinds: dict[str, int] = {}
     for o in errors:
@@ -264,7 +266,8 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
                          reference=reference or ref_id)
     result.sentence = recommendation_sentence(result)
     if threshold is not None and threshold.bar is not None and shares:
-        result.notes.append(_RULE.format(1 - [*shares.values()][0].pass_target, len(shares), 1 - result.confidence))
+        level = 1 - [*shares.values()][0].pass_target
+        result.notes.append(_RULE.format(percent(level, 2), len(shares), percent(1 - result.confidence, 0)))
     return result
 
 
@@ -307,21 +310,15 @@ def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, Pr
     r.baseline = base.model if base is not None else None
     r.recommended = recommend(to_model_results(r.models))
     r.sentence = recommendation_sentence(r)
+    r.notes = [n for n in r.notes if not n.startswith("pass: ")]  # the sequential test decided, not the bound
     r.notes.append("adaptive: each model stopped as soon as an anytime-valid test decided it; intervals are "
                    "confidence sequences; the chance of recommending a model truly below the bar is at most "
                    f"{1 - r.confidence:.0%} overall")
 
 
 def format_usd(value: float | None, *, unknown: str = "unknown") -> str:
-    """Dollars for people: ``$1,234``, ``$12.35``, ``$0.014``, ``$0.000539``; None -> ``unknown``."""
-    if value is None:
-        return unknown
-    a = abs(value)
-    if a >= 1000:
-        return f"${value:,.0f}"
-    if a >= 1 or a == 0:
-        return f"${value:,.2f}"
-    return f"${value:.3g}" if a >= 1e-4 else f"${value:.2e}"
+    """Dollars for people by the one formatter: ``$1,234``, ``$12.35``, ``$0.000539``; None -> ``unknown``."""
+    return usd(value, unknown=unknown)
 
 
 def _pct(x: float) -> str:

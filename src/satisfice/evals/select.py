@@ -25,9 +25,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from satisfice.core import DAYS_PER_YEAR
 from satisfice.evals.error_budget import Allocation, ErrorBudget, budgets, pass_bound, target_decision
 from satisfice.evals.outcomes import OutcomesTable
 from satisfice.evals.stats import Decision, clopper_pearson, decide, paired_non_inferiority
+from satisfice.formatting import number, usd
 
 MissingPolicy = Literal["observed", "conservative"]
 MISSING_POLICIES: tuple[MissingPolicy, ...] = ("observed", "conservative")
@@ -223,16 +225,12 @@ def select_from_outcomes(table: OutcomesTable, bar: float | None, confidence: fl
 
 def format_percent(value: float) -> str:
     """0.9 -> '90%', 0.875 -> '87.5%'."""
-    return f"{value * 100:.4g}%"
+    return number(value * 100, 4) + "%"
 
 
 def format_usd(value: float) -> str:
-    """Dollars with sensible precision: $12,345 / $73 / $1.92 / $0.0042."""
-    if value >= 10:
-        return f"${value:,.0f}"
-    if value >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.2g}" if value > 0 else "$0"
+    """Dollars by the one formatter: $12,345 / $73.10 / $1.92 / $0.0042."""
+    return usd(value)
 
 
 def _against(selection: Selection, chosen: ModelResult) -> ModelResult | None:
@@ -277,7 +275,7 @@ def recommendation_sentence(selection: Selection, *, requests_per_day: float | N
     def cost(m: ModelResult) -> str:
         assert m.cost_per_request is not None
         if requests_per_day is not None:
-            return f"{format_usd(m.cost_per_request * requests_per_day * 365)}/year"
+            return f"{format_usd(m.cost_per_request * requests_per_day * DAYS_PER_YEAR)}/year"
         return f"{format_usd(m.cost_per_request * 1000)} per 1,000 requests"
 
     if chosen.cost_per_request is None:

@@ -13,6 +13,7 @@ import logging
 import math
 from typing import Any
 
+from satisfice.formatting import usd
 from satisfice.gateway.apis import ApiRequest
 from satisfice.gateway.budgets import BudgetLedger, LedgerUnavailable, Reservation
 from satisfice.gateway.keys import KeyInfo, period_tag, tag_bounds, utcnow
@@ -63,8 +64,8 @@ def budget_exceeded(key: KeyInfo, left: float, worst: float, hint: str = "") -> 
     wait = seconds_to_reset(key.period)
     if wait is not None:
         headers["retry-after"] = str(wait)
-    return GatewayError(429, f"budget exceeded for key {key.id}: ${max(left, 0.0):.4f} of "
-                        f"${key.budget_usd or 0.0:g} {per} left, this request may cost up to ${worst:.4f}{hint}",
+    return GatewayError(429, f"budget exceeded for key {key.id}: {usd(max(left, 0.0))} of "
+                        f"{usd(key.budget_usd or 0.0)} {per} left, this request may cost up to {usd(worst)}{hint}",
                         type="insufficient_quota", code="budget_exceeded", headers=headers)
 
 

@@ -11,20 +11,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from satisfice.formatting import usd as money
 from satisfice.market.findings import Finding, FindingModel, rank
 
 TLDR_SIZE = 3
 
 
 def usd(value: Any) -> str:
-    """USD without scientific notation; precision that fits the amount (one place to swap for a shared one)."""
-    if not isinstance(value, int | float):
-        return "unknown"
-    if abs(value) >= 1000:
-        return f"${value:,.0f}"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    return f"${value:.4f}".rstrip("0").rstrip(".") if value else "$0"
+    """USD by the one money formatter ("unknown" for anything that is not an amount)."""
+    return money(value, unknown="unknown") if isinstance(value, int | float) else "unknown"
 
 
 def times(value: Any) -> str:

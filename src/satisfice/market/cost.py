@@ -17,11 +17,11 @@ from typing import Any
 
 from satisfice.catalog.batch import slugify
 from satisfice.catalog.rows import Catalog, ModelRow
-from satisfice.core import DEFAULT_INPUT_SHARE
+from satisfice.core import DAYS_PER_YEAR, DEFAULT_INPUT_SHARE
 from satisfice.errors import NotFoundError
+from satisfice.formatting import usd
 from satisfice.market.common import Blend, PricedModel, check_input_share, priced
 
-DAYS_PER_YEAR = 365
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 _TOKENS = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
 
@@ -79,7 +79,7 @@ class CostResult:
         head = f"{self.tokens_per_day:,.0f} tokens/day, {self.blend.label} blend"
         if first is None or first.annual_usd is None:
             return head
-        return f"{head}: {first.model.name} costs ${first.annual_usd:,.0f}/year; ratios are against it"
+        return f"{head}: {first.model.name} costs {usd(first.annual_usd)}/year; ratios are against it"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document of ``market cost --json``."""

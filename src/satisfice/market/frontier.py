@@ -25,6 +25,7 @@ from typing import Any
 
 from satisfice.catalog.rows import Catalog
 from satisfice.core import DEFAULT_INPUT_SHARE
+from satisfice.formatting import usd_per_m
 from satisfice.market.common import (
     Blend,
     PricedModel,
@@ -80,7 +81,7 @@ class FrontierResult:
             if m is None:
                 parts.append(f"{label}: none")
             else:
-                price = f"${m.blended_price:.4g}/M" if m.blended_price is not None else "unknown price"
+                price = usd_per_m(m.blended_price, unknown="unknown price")
                 parts.append(f"{label}: {m.name} ({m.release_date}) at {price}")
         if self.lag_days is not None:
             parts.append(f"lag {self.lag_days} days" + (" (open first)" if self.lag_days < 0 else ""))

@@ -13,6 +13,7 @@ from typing import Any
 
 from satisfice.catalog.rows import Catalog
 from satisfice.core import DEFAULT_INPUT_SHARE
+from satisfice.formatting import usd_per_m
 from satisfice.market.common import Blend, PricedModel, benchmark_name, check_input_share, priced, resolve_benchmark
 
 
@@ -37,8 +38,8 @@ class ParetoResult:
         lo, hi = self.frontier[0], self.frontier[-1]
         when = self.as_of.isoformat() if self.as_of else "latest prices"
         return (f"{self.benchmark_name}, {when}: {len(self.frontier)} of {len(self.points)} models on the frontier, "
-                f"from {lo.name} ({lo.score:g} at ${lo.blended_price:.4g}/M) to {hi.name} "
-                f"({hi.score:g} at ${hi.blended_price:.4g}/M) ({self.blend.label} blend)")
+                f"from {lo.name} ({lo.score:g} at {usd_per_m(lo.blended_price)}) to {hi.name} "
+                f"({hi.score:g} at {usd_per_m(hi.blended_price)}) ({self.blend.label} blend)")
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document of ``market pareto --json``."""

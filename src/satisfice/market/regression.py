@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-DAYS_PER_YEAR = 365
-"""Epoch AI converts the daily slope with 365 days per year."""
+from satisfice.core import DAYS_PER_YEAR  # Epoch AI converts the daily slope with 365 days per year
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Running the pipeline on a schedule: once at start, then every interval or at each cron time.
 
 The clock and the sleep are injected, so tests run a day of schedule in milliseconds. The next
-run time is written to the store, where ``pipeline status`` reads it; when the loop stops it is
-cleared. Cron expressions are read by croniter (five fields, UTC).
+run time is written to the store, where ``pipeline status`` reads it, with a heartbeat renewed
+while the loop waits (every 30 s at most); when the loop stops the entry is cleared, and a loop that
+was killed (no ``finally``) shows as stopped once its heartbeat is stale. Cron expressions are read
+by croniter (five fields, UTC).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from croniter import croniter
 from satisfice.errors import ConfigError
 from satisfice.pipeline.lock import PipelineBusy
 from satisfice.pipeline.runner import Clock, run, utcnow
-from satisfice.pipeline.views import SCHEDULE_KEY, parse_span
+from satisfice.pipeline.views import HEARTBEAT_S, SCHEDULE_KEY, parse_span
 from satisfice.store import Store
 from satisfice.store.schema import Meta
 
@@ -75,6 +77,10 @@ def _save(store: Store, value: dict[str, Any] | None) -> None:
             row.value = json.dumps(value)
 
 
+def _z(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
 def run_scheduled(store: Store, schedule: Schedule, *, selection: dict[str, str] | None = None,
                   clock: Clock = utcnow, sleep: Callable[[float], None] = time.sleep,
                   stop: Callable[[], bool] = lambda: False, max_runs: int | None = None,
@@ -92,14 +98,15 @@ def run_scheduled(store: Store, schedule: Schedule, *, selection: dict[str, str]
             if on_report is not None:
                 on_report(report)
             nxt = schedule.next_after(start, clock())
-            _save(store, {**schedule.describe(), "next_run": nxt.isoformat(timespec="seconds") + "Z",
-                          "last_started_at": start.isoformat(timespec="seconds") + "Z"})
+            entry = {**schedule.describe(), "next_run": _z(nxt), "last_started_at": _z(start)}
+            _save(store, {**entry, "heartbeat_at": _z(utcnow())})
             if max_runs is not None and runs >= max_runs:
                 return runs
             while (left := (nxt - clock()).total_seconds()) > 0:
                 if stop():
                     return runs
-                sleep(min(left, 30.0))
+                sleep(min(left, HEARTBEAT_S))
+                _save(store, {**entry, "heartbeat_at": _z(utcnow())})
             if stop():
                 return runs
     finally:

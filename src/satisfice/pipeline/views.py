@@ -28,6 +28,10 @@ from satisfice.store.schema_pipeline import (
 )
 
 SCHEDULE_KEY = "pipeline_schedule"
+HEARTBEAT_S = 30.0
+"""The scheduler renews its heartbeat at least this often while it waits for the next run."""
+HEARTBEAT_STALE_S = 4 * HEARTBEAT_S
+"""A scheduler not seen for this long (and not running) was stopped: it has no next run."""
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -54,6 +58,23 @@ def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds") + "Z"
 
 
+def scheduler_state(schedule: dict[str, Any] | None, now: dt.datetime, running: bool) -> tuple[str, str | None]:
+    """The scheduler's state and when it was last seen (its heartbeat, ISO, UTC).
+
+    ``running`` while it runs or its heartbeat is fresh, ``stopped`` once the heartbeat is older than
+    :data:`HEARTBEAT_STALE_S` (a killed scheduler cannot clear its entry), ``not scheduled`` without an entry.
+    """
+    if not schedule:
+        return "not scheduled", None
+    seen = schedule.get("heartbeat_at") or schedule.get("last_started_at")
+    try:
+        when = dt.datetime.fromisoformat(str(seen).rstrip("Z"))
+    except ValueError:
+        return "stopped", seen
+    alive = running or (now - when).total_seconds() <= HEARTBEAT_STALE_S
+    return ("running" if alive else "stopped"), seen
+
+
 def status(store: Store | Session) -> dict[str, Any]:
     """``{last_run, next_run, schedule, running_since, runs, snapshots, listings, models, watches}``.
 
@@ -78,6 +99,7 @@ def status(store: Store | Session) -> dict[str, Any]:
         watches = s.scalar(select(func.count()).select_from(WatchRecord)) or 0
         models = s.scalar(select(func.count()).select_from(ModelRecord)) or 0
     schedule = json.loads(meta.value) if meta is not None else None
+    scheduler, seen = scheduler_state(schedule, now, running is not None)
     last_run = None
     if last is not None:
         report = json.loads(last.report or "{}")
@@ -88,7 +110,9 @@ def status(store: Store | Session) -> dict[str, Any]:
                                 for src in report.get("sources", [])]}
     return {
         "last_run": last_run,
-        "next_run": schedule.get("next_run") if schedule else None,
+        "next_run": schedule.get("next_run") if schedule and scheduler == "running" else None,
+        "scheduler": scheduler,
+        "scheduler_last_seen": seen,
         "schedule": schedule,
         "running_since": _iso(running),
         "runs": runs,

@@ -19,6 +19,7 @@ from satisfice.catalog.repository import load_catalog
 from satisfice.catalog.rows import Catalog
 from satisfice.core import DEFAULT_INPUT_SHARE
 from satisfice.errors import ConfigError, NotFoundError
+from satisfice.formatting import usd
 from satisfice.store import Store
 from satisfice.store.schema_pipeline import WatchRecord
 
@@ -38,7 +39,7 @@ class Watch:
         """One phrase: "an open-weights model clears SWE-bench Verified 75 under $1/M"."""
         bench = BENCHMARKS[self.benchmark].name if self.benchmark in BENCHMARKS else self.benchmark
         who = "an open-weights model" if self.open_only else "a model"
-        price = f" under ${self.max_price:g}/M" if self.max_price is not None else ""
+        price = f" under {usd(self.max_price, trim=True)}/M" if self.max_price is not None else ""
         return f"{who} clears {bench} {self.threshold:g}{price}"
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from satisfice.errors import ConfigError
+from satisfice.formatting import log_ticks, number_tick, tick_labels, usd, usd_tick
 
 if TYPE_CHECKING:
     from satisfice.market.common import PricedModel
@@ -72,13 +73,23 @@ def _save(fig: Any, path: str | Path) -> Path:
     return target
 
 
-def _dollars(ax: Any, axis: str = "y") -> None:
-    from matplotlib.ticker import FuncFormatter, LogLocator
+def log_axis(ax: Any, axis: str = "y", label: Callable[[float], str] = usd_tick) -> None:
+    """Make ``axis`` a log axis ticked at 1-2-5 values spanning the data, each labelled once by ``label``.
 
-    fmt = FuncFormatter(lambda v, _pos: f"${v:,.0f}" if v >= 10 else (f"${v:.2f}" if v >= 0.01 else f"${v:.3g}"))
+    Call it after plotting: the limits become the ticks enclosing the data, so even a narrow range has labelled
+    ticks (matplotlib would otherwise label minor ticks as ``6×10⁰``); minor ticks stay unlabelled.
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+    ax.autoscale_view()
+    low, high = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    ticks, texts = tick_labels(log_ticks(max(low, 1e-12), max(high, 1e-12)), label)
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    target.set_major_formatter(fmt)
+    target.set_major_locator(FixedLocator(ticks))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: texts[ticks.index(v)] if v in ticks else label(v)))
+    target.set_minor_formatter(NullFormatter())
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(ticks[0], ticks[-1])
 
 
 def _dates(ax: Any) -> None:
@@ -159,8 +170,7 @@ def frontier_chart(result: FrontierResult, path: str | Path) -> Path:
     labels = [(m.release_date, m.blended_price, m.name + (f" ({firsts[m.model]})" if m.model in firsts else ""),
                STYLE[m.weights][1] if (m.model in front_ids or m.model in firsts) else "#666666")
               for m in priced]
-    ax.set_yscale("log")
-    _dollars(ax)
+    log_axis(ax)
     _dates(ax)
     ax.set_ylabel(f"USD per million tokens, blended {result.blend.label}")
     ax.set_title(f"Models with {result.benchmark_name} ≥ {result.threshold:g}: blended price at release\n"
@@ -183,8 +193,7 @@ def pareto_chart(result: ParetoResult, path: str | Path) -> Path:
     if result.frontier:
         ax.step([m.blended_price for m in result.frontier], [m.score for m in result.frontier], where="post",
                 color="black", linewidth=1.4, zorder=2, label="Pareto frontier")
-    ax.set_xscale("log")
-    _dollars(ax, "x")
+    log_axis(ax, "x")
     ax.set_xlabel(f"USD per million tokens, blended {result.blend.label} (price in force on the date)")
     ax.set_ylabel(result.benchmark_name)
     when = result.as_of.isoformat() if result.as_of else "latest prices"
@@ -206,10 +215,9 @@ def cost_chart(result: CostResult, path: str | Path) -> Path:
     colours = [STYLE[r.model.weights][1] for r in priced][::-1]
     ax.barh(names, bills, color=colours, zorder=2)
     if priced:
-        ax.set_xscale("log")
-        _dollars(ax, "x")
+        log_axis(ax, "x")
         for y, bill in enumerate(bills):
-            ax.annotate(f"${bill:,.0f}", (bill, y), xytext=(4, 0), textcoords="offset points", va="center",
+            ax.annotate(usd(bill), (bill, y), xytext=(4, 0), textcoords="offset points", va="center",
                         fontsize=8)
     unpriced = [r.model.name for r in result.rows if r.annual_usd is None]
     note = f" (no price: {', '.join(unpriced)})" if unpriced else ""
@@ -276,7 +284,7 @@ def trends_chart(result: TrendsResult, path: str | Path) -> Path:
         ax.errorbar(fit.factor_per_year, i, xerr=[[fit.factor_per_year - fit.ci90[0]],
                                                   [fit.ci90[1] - fit.factor_per_year]],
                     fmt="none", ecolor="black", elinewidth=0.9, capsize=3)
-        ax.text(fit.ci90[1] * 1.15, i, f"{fit.factor_per_year:.3g}x (n={row.n}, {row.points[0].date:%Y-%m}"
+        ax.text(fit.ci90[1] * 1.15, i, f"{number_tick(fit.factor_per_year)}x (n={row.n}, {row.points[0].date:%Y-%m}"
                 f" to {row.points[-1].date:%Y-%m})", va="center", fontsize=8)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([f"{r.benchmark} ≥ {r.threshold:g} ({r.threshold_model})" for r in reversed(rows)],
@@ -286,6 +294,7 @@ def trends_chart(result: TrendsResult, path: str | Path) -> Path:
         low = min([0.5] + [r.fit.ci90[0] * 0.5 for r in rows if r.fit])
         ax.set_xlim(low, max(r.fit.ci90[1] for r in rows if r.fit) * 40)
         ax.axvline(1.0, color="black", linewidth=0.8)
+        log_axis(ax, "x", lambda v: f"{number_tick(v)}x")
     ax.set_xlabel("price falls by this factor per year (bar), with 90% interval")
     ax.set_title(f"Price decline at fixed capability (Epoch AI method, blended {result.blend.label})\n"
                  f"{len(rows)} trends; {len(result.skipped)} thresholds with fewer than 4 points left out", fontsize=11)

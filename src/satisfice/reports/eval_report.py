@@ -6,8 +6,6 @@ store or a model. The JSON has the shape of ``satisfice select --json`` plus the
 
 from __future__ import annotations
 
-import html
-import math
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from satisfice.evals.results import ERRORS_RULE, EvalResults, ModelSummary, format_usd
+from satisfice.formatting import usd_tick
+from satisfice.reports.plot_axes import layout as plot_layout
+from satisfice.reports.plot_axes import log_axis, money_hover, plot_text
 
 _DECISION_STYLE = {"pass": "bold green", "fail": "red", "undecided": "yellow"}
 _DECISION_COLOR = {"pass": "#1a9850", "fail": "#d73027", "undecided": "#7f7f7f"}
@@ -212,7 +213,8 @@ def figure_spec(r: EvalResults) -> dict[str, Any]:
         data.append({
             "type": "scatter", "mode": "markers+text", "name": decision, "textposition": "top center",
             "x": [max(m.cost_per_1k or 0.0, floor) for m in group], "y": [(m.accuracy or 0) * 100 for m in group],
-            "text": [plot_text(m.model) for m in group],
+            "text": [plot_text(m.model) for m in group], "customdata": money_hover([m.cost_per_1k for m in group]),
+            "hovertemplate": "%{text}<br>%{customdata} per 1,000 requests<br>accuracy %{y:.1f}%<extra></extra>",
             "marker": {"size": [16 if m.model in front else 10 for m in group], "color": _DECISION_COLOR[decision],
                        "symbol": ["star" if m.model in front else "circle" for m in group]},
             "error_y": {"type": "data", "symmetric": False,
@@ -223,15 +225,13 @@ def figure_spec(r: EvalResults) -> dict[str, Any]:
         data.append({"type": "scatter", "mode": "lines", "name": "Pareto set (stars)", "hoverinfo": "skip",
                      "x": [max(m.cost_per_1k or 0.0, floor) for m in frontier],
                      "y": [(m.accuracy or 0) * 100 for m in frontier], "line": {"dash": "dot", "color": "#4575b4"}})
-    layout: dict[str, Any] = {
-        "title": {"text": plot_text(f"{r.task}: accuracy ({r.confidence:.0%} intervals) vs cost; stars: the Pareto "
-                                    "set")},
-        "template": "plotly_white", "yaxis": {"title": {"text": "accuracy (%)"}, "range": [-2, 112]}, "height": 520,
-        "legend": {"title": {"text": "decision"}}, "shapes": [], "annotations": [],
-        "xaxis": {"type": "log", "title": {"text": "USD per 1,000 requests (log scale)"}}}
     xs = [max(m.cost_per_1k or 0.0, floor) for m in pts]
-    if xs:  # half a decade of room either side so labels are not cut off
-        layout["xaxis"]["range"] = [math.log10(min(xs)) - 0.5, math.log10(max(xs)) + 0.5]
+    layout: dict[str, Any] = plot_layout(
+        f"{r.task}: accuracy ({r.confidence:.0%} intervals) vs cost; stars: the Pareto set",
+        # half a decade of room either side so labels are not cut off
+        log_axis("USD per 1,000 requests (log scale)", xs, usd_tick, pad_decades=0.5),
+        {"title": {"text": "accuracy (%)"}, "range": [-2, 112], "ticksuffix": "%"}, height=520,
+        shapes=[], annotations=[])
     if r.threshold is not None and r.threshold.bar is not None:
         bar = r.threshold.bar * 100
         layout["shapes"].append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": bar, "y1": bar,
@@ -270,11 +270,6 @@ def report_context(r: EvalResults) -> dict[str, Any]:
             "run_id": r.run_id, "items": r.items, "status": r.status, "sentence": r.sentence, "head": head,
             "rows": rows, "notes": notes, "figure": figure_spec(r), "spent": format_usd(r.spent_usd),
             "method": r.method}
-
-
-def plot_text(text: str) -> str:
-    """Text for a Plotly label: Plotly reads labels as a small HTML subset, so names are entity-escaped."""
-    return html.escape(text, quote=False)
 
 
 def template_environment(*extra: jinja2.BaseLoader) -> jinja2.Environment:

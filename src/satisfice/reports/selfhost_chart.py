@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from satisfice.reports.charts import _dollars, _figure, _save
+from satisfice.formatting import number_tick
+from satisfice.reports.charts import _figure, _save, log_axis
 
 
 def selfhost_chart(levels: Sequence[dict[str, Any]], path: str | Path, *, title: str,
@@ -15,10 +16,12 @@ def selfhost_chart(levels: Sequence[dict[str, Any]], path: str | Path, *, title:
 
     ``levels`` are the rows of a bench result's JSON (``concurrency``, ``output_tokens_per_s``, ``usd_per_m_*``).
     """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     fig, left = _figure(12.0, 5.5)
     right = fig.add_subplot(1, 2, 2)
-    left.set_position((0.07, 0.13, 0.38, 0.74))
-    right.set_position((0.57, 0.13, 0.38, 0.74))
+    left.set_position((0.07, 0.27, 0.38, 0.6))  # room below each panel for its legend
+    right.set_position((0.57, 0.27, 0.38, 0.6))
     xs = [lv["concurrency"] for lv in levels]
     for key, label, colour in (("output_tokens_per_s", "output tokens/s", "#1f5fbf"),
                                ("input_tokens_per_s", "input tokens/s", "#e07b00")):
@@ -34,13 +37,15 @@ def selfhost_chart(levels: Sequence[dict[str, Any]], path: str | Path, *, title:
     right.set_ylabel("USD per million tokens")
     right.set_title("Price at this throughput", loc="left")
     right.grid(True, which="major", color="#dddddd", linewidth=0.7)
-    right.set_yscale("log")
-    _dollars(right)
+    if any(lv[k] for lv in levels for k in ("usd_per_m_output", "usd_per_m_input", "usd_per_m_blended")):
+        log_axis(right)
+    left.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: number_tick(v)))
     for ax in (left, right):
         ax.set_xscale("log", base=2)
         ax.set_xticks(xs, [str(x) for x in xs])
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("concurrent requests")
-        ax.legend(loc="best", frameon=False, fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False, fontsize=8)
         if best_concurrency is not None:
             ax.axvline(best_concurrency, color="#888888", linestyle=":", linewidth=1)
     fig.suptitle(title, fontsize=11)

@@ -20,6 +20,7 @@ from satisfice.catalog.batch import slugify
 from satisfice.catalog.rows import Catalog, OfferRow
 from satisfice.core import SELF_HOSTED_PREFIX
 from satisfice.errors import ConfigError, NotFoundError
+from satisfice.formatting import usd
 from satisfice.selfhost.bench import BenchResult
 from satisfice.store import Store
 from satisfice.store.schema import ModelRecord, OfferRecord, Source
@@ -108,7 +109,7 @@ def check_free(store: Store, model_id: str, name: str, day: dt.date) -> None:
 
 def _taken(model_id: str, provider: str, day: dt.date, existing: OfferRecord) -> ConfigError:
     return ConfigError(f"{model_id} already has a calibration at {provider} dated {day} "
-                       f"(${existing.input_per_m:.4g}/${existing.output_per_m:.4g} per M in/out); "
+                       f"({usd(existing.input_per_m)}/{usd(existing.output_per_m)} per M in/out); "
                        "pass --replace to replace it, or --name to save under another name")
 
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from satisfice.catalog.rows import Catalog, OfferRow
-from satisfice.core import DEFAULT_INPUT_SHARE, SELF_HOSTED_PREFIX, blend
+from satisfice.core import DAYS_PER_YEAR, DEFAULT_INPUT_SHARE, SELF_HOSTED_PREFIX, blend
 from satisfice.errors import ConfigError
+from satisfice.formatting import usd
 from satisfice.selfhost.calibration import Calibration
 from satisfice.selfhost.economics import HOURS_PER_YEAR
 
-DAYS_PER_YEAR = 365
 SECONDS_PER_DAY = 86400.0
 
 
@@ -130,8 +130,8 @@ def break_even(host: SelfHosted, input_per_m: float, output_per_m: float, work: 
     tokens = host.usd_per_hour * 24 * 1e6 / api_blended
     if tokens > host.capacity_tokens_per_day:
         return {"tokens_per_day": None,
-                "note": (f"never: at full load a machine costs ${host.usd_per_m_full_load:.4g}/M, more than the "
-                         f"API's ${api_blended:.4g}/M")}
+                "note": (f"never: at full load a machine costs {usd(host.usd_per_m_full_load)}/M, more than the "
+                         f"API's {usd(api_blended)}/M")}
     return {"tokens_per_day": tokens,
             "note": (f"one machine at {tokens / host.capacity_tokens_per_day:.0%} of its capacity; above this "
                      "self-hosting is cheaper, except just after each added machine")}

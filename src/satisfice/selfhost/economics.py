@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from satisfice.core import DEFAULT_INPUT_SHARE, blend
+from satisfice.core import DAYS_PER_YEAR, DEFAULT_INPUT_SHARE, blend
 
 SECONDS_PER_HOUR = 3600.0
-HOURS_PER_YEAR = 24 * 365
+HOURS_PER_YEAR = 24 * DAYS_PER_YEAR
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from satisfice.errors import NotFoundError, SatisficeError
+from satisfice.formatting import JINJA_FILTERS
 from satisfice.reports.eval_report import TEMPLATES as REPORT_TEMPLATES
 from satisfice.reports.eval_report import template_environment
 from satisfice.store import Store
@@ -103,23 +104,9 @@ def environment() -> jinja2.Environment:
     """Autoescaped templates: the dashboard's own first, then the shared report templates."""
     env = template_environment(jinja2.FileSystemLoader(str(HERE / "templates")))
     env.policies["json.dumps_function"] = _dumps
-    env.filters["usd"] = _usd
-    env.filters["num"] = _num
-    env.filters["pct"] = lambda x, d=1: "-" if x is None else f"{x * 100:.{d}f}%"
+    env.filters.update(JINJA_FILTERS)
     env.globals["pages"] = [p for p in PAGES if p.nav]
     return env
-
-
-def _usd(value: float | None, digits: int = 4) -> str:
-    if value is None:
-        return "-"
-    if abs(value) >= 1000:
-        return f"${value:,.0f}"
-    return f"${value:.{digits}g}"
-
-
-def _num(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
 
 
 def _plotly_js() -> Path:

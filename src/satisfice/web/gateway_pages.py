@@ -160,20 +160,24 @@ def _page(r: Rollup, key_rows: list[GatewayKey], ledger: Mapping[str, float], wi
     names = {k["key"]: k["name"] or k["prefix"] or k["key"] for k in keys}
     label = f"key {names.get(key, key)}" if key is not None else route or "all routes"
     per_key_x, per_key = _spend_per_key(by_key, start, names)
+    bucket = "hour" if hourly else "day"
+    span = None if window == "all" or hourly else float(window)  # the axis shows the whole window chosen
     figs = {
         "requests": charts.time_series_figure(f"Requests per {'hour' if hourly else 'day'} ({label})", x,
-                                              {"requests": [row["requests"] for row in rows]}, "requests", "bar"),
+                                              {"requests": [row["requests"] for row in rows]}, "requests", "bar",
+                                              bucket=bucket, min_days=span),
         "spend": charts.time_series_figure(f"Spend vs what the reference would have cost ({label})", x, {
             "spend": [row["spend_usd"] for row in rows],
             "reference cost": [row["reference_cost_usd"] for row in rows],
-            "savings": [row["savings_usd"] for row in rows]}, "USD"),
+            "savings": [row["savings_usd"] for row in rows]}, "USD", unit="usd", bucket=bucket, min_days=span),
         "rates": charts.time_series_figure(f"Escalation, error and shadow agreement rates ({label})", x, {
             "escalation rate": [row["escalation_rate"] for row in rows],
             "error rate": [row["error_rate"] for row in rows],
-            "shadow agreement": [row["agreement"] for row in rows]}, "share of requests / checks"),
+            "shadow agreement": [row["agreement"] for row in rows]}, "share of requests / checks", unit="share",
+            bucket=bucket, min_days=span),
         "keys": charts.time_series_figure(f"Spend per key per {'hour' if hourly else 'day'}",
                                           [b + ":00" if len(b) == 13 else b for b in per_key_x], per_key, "USD",
-                                          "bar"),
+                                          "bar", unit="usd", bucket=bucket, min_days=span),
     }
     since = None if start is None else (start + ":00" if hourly else start)
     return {"data": {"window_days": window, "since": since, "bucket": "hour" if hourly else "day", "route": route,

@@ -13,8 +13,10 @@ from typing import Any
 
 from satisfice.catalog.kinds import CHAT, MODEL_KINDS
 from satisfice.catalog.rows import Catalog
+from satisfice.core import DAYS_PER_YEAR
+from satisfice.formatting import number, usd
 from satisfice.market.common import benchmark_name, scored_benchmarks
-from satisfice.market.cost import DAYS_PER_YEAR, annual_bill
+from satisfice.market.cost import annual_bill
 from satisfice.market.frontier import frontier
 from satisfice.market.gap import gap
 from satisfice.market.lag import DAYS_PER_MONTH, LagResult, lag_analysis
@@ -67,8 +69,8 @@ def _findings(lag: LagResult, trends: list[float], gaps: list[dict[str, Any]], w
               tokens: float) -> list[str]:
     found = [lag.summary()]
     if trends:
-        found.append(f"Prices at a fixed bar fell {min(trends):.3g}x to {max(trends):.3g}x per year (median "
-                     f"{statistics.median(trends):.3g}x) over {len(trends)} fitted bars (Epoch AI's method, "
+        found.append(f"Prices at a fixed bar fell {number(min(trends))}x to {number(max(trends))}x per year (median "
+                     f"{number(statistics.median(trends))}x) over {len(trends)} fitted bars (Epoch AI's method, "
                      "reasoning models excluded).")
     if lag.trend is not None:
         t = lag.trend
@@ -81,9 +83,9 @@ def _findings(lag: LagResult, trends: list[float], gaps: list[dict[str, Any]], w
                          f"(on {g['date']}).")
     for w in work:
         if w["ratio"] is not None:
-            found.append(f"{w['label']}: {tokens:,.0f} tokens a day cost ${w['first_closed_annual']:,.0f}/year on "
-                         f"{w['first_closed']['name']} at launch, ${w['cheapest_annual']:,.0f}/year on "
-                         f"{w['cheapest_name']} at the latest prices ({w['ratio']:.3g}x).")
+            found.append(f"{w['label']}: {tokens:,.0f} tokens a day cost {usd(w['first_closed_annual'])}/year on "
+                         f"{w['first_closed']['name']} at launch, {usd(w['cheapest_annual'])}/year on "
+                         f"{w['cheapest_name']} at the latest prices ({number(w['ratio'])}x).")
     return found
 
 

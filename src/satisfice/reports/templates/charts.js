@@ -10,7 +10,7 @@
       var spec = JSON.parse(el.textContent);
       var layout = spec.layout || {};
       layout.autosize = true;
-      Plotly.newPlot(div, spec.data || [], layout, {displaylogo: false, responsive: true})
+      Plotly.newPlot(div, spec.data || [], layout, {displayModeBar: false, responsive: true})
         .then(function (gd) { gd.setAttribute("data-rendered", "1"); });
     }
   }
