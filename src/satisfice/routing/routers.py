@@ -1,0 +1,147 @@
+"""Predictive routers: P(model answers correctly | prompt) for every model, from prompt features.
+
+Features come from a registry (``FEATURES``; built in: ``tfidf``, word and character n-grams fitted on the
+training prompts). Routers come from another (``ROUTERS``; built in: ``logreg``, one logistic regression per
+model, and ``knn``, the smoothed share of the k most similar training prompts each model got right). Both are
+scikit-learn estimators, fitted once and pickled with the policy; computing the features of one request is one
+``transform`` call, shared by every router.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+MAX_PROMPT_CHARS = 20_000
+"""Prompts are cut to this many characters before featurising (a hostile 10 MB prompt costs no more)."""
+
+
+class Featurizer(Protocol):
+    """Turns prompts into a feature matrix (fitted on training prompts)."""
+
+    def fit_transform(self, texts: Sequence[str]) -> Any:
+        """Fit on these prompts and return their features."""
+        ...
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        """Features of new prompts."""
+        ...
+
+
+def _cut(texts: Sequence[str]) -> list[str]:
+    return [t[:MAX_PROMPT_CHARS] for t in texts]
+
+
+@dataclass
+class Tfidf:
+    """Word 1-2-grams, sublinear TF-IDF, L2-normalised (scikit-learn); character n-grams cost 5x more for no gain."""
+
+    max_features: int = 20_000
+    vectorizer: Any = None
+
+    def fit_transform(self, texts: Sequence[str]) -> Any:
+        """Fit the vocabulary on the training prompts."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2,
+                                          max_features=self.max_features, dtype=np.float32)
+        return self.vectorizer.fit_transform(_cut(texts))
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        """Features of new prompts with the fitted vocabulary."""
+        return self.vectorizer.transform(_cut(texts))
+
+
+FEATURES: dict[str, Callable[[], Featurizer]] = {"tfidf": Tfidf}
+"""Feature extractors by name."""
+
+
+class Router(Protocol):
+    """Predicts, per model, the probability that it answers an item correctly."""
+
+    def fit(self, x: Any, correct: np.ndarray) -> Router:
+        """Fit on features ``x`` and the ``(n, n_models)`` correctness matrix."""
+        ...
+
+    def predict(self, x: Any) -> np.ndarray:
+        """``(n, n_models)`` probabilities."""
+        ...
+
+
+@dataclass
+class LogRegRouter:
+    """One L2 logistic regression per model; a model always right (or wrong) in training gets that constant."""
+
+    c: float = 1.0
+    fitted: list[Any] = field(default_factory=list)
+
+    def fit(self, x: Any, correct: np.ndarray) -> LogRegRouter:
+        """Fit one classifier per column."""
+        from sklearn.linear_model import LogisticRegression
+
+        self.fitted = []
+        labels = correct >= 0.5
+        for j in range(labels.shape[1]):
+            y = labels[:, j]
+            if y.all() or not y.any():
+                self.fitted.append(float(y.mean()))
+                continue
+            self.fitted.append(LogisticRegression(C=self.c, solver="liblinear").fit(x, y))
+        return self
+
+    def predict(self, x: Any) -> np.ndarray:
+        """P(correct) per model."""
+        n = x.shape[0]
+        cols = [np.full(n, f) if isinstance(f, float) else f.predict_proba(x)[:, 1] for f in self.fitted]
+        return np.column_stack(cols)
+
+
+@dataclass
+class KnnRouter:
+    """Share of the ``k`` nearest training prompts (cosine) each model got right, shrunk to its mean accuracy."""
+
+    k: int = 25
+    prior_weight: float = 2.0
+    index: Any = None
+    correct: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    def fit(self, x: Any, correct: np.ndarray) -> KnnRouter:
+        """Index the training prompts."""
+        from sklearn.neighbors import NearestNeighbors
+
+        self.correct = np.asarray(correct, dtype=float)
+        self.index = NearestNeighbors(n_neighbors=min(self.k, x.shape[0]), metric="cosine",
+                                      algorithm="brute").fit(x)
+        return self
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Smoothed neighbour accuracy per model."""
+        neighbours = self.index.kneighbors(x, return_distance=False)
+        hits = self.correct[neighbours].sum(axis=1)
+        prior = self.correct.mean(axis=0)
+        return np.asarray((hits + self.prior_weight * prior) / (neighbours.shape[1] + self.prior_weight))
+
+
+ROUTERS: dict[str, Callable[[], Router]] = {"logreg": LogRegRouter, "knn": KnnRouter}
+"""Predictive routers by name."""
+
+
+def out_of_fold(router: str, x: Any, correct: np.ndarray, *, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Probabilities for every training item from routers that did not see its label (k-fold), to choose by.
+
+    The features are fitted once on all the items (no labels are used for them); only the routers are refitted.
+    """
+    from sklearn.model_selection import KFold
+
+    out = np.zeros(correct.shape, dtype=float)
+    splitter = KFold(n_splits=min(folds, x.shape[0]), shuffle=True, random_state=seed)
+    for fit_idx, held in splitter.split(np.arange(x.shape[0])):
+        out[held] = ROUTERS[router]().fit(x[fit_idx], correct[fit_idx]).predict(x[held])
+    return out
+
+
+__all__ = ["FEATURES", "MAX_PROMPT_CHARS", "ROUTERS", "Featurizer", "KnnRouter", "LogRegRouter", "Router", "Tfidf",
+           "out_of_fold"]

@@ -1,0 +1,182 @@
+"""Learning a routing policy: candidates chosen on one part of the outcomes, certified on the other.
+
+1. The per-task model is what ``satisfice select`` recommends on all the outcomes (the cheapest model whose
+   accuracy clears the bar at the confidence asked); when no model clears it, the most accurate one.
+2. The items are split at random: a fitting part (``fit_share``) and a calibration part. Routers and features
+   are fitted on the fitting part; out-of-fold predictions there give each candidate an honest estimate.
+3. Candidates (single models, predictive routers over a grid of thresholds, agreement cascades, routed
+   cascades) are simulated on the fitting part; those estimated to clear the bar and cheaper than the per-task
+   model, on the cost-accuracy front, are ordered dearest first and certified on the calibration part with the
+   fixed-sequence test of :mod:`satisfice.routing.certify`.
+4. The cheapest certified policy wins unless the per-task model costs no more on the calibration items; then
+   the per-task model is kept. Routing is never dearer than the per-task answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from satisfice.evals.outcomes import OutcomesTable
+from satisfice.evals.select import select_from_outcomes
+from satisfice.routing.certify import accuracy_lower_bound, fixed_sequence
+from satisfice.routing.data import RoutingData
+from satisfice.routing.policies import Agreement, PolicyValue, Predictive, RoutedAgreement, Single, View
+from satisfice.routing.routers import FEATURES, ROUTERS, Featurizer, Router, out_of_fold
+
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.30, 0.99, 0.04))
+"""Thresholds on P(correct) tried for predictive and routed policies."""
+
+
+@dataclass
+class PerTask:
+    """The per-task choice: the model, whether it clears the bar, and its certified lower bound."""
+
+    model: int
+    clears_bar: bool
+    lower: float
+
+
+@dataclass
+class Trained:
+    """A trained router: the chosen policy, its certificate, the fitted features and routers, the candidates."""
+
+    models: list[str]
+    bar: float
+    confidence: float
+    policy: PolicyValue
+    certified_low: float
+    expected_cost: float
+    per_task: PerTask
+    features: str
+    featurizer: Featurizer
+    routers: dict[str, Router]
+    strongest: int
+    candidates: list[PolicyValue] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def probs(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Every router's probabilities for these prompts (features computed once)."""
+        if not self.routers:
+            return {}
+        x = self.featurizer.transform(list(texts))
+        return {name: r.predict(x) for name, r in self.routers.items()}
+
+
+def per_task_model(data: RoutingData, bar: float, confidence: float) -> PerTask:
+    """What ``select`` recommends on these outcomes; the most accurate model when none clears the bar."""
+    table = OutcomesTable.from_arrays({m: data.correct[:, j] for j, m in enumerate(data.models)},
+                                      {m: data.cost[:, j] for j, m in enumerate(data.models)})
+    selection = select_from_outcomes(table, bar, confidence)
+    if selection.recommended is not None:
+        result = selection.result(selection.recommended)
+        low = result.extras.get("pass_bound", result.ci_low)
+        return PerTask(data.column(selection.recommended), True, float(low if low is not None else 0.0))
+    best = int(np.argmax(data.accuracy()))
+    return PerTask(best, False, accuracy_lower_bound(data.correct[:, best], confidence))
+
+
+def view_of(data: RoutingData, probs: dict[str, np.ndarray] | None = None) -> View:
+    """A simulation view of routing data (answers keyed by model index)."""
+    answers = {data.models.index(m): np.asarray(a, dtype=object) for m, a in data.answers.items()}
+    return View(data.correct, data.cost, answers, probs or {})
+
+
+def candidates(data: RoutingData, routers: Sequence[str], strong: Sequence[int]) -> list[PolicyValue]:
+    """Every policy to try: singles, predictive and routed thresholds, agreement cascades of cheap models."""
+    m = len(data.models)
+    out: list[PolicyValue] = [Single(j) for j in range(m)]
+    with_answers = [data.models.index(name) for name in data.answers]
+    cheap = sorted(with_answers)[:6]
+    for s in dict.fromkeys(strong):
+        out += [Predictive(r, t, s) for r in routers for t in THRESHOLDS]
+        for size in (2, 3):
+            out += [Agreement(c, s) for c in itertools.combinations(cheap[: 6 if size == 2 else 5], size)
+                    if s not in c]
+        seconds = [c for c in cheap[:3] if c != s]
+        out += [RoutedAgreement(r, t, c, s) for r in routers for t in THRESHOLDS for c in seconds]
+    return out
+
+
+def front(estimates: Sequence[tuple[float, float]], bar: float, ceiling: float) -> list[int]:
+    """Indices on the cost-accuracy front with estimated accuracy >= bar and cost < ceiling, dearest first."""
+    order = sorted(range(len(estimates)), key=lambda i: (estimates[i][1], -estimates[i][0]))
+    kept: list[int] = []
+    best = -1.0
+    for i in order:
+        acc, cost = estimates[i]
+        if acc > best:
+            best = acc
+            if acc >= bar and cost < ceiling:
+                kept.append(i)
+    return kept[::-1]
+
+
+def _fit(data: RoutingData, idx: np.ndarray, features: str, routers: Sequence[str],
+         seed: int) -> tuple[Featurizer, dict[str, Router], dict[str, np.ndarray]]:
+    texts = [data.prompts[i] for i in idx]
+    featurizer = FEATURES[features]()
+    x = featurizer.fit_transform(texts)
+    fitted = {r: ROUTERS[r]().fit(x, data.correct[idx]) for r in routers}
+    oof = {r: out_of_fold(r, x, data.correct[idx], seed=seed) for r in routers}
+    return featurizer, fitted, oof
+
+
+def train(data: RoutingData, bar: float, confidence: float = 0.95, *, fit_share: float = 0.6, seed: int = 0,
+          features: str = "tfidf", routers: Sequence[str] = ("logreg", "knn")) -> Trained:
+    """Learn and certify the cheapest policy whose accuracy clears ``bar`` with ``confidence``.
+
+    Args:
+        data: Recorded outcomes (at least 20 items).
+        bar: Accuracy to clear, in (0, 1).
+        confidence: Confidence of the certificate.
+        fit_share: Share of the items used to fit and choose; the rest certifies.
+        seed: Seed of the split and of the folds.
+        features: Feature extractor name (``FEATURES``).
+        routers: Predictive router names (``ROUTERS``).
+
+    Returns:
+        The trained router; its ``policy`` is the per-task model's :class:`Single` when nothing cheaper holds.
+    """
+    if data.n < 20:
+        from satisfice.errors import DataError
+
+        raise DataError(f"routing needs at least 20 items with every model's outcome, got {data.n}")
+    per_task = per_task_model(data, bar, confidence)
+    strongest = int(np.argmax(data.accuracy()))
+    perm = np.random.default_rng(seed).permutation(data.n)
+    cut = int(round(fit_share * data.n))
+    fit_idx, cal_idx = np.sort(perm[:cut]), np.sort(perm[cut:])
+    featurizer, fitted, oof = _fit(data, fit_idx, features, routers, seed)
+    fit_data, cal_data = data.subset(fit_idx), data.subset(cal_idx)
+    x_cal = featurizer.transform(cal_data.prompts)
+    view_fit = view_of(fit_data, oof)
+    view_cal = view_of(cal_data, {r: f.predict(x_cal) for r, f in fitted.items()})
+    pool = candidates(data, list(routers), [per_task.model, strongest])
+    sims = [p.simulate(view_fit) for p in pool]
+    ceiling = sims[per_task.model].mean_cost  # pool starts with Single(j) for every model j
+    order = front([(s.accuracy, s.mean_cost) for s in sims], bar, ceiling)
+    cal = [pool[i].simulate(view_cal) for i in order]
+    certs = fixed_sequence([c.correct for c in cal], bar, confidence)
+    passed = [(cal[c.index].mean_cost, c.index, c.lower) for c in certs if c.certified]
+    per_task_cost = float(cal_data.cost[:, per_task.model].mean())
+    policy: PolicyValue = Single(per_task.model)
+    low, cost, kept = per_task.lower, per_task_cost, True
+    if passed:
+        best_cost, best_at, best_low = min(passed)
+        if best_cost < per_task_cost:
+            policy, low, cost, kept = pool[order[best_at]], best_low, best_cost, False
+    summary = {"items": data.n, "items_dropped": data.dropped, "fit_items": int(fit_idx.size),
+               "calibration_items": int(cal_idx.size), "candidates": len(pool), "on_front": len(order),
+               "tested": len(certs), "certified": len(passed), "kept_per_task_model": kept,
+               "per_task_clears_bar": per_task.clears_bar,
+               "per_task_cost_on_calibration_usd": per_task_cost}
+    return Trained(data.models, bar, confidence, policy, low, cost, per_task, features, featurizer, fitted,
+                   strongest, pool, summary)
+
+
+__all__ = ["THRESHOLDS", "PerTask", "Trained", "candidates", "front", "per_task_model", "train", "view_of"]
