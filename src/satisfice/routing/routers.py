@@ -73,30 +73,41 @@ class Router(Protocol):
 
 @dataclass
 class LogRegRouter:
-    """One L2 logistic regression per model; a model always right (or wrong) in training gets that constant."""
+    """One L2 logistic regression per model, kept as one weight matrix so a request costs one sparse product.
+
+    A model always right (or always wrong) in training gets that constant probability.
+    """
 
     c: float = 1.0
-    fitted: list[Any] = field(default_factory=list)
+    weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    constant: dict[int, float] = field(default_factory=dict)
 
     def fit(self, x: Any, correct: np.ndarray) -> LogRegRouter:
         """Fit one classifier per column."""
         from sklearn.linear_model import LogisticRegression
 
-        self.fitted = []
         labels = correct >= 0.5
+        self.weights = np.zeros((x.shape[1], labels.shape[1]))
+        self.bias = np.zeros(labels.shape[1])
+        self.constant = {}
         for j in range(labels.shape[1]):
             y = labels[:, j]
             if y.all() or not y.any():
-                self.fitted.append(float(y.mean()))
+                self.constant[j] = float(y.mean())
                 continue
-            self.fitted.append(LogisticRegression(C=self.c, solver="liblinear").fit(x, y))
+            fitted = LogisticRegression(C=self.c, solver="liblinear").fit(x, y)
+            self.weights[:, j] = fitted.coef_[0]
+            self.bias[j] = fitted.intercept_[0]
         return self
 
     def predict(self, x: Any) -> np.ndarray:
         """P(correct) per model."""
-        n = x.shape[0]
-        cols = [np.full(n, f) if isinstance(f, float) else f.predict_proba(x)[:, 1] for f in self.fitted]
-        return np.column_stack(cols)
+        z = np.asarray(x @ self.weights) + self.bias
+        probs = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        for j, value in self.constant.items():
+            probs[:, j] = value
+        return probs
 
 
 @dataclass
