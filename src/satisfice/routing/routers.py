@@ -112,28 +112,34 @@ class LogRegRouter:
 
 @dataclass
 class KnnRouter:
-    """Share of the ``k`` nearest training prompts (cosine) each model got right, shrunk to its mean accuracy."""
+    """Share of the ``k`` most similar training prompts each model got right, shrunk to its mean accuracy.
+
+    Similarity is the dot product of the L2-normalised feature rows (cosine), one sparse product per request.
+    """
 
     k: int = 25
     prior_weight: float = 2.0
-    index: Any = None
+    rows: Any = None
     correct: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     def fit(self, x: Any, correct: np.ndarray) -> KnnRouter:
-        """Index the training prompts."""
-        from sklearn.neighbors import NearestNeighbors
+        """Keep the (normalised) training rows and their outcomes."""
+        from sklearn.preprocessing import normalize
 
         self.correct = np.asarray(correct, dtype=float)
-        self.index = NearestNeighbors(n_neighbors=min(self.k, x.shape[0]), metric="cosine",
-                                      algorithm="brute").fit(x)
+        self.rows = normalize(x).T.tocsr()
         return self
 
     def predict(self, x: Any) -> np.ndarray:
         """Smoothed neighbour accuracy per model."""
-        neighbours = self.index.kneighbors(x, return_distance=False)
+        from sklearn.preprocessing import normalize
+
+        sims = np.asarray((normalize(x) @ self.rows).todense())
+        k = min(self.k, sims.shape[1])
+        neighbours = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         hits = self.correct[neighbours].sum(axis=1)
         prior = self.correct.mean(axis=0)
-        return np.asarray((hits + self.prior_weight * prior) / (neighbours.shape[1] + self.prior_weight))
+        return np.asarray((hits + self.prior_weight * prior) / (k + self.prior_weight))
 
 
 ROUTERS: dict[str, Callable[[], Router]] = {"logreg": LogRegRouter, "knn": KnnRouter}

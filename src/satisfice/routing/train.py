@@ -9,7 +9,8 @@
    model, on the cost-accuracy front, are ordered dearest first and certified on the calibration part with the
    fixed-sequence test of :mod:`satisfice.routing.certify`.
 4. The cheapest certified policy wins unless the per-task model costs no more on the calibration items; then
-   the per-task model is kept. Routing is never dearer than the per-task answer.
+   the per-task model is kept (a policy must save at least ``min_saving``, 5% by default, to replace it).
+   Routing is never dearer than the per-task answer.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def _fit(data: RoutingData, idx: np.ndarray, features: str, routers: Sequence[st
 
 
 def train(data: RoutingData, bar: float, confidence: float = 0.95, *, fit_share: float = 0.6, seed: int = 0,
-          features: str = "tfidf", routers: Sequence[str] = ("logreg", "knn")) -> Trained:
+          features: str = "tfidf", routers: Sequence[str] = ("logreg", "knn"), min_saving: float = 0.05) -> Trained:
     """Learn and certify the cheapest policy whose accuracy clears ``bar`` with ``confidence``.
 
     Args:
@@ -138,6 +139,8 @@ def train(data: RoutingData, bar: float, confidence: float = 0.95, *, fit_share:
         seed: Seed of the split and of the folds.
         features: Feature extractor name (``FEATURES``).
         routers: Predictive router names (``ROUTERS``).
+        min_saving: A routed policy must cost at least this share less than the per-task model on the
+            calibration items to replace it (a saving within the noise of the estimate is no saving).
 
     Returns:
         The trained router; its ``policy`` is the per-task model's :class:`Single` when nothing cheaper holds.
@@ -168,7 +171,7 @@ def train(data: RoutingData, bar: float, confidence: float = 0.95, *, fit_share:
     low, cost, kept = per_task.lower, per_task_cost, True
     if passed:
         best_cost, best_at, best_low = min(passed)
-        if best_cost < per_task_cost:
+        if best_cost < (1.0 - min_saving) * per_task_cost:
             policy, low, cost, kept = pool[order[best_at]], best_low, best_cost, False
     summary = {"items": data.n, "items_dropped": data.dropped, "fit_items": int(fit_idx.size),
                "calibration_items": int(cal_idx.size), "candidates": len(pool), "on_front": len(order),
