@@ -232,7 +232,8 @@ class _Builder:
 
         base = plan_of(chain)
         if route.policy is not None and entry is not None and route.policy.kind != "static":
-            observe = (lambda branch: self.observe(name, branch)) if self.observe is not None else None
+            counter = self.observe
+            observe = (lambda branch: counter(name, branch)) if counter is not None else None
             self.policies[name] = entry.factory(route.policy.parsed(), PolicyContext(
                 name, base, plan_of, self.cfg.base_dir, observe))
         return base

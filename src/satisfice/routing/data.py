@@ -26,8 +26,8 @@ _CHOICE = re.compile(r"^\(?([A-Za-z])[\).:]?(?:\s|$)")
 def normalise_answer(text: str) -> str:
     """A comparable form of an answer: RouterBench's ``['...']`` list unwrapped, a leading choice letter kept.
 
-    ``"['C\\n']"`` and ``"C) dry palms"`` both become ``"c"``; other answers are lower-cased with whitespace
-    collapsed, so two models agree when they say the same thing in the same words.
+    ``"['C']"`` (with or without a trailing newline) and ``"C) dry palms"`` both become ``"c"``; other
+    answers are lower-cased with whitespace collapsed, so two models agree when they say the same thing.
     """
     raw = text.strip()
     if raw.startswith("[") and raw.endswith("]"):

@@ -104,7 +104,7 @@ class LogRegRouter:
     def predict(self, x: Any) -> np.ndarray:
         """P(correct) per model."""
         z = np.asarray(x @ self.weights) + self.bias
-        probs = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        probs: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
         for j, value in self.constant.items():
             probs[:, j] = value
         return probs

@@ -70,8 +70,8 @@ class Trained:
 
 def per_task_model(data: RoutingData, bar: float, confidence: float) -> PerTask:
     """What ``select`` recommends on these outcomes; the most accurate model when none clears the bar."""
-    table = OutcomesTable.from_arrays({m: data.correct[:, j] for j, m in enumerate(data.models)},
-                                      {m: data.cost[:, j] for j, m in enumerate(data.models)})
+    table = OutcomesTable.from_arrays({m: data.correct[:, j].tolist() for j, m in enumerate(data.models)},
+                                      {m: data.cost[:, j].tolist() for j, m in enumerate(data.models)})
     selection = select_from_outcomes(table, bar, confidence)
     if selection.recommended is not None:
         result = selection.result(selection.recommended)
