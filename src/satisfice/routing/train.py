@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from satisfice.errors import DataError
 from satisfice.evals.outcomes import OutcomesTable
 from satisfice.evals.select import select_from_outcomes
 from satisfice.routing.certify import accuracy_lower_bound, fixed_sequence
@@ -117,8 +118,13 @@ def front(estimates: Sequence[tuple[float, float]], bar: float, ceiling: float) 
     return kept[::-1]
 
 
-def _fit(data: RoutingData, idx: np.ndarray, features: str, routers: Sequence[str],
-         seed: int) -> tuple[Featurizer, dict[str, Router], dict[str, np.ndarray]]:
+Fits = tuple[Featurizer, dict[str, Router], dict[str, np.ndarray]]
+"""The fitted featurizer, the fitted routers and their out-of-fold probabilities on the fitting items."""
+
+
+def fit_routers(data: RoutingData, idx: np.ndarray, features: str = "tfidf",
+                routers: Sequence[str] = ("logreg", "knn"), seed: int = 0) -> Fits:
+    """Fit features and routers on the items ``idx``, with out-of-fold probabilities for choosing."""
     texts = [data.prompts[i] for i in idx]
     featurizer = FEATURES[features]()
     x = featurizer.fit_transform(texts)
@@ -127,8 +133,52 @@ def _fit(data: RoutingData, idx: np.ndarray, features: str, routers: Sequence[st
     return featurizer, fitted, oof
 
 
+@dataclass
+class Shortlist:
+    """Candidates chosen on the fitting items: the pool, and the indices to certify in order (dearest first)."""
+
+    pool: list[PolicyValue]
+    order: list[int]
+
+
+def shortlist(data: RoutingData, fit_view: View, routers: Sequence[str], per_task: int, strongest: int,
+              bar: float) -> Shortlist:
+    """Simulate every candidate on the fitting items; keep the front that clears the bar below per-task cost."""
+    pool = candidates(data, list(routers), [per_task, strongest])
+    sims = [p.simulate(fit_view) for p in pool]
+    ceiling = sims[per_task].mean_cost  # the pool starts with Single(j) for every model j
+    return Shortlist(pool, front([(s.accuracy, s.mean_cost) for s in sims], bar, ceiling))
+
+
+@dataclass
+class Choice:
+    """The policy kept after certification, its lower bound and cost on the calibration items."""
+
+    policy: PolicyValue
+    lower: float
+    cost: float
+    kept_per_task: bool
+    tested: int
+    certified: int
+
+
+def certify_and_choose(short: Shortlist, cal_view: View, per_task: PerTask, bar: float, confidence: float,
+                       min_saving: float = 0.05) -> Choice:
+    """Fixed-sequence certification on the calibration items; the cheapest certified policy or the per-task one."""
+    cal = [short.pool[i].simulate(cal_view) for i in short.order]
+    certs = fixed_sequence([c.correct for c in cal], bar, confidence)
+    passed = [(cal[c.index].mean_cost, c.index, c.lower) for c in certs if c.certified]
+    per_task_cost = float(cal_view.cost[:, per_task.model].mean())
+    if passed:
+        best_cost, best_at, best_low = min(passed)
+        if best_cost < (1.0 - min_saving) * per_task_cost:
+            return Choice(short.pool[short.order[best_at]], best_low, best_cost, False, len(certs), len(passed))
+    return Choice(Single(per_task.model), per_task.lower, per_task_cost, True, len(certs), len(passed))
+
+
 def train(data: RoutingData, bar: float, confidence: float = 0.95, *, fit_share: float = 0.6, seed: int = 0,
-          features: str = "tfidf", routers: Sequence[str] = ("logreg", "knn"), min_saving: float = 0.05) -> Trained:
+          features: str = "tfidf", routers: Sequence[str] = ("logreg", "knn"), min_saving: float = 0.05,
+          fits: Fits | None = None) -> Trained:
     """Learn and certify the cheapest policy whose accuracy clears ``bar`` with ``confidence``.
 
     Args:
@@ -141,45 +191,37 @@ def train(data: RoutingData, bar: float, confidence: float = 0.95, *, fit_share:
         routers: Predictive router names (``ROUTERS``).
         min_saving: A routed policy must cost at least this share less than the per-task model on the
             calibration items to replace it (a saving within the noise of the estimate is no saving).
+        fits: Routers already fitted on this split's fitting items (they do not depend on the bar).
 
     Returns:
         The trained router; its ``policy`` is the per-task model's :class:`Single` when nothing cheaper holds.
     """
     if data.n < 20:
-        from satisfice.errors import DataError
-
         raise DataError(f"routing needs at least 20 items with every model's outcome, got {data.n}")
     per_task = per_task_model(data, bar, confidence)
     strongest = int(np.argmax(data.accuracy()))
-    perm = np.random.default_rng(seed).permutation(data.n)
-    cut = int(round(fit_share * data.n))
-    fit_idx, cal_idx = np.sort(perm[:cut]), np.sort(perm[cut:])
-    featurizer, fitted, oof = _fit(data, fit_idx, features, routers, seed)
+    fit_idx, cal_idx = split(data.n, fit_share, seed)
+    featurizer, fitted, oof = fits if fits is not None else fit_routers(data, fit_idx, features, routers, seed)
     fit_data, cal_data = data.subset(fit_idx), data.subset(cal_idx)
     x_cal = featurizer.transform(cal_data.prompts)
-    view_fit = view_of(fit_data, oof)
     view_cal = view_of(cal_data, {r: f.predict(x_cal) for r, f in fitted.items()})
-    pool = candidates(data, list(routers), [per_task.model, strongest])
-    sims = [p.simulate(view_fit) for p in pool]
-    ceiling = sims[per_task.model].mean_cost  # pool starts with Single(j) for every model j
-    order = front([(s.accuracy, s.mean_cost) for s in sims], bar, ceiling)
-    cal = [pool[i].simulate(view_cal) for i in order]
-    certs = fixed_sequence([c.correct for c in cal], bar, confidence)
-    passed = [(cal[c.index].mean_cost, c.index, c.lower) for c in certs if c.certified]
-    per_task_cost = float(cal_data.cost[:, per_task.model].mean())
-    policy: PolicyValue = Single(per_task.model)
-    low, cost, kept = per_task.lower, per_task_cost, True
-    if passed:
-        best_cost, best_at, best_low = min(passed)
-        if best_cost < (1.0 - min_saving) * per_task_cost:
-            policy, low, cost, kept = pool[order[best_at]], best_low, best_cost, False
+    short = shortlist(data, view_of(fit_data, oof), routers, per_task.model, strongest, bar)
+    choice = certify_and_choose(short, view_cal, per_task, bar, confidence, min_saving)
     summary = {"items": data.n, "items_dropped": data.dropped, "fit_items": int(fit_idx.size),
-               "calibration_items": int(cal_idx.size), "candidates": len(pool), "on_front": len(order),
-               "tested": len(certs), "certified": len(passed), "kept_per_task_model": kept,
+               "calibration_items": int(cal_idx.size), "candidates": len(short.pool), "on_front": len(short.order),
+               "tested": choice.tested, "certified": choice.certified, "kept_per_task_model": choice.kept_per_task,
                "per_task_clears_bar": per_task.clears_bar,
-               "per_task_cost_on_calibration_usd": per_task_cost}
-    return Trained(data.models, bar, confidence, policy, low, cost, per_task, features, featurizer, fitted,
-                   strongest, pool, summary)
+               "per_task_cost_on_calibration_usd": float(cal_data.cost[:, per_task.model].mean())}
+    return Trained(data.models, bar, confidence, choice.policy, choice.lower, choice.cost, per_task, features,
+                   featurizer, fitted, strongest, short.pool, summary)
 
 
-__all__ = ["THRESHOLDS", "PerTask", "Trained", "candidates", "front", "per_task_model", "train", "view_of"]
+def split(n: int, fit_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The fitting and calibration item indices (sorted) of a seeded random split."""
+    perm = np.random.default_rng(seed).permutation(n)
+    cut = int(round(fit_share * n))
+    return np.sort(perm[:cut]), np.sort(perm[cut:])
+
+
+__all__ = ["THRESHOLDS", "Choice", "Fits", "PerTask", "Shortlist", "Trained", "candidates", "certify_and_choose",
+           "fit_routers", "front", "per_task_model", "shortlist", "split", "train", "view_of"]
