@@ -9,7 +9,9 @@ Per split it prints AIQ (the trained family's hull, low-bar router, beside the s
 per-task model and against the cheapest single model clearing the bar on the held-out fold, routing p50/p95
 ms, and the simulated guarantee: routers fitted once on 60% of the items; the other 40% split 200 times at
 random into calibration and test halves; each time the shortlist is certified on the calibration half and the
-chosen policy's accuracy is measured on the test half; it reports how often that accuracy is below the bar.
+chosen policy's accuracy is measured on the test half; it reports how often that accuracy is below the bar,
+and how often the test half proves it below (its one-sided 95% upper bound under the bar): a policy exactly at
+the bar falls below it on a finite test half about half the time, so the first share overstates violations.
 
     .venv/bin/python benchmarks/routing.py [--folds 5] [--splits 200] [--data DIR] > routing.json
 """
@@ -17,6 +19,7 @@ chosen policy's accuracy is measured on the test half; it reports how often that
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -26,8 +29,10 @@ from typing import Any
 import numpy as np
 
 from satisfice.evals.outcomes import load_outcomes
+from satisfice.evals.stats import upper_bound
 from satisfice.routing.data import RoutingData, from_tables
-from satisfice.routing.evaluate import evaluate
+from satisfice.routing.evaluate import evaluate, routing_latency_ms
+from satisfice.routing.policies import Predictive
 from satisfice.routing.train import (
     certify_and_choose,
     fit_routers,
@@ -72,6 +77,10 @@ def fold_run(data: RoutingData, train_idx: np.ndarray, test_idx: np.ndarray, see
             "share_of_oracle": ev["share_of_oracle"], "routing_ms_p50": ev["routing_ms_p50"],
             "routing_ms_p95": ev["routing_ms_p95"], "models_used": ev["models_used"],
         }
+        if name == "low":  # the router's own decision time, whatever policy won (one prompt at a time)
+            for kind in ("logreg", "knn"):
+                probe = dataclasses.replace(trained, policy=Predictive(kind, 0.5, trained.per_task.model))
+                out[f"{kind}_ms_p50"], out[f"{kind}_ms_p95"] = routing_latency_ms(probe, te.prompts)
         if name == "low":  # the richest family (per-task and strongest fallbacks): the hull figures
             out.update({k: ev[k] for k in ("aiq", "aiq_single_models", "cost_at_95pct_best_single_usd",
                                            "single_cost_at_95pct_best_single_usd", "best_single", "oracle",
@@ -90,19 +99,22 @@ def guarantee(data: RoutingData, share: float, splits: int, seed: int = 0) -> di
     x = featurizer.transform(rest_data.prompts)
     full = view_of(rest_data, {r: f.predict(x) for r, f in fitted.items()})
     rng = np.random.default_rng(seed + 1)
-    below = routed = routed_below = 0
+    below = routed = routed_below = proven_below = 0
     accs = []
     for _ in range(splits):
         perm = rng.permutation(rest_data.n)
         cal, test = perm[: rest_data.n // 2], perm[rest_data.n // 2:]
         choice = certify_and_choose(short, _sub(full, cal), per_task, bar, 0.95)
-        acc = choice.policy.simulate(_sub(full, test)).accuracy
+        scores = choice.policy.simulate(_sub(full, test)).correct
+        acc = float(scores.mean())
         accs.append(acc)
+        proven_below += upper_bound(float(scores.sum()), int(scores.size), 0.05) < bar
         below += acc < bar
         routed += not choice.kept_per_task
         routed_below += (not choice.kept_per_task) and acc < bar
     return {"bar": bar, "splits": splits, "test_below_bar_share": below / splits, "routed_share": routed / splits,
             "routed_and_test_below_bar_share": routed_below / splits,
+            "test_proves_below_bar_share": proven_below / splits, "test_items": int(rest_data.n - rest_data.n // 2),
             "test_accuracy_mean": float(np.mean(accs)), "per_task_model": data.models[per_task.model],
             "per_task_clears_bar": per_task.clears_bar}
 
@@ -140,9 +152,9 @@ def main() -> None:
                 "folds_routed": sum(not r["kept_per_task_model"] for r in rows),
                 "folds_meeting_bar_on_test": sum(r["meets_bar_on_test"] for r in rows),
             }
-        ms = [f["bars"][b]["routing_ms_p50"] for f in folds for b in BARS]
-        summary["routing_ms_p50_median"] = float(np.median(ms))
-        summary["routing_ms_p95_max"] = float(np.max([f["bars"][b]["routing_ms_p95"] for f in folds for b in BARS]))
+        for kind in ("logreg", "knn"):
+            summary[f"{kind}_ms_p50_median"] = float(np.median([f[f"{kind}_ms_p50"] for f in folds]))
+            summary[f"{kind}_ms_p95_median"] = float(np.median([f[f"{kind}_ms_p95"] for f in folds]))
         summary["guarantee"] = {bar: guarantee(data, share, args.splits) for bar, share in BARS.items()}
         report["splits"][name] = summary
         print(f"{name}: done in {time.perf_counter() - started:.0f}s", file=sys.stderr)
