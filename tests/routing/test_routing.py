@@ -184,3 +184,17 @@ def test_eval_of_a_router_on_other_models_is_an_error(tmp_path: Path) -> None:
     other = RoutingData(data.prompts, ["x"], data.correct[:, :1], data.cost[:, :1], {})
     with pytest.raises(DataError, match="not in the outcomes"):
         evaluate(trained, other)
+
+
+def test_one_prompt_fast_path_matches_scikit_learn() -> None:
+    import pickle
+
+    from satisfice.routing.routers import Tfidf
+
+    data = from_tables([load_outcomes(SLICE)])
+    feat = Tfidf()
+    feat.fit_transform(data.prompts[:150])
+    for prompt in [*data.prompts[150:160], "", "zzz qqq", "<script>alert(1)</script>" * 5000]:
+        expected = feat.vectorizer.transform([prompt[:20_000]]).toarray()
+        assert np.allclose(feat.transform([prompt]).toarray(), expected, atol=1e-6)
+    assert "_serving" not in pickle.loads(pickle.dumps(feat)).__dict__  # the cache is never pickled

@@ -37,10 +37,20 @@ def _cut(texts: Sequence[str]) -> list[str]:
 
 @dataclass
 class Tfidf:
-    """Word 1-2-grams, sublinear TF-IDF, L2-normalised (scikit-learn); character n-grams cost 5x more for no gain."""
+    """Word 1-2-grams, sublinear TF-IDF, L2-normalised (scikit-learn); character n-grams cost 5x more for no gain.
+
+    One prompt (the serving path) is featurised without scikit-learn's per-call validation: the same analyzer,
+    vocabulary, ``1 + log(tf)``, idf and L2 norm, built straight into a one-row sparse matrix (about twice as fast).
+    """
 
     max_features: int = 20_000
     vectorizer: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"max_features": self.max_features, "vectorizer": self.vectorizer}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def fit_transform(self, texts: Sequence[str]) -> Any:
         """Fit the vocabulary on the training prompts."""
@@ -52,7 +62,30 @@ class Tfidf:
 
     def transform(self, texts: Sequence[str]) -> Any:
         """Features of new prompts with the fitted vocabulary."""
+        if len(texts) == 1:
+            return self._one(texts[0][:MAX_PROMPT_CHARS])
         return self.vectorizer.transform(_cut(texts))
+
+    def _one(self, text: str) -> Any:
+        from scipy.sparse import csr_matrix
+
+        cache = self.__dict__.get("_serving")
+        if cache is None:
+            cache = self.__dict__["_serving"] = (self.vectorizer.build_analyzer(), self.vectorizer.vocabulary_,
+                                                 np.asarray(self.vectorizer.idf_, dtype=np.float64))
+        analyzer, vocabulary, idf = cache
+        counts: dict[int, int] = {}
+        for token in analyzer(text):
+            j = vocabulary.get(token)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        cols = np.fromiter(sorted(counts), dtype=np.int32, count=len(counts))
+        tf = np.fromiter((counts[j] for j in cols), dtype=np.float64, count=len(cols))
+        values = (1.0 + np.log(tf)) * idf[cols] if cols.size else tf
+        norm = float(np.sqrt((values * values).sum()))
+        if norm > 0:
+            values = values / norm
+        return csr_matrix((values.astype(np.float32), cols, np.array([0, cols.size])), shape=(1, len(idf)))
 
 
 FEATURES: dict[str, Callable[[], Featurizer]] = {"tfidf": Tfidf}
@@ -132,9 +165,7 @@ class KnnRouter:
 
     def predict(self, x: Any) -> np.ndarray:
         """Smoothed neighbour accuracy per model."""
-        from sklearn.preprocessing import normalize
-
-        sims = np.asarray((normalize(x) @ self.rows).todense())
+        sims = np.asarray((x @ self.rows).todense())  # TF-IDF rows are L2-normalised already
         k = min(self.k, sims.shape[1])
         neighbours = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         hits = self.correct[neighbours].sum(axis=1)
