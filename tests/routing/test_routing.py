@@ -198,3 +198,16 @@ def test_one_prompt_fast_path_matches_scikit_learn() -> None:
         expected = feat.vectorizer.transform([prompt[:20_000]]).toarray()
         assert np.allclose(feat.transform([prompt]).toarray(), expected, atol=1e-6)
     assert "_serving" not in pickle.loads(pickle.dumps(feat)).__dict__  # the cache is never pickled
+
+
+def test_outcomes_without_answers_train_predictive_routers_only(tmp_path: Path) -> None:
+    copy = Path(__file__).resolve().parents[1] / "data" / "shared" / "routerbench" / "mbpp_train_outcomes.csv"
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["route", "train", str(copy), "--bar", "0.55", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    trained = store.load(out)
+    assert trained.candidates and all(c.kind in ("single", "predictive") for c in trained.candidates)
+    # no '|model_response' columns: no cascade is a candidate, and evaluation needs none
+    result = runner.invoke(app, ["route", "eval", str(out), str(copy), "--json"])
+    assert result.exit_code == 0, result.output
+    assert 0.0 < json.loads(result.stdout)["aiq"] <= 1.0

@@ -25,7 +25,7 @@ def _routing_installed() -> None:
         import joblib  # noqa: F401
         import sklearn  # noqa: F401
     except ImportError:
-        raise ConfigError("routing needs scikit-learn: pip install 'satisfice[routing]' (or scikit-learn)") from None
+        raise ConfigError("routing needs scikit-learn: pip install scikit-learn") from None
 
 
 def _load(paths: list[Path]) -> Any:

@@ -54,7 +54,7 @@ def load_router(path: Path) -> Trained:
     try:
         return _load(path, stamp)
     except ImportError:
-        raise ConfigError("the learned policy needs scikit-learn: pip install 'satisfice[routing]'") from None
+        raise ConfigError("the learned policy needs scikit-learn: pip install scikit-learn") from None
     except SatisficeError as exc:
         raise ConfigError(f"learned policy: {exc}") from None
 

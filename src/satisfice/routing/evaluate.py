@@ -23,7 +23,7 @@ import numpy as np
 from satisfice.routing.data import RoutingData
 from satisfice.routing.policies import Outcome, Single
 from satisfice.routing.serve import decide
-from satisfice.routing.train import Trained, view_of
+from satisfice.routing.train import Trained, simulate_all, view_of
 
 
 def hull_area(points: Sequence[tuple[float, float]], low: float, high: float) -> float:
@@ -94,7 +94,7 @@ def evaluate(trained: Trained, data: RoutingData) -> dict[str, Any]:
     accs = np.array([s.accuracy for s in singles])
     costs = np.array([s.mean_cost for s in singles])
     best = int(min(range(len(singles)), key=lambda j: (-accs[j], costs[j])))
-    family = [c.simulate(view) for c in trained.candidates] or singles
+    family = simulate_all(trained.candidates, view)[1] or singles
     points = [(s.mean_cost, s.accuracy) for s in family + singles]
     single_points = [(s.mean_cost, s.accuracy) for s in singles]
     low, high = float(costs.min()), float(costs.max())

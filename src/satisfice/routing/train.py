@@ -27,7 +27,7 @@ from satisfice.evals.outcomes import OutcomesTable
 from satisfice.evals.select import select_from_outcomes
 from satisfice.routing.certify import accuracy_lower_bound, fixed_sequence
 from satisfice.routing.data import RoutingData
-from satisfice.routing.policies import Agreement, PolicyValue, Predictive, RoutedAgreement, Single, View
+from satisfice.routing.policies import Agreement, Outcome, PolicyValue, Predictive, RoutedAgreement, Single, View
 from satisfice.routing.routers import FEATURES, ROUTERS, Featurizer, Router, out_of_fold
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.30, 0.99, 0.04))
@@ -144,10 +144,23 @@ class Shortlist:
 def shortlist(data: RoutingData, fit_view: View, routers: Sequence[str], per_task: int, strongest: int,
               bar: float) -> Shortlist:
     """Simulate every candidate on the fitting items; keep the front that clears the bar below per-task cost."""
-    pool = candidates(data, list(routers), [per_task, strongest])
-    sims = [p.simulate(fit_view) for p in pool]
+    pool, sims = simulate_all(candidates(data, list(routers), [per_task, strongest]), fit_view)
     ceiling = sims[per_task].mean_cost  # the pool starts with Single(j) for every model j
     return Shortlist(pool, front([(s.accuracy, s.mean_cost) for s in sims], bar, ceiling))
+
+
+def simulate_all(pool: Sequence[PolicyValue], view: View) -> tuple[list[PolicyValue], list[Outcome]]:
+    """The policies that can be simulated on ``view`` (a cascade needs its models' answers) and their outcomes."""
+    kept: list[PolicyValue] = []
+    outcomes: list[Outcome] = []
+    for policy in pool:
+        try:
+            outcome = policy.simulate(view)
+        except DataError:
+            continue
+        kept.append(policy)
+        outcomes.append(outcome)
+    return kept, outcomes
 
 
 @dataclass
@@ -224,4 +237,4 @@ def split(n: int, fit_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 __all__ = ["THRESHOLDS", "Choice", "Fits", "PerTask", "Shortlist", "Trained", "candidates", "certify_and_choose",
-           "fit_routers", "front", "per_task_model", "shortlist", "split", "train", "view_of"]
+           "fit_routers", "front", "per_task_model", "shortlist", "simulate_all", "split", "train", "view_of"]
