@@ -133,3 +133,18 @@ def test_unserved_model_and_missing_router_are_config_errors(store: Store, train
     with pytest.raises(ConfigError, match="no trained router"):
         make_gateway(store, config("http://127.0.0.1:9", trained.models,
                                    {"policy": "learned", "router": "nowhere"}), tmp_path)
+
+
+async def test_a_huge_prompt_is_routed_on_its_first_characters(store: Store, upstream: ScriptedServer,
+                                                               trained: Trained, tmp_path: Path) -> None:
+    trained = dataclasses.replace(trained, policy=Predictive("knn", 0.8, trained.per_task.model))
+    router_store.save(trained, tmp_path / "router", sources=[str(SLICE)])
+    upstream.set_script(answers({m: m for m in trained.models}))
+    gw = make_gateway(store, config(upstream.base_url, trained.models, {"policy": "learned", "router": "router"}),
+                      tmp_path)
+    huge = "<script>alert(1)</script> which planet is largest? " * 12_000  # ~600 kB, under the body limit
+    async with running(gw) as client:
+        resp = await client.post("/v1/chat/completions", json=chat(ROUTE, huge))
+        assert resp.status_code == 200, resp.text
+        assert branch(gw, "routed") == 1
+    assert resp.headers["x-satisfice-model"] == decide(trained, huge[:20_000]).models[0]
