@@ -211,3 +211,12 @@ def test_outcomes_without_answers_train_predictive_routers_only(tmp_path: Path) 
     result = runner.invoke(app, ["route", "eval", str(out), str(copy), "--json"])
     assert result.exit_code == 0, result.output
     assert 0.0 < json.loads(result.stdout)["aiq"] <= 1.0
+
+
+def test_prompts_are_unwrapped_like_the_gateway_sees_them() -> None:
+    from satisfice.routing.data import normalise_prompt
+
+    assert normalise_prompt("['Which?\\nA) x\\nB) y']") == "Which?\nA) x\nB) y"
+    assert normalise_prompt("[not a list") == "[not a list"
+    data = from_tables([load_outcomes(SLICE)])
+    assert not any(p.startswith("['") for p in data.prompts) and "\n" in data.prompts[0]

@@ -23,6 +23,29 @@ _SPACE = re.compile(r"\s+")
 _CHOICE = re.compile(r"^\(?([A-Za-z])[\).:]?(?:\s|$)")
 
 
+def _unwrap(raw: str) -> list[str] | None:
+    """The strings of a Python list literal (RouterBench's cells), else None."""
+    if not (raw.startswith("[") and raw.endswith("]")):
+        return None
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def normalise_prompt(text: str) -> str:
+    """The prompt as a user sends it: RouterBench's ``['...']`` cells unwrapped (escaped newlines become real).
+
+    Training on the unwrapped text keeps the features the same as at serving time, where the gateway sees the
+    plain message text.
+    """
+    unwrapped = _unwrap(text.strip())
+    return "\n".join(unwrapped) if unwrapped is not None else text
+
+
 def normalise_answer(text: str) -> str:
     """A comparable form of an answer: RouterBench's ``['...']`` list unwrapped, a leading choice letter kept.
 
@@ -30,14 +53,8 @@ def normalise_answer(text: str) -> str:
     answers are lower-cased with whitespace collapsed, so two models agree when they say the same thing.
     """
     raw = text.strip()
-    if raw.startswith("[") and raw.endswith("]"):
-        try:
-            value = ast.literal_eval(raw)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            value = None
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            raw = str(value[0])
-    raw = raw.strip()
+    unwrapped = _unwrap(raw)
+    raw = (unwrapped[0] if unwrapped is not None else raw).strip()
     choice = _CHOICE.match(raw)
     if choice is not None and (len(raw) <= 3 or raw[1:2] in (")", ".", ":")):
         return choice.group(1).lower()
@@ -133,7 +150,7 @@ def from_tables(tables: Sequence[OutcomesTable], models: Sequence[str] | None = 
         keep = np.all(np.isfinite(score), axis=1)
         dropped += int((~keep).sum())
         texts = _prompts(table)
-        prompts.extend(t for t, k in zip(texts, keep, strict=True) if k)
+        prompts.extend(normalise_prompt(t) for t, k in zip(texts, keep, strict=True) if k)
         rows.append(score[keep])
         costs.append(np.column_stack(cost_cols)[keep])
         for m in names:
@@ -151,4 +168,4 @@ def from_tables(tables: Sequence[OutcomesTable], models: Sequence[str] | None = 
                        {m: answers[m] for m in ordered if m in answers}, dropped)
 
 
-__all__ = ["RESPONSE_SUFFIX", "RoutingData", "from_tables", "normalise_answer"]
+__all__ = ["RESPONSE_SUFFIX", "RoutingData", "from_tables", "normalise_answer", "normalise_prompt"]
