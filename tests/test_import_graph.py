@@ -13,7 +13,7 @@ import pytest
 KNOWN: dict[str, list[set[str]]] = {
     "satisfice.gateway": [
         {"ledger", "spendlog"},
-        {"config", "policies", "routing", "verifiers"},
+        {"config", "learned", "policies", "routing", "verifiers"},  # the policy registry: config <-> policies
         {"admitted", "app"},
     ],
 }

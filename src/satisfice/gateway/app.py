@@ -156,7 +156,8 @@ class Gateway:
             marks[task] = _mark(decision)
             return decision
 
-        return build_router(self.config, prices=self._prices, decisions=decisions), marks
+        return build_router(self.config, prices=self._prices, decisions=decisions,
+                            observe=self.metrics.policy_branch), marks
 
     def _rebuild_router(self) -> Router | None:
         if self._decision_marks() == self._decisions_seen:

@@ -183,9 +183,25 @@ class RouteConfig(_Strict):
     shadow: ShadowConfig | None = None
     on_exhausted: Literal["error", "last"] = "error"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _router_shorthand(cls, value: Any) -> Any:
+        """``{policy: learned, router: DIR}`` is short for ``{policy: {learned: {router: DIR}}}``."""
+        if not isinstance(value, dict) or "router" not in value:
+            return value
+        value = dict(value)
+        router = value.pop("router")
+        if value.get("policy", "learned") != "learned":
+            raise ValueError("'router' goes with 'policy: learned'")
+        value["policy"] = {"learned": {"router": router}}
+        return value
+
     @model_validator(mode="after")
     def _one_policy(self) -> RouteConfig:
-        if (self.chain is None) == (self.from_eval is None):
+        own_chain = self.policy is not None and POLICIES.get(self.policy.kind).chain is not None
+        if self.chain is not None and self.from_eval is not None:
+            raise ValueError("a route needs exactly one of 'chain' or 'from_eval'")
+        if self.chain is None and self.from_eval is None and not own_chain:
             raise ValueError("a route needs exactly one of 'chain' or 'from_eval'")
         if self.chain is not None and not self.chain:
             raise ValueError("'chain' must name at least one model")

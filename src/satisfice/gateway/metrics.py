@@ -30,6 +30,7 @@ class GatewayMetrics:
         self.upstream_errors: dict[tuple[str, str], float] = {}
         self.cost: dict[str, float] = {}
         self.shadows: dict[tuple[str, str], float] = {}
+        self.branches: dict[tuple[str, str], float] = {}
         self.usage_invalid: dict[tuple[str, str], float] = {}
         self.over_reservation: dict[tuple[str, str], float] = {}
         self._latency: dict[str, list[int]] = {}
@@ -77,6 +78,11 @@ class GatewayMetrics:
         key = (route, outcome)
         self.shadows[key] = self.shadows.get(key, 0.0) + 1.0
 
+    def policy_branch(self, route: str, branch: str) -> None:
+        """Count which branch of a route's policy chose the plan (e.g. ``routed``, ``cascade``, ``fallback``)."""
+        key = (route, branch)
+        self.branches[key] = self.branches.get(key, 0.0) + 1.0
+
     def gauge(self, name: str, doc: str, read: Callable[[], float]) -> None:
         """A gauge read at scrape time (queue lengths and the like)."""
         self._gauges.append((name, doc, read))
@@ -99,6 +105,8 @@ class GatewayMetrics:
                        "(billed in full)", ["route", "upstream"], self.over_reservation)
         yield _counter("satisfice_gateway_shadow_checks", "Shadow checks by outcome", ["route", "outcome"],
                        self.shadows)
+        yield _counter("satisfice_gateway_policy_branches", "Requests by the branch of the route's policy that "
+                       "planned them", ["route", "branch"], self.branches)
         hist = HistogramMetricFamily("satisfice_gateway_request_seconds", "Time from request to last byte",
                                      labels=["route"])
         for route, counts in self._latency.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -48,6 +49,10 @@ class PolicyContext:
     plan: Callable[[Sequence[str]], Plan]
     """A plan for these models, with the route's verifiers, reference and shadow checks (ConfigError if a
     model is not served)."""
+    base_dir: Path = Path(".")
+    """Where relative paths in the policy's options resolve (the config file's folder)."""
+    observe: Callable[[str], None] | None = None
+    """Count which branch of the policy served a request (the gateway's metrics), when given."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,9 @@ class PolicyEntry:
     factory: Callable[[Any, PolicyContext], Policy]
     options: type[BaseModel] = NoOptions
     help: str = ""
+    chain: Callable[[Any, Path], list[str]] | None = None
+    """For a policy that knows its own fallback chain: ``(options, base_dir) -> models``, so its route may omit
+    ``chain`` and ``from_eval``."""
 
 
 POLICIES: Registry[PolicyEntry] = Registry("routing policy", "satisfice.policies", PolicyEntry,
@@ -105,8 +113,29 @@ class ByLength:
         return self.long if prompt_chars(payload) > self.max_chars else self.short
 
 
+class LearnedOptions(NoOptions):
+    """``learned``: a router trained by ``satisfice route train`` (its directory) and its decision deadline."""
+
+    router: str = Field(min_length=1)
+    deadline_ms: float = Field(default=50.0, gt=0, le=10_000)
+
+
+def _learned(options: LearnedOptions, ctx: PolicyContext) -> Policy:
+    from satisfice.gateway.learned import learned_policy
+
+    return learned_policy(options, ctx)
+
+
+def _learned_chain(options: LearnedOptions, base_dir: Path) -> list[str]:
+    from satisfice.gateway.learned import fallback_chain
+
+    return fallback_chain(options, base_dir)
+
+
 POLICIES.add(PolicyEntry("static", lambda o, ctx: Static(ctx.base), help="always the route's chain"))
 POLICIES.add(PolicyEntry("by_length", lambda o, ctx: ByLength(o.max_chars, ctx.base, ctx.plan(o.long)),
                          ByLengthOptions, "prompts over max_chars characters go to the 'long' chain"))
+POLICIES.add(PolicyEntry("learned", _learned, LearnedOptions, "each request routed by a trained router "
+                         "(satisfice route train); its per-task model on error or deadline", chain=_learned_chain))
 
-__all__ = ["POLICIES", "ByLength", "Policy", "PolicyContext", "PolicyEntry", "Static", "prompt_chars"]
+__all__ = ["POLICIES", "ByLength", "LearnedOptions", "Policy", "PolicyContext", "PolicyEntry", "Static", "prompt_chars"]

@@ -117,8 +117,10 @@ class Router:
 
 
 class _Builder:
-    def __init__(self, cfg: GatewayConfig, prices: PriceLookup, decisions: DecisionLookup) -> None:
+    def __init__(self, cfg: GatewayConfig, prices: PriceLookup, decisions: DecisionLookup,
+                 observe: Callable[[str, str], None] | None = None) -> None:
         self.cfg = cfg
+        self.observe = observe
         self.price_lookup = prices
         self.decisions = decisions
         self.up_cfg: dict[str, UpstreamConfig] = {u.name: u for u in cfg.upstreams}
@@ -205,8 +207,12 @@ class _Builder:
             path = Path(route.task_file)
             spec, scorer = task_scorer(path if path.is_absolute() else self.cfg.base_dir / path)
         reference: str | None
+        entry = POLICIES.get(route.policy.kind) if route.policy is not None else None
         if route.chain is not None:
             chain, reference = list(route.chain), route.chain[-1]
+        elif route.from_eval is None and entry is not None and entry.chain is not None:
+            chain = entry.chain(route.policy.parsed() if route.policy else None, self.cfg.base_dir)
+            reference = chain[-1]
         else:
             chain, reference = self._from_eval(name, route, spec)
         if route.shadow is not None and route.shadow.reference:
@@ -227,15 +233,21 @@ class _Builder:
                          on_exhausted=route.on_exhausted, reference=ref_target, shadow=shadow)
 
         base = plan_of(chain)
-        if route.policy is not None and route.policy.kind != "static":
-            factory = POLICIES.get(route.policy.kind).factory
-            self.policies[name] = factory(route.policy.parsed(), PolicyContext(name, base, plan_of))
+        if route.policy is not None and entry is not None and route.policy.kind != "static":
+            counter = self.observe
+            observe = (lambda branch: counter(name, branch)) if counter is not None else None
+            self.policies[name] = entry.factory(route.policy.parsed(), PolicyContext(
+                name, base, plan_of, self.cfg.base_dir, observe))
         return base
 
 
-def build_router(cfg: GatewayConfig, *, prices: PriceLookup, decisions: DecisionLookup) -> Router:
-    """Resolve every route and served model into a plan; ConfigError names the route or model at fault."""
-    b = _Builder(cfg, prices, decisions)
+def build_router(cfg: GatewayConfig, *, prices: PriceLookup, decisions: DecisionLookup,
+                 observe: Callable[[str, str], None] | None = None) -> Router:
+    """Resolve every route and served model into a plan; ConfigError names the route or model at fault.
+
+    ``observe(route, branch)``, when given, counts which branch of a route's policy served each request.
+    """
+    b = _Builder(cfg, prices, decisions, observe)
     plans: dict[str, Plan] = {}
     for model in sorted(cfg.served_models()):
         targets = [b.target(model, f"models.{model}")]
