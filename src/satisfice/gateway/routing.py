@@ -151,9 +151,11 @@ class _Builder:
             return default.price()
         price = self.extra_prices.get(model) or self.price_lookup(model)
         if price is None:
+            from satisfice.evals.pricing import price_hint
+
             raise ConfigError(f"{where}: no price for model {model!r} (at upstream {upstream!r}): set "
-                              f"prices.{model} (or the upstream's prices) in the gateway config, or run "
-                              "`satisfice pipeline run` to fetch today's prices into the catalog")
+                              f"prices.{model} (or the upstream's prices) in the gateway config, or "
+                              f"{price_hint(model)}")
         return price
 
     def target(self, model: str, where: str) -> Target:

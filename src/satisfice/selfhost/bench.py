@@ -110,7 +110,7 @@ class BenchProgress(Protocol):
         """A level ended."""
 
 
-def _weight(config: BenchConfig, runs_by_level: list[list[LevelStats]]) -> tuple[float, str]:
+def measured_weight(config: BenchConfig, runs_by_level: list[list[LevelStats]]) -> tuple[float, str]:
     """The input weight from the lowest level that measures one: least-disturbed prefill / least-disturbed ITL.
 
     Contention only ever lengthens times, so across repeated runs the smallest TTFT-per-prompt-token and the
@@ -119,13 +119,14 @@ def _weight(config: BenchConfig, runs_by_level: list[list[LevelStats]]) -> tuple
     if config.weight is not None:
         return config.weight, "given (--input-weight)"
     for runs in runs_by_level:  # lowest concurrency first: prefill and decode times are cleanest there
-        prefill = [r.ttft_p50_ms / r.mean_input_tokens for r in runs
-                   if r.ttft_p50_ms and r.mean_input_tokens and input_weight(r) is not None]
+        prefill = [r.ttft_p50_ms / (r.mean_computed_input_tokens or 1.0) for r in runs
+                   if r.ttft_p50_ms and r.mean_computed_input_tokens and input_weight(r) is not None]
         decode = [r.itl_p50_ms for r in runs if r.itl_p50_ms and input_weight(r) is not None]
         if prefill and decode:
             runs_note = f", least of {len(runs)} runs" if len(runs) > 1 else ""
             return (max(0.0, min(1.0, min(prefill) / min(decode))),
-                    f"measured at concurrency {runs[0].concurrency}: (TTFT p50 / prompt tokens) / ITL p50{runs_note}")
+                    f"measured at concurrency {runs[0].concurrency}: (TTFT p50 / computed prompt tokens) / ITL p50"
+                    f"{runs_note}")
     return 0.0, "not measurable (no streamed answer with two or more chunks); input tokens priced at $0"
 
 
@@ -151,7 +152,7 @@ async def run_bench(streamer: Streamer, config: BenchConfig, *, progress: BenchP
         all_runs.append(runs)
         if config.repeat > 1:
             repeats[concurrency] = [r.output_tokens_per_s for r in runs]
-    weight, source = _weight(config, all_runs)
+    weight, source = measured_weight(config, all_runs)
     levels = [Level(s, level_prices(s, config.usd_per_hour, weight, config.input_share)) for s in stats]
     best, reason = best_level(levels, config.max_p95_ms)
     return BenchResult(config, levels, weight, source, best, reason, dt.datetime.now(dt.UTC).replace(tzinfo=None),
@@ -177,4 +178,4 @@ def describe_machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory} ({platform.system()})"
 
 
-__all__ = ["BenchConfig", "BenchProgress", "BenchResult", "describe_machine", "run_bench"]
+__all__ = ["BenchConfig", "BenchProgress", "BenchResult", "describe_machine", "measured_weight", "run_bench"]
