@@ -32,9 +32,9 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, market, pipeline, plugins, select, selfhost, web
+    from satisfice.cli import catalog, evals, gateway, market, pipeline, plugins, select, selfhost, serve, web
 
-    for group in (catalog, market, evals, select, gateway, pipeline, plugins, selfhost, web):
+    for group in (catalog, market, evals, select, gateway, pipeline, plugins, selfhost, serve, web):
         group.register(app)
 
 

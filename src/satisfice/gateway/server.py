@@ -50,6 +50,9 @@ def serve(gateway: Gateway, *, host: str = "127.0.0.1", port: int = 8080, log_le
     """Serve until interrupted (blocking); ``workers > 1`` needs ``config_path`` (each worker loads it)."""
     import uvicorn
 
+    from satisfice.ports import check_port_free
+
+    check_port_free(host, port)  # a busy port fails here, in one line, before any banner
     loop = "uvloop" if _available("uvloop") else "asyncio"
     http = "httptools" if _available("httptools") else "h11"
     print(f"satisfice gateway on http://{host}:{port} ({len(gateway.router.plans)} routes and models; "

@@ -159,6 +159,33 @@ async def run_bench(streamer: Streamer, config: BenchConfig, *, progress: BenchP
                        load_s=load_s, repeats=repeats)
 
 
+_CAUSES = {
+    "upstream_unavailable": "nothing answered at {where} (connection refused or reset: is the server running there?)",
+    "timeout": "{where} did not answer in time (raise --timeout, or check the server)",
+    "http_401": "{where} refused the request as unauthorised (check --api-key-env)",
+    "http_403": "{where} refused the request (check --api-key-env)",
+    "http_404": "{where} has no such path or model (the base URL must end in /v1; check the model name)",
+    "engine_error": "the local engine rejected every request",
+}
+
+
+def all_failed(result: BenchResult) -> str | None:
+    """When no request of any level succeeded: one line naming the cause (else None)."""
+    if any(lv.stats.requests for lv in result.levels):
+        return None
+    kinds: dict[str, int] = {}
+    for lv in result.levels:
+        for kind, n in lv.stats.error_kinds.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    if not kinds:
+        return None
+    where = result.config.base_url or f"the in-process {result.config.model}"
+    top = max(kinds, key=lambda k: kinds[k])
+    cause = _CAUSES.get(top, "{where} answered every request with an error").format(where=where)
+    counts = ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items()))
+    return f"every request failed ({counts}): {cause}"
+
+
 def describe_machine() -> str:
     """This machine in one line: CPU model, cores, memory (for a local model's bench)."""
     cpu = platform.processor() or platform.machine()
@@ -178,4 +205,4 @@ def describe_machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory} ({platform.system()})"
 
 
-__all__ = ["BenchConfig", "BenchProgress", "BenchResult", "describe_machine", "measured_weight", "run_bench"]
+__all__ = ["BenchConfig", "BenchProgress", "BenchResult", "all_failed", "describe_machine", "measured_weight", "run_bench"]
