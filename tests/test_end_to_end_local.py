@@ -34,9 +34,13 @@ def test_sentiment_example_on_both_local_models(tmp_path: Path) -> None:
         assert m["n"] == 12
         assert m["n_errors"] == 0
         assert m["accuracy"] >= 0.75  # both models score 12/12 on this easy set when measured here
-        assert m["cost_per_request"] is None  # uncalibrated: never free, never guessed from wall time
-        assert "satisfice selfhost bench" in m["price"]
+        assert m["cost_per_request"] is not None and m["cost_per_request"] > 0  # priced on first use
+        assert "self-hosted:this-machine" in m["price"]
         assert m["decision"] in {"pass", "undecided"}  # 12/12 has a lower bound of 0.735 < 0.80
+    # benched on the task's own prompts, taking turns: the model that answers faster here is the cheaper one
+    small, gemma = models["local/smollm2-135m"], models["local/gemma3-270m"]
+    assert small["cost_per_request"] < gemma["cost_per_request"]
+    assert any(n.startswith("first use: local/smollm2-135m: calibrated on this task") for n in doc["notes"])
     assert "<svg" in html.read_text() or "plotly" in html.read_text()
 
     assert doc["calls"] == 24 and doc["cache_hits"] == 0

@@ -47,7 +47,7 @@ async def test_local_bench_times_every_token() -> None:
 
 def _eval(home: Path) -> dict:
     args = ["--db", f"sqlite:///{home / 'store.db'}", "eval", str(REPO / "examples/sentiment/task.yaml"),
-            "--model", "local/smollm2-135m", "--limit", "2", "--json"]
+            "--model", "local/smollm2-135m", "--limit", "2", "--json", "--no-calibrate"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     (model,) = json.loads(result.stdout)["models"]
