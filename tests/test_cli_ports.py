@@ -77,3 +77,11 @@ def test_selfhost_bench_against_a_dead_server_fails_and_names_the_cause(tmp_path
     assert done.stdout == ""  # no JSON document for a bench that measured nothing
     assert "every request failed (upstream_unavailable x2)" in done.stderr
     assert f"nothing answered at {base}" in done.stderr
+
+
+def test_web_on_a_busy_port_fails_before_any_banner(busy_port: int, tmp_path: Path) -> None:
+    done = _run("web", "--port", str(busy_port), home=tmp_path)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"port {busy_port}" in lines[0]
+    assert "satisfice web on" not in done.stderr
