@@ -80,11 +80,12 @@ def test_a_stalled_request_or_the_other_models_turns_do_not_price_the_model() ->
     assert cost_per_request(disturbed) == pytest.approx(cost_per_request(quiet), rel=1e-6)
 
 
-def test_a_synthetic_bench_without_cached_tokens_sets_no_cached_price() -> None:
+def test_a_synthetic_bench_prices_cached_input_too_and_an_empty_level_nothing() -> None:
     samples = [RequestSample(float(i), i + 1.0, first_token=i + 0.1, input_tokens=100, output_tokens=50,
                              gaps=(0.9 / 49,) * 49) for i in range(4)]
-    stats = sequential_stats(samples)
-    assert level_prices(stats, 0.5, 0.1).usd_per_m_cached_input is None
+    assert level_prices(sequential_stats(samples), 0.5, 0.1).usd_per_m_cached_input == 0.0  # billed only if reused
+    failed = [RequestSample(0.0, 1.0, error="timeout")]
+    assert level_prices(sequential_stats(failed), 0.5, 0.1).usd_per_m_cached_input is None
 
 
 def test_the_cached_price_is_saved_and_read_back(store: Store) -> None:

@@ -56,9 +56,8 @@ def register(root: typer.Typer) -> None:
         """Serve the read-only dashboard: insights, market, catalog, evals, gateway, pipeline (JSON under /api)."""
         import uvicorn
 
-        from satisfice.web import create_app, read_only_store
-
         from satisfice.ports import check_port_free
+        from satisfice.web import create_app, read_only_store
 
         required = check_binding(host, token if token is not None else os.environ.get(TOKEN_ENV))
         check_port_free(host, port)  # a busy port fails here, in one line, before any banner

@@ -205,4 +205,5 @@ def describe_machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory} ({platform.system()})"
 
 
-__all__ = ["BenchConfig", "BenchProgress", "BenchResult", "all_failed", "describe_machine", "measured_weight", "run_bench"]
+__all__ = ["BenchConfig", "BenchProgress", "BenchResult", "all_failed", "describe_machine", "measured_weight",
+           "run_bench"]

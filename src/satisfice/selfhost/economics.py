@@ -10,10 +10,12 @@ one machine-second is worth ``out_tps + w * in_tps`` output-equivalent tokens an
 
     usd_per_m_output = H / 3600 / (out_tps + w * in_tps) * 1e6
     usd_per_m_input  = w * usd_per_m_output
-    usd_per_m_cached_input = 0   (only when the bench saw cached prompt tokens; else None)
+    usd_per_m_cached_input = 0
 
 A cached prompt token costs no prefill: the little time it does cost (attention over a longer context) is already
-inside the measured TTFT and inter-token latency, so charging it again would bill the machine twice.
+inside the measured TTFT and inter-token latency, so charging it again would bill the machine twice. A server
+reports a prompt token as cached (``usage.prompt_tokens_details.cached_tokens``) only when it did reuse it, so a
+server without a prefix cache is never billed less through this price.
 
 Charging the bench's own traffic at these prices costs exactly ``H`` per hour: the machine is paid once, never
 twice (once through input and again through output tokens). ``blended`` is the usual 3:1 input:output blend.
@@ -171,7 +173,7 @@ class LevelPrices:
     usd_per_m_output: float | None
     usd_per_m_blended: float | None
     usd_per_m_cached_input: float | None = None
-    """Set (to 0) only when the level served prompt tokens from the cache: see the module docstring."""
+    """0 whenever the level is priced (see the module docstring); None when it is not."""
 
 
 def level_prices(stats: LevelStats, usd_per_hour: float, weight: float,
@@ -182,8 +184,7 @@ def level_prices(stats: LevelStats, usd_per_hour: float, weight: float,
         return LevelPrices(None, None, None)
     out = usd_per_hour / SECONDS_PER_HOUR / capacity * 1e6
     inp = weight * out
-    cached = 0.0 if stats.cached_input_tokens_per_s > 0 else None
-    return LevelPrices(inp, out, blend(inp, out, input_share), cached)
+    return LevelPrices(inp, out, blend(inp, out, input_share), 0.0)
 
 
 @dataclass(frozen=True)
