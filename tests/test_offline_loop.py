@@ -24,10 +24,11 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from satisfice.cli import app
-from satisfice.evals.api import evaluate
+from satisfice.evals.api import evaluate, task_items
 from satisfice.gateway.app import Gateway
 from satisfice.gateway.config import parse_config
 from satisfice.store import open_store
+from satisfice.tasks.spec import load_task
 from satisfice.web import create_app, read_only_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,7 +101,8 @@ def test_local_model_served_routed_reported_and_shown(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'loop.db'}"
     store = open_store(db)
     lines: list[str] = []
-    results = evaluate(_small_task(tmp_path), store=store, limit=8, max_spend=1.0, on_progress=lines.append)
+    task = _small_task(tmp_path)
+    results = evaluate(task, store=store, limit=8, max_spend=1.0, on_progress=lines.append)
     assert results.recommended == MODEL, results.sentence
     assert any("calibrated on this task" in line for line in lines), lines  # priced on first use, said so
     assert results.models[0].cost_per_request is not None and results.models[0].cost_per_request > 0
@@ -118,13 +120,17 @@ def test_local_model_served_routed_reported_and_shown(tmp_path: Path) -> None:
         assert [c["model"] for c in plans["task/sentiment"]["chain"]] == [MODEL]  # from the eval decision
 
         gw = Gateway(parse_config(config.read_text(), base_dir=tmp_path), store)
-        answers = asyncio.run(_send(gw, ["Review: I loved every minute of it.\nSentiment:",
-                                   "Review: It broke on day one, avoid.\nSentiment:",
-                                   "Review: Great value and friendly staff.\nSentiment:"]))
+        # what a client of the route sends: the task's own few-shot prompts (items the eval did not use)
+        prompts = [i.request.prompt or "" for i in task_items(load_task(task))[8:11]]
+        answers = asyncio.run(_send(gw, prompts))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert all(a["usage"]["completion_tokens"] >= 1 for a in answers)  # type: ignore[index]
+    assert [a["model"] for a in answers] == [MODEL] * 3  # the decision's first model answered; nothing escalated
+    assert all(str(a["choices"][0]["text"]).strip().lower() in ("positive", "negative")  # type: ignore[index]
+               for a in answers)
+    cached = [a["usage"]["prompt_tokens_details"]["cached_tokens"] for a in answers]  # type: ignore[index]
+    assert cached[1] > 0 and cached[2] > 0  # the served model reuses the shared few-shot prefix
 
     report = CliRunner().invoke(app, ["--db", db, "gateway", "report", "--json"])
     assert report.exit_code == 0, report.output
