@@ -32,9 +32,22 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, insights, market, pipeline, plugins, route, select, selfhost, web
+    from satisfice.cli import (
+        catalog,
+        evals,
+        gateway,
+        insights,
+        market,
+        pipeline,
+        plugins,
+        route,
+        select,
+        selfhost,
+        serve,
+        web,
+    )
 
-    for group in (catalog, market, evals, select, route, gateway, pipeline, insights, plugins, selfhost, web):
+    for group in (catalog, market, evals, select, route, gateway, pipeline, insights, plugins, selfhost, serve, web):
         group.register(app)
 
 

@@ -123,6 +123,8 @@ def run_command(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Call the models even for stored answers.")] = False,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds allowed per request.")] = 60.0,
     attempts: Annotated[int, typer.Option(min=1, max=20, help="Attempts per request before it is an error.")] = 4,
+    no_calibrate: Annotated[bool, typer.Option("--no-calibrate", help="Do not bench a local model that has no price "
+                                               "yet (its cost then stays unknown).")] = False,
 ) -> None:
     """Evaluate a task's candidate models and name the cheapest that clears the threshold."""
     from satisfice.evals.api import evaluate
@@ -135,6 +137,8 @@ def run_command(
                            concurrency=concurrency, use_cache=not no_cache, timeout_s=timeout,
                            max_attempts=attempts,
                            adaptive=adaptive, full_report=full_report, progress=progress,
+                           calibrate=not no_calibrate,
+                           on_progress=lambda text: err_console.print(text, highlight=False),
                            on_warning=lambda text: err_console.print(f"[yellow]warning:[/] {text}", highlight=False))
     _output(results, as_json=as_json, html=html)
 

@@ -37,7 +37,9 @@ def serve_cmd(
 ) -> None:
     """Run the gateway until interrupted; on SIGTERM/SIGINT in-flight requests finish and spend rows are written."""
     from satisfice.gateway.server import build_gateway, serve
+    from satisfice.ports import check_port_free
 
+    check_port_free(host, port)  # before the store and routes are loaded: a busy port says so at once
     gateway = build_gateway(config, state(ctx).store())
     serve(gateway, host=host, port=port, log_level=log_level, workers=workers, config_path=config)
 

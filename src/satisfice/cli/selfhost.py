@@ -13,7 +13,7 @@ from rich.table import Table
 
 from satisfice.cli.common import CHART_SUFFIXES, Json, console, err_console, print_json, state, writable_path
 from satisfice.core import DEFAULT_INPUT_SHARE
-from satisfice.errors import ConfigError
+from satisfice.errors import ConfigError, ProviderError
 from satisfice.formatting import usd
 from satisfice.selfhost.economics import LevelStats, RequestSample
 
@@ -178,7 +178,7 @@ def bench_cmd(
                                                callback=writable_path("--chart", CHART_SUFFIXES))] = None,
 ) -> None:
     """Measure throughput and latency per concurrency level and turn them into USD per million tokens."""
-    from satisfice.selfhost.bench import BenchConfig, describe_machine
+    from satisfice.selfhost.bench import BenchConfig, all_failed, describe_machine
     from satisfice.selfhost.calibration import catalog_id as default_id
     from satisfice.selfhost.calibration import check_free, provider_name, save_calibration
     from satisfice.selfhost.driver import LoadPlan, parse_levels
@@ -204,6 +204,9 @@ def bench_cmd(
                    TimeElapsedColumn(), console=err_console)
     with bar:
         result = asyncio.run(_bench(streamer, closer, config, _RichProgress(bar)))
+    failed = all_failed(result)
+    if failed is not None:
+        raise ProviderError(failed)
     if store is not None:
         result.saved = save_calibration(store, result, name=name, model_id=save_as, replace=replace)
     doc = result.to_json()

@@ -56,9 +56,11 @@ def register(root: typer.Typer) -> None:
         """Serve the read-only dashboard: insights, market, catalog, evals, gateway, pipeline (JSON under /api)."""
         import uvicorn
 
+        from satisfice.ports import check_port_free
         from satisfice.web import create_app, read_only_store
 
         required = check_binding(host, token if token is not None else os.environ.get(TOKEN_ENV))
+        check_port_free(host, port)  # a busy port fails here, in one line, before any banner
         st = state(ctx)
         st.store().close()  # create, migrate and load the bundled catalog once; pages only read
         hosts = LOOPBACK_NAMES if is_loopback(host) and required is None else None

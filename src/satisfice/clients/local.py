@@ -113,28 +113,42 @@ def _require_xllamacpp() -> None:
         raise ConfigError(f"local models need xllamacpp: {XLLAMACPP_PIP} (or pip install 'satisfice[local]')")
 
 
+def start_engine(spec: LocalModelSpec, *, n_ctx: int, n_threads: int, n_parallel: int = 1,
+                 port: int = 0, host: str = "127.0.0.1") -> tuple[Any, Path]:
+    """A new xllamacpp server for ``spec`` (and the GGUF path); with ``port`` it also listens on ``host:port``.
+
+    Raises:
+        ConfigError: xllamacpp or the weights are missing, or the model cannot be loaded.
+    """
+    _require_xllamacpp()
+    import xllamacpp
+
+    path = spec.locate()
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.n_ctx = n_ctx
+    params.n_parallel = n_parallel
+    params.cpuparams.n_threads = n_threads
+    params.cpuparams_batch.n_threads = n_threads
+    params.verbosity = -1
+    if port:
+        params.port = port
+        params.hostnames = [host]
+        params.model_alias = {spec.id}
+    try:
+        return xllamacpp.Server(params), path
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ConfigError(f"{spec.id}: cannot load {path.name}: {exc}") from None
+
+
 def _load(spec: LocalModelSpec, n_ctx: int, n_threads: int, n_parallel: int = 1) -> _Loaded:
     """The process-wide instance of ``spec``'s model with ``n_parallel`` slots, loaded on first use (thread-safe)."""
     with _load_lock:
         loaded = _loaded.get((spec.id, n_parallel))
         if loaded is not None:
             return loaded
-        _require_xllamacpp()
-        import xllamacpp
-
         started = time.perf_counter()
-        path = spec.locate()
-        params = xllamacpp.CommonParams()
-        params.model.path = str(path)
-        params.n_ctx = n_ctx
-        params.n_parallel = n_parallel
-        params.cpuparams.n_threads = n_threads
-        params.cpuparams_batch.n_threads = n_threads
-        params.verbosity = -1
-        try:
-            server = xllamacpp.Server(params)
-        except (RuntimeError, ValueError, OSError) as exc:
-            raise ConfigError(f"{spec.id}: cannot load {path.name}: {exc}") from None
+        server, path = start_engine(spec, n_ctx=n_ctx, n_threads=n_threads, n_parallel=n_parallel)
         loaded = _Loaded(server, path, time.perf_counter() - started, threading.Lock())
         _loaded[(spec.id, n_parallel)] = loaded
         return loaded
@@ -254,4 +268,4 @@ class LocalModelClient:
 
 
 __all__ = ["DEFAULT_MAX_TOKENS", "LOCAL_MODELS", "LocalModelClient", "LocalModelSpec", "load_engine", "local_spec",
-           "render_plain_prompt"]
+           "render_plain_prompt", "start_engine"]

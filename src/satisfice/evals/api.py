@@ -99,6 +99,36 @@ def _check_keys(cands: list[CandidateSpec], judge_env: str | None) -> None:
             raise ConfigError(f"environment variable {env} is not set (API key for {name})")
 
 
+def task_items(spec: TaskSpec, limit: int | None = None, warn: Callable[[str], None] | None = None) -> list[EvalItem]:
+    """The task's items with their rendered requests (the first ``limit``); few-shot warnings go to ``warn``."""
+    from satisfice.tasks.datasets import fewshot_warnings, load_samples
+    from satisfice.tasks.requests import render_request
+
+    samples, fewshot = load_samples(spec)
+    for warning in fewshot_warnings(fewshot):
+        if warn is not None:
+            warn(warning)
+    if limit is not None:
+        samples = samples[:limit]
+    return [EvalItem(i, s, render_request(spec, s, fewshot)) for i, s in enumerate(samples)]
+
+
+def _calibrate(db: Store, spec: TaskSpec, candidates: Sequence[str] | None, progress: ProgressSink | None,
+               say: Callable[[str], None]) -> list[str]:
+    """First-use calibration of the run's uncalibrated local models without a price override; returns notes."""
+    from satisfice.config import get_settings
+    from satisfice.evals.autocal import calibrate_missing
+
+    chosen = [c for c in _choose(spec, candidates) if c.input_per_m is None and c.output_per_m is None]
+    models = [c.id for c in chosen if PROVIDERS.get(c.ref().provider).self_hosted]
+    if not models:
+        return []
+    requests = [item.request for item in task_items(spec)][:16]
+    done = calibrate_missing(db, models, requests, task=spec.name, usd_per_hour=get_settings().machine_usd_per_hour,
+                             progress=progress, say=say)
+    return [f"first use: {d.describe()}" for d in done]
+
+
 def build_runner(store: Store, spec: TaskSpec, *, models: Sequence[str] | None = None, limit: int | None = None,
                  concurrency: int | None = None, settings: RunSettings | None = None,
                  transport: Any = None, progress: ProgressSink | None = None,
@@ -108,18 +138,11 @@ def build_runner(store: Store, spec: TaskSpec, *, models: Sequence[str] | None =
     ``warn`` receives each warning about the task or its candidates (the run goes on).
     """
     from satisfice.clients import make_client
-    from satisfice.tasks.datasets import fewshot_warnings, load_samples
-    from satisfice.tasks.requests import render_request
     from satisfice.tasks.scorers import build_scorer
 
     settings = settings or RunSettings()
     say: Callable[[str], None] = warn or (lambda text: None)
-    samples, fewshot = load_samples(spec)
-    for warning in fewshot_warnings(fewshot):
-        say(warning)
-    if limit is not None:
-        samples = samples[:limit]
-    items = [EvalItem(i, s, render_request(spec, s, fewshot)) for i, s in enumerate(samples)]
+    items = task_items(spec, limit, say)
 
     def client(ref: Any, in_flight: int) -> ModelClient:
         return make_client(ref, transport=transport, timeout_s=settings.timeout_s, max_connections=in_flight)
@@ -204,8 +227,9 @@ def _store_decision(store: Store, spec: TaskSpec, results: EvalResults, runner: 
 def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = None, adaptive: bool = False,
              max_spend: float | None = None, store: Store | str | None = None, limit: int | None = None,
              concurrency: int | None = None, use_cache: bool = True, timeout_s: float = 60.0,
-             max_attempts: int = 4, full_report: bool = False,
-             progress: ProgressSink | None = None, on_warning: Callable[[str], None] | None = None) -> EvalResult:
+             max_attempts: int = 4, full_report: bool = False, calibrate: bool = True,
+             progress: ProgressSink | None = None, on_warning: Callable[[str], None] | None = None,
+             on_progress: Callable[[str], None] | None = None) -> EvalResult:
     """Evaluate a task's candidate models and store the run and its decision.
 
     Args:
@@ -221,9 +245,12 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
         timeout_s: Seconds allowed per request.
         max_attempts: Attempts per request before it is an error.
         full_report: With ``adaptive``: keep examining dearer models after one passes.
+        calibrate: Bench each ``local/...`` candidate that has no price yet for a few seconds on the task's own
+            prompts first, and save the result as its dated self-hosted price (False: its cost stays unknown).
         progress: Receives per-model progress (the CLI draws bars from it).
         on_warning: Called with each warning as it arises (the CLI prints them); they are also the first
             ``notes`` of the result, prefixed ``warning:``.
+        on_progress: Called with each line about a first-use calibration (default: printed on stderr).
 
     Returns:
         The run's results: ``.models``, ``.recommended`` (the cheapest passing model, or None) and ``.sentence``.
@@ -245,7 +272,7 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
     try:
         return _evaluate(db, spec, task_file, task_hash, candidates=candidates, adaptive=adaptive,
                          full_report=full_report, progress=progress, on_warning=on_warning, limit=limit,
-                         concurrency=concurrency,
+                         concurrency=concurrency, calibrate=calibrate, on_progress=on_progress,
                          settings=RunSettings(max_attempts=max_attempts, timeout_s=timeout_s, max_spend=max_spend,
                                               use_cache=use_cache))
     finally:
@@ -256,8 +283,10 @@ def evaluate(task: str | Path | TaskSpec, *, candidates: Sequence[str] | None = 
 def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, candidates: Sequence[str] | None,
               adaptive: bool, full_report: bool, progress: ProgressSink | None,
               on_warning: Callable[[str], None] | None, limit: int | None,
-              concurrency: int | None, settings: RunSettings) -> EvalResult:
+              concurrency: int | None, settings: RunSettings, calibrate: bool = True,
+              on_progress: Callable[[str], None] | None = None) -> EvalResult:
     from satisfice.clients import HttpTransport
+    from satisfice.evals.autocal import stderr_line
 
     warnings: list[str] = []
 
@@ -266,6 +295,7 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
         if on_warning is not None:
             on_warning(text)
 
+    calibrated = _calibrate(db, spec, candidates, progress, on_progress or stderr_line) if calibrate else []
     transport = HttpTransport(timeout_s=settings.timeout_s,
                               max_connections=in_flight_total(spec, candidates, concurrency))
     cache = ResponseCache(db)
@@ -290,7 +320,7 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
                         workload=spec.workload, reference=spec.reference, items=len(runner.items))
     if selector is not None:
         apply_adaptive(results, selector.selection(), prices)
-    results.notes[:0] = [f"warning: {w}" for w in warnings]
+    results.notes[:0] = [f"warning: {w}" for w in warnings] + calibrated
     reached = [f"{c.candidate.ref.id} {c.peak_in_flight} of {c.candidate.max_concurrency}"
                for c in runner.callers if c.calls]
     if reached:

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from satisfice.catalog.rows import Catalog
-from satisfice.core import SELF_HOSTED_PREFIX, Completion, CompletionRequest, Price, default_provider
+from satisfice.core import SELF_HOSTED_PREFIX, Completion, CompletionRequest, Price, Usage, default_provider
 from satisfice.errors import ConfigError
 from satisfice.formatting import usd
+from satisfice.tasks.spec import WorkloadSpec
 
 PriceSource = Literal["override", "catalog", "uncalibrated", "unknown"]
 FETCH_PRICES = "satisfice pipeline run"
@@ -26,8 +27,8 @@ FETCH_PRICES = "satisfice pipeline run"
 
 def unknown_price_message(model_id: str) -> str:
     """What to say when no price is known for ``model_id``: its cost is unknown (never $0), and how to fix it."""
-    return (f"no known price for {model_id}: its cost shows as unknown, never $0; `{FETCH_PRICES}` fetches "
-            "today's prices into the catalog, or set input_per_m and output_per_m for it")
+    return (f"no known price for {model_id}: its cost shows as unknown, never $0; {price_hint(model_id)}, "
+            "or set input_per_m and output_per_m for it")
 
 
 DEFAULT_OUTPUT_RESERVE = 4096
@@ -60,6 +61,14 @@ class PriceInfo:
         return f"unknown price (`{FETCH_PRICES}` fetches today's prices)"
 
 
+def price_hint(model_id: str, *, self_hosted: bool | None = None) -> str:
+    """How to give ``model_id`` a price: calibrate a self-hosted model, else fetch prices or set them by hand."""
+    if self_hosted if self_hosted is not None else is_local(model_id):
+        return (f"`{calibrate_command(model_id)}` calibrates it on this machine (`satisfice eval` does so on first "
+                "use unless --no-calibrate)")
+    return f"`{FETCH_PRICES}` fetches today's prices into the catalog"
+
+
 def is_local(model_id: str) -> bool:
     """Whether the model runs in-process by default (``local/...``), priced by its self-hosted calibration."""
     return default_provider(model_id) == "local"
@@ -80,8 +89,8 @@ def _self_hosted_price(model_id: str, catalog: Catalog | None, today: dt.date) -
         return PriceInfo(model_id, None, "uncalibrated", note=f"calibrate it: {calibrate_command(model_id)}")
     offer = min(latest.values(), key=lambda o: (o.blended() or 0.0, o.provider))
     assert offer.input_per_m is not None and offer.output_per_m is not None
-    return PriceInfo(model_id, Price(offer.input_per_m, offer.output_per_m), "catalog", provider=offer.provider,
-                     note=f"calibrated {offer.effective_date}")
+    return PriceInfo(model_id, Price(offer.input_per_m, offer.output_per_m, offer.cached_input_per_m), "catalog",
+                     provider=offer.provider, note=f"calibrated {offer.effective_date}")
 
 
 def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: float | None = None,
@@ -116,6 +125,25 @@ def price_for(model_id: str, *, input_per_m: float | None = None, output_per_m: 
                                  provider=offer.provider,
                                  note="only a blended price is known; used for input and output tokens")
     return PriceInfo(model_id, None, "unknown")
+
+
+def per_request_for_workload(info: PriceInfo | None, workload: WorkloadSpec | None, measured: float | None,
+                             tin: float | None, tout: float | None) -> tuple[float | None, str | None]:
+    """Cost per request for the workload's token counts (where given) at the model's price, else the measured one.
+
+    Returns the cost and its basis (``workload tokens``, ``workload + measured tokens``, ``measured cost per
+    request``), or ``(None, None)`` without a workload.
+    """
+    if workload is None:
+        return None, None
+    price: Price | None = info.price if info is not None else None
+    wl_in, wl_out = workload.input_tokens_per_request, workload.output_tokens_per_request
+    if price is not None and (wl_in is not None or wl_out is not None):
+        use_in = wl_in if wl_in is not None else (tin or 0.0)
+        use_out = wl_out if wl_out is not None else (tout or 0.0)
+        basis = "workload tokens" if wl_in is not None and wl_out is not None else "workload + measured tokens"
+        return price.cost(Usage(round(use_in), round(use_out))), basis
+    return measured, ("measured cost per request" if measured is not None else None)
 
 
 def completion_cost(info: PriceInfo, completion: Completion) -> float | None:

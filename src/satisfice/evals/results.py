@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from satisfice.core import DAYS_PER_YEAR, Price, Usage
+from satisfice.core import DAYS_PER_YEAR, Usage
 from satisfice.evals.error_budget import ErrorBudget, budgets
-from satisfice.evals.pricing import PriceInfo
-from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend
+from satisfice.evals.pricing import PriceInfo, per_request_for_workload
+from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend, recommendation_basis
 from satisfice.evals.stats import Decision, paired_non_inferiority, percentile
 from satisfice.formatting import percent, usd
 from satisfice.tasks.spec import WorkloadSpec
@@ -124,6 +124,8 @@ class EvalResults:
     """Adaptive runs: USD the evaluated items cost (cached answers at their price)."""
     exhaustive_spend: float | None = None
     """Adaptive runs: estimated USD for every candidate on every item (measured cost per item)."""
+    basis: str = ""
+    """What decided the recommendation (cost, or latency where a cost is unknown)."""
 
     @property
     def confidence(self) -> float:
@@ -161,20 +163,6 @@ def _decide(model: str, outcomes: Sequence[ItemOutcome], threshold: Threshold | 
     return result, ni_diff, ni_lower
 
 
-def _per_request_for_workload(info: PriceInfo | None, workload: WorkloadSpec | None, measured: float | None,
-                              tin: float | None, tout: float | None) -> tuple[float | None, str | None]:
-    if workload is None:
-        return None, None
-    price: Price | None = info.price if info is not None else None
-    wl_in, wl_out = workload.input_tokens_per_request, workload.output_tokens_per_request
-    if price is not None and (wl_in is not None or wl_out is not None):
-        use_in = wl_in if wl_in is not None else (tin or 0.0)
-        use_out = wl_out if wl_out is not None else (tout or 0.0)
-        basis = "workload tokens" if wl_in is not None and wl_out is not None else "workload + measured tokens"
-        return price.cost(Usage(round(use_in), round(use_out))), basis
-    return measured, ("measured cost per request" if measured is not None else None)
-
-
 def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: Threshold | None,
                     info: PriceInfo | None, workload: WorkloadSpec | None,
                     reference_outcomes: Sequence[ItemOutcome] | None = None,
@@ -197,7 +185,7 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
     tout = sum(o.output_tokens for o in responded)
     mean_in = tin / len(responded) if responded else None
     mean_out = tout / len(responded) if responded else None
-    per_req_wl, basis = _per_request_for_workload(info, workload, per_req, mean_in, mean_out)
+    per_req_wl, basis = per_request_for_workload(info, workload, per_req, mean_in, mean_out)
     annual = per_req_wl * workload.requests_per_day * DAYS_PER_YEAR if per_req_wl is not None and workload else None
     lat = [o.latency_s for o in responded if o.latency_s is not None]
     kinds: dict[str, int] = {}
@@ -243,7 +231,8 @@ def _apply_savings(models: Sequence[ModelSummary], base: ModelSummary | None) ->
 def to_model_results(models: Sequence[ModelSummary]) -> list[ModelResult]:
     """The selection view of each model (what ``satisfice select`` reports)."""
     return [ModelResult(model=m.model, n=m.n, n_missing=m.n_not_run + m.n_errors, accuracy=m.accuracy, ci_low=m.ci_low,
-                        ci_high=m.ci_high, cost_per_request=m.cost_per_request, decision=m.decision) for m in models]
+                        ci_high=m.ci_high, cost_per_request=m.cost_per_request, decision=m.decision,
+                        latency_p50_s=m.latency_p50_s) for m in models]
 
 
 def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[str], threshold: Threshold | None,
@@ -260,10 +249,11 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
                  for m in by_model]
     base = _baseline(summaries, reference or ref_id)
     _apply_savings(summaries, base)
-    recommended = recommend(to_model_results(summaries))  # cheapest passing; unknown cost ranks last
+    recommended = recommend(to_model_results(summaries))  # cheapest passing; unknown cost ranks last, by latency
     result = EvalResults(task=task, threshold=threshold, models=summaries, recommended=recommended, sentence="",
                          baseline=base.model if base is not None else None, items=items, workload=workload,
-                         reference=reference or ref_id)
+                         reference=reference or ref_id,
+                         basis=recommendation_basis(to_model_results(summaries), recommended))
     result.sentence = recommendation_sentence(result)
     if threshold is not None and threshold.bar is not None and shares:
         level = 1 - [*shares.values()][0].pass_target
@@ -309,6 +299,7 @@ def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, Pr
     _apply_savings(r.models, base)
     r.baseline = base.model if base is not None else None
     r.recommended = recommend(to_model_results(r.models))
+    r.basis = recommendation_basis(to_model_results(r.models), r.recommended)
     r.sentence = recommendation_sentence(r)
     r.notes = [n for n in r.notes if not n.startswith("pass: ")]  # the sequential test decided, not the bound
     r.notes.append("adaptive: each model stopped as soon as an anytime-valid test decided it; intervals are "
@@ -363,7 +354,7 @@ def recommendation_sentence(r: EvalResults) -> str:
     base = by_id.get(r.baseline) if r.baseline else None
     if base is not None and base.model != m.model:
         text += f" against {_cost_phrase(base, r.workload).split(' at ')[0]} for {base.model}"
-    return text + "."
+    return text + (f". Why {m.model}: {r.basis}." if r.basis else ".")
 
 
 def results_to_dict(r: EvalResults) -> dict[str, Any]:
@@ -376,7 +367,7 @@ def results_to_dict(r: EvalResults) -> dict[str, Any]:
         "workload": r.workload.model_dump() if r.workload is not None else None,
         "models": [dataclasses.asdict(m) for m in r.models], "method": r.method, "eval_spend": r.eval_spend,
         "reference": r.reference,
-        "exhaustive_spend": r.exhaustive_spend,
+        "exhaustive_spend": r.exhaustive_spend, "recommended_basis": r.basis,
     }
 
 
@@ -393,5 +384,5 @@ def results_from_dict(d: Mapping[str, Any]) -> EvalResults:
         models=[ModelSummary(**{k: v for k, v in {"n_not_run": m.get("n_missing", 0), **m}.items() if k in names})
                 for m in d.get("models", [])],
         method=d.get("method", "exhaustive"), eval_spend=d.get("eval_spend"), reference=d.get("reference"),
-        exhaustive_spend=d.get("exhaustive_spend"),
+        exhaustive_spend=d.get("exhaustive_spend"), basis=d.get("recommended_basis", ""),
     )

@@ -38,7 +38,7 @@ from satisfice.evals.calls import (
     _judge_spend,
 )
 from satisfice.evals.limits import Clock, Sleep, SpendGuard
-from satisfice.evals.pricing import FETCH_PRICES
+from satisfice.evals.pricing import price_hint
 from satisfice.evals.results import ItemOutcome
 from satisfice.evals.writer import GroupWriter
 from satisfice.tasks.scorers import Scorer
@@ -107,9 +107,9 @@ class EvalRunner:
         if self.settings.max_spend is not None:
             unknown = [c.ref.id for c in self.candidates + ([judge] if judge else []) if not c.price.known]
             if unknown:
+                hints = "; ".join(dict.fromkeys(price_hint(m) for m in unknown))
                 raise ConfigError(f"--max-spend cannot be kept: no price known for {', '.join(unknown)} "
-                                  f"(`{FETCH_PRICES}` fetches today's prices, or give input_per_m and "
-                                  "output_per_m for it in the task file)")
+                                  f"({hints}; or give input_per_m and output_per_m for it in the task file)")
 
     async def run(self, run_id: int) -> RunOutcome:
         """Evaluate everything under run ``run_id``; returns per-item outcomes (sorted by model, then item)."""

@@ -48,6 +48,8 @@ class ModelResult:
     cost_per_request: float | None
     decision: Decision
     extras: dict[str, Any] = field(default_factory=dict)
+    latency_p50_s: float | None = None
+    """Median seconds per answer when measured (an eval run); breaks ties between models of unknown cost."""
 
     def to_json(self) -> dict[str, Any]:
         """The agreed JSON fields of one model."""
@@ -82,15 +84,50 @@ class Selection:
                 "models": [m.to_json() for m in self.models], "recommended": self.recommended}
 
 
-def _price_key(result: ModelResult) -> tuple[float, str]:
-    cost = result.cost_per_request
-    return (cost if cost is not None and math.isfinite(cost) else math.inf, result.model)
+def _known(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def _price_key(result: ModelResult) -> tuple[float, float, str]:
+    cost, latency = result.cost_per_request, result.latency_p50_s
+    return (cost if cost is not None and _known(cost) else math.inf,
+            latency if latency is not None and _known(latency) else math.inf, result.model)
 
 
 def recommend(results: Sequence[ModelResult]) -> str | None:
-    """The cheapest passing model by cost per request (ties by name); a model of unknown cost ranks last."""
+    """The cheapest passing model by cost per request; among models of unknown cost, the fastest (median latency).
+
+    A model of unknown cost ranks after every model of known cost. :func:`recommendation_basis` says which rule
+    decided.
+    """
     passing = sorted((r for r in results if r.decision == "pass"), key=_price_key)
     return passing[0].model if passing else None
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def recommendation_basis(results: Sequence[ModelResult], recommended: str | None) -> str:
+    """What decided the recommendation, in words: cost, latency where cost is unknown, or the only passing model."""
+    passing = [r for r in results if r.decision == "pass"]
+    chosen = next((r for r in passing if r.model == recommended), None)
+    if chosen is None:
+        return ""
+    others = [r for r in passing if r is not chosen]
+    if not others:
+        return "the only passing model"
+    unknown = [r.model for r in passing if not _known(r.cost_per_request)]
+    if not unknown:
+        return "the cheapest passing model by cost per request"
+    missing = f"cost unknown for {', '.join(unknown)}"
+    if _known(chosen.cost_per_request):
+        return f"the cheapest passing model of known cost ({missing})"
+    if chosen.latency_p50_s is None:
+        return f"{missing} and no latency measured: the first passing model by id, not a cost decision"
+    slower = [f"{_ms(r.latency_p50_s)} for {r.model}" for r in others if r.latency_p50_s is not None]
+    against = f" against {', '.join(slower)}" if slower else ""
+    return f"{missing}: the fastest passing model, median latency {_ms(chosen.latency_p50_s)}{against}"
 
 
 def combine(decisions: Sequence[Decision]) -> Decision:
@@ -308,6 +345,7 @@ __all__ = [
     "format_percent",
     "format_usd",
     "recommend",
+    "recommendation_basis",
     "recommendation_sentence",
     "select_from_outcomes",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from satisfice.core import Price, Usage
+from satisfice.core import Price, Usage, default_provider
 from satisfice.errors import ConfigError
 from satisfice.gateway.config import GatewayConfig, RouteConfig, UpstreamConfig
 from satisfice.gateway.policies import POLICIES, Policy, PolicyContext
@@ -155,9 +155,11 @@ class _Builder:
             return default.price()
         price = self.extra_prices.get(model) or self.price_lookup(model)
         if price is None:
+            from satisfice.evals.pricing import price_hint
+
             raise ConfigError(f"{where}: no price for model {model!r} (at upstream {upstream!r}): set "
-                              f"prices.{model} (or the upstream's prices) in the gateway config, or run "
-                              "`satisfice pipeline run` to fetch today's prices into the catalog")
+                              f"prices.{model} (or the upstream's prices) in the gateway config, or "
+                              f"{price_hint(model)}")
         return price
 
     def target(self, model: str, where: str) -> Target:
@@ -188,8 +190,10 @@ class _Builder:
                 continue
             cand = decision.candidates.get(model) or {}
             if not cand.get("base_url"):
+                hint = (f": serve it with `satisfice serve {model} --port PORT` and list it in an upstream's models "
+                        "(as examples/gateway/local.yaml does)" if default_provider(model) == "local" else "")
                 raise ConfigError(f"routes.{name}: model {model!r} of the eval decision has no upstream in the "
-                                  "config and no base_url in the decision")
+                                  f"config and no base_url in the decision{hint}")
             up_name = f"eval:{model}"
             self.upstreams[up_name] = self._upstream(up_name, str(cand["base_url"]).rstrip("/"),
                                                      cand.get("api_key_env"), 60.0,

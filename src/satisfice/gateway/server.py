@@ -54,6 +54,9 @@ def serve(gateway: Gateway, *, host: str = "127.0.0.1", port: int = 8080, log_le
     """Serve until interrupted (blocking); ``workers > 1`` needs ``config_path`` (each worker loads it)."""
     import uvicorn
 
+    from satisfice.ports import check_port_free
+
+    check_port_free(host, port)  # a busy port fails here, in one line, before any banner
     loop = "uvloop" if _available("uvloop") else "asyncio"
     limits = gateway.config.limits
     conn = ConnectionLimits(limits.max_header_bytes, limits.head_timeout_s, limits.keep_alive_s,

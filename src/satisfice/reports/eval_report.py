@@ -91,6 +91,7 @@ def to_json(r: EvalResults) -> dict[str, Any]:
         "models": models,
         "recommended": r.recommended,
         "sentence": r.sentence,
+        "recommended_basis": r.basis,
         "task": r.task,
         "run_id": r.run_id,
         "status": r.status,

@@ -110,7 +110,7 @@ class BenchProgress(Protocol):
         """A level ended."""
 
 
-def _weight(config: BenchConfig, runs_by_level: list[list[LevelStats]]) -> tuple[float, str]:
+def measured_weight(config: BenchConfig, runs_by_level: list[list[LevelStats]]) -> tuple[float, str]:
     """The input weight from the lowest level that measures one: least-disturbed prefill / least-disturbed ITL.
 
     Contention only ever lengthens times, so across repeated runs the smallest TTFT-per-prompt-token and the
@@ -119,13 +119,14 @@ def _weight(config: BenchConfig, runs_by_level: list[list[LevelStats]]) -> tuple
     if config.weight is not None:
         return config.weight, "given (--input-weight)"
     for runs in runs_by_level:  # lowest concurrency first: prefill and decode times are cleanest there
-        prefill = [r.ttft_p50_ms / r.mean_input_tokens for r in runs
-                   if r.ttft_p50_ms and r.mean_input_tokens and input_weight(r) is not None]
+        prefill = [r.ttft_p50_ms / (r.mean_computed_input_tokens or 1.0) for r in runs
+                   if r.ttft_p50_ms and r.mean_computed_input_tokens and input_weight(r) is not None]
         decode = [r.itl_p50_ms for r in runs if r.itl_p50_ms and input_weight(r) is not None]
         if prefill and decode:
             runs_note = f", least of {len(runs)} runs" if len(runs) > 1 else ""
             return (max(0.0, min(1.0, min(prefill) / min(decode))),
-                    f"measured at concurrency {runs[0].concurrency}: (TTFT p50 / prompt tokens) / ITL p50{runs_note}")
+                    f"measured at concurrency {runs[0].concurrency}: (TTFT p50 / computed prompt tokens) / ITL p50"
+                    f"{runs_note}")
     return 0.0, "not measurable (no streamed answer with two or more chunks); input tokens priced at $0"
 
 
@@ -151,11 +152,38 @@ async def run_bench(streamer: Streamer, config: BenchConfig, *, progress: BenchP
         all_runs.append(runs)
         if config.repeat > 1:
             repeats[concurrency] = [r.output_tokens_per_s for r in runs]
-    weight, source = _weight(config, all_runs)
+    weight, source = measured_weight(config, all_runs)
     levels = [Level(s, level_prices(s, config.usd_per_hour, weight, config.input_share)) for s in stats]
     best, reason = best_level(levels, config.max_p95_ms)
     return BenchResult(config, levels, weight, source, best, reason, dt.datetime.now(dt.UTC).replace(tzinfo=None),
                        load_s=load_s, repeats=repeats)
+
+
+_CAUSES = {
+    "upstream_unavailable": "nothing answered at {where} (connection refused or reset: is the server running there?)",
+    "timeout": "{where} did not answer in time (raise --timeout, or check the server)",
+    "http_401": "{where} refused the request as unauthorised (check --api-key-env)",
+    "http_403": "{where} refused the request (check --api-key-env)",
+    "http_404": "{where} has no such path or model (the base URL must end in /v1; check the model name)",
+    "engine_error": "the local engine rejected every request",
+}
+
+
+def all_failed(result: BenchResult) -> str | None:
+    """When no request of any level succeeded: one line naming the cause (else None)."""
+    if any(lv.stats.requests for lv in result.levels):
+        return None
+    kinds: dict[str, int] = {}
+    for lv in result.levels:
+        for kind, n in lv.stats.error_kinds.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+    if not kinds:
+        return None
+    where = result.config.base_url or f"the in-process {result.config.model}"
+    top = max(kinds, key=lambda k: kinds[k])
+    cause = _CAUSES.get(top, "{where} answered every request with an error").format(where=where)
+    counts = ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items()))
+    return f"every request failed ({counts}): {cause}"
 
 
 def describe_machine() -> str:
@@ -177,4 +205,5 @@ def describe_machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory} ({platform.system()})"
 
 
-__all__ = ["BenchConfig", "BenchProgress", "BenchResult", "describe_machine", "run_bench"]
+__all__ = ["BenchConfig", "BenchProgress", "BenchResult", "all_failed", "describe_machine", "measured_weight",
+           "run_bench"]

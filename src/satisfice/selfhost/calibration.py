@@ -1,6 +1,8 @@
 """A bench result as a price: a dated offer of the model at provider ``self-hosted:<name>``, and reading it back.
 
-The offer holds the best level's input and output USD per million tokens, dated the day of the bench; its source
+The offer holds the best level's input and output USD per million tokens (and the cached-input price when the
+bench's prompts shared a prefix the server reused, as a task's few-shot prompts do), dated the day of the bench; its
+source
 is the bench itself in ``key=value`` form (machine, machine price, concurrency, token counts, measured
 throughput, input weight), so ``market cost``, ``eval``, ``select`` and the gateway price the model like any API
 offer, and ``selfhost compare`` can size machines from the same record. Written in one transaction; an existing
@@ -30,6 +32,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,80}$")
 _CITATION_HEAD = "satisfice selfhost bench"
 _NUMBERS = ("usd_per_hour", "concurrency", "prompt_tokens", "output_tokens", "requests", "output_tokens_per_s",
             "input_tokens_per_s", "input_weight", "e2e_p95_ms", "ttft_p95_ms")
+_OPTIONAL = ("cached_input_tokens_per_s",)
+"""Figures older citations lack (read as 0)."""
 
 
 def provider_name(name: str) -> str:
@@ -63,10 +67,11 @@ class Calibration:
     def capacity_per_s(self) -> float:
         """Output-equivalent tokens per second one machine serves: ``out_tps + w * in_tps``."""
         f = self.figures
-        return f["output_tokens_per_s"] + f["input_weight"] * f["input_tokens_per_s"]
+        computed = max(0.0, f["input_tokens_per_s"] - f.get("cached_input_tokens_per_s", 0.0))
+        return f["output_tokens_per_s"] + f["input_weight"] * computed
 
 
-def citation(result: BenchResult, provider: str) -> str:
+def citation(result: BenchResult, provider: str, task: str | None = None) -> str:
     """The source text of a saved bench: parameters, machine and measured figures as ``key=value``."""
     best = result.best
     if best is None:
@@ -77,9 +82,11 @@ def citation(result: BenchResult, provider: str) -> str:
              "usd_per_hour": f"{c.usd_per_hour:g}", "concurrency": str(s.concurrency),
              "prompt_tokens": f"{s.mean_input_tokens or 0:.1f}", "output_tokens": f"{s.mean_output_tokens or 0:.1f}",
              "requests": str(s.requests), "output_tokens_per_s": f"{s.output_tokens_per_s:.6g}",
-             "input_tokens_per_s": f"{s.input_tokens_per_s:.6g}", "input_weight": f"{result.weight:.6g}",
+             "input_tokens_per_s": f"{s.input_tokens_per_s:.6g}",
+             "cached_input_tokens_per_s": f"{s.cached_input_tokens_per_s:.6g}", "input_weight": f"{result.weight:.6g}",
              "e2e_p95_ms": f"{s.e2e_p95_ms or 0:.6g}", "ttft_p95_ms": f"{s.ttft_p95_ms or 0:.6g}",
-             "base_url": c.base_url or "in-process", "machine": c.machine.replace(";", ",")}
+             "base_url": c.base_url or "in-process", "prompts": f"task {task}" if task else "synthetic",
+             "machine": c.machine.replace(";", ",")}
     text = f"{_CITATION_HEAD}; " + "; ".join(f"{k}={v}" for k, v in parts.items())
     return text[:1000]
 
@@ -91,6 +98,7 @@ def parse_citation(text: str) -> tuple[dict[str, float], str] | None:
     pairs = dict(p.split("=", 1) for p in text.split("; ")[1:] if "=" in p)
     try:
         figures = {k: float(pairs[k]) for k in _NUMBERS}
+        figures.update({k: float(pairs[k]) for k in _OPTIONAL if k in pairs})
     except (KeyError, ValueError):
         return None
     return figures, pairs.get("machine", "")
@@ -114,8 +122,10 @@ def _taken(model_id: str, provider: str, day: dt.date, existing: OfferRecord) ->
 
 
 def save_calibration(store: Store, result: BenchResult, *, name: str, model_id: str, model_name: str | None = None,
-                     replace: bool = False, today: dt.date | None = None) -> dict[str, Any]:
+                     replace: bool = False, today: dt.date | None = None, task: str | None = None) -> dict[str, Any]:
     """Write the best level's prices as a dated offer of ``model_id`` at ``self-hosted:<name>``.
+
+    ``task`` names the task whose prompts were benched (recorded in the offer's source).
 
     Returns what was saved (``provider``, ``model_id``, ``effective_date``, ``input_per_m``, ``output_per_m``).
 
@@ -128,7 +138,7 @@ def save_calibration(store: Store, result: BenchResult, *, name: str, model_id: 
     if best is None or best.prices.usd_per_m_input is None or best.prices.usd_per_m_output is None:
         raise ConfigError(f"nothing to save: {result.best_reason}")
     day = today or result.measured_at.date()
-    text = citation(result, provider)
+    text = citation(result, provider, task)
     with store.transaction() as s:
         if s.get(ModelRecord, model_id) is None:
             s.add(ModelRecord(id=model_id, name=model_name or model_id, open_weights=True, reasoning=False))
@@ -147,10 +157,11 @@ def save_calibration(store: Store, result: BenchResult, *, name: str, model_id: 
             s.flush()
         s.add(OfferRecord(model_id=model_id, provider=provider, effective_date=day,
                           input_per_m=best.prices.usd_per_m_input, output_per_m=best.prices.usd_per_m_output,
-                          source_id=source.id, recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+                          cached_input_per_m=best.prices.usd_per_m_cached_input, source_id=source.id,
+                          recorded_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     return {"model_id": model_id, "provider": provider, "effective_date": day.isoformat(),
             "input_per_m": best.prices.usd_per_m_input, "output_per_m": best.prices.usd_per_m_output,
-            "concurrency": best.stats.concurrency}
+            "cached_input_per_m": best.prices.usd_per_m_cached_input, "concurrency": best.stats.concurrency}
 
 
 def find_calibration(catalog: Catalog, model_id: str, *, name: str | None = None,

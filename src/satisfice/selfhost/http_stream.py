@@ -35,7 +35,7 @@ class _Reader:
     """Parses the SSE body of one answer, chunk by chunk, noting when text arrived."""
 
     __slots__ = ("done", "end", "error", "first", "gaps", "input_tokens", "last", "output_tokens", "parser", "start",
-                 "texts")
+                 "texts", "cached")
 
     def __init__(self) -> None:
         self.start = self.end = 0.0
@@ -46,6 +46,7 @@ class _Reader:
         self.texts = 0
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        self.cached = 0
         self.done = False
         self.error: str | None = None
 
@@ -85,6 +86,7 @@ class _Reader:
                 self.error = "invalid_usage"
                 return 0
             self.input_tokens, self.output_tokens = usage.input_tokens, usage.output_tokens
+            self.cached = usage.cached_input_tokens
         choices = data.get("choices")
         if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
             return 0
@@ -191,7 +193,7 @@ class HttpStreamer:
         output = reader.output_tokens
         return RequestSample(start, end, first_token=reader.first, input_tokens=reader.input_tokens or 0,
                              output_tokens=output if output is not None else reader.texts, gaps=tuple(reader.gaps),
-                             usage_reported=output is not None)
+                             usage_reported=output is not None, cached_input_tokens=reader.cached)
 
 
 __all__ = ["HttpStreamer", "error_kind"]

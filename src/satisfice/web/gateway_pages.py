@@ -112,7 +112,8 @@ def _keys(keys: list[GatewayKey], ledger: Mapping[str, float], rollup: Rollup, s
     for key_id, w in window.items():  # pass-through traffic (no key), or keys no longer in the store
         out.append({"key": key_id, "name": "(no key)" if key_id is None else "(unknown key)", "prefix": None,
                     "period": None, "budget_usd": None, "revoked": False, "requests": int(w[0]),
-                    "errors": int(w[1]), "spend_usd": w[3], "period_spend_usd": None, "budget_used": None})
+                    "errors": int(w[1]), "spend_usd": w[3], "period_spend_usd": None, "budget_used": None,
+                    "period_tag": None, "period_spend_source": None})
     return out
 
 
