@@ -23,6 +23,9 @@ Benchmark = Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slu
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Use the catalog as it stood on this date (YYYY-MM-DD).")]
 Share = Annotated[float, typer.Option("--input-share", callback=in_range("--input-share", 0, 1),
                                       help="Share of input tokens in the blended price (0.75 = 3:1, 0.5 = 1:1).")]
+HarnessOpt = Annotated[str | None, typer.Option(
+    "--harness", help="Use only scores run by this harness (e.g. epoch, vendor, artificial-analysis); default: "
+    "independent runs before vendor claims, the newest within one harness.")]
 MAX_TOKENS_PER_DAY = 1e15
 """Workloads above a thousand trillion tokens a day are typos, not plans."""
 
@@ -41,10 +44,16 @@ def tokens_per_day_option(text: str) -> float:
     return tokens
 
 
-def _catalog(ctx: typer.Context) -> Catalog:
+def _catalog(ctx: typer.Context, harness: str | None = None) -> Catalog:
     from satisfice.catalog.repository import load_catalog
 
-    return load_catalog(state(ctx).store())
+    catalog = load_catalog(state(ctx).store())
+    if harness is not None:
+        known = sorted({s.harness for s in catalog.scores})
+        if harness not in known:
+            raise typer.BadParameter(f"no score was run by {harness!r}; harnesses in the catalog: "
+                                     f"{', '.join(h or '(none)' for h in known)}", param_hint="--harness")
+    return catalog.with_harness(harness)
 
 
 def _money(value: float | None, digits: int = 4) -> str:
@@ -75,11 +84,12 @@ def _report(result: Any, as_json: bool, chart: Path | None, draw: str, show: Cal
 
 def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None) -> Table:
     table = Table(title=title, title_justify="left")
-    for col in ("model", "released", "weights", "score", "blended $/M", "note"):
+    for col in ("model", "released", "weights", "score", "harness", "blended $/M", "note"):
         table.add_column(col, justify="right" if col in ("score", "blended $/M") else "left")
     for m in rows:
         note = (extra or {}).get(m.model, "") or (m.price_note or "")
-        table.add_row(m.name, str(m.release_date or "-"), m.weights, _num(m.score), _money(m.blended_price), note)
+        table.add_row(m.name, str(m.release_date or "-"), m.weights, _num(m.score), m.harness or "-",
+                      _money(m.blended_price), note)
     return table
 
 
@@ -96,6 +106,7 @@ def frontier_cmd(
     threshold: Annotated[float, typer.Option("--threshold", "-t", help="Score a model must reach (>=).")],
     as_of: AsOf = None,
     input_share: Share = DEFAULT_INPUT_SHARE,
+    harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
@@ -103,7 +114,7 @@ def frontier_cmd(
     from satisfice.market.frontier import frontier
 
     _check_threshold(benchmark, threshold)
-    result = frontier(_catalog(ctx), benchmark, threshold, parse_date(as_of), input_share)
+    result = frontier(_catalog(ctx, harness), benchmark, threshold, parse_date(as_of), input_share)
 
     def show() -> None:
         marks = {m.model: "frontier" for m in result.frontier}
@@ -135,6 +146,7 @@ def trends_cmd(
     method: Annotated[str, typer.Option("--method", help="Trend method (only 'epoch').")] = "epoch",
     input_share: Share = DEFAULT_INPUT_SHARE,
     as_of: AsOf = None,
+    harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
@@ -144,7 +156,7 @@ def trends_cmd(
 
     if method != "epoch":
         raise ConfigError(f"unknown trend method {method!r}; available: epoch")
-    result = epoch_trends(_catalog(ctx), benchmark, input_share, parse_date(as_of))
+    result = epoch_trends(_catalog(ctx, harness), benchmark, input_share, parse_date(as_of))
 
     def show() -> None:
         table = Table(title=f"Price decline at fixed capability, Epoch AI method ({result.blend.label} blend)",
@@ -180,13 +192,14 @@ def gap_cmd(
     under: Annotated[float | None, typer.Option("--under", callback=in_range("--under", 0, 100, "score points"),
                                                 help="Report when the gap first fell below N points.")] = None,
     as_of: AsOf = None,
+    harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
     """Best closed vs best open score over time, and the gap between them."""
     from satisfice.market.gap import gap
 
-    result = gap(_catalog(ctx), benchmark, under, parse_date(as_of))
+    result = gap(_catalog(ctx, harness), benchmark, under, parse_date(as_of))
 
     def show() -> None:
         table = Table(title=f"{result.benchmark_name}: best closed vs best open, when a leader changed",
@@ -248,13 +261,14 @@ def pareto_cmd(
     benchmark: Benchmark,
     as_of: AsOf = None,
     input_share: Share = DEFAULT_INPUT_SHARE,
+    harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
     """Score-vs-price Pareto frontier on a date (price in force on that date)."""
     from satisfice.market.pareto import pareto
 
-    result = pareto(_catalog(ctx), benchmark, parse_date(as_of), input_share)
+    result = pareto(_catalog(ctx, harness), benchmark, parse_date(as_of), input_share)
 
     def show() -> None:
         console.print(_model_table(f"{result.benchmark_name} Pareto frontier, cheapest first "
@@ -270,12 +284,13 @@ def lag_cmd(
     benchmark: Annotated[str, typer.Option("--benchmark", "-b", help="Benchmark slug, or 'all'.")] = "all",
     as_of: AsOf = None,
     input_share: Share = DEFAULT_INPUT_SHARE,
+    harness: HarnessOpt = None,
     as_json: Json = False,
 ) -> None:
     """Days from the first closed to the first open model clearing each bar; median, trend, expected dates."""
     from satisfice.market.lag import lag_analysis
 
-    result = lag_analysis(_catalog(ctx), benchmark, parse_date(as_of), input_share)
+    result = lag_analysis(_catalog(ctx, harness), benchmark, parse_date(as_of), input_share)
     if as_json:
         print_json(result.to_json())
         return

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from satisfice.catalog.batch import BENCHMARKS, slugify
-from satisfice.catalog.rows import Catalog, ModelRow, OfferRow
+from satisfice.catalog.rows import Catalog, ModelRow, OfferRow, ScoreRow
 from satisfice.core import blend_label
 from satisfice.errors import ConfigError, NotFoundError
 
@@ -108,6 +108,9 @@ class PricedModel:
     blended_price: float | None
     price_date: dt.date | None = None
     price_note: str | None = None
+    harness: str | None = None
+    """Who ran the benchmark the score comes from."""
+    score_source: str | None = None
 
     @property
     def weights(self) -> str:
@@ -127,17 +130,23 @@ class PricedModel:
             "blended_price": self.blended_price,
             "price_date": self.price_date.isoformat() if self.price_date else None,
             "price_note": self.price_note,
+            "harness": self.harness,
+            "score_source": self.score_source,
         }
 
 
-def priced(model: ModelRow, score: float | None, offer: OfferRow | None, input_share: float) -> PricedModel:
-    """Combine a model, its score and the offer chosen for it into one reported row."""
+def priced(model: ModelRow, score: float | ScoreRow | None, offer: OfferRow | None,
+           input_share: float) -> PricedModel:
+    """Combine a model, its score (a value, or the observation with its harness) and its offer into one row."""
+    observed = score if isinstance(score, ScoreRow) else None
     return PricedModel(
         model=model.id,
         name=model.name,
         release_date=model.release_date,
         open_weights=model.open_weights,
-        score=score,
+        score=score.value if isinstance(score, ScoreRow) else score,
+        harness=observed.harness if observed is not None else None,
+        score_source=observed.source if observed is not None else None,
         blended_price=offer.blended(input_share) if offer is not None else None,
         price_date=offer.effective_date if offer is not None else None,
         price_note=offer.blend_note(input_share) if offer is not None else None,

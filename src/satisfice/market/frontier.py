@@ -139,7 +139,7 @@ def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date 
     undated: list[PricedModel] = []
     for model in cat.models.values():
         score = cat.score(model.id, slug)
-        row = priced(model, score.value if score else None, cat.launch_price(model.id, input_share=share), share)
+        row = priced(model, score, cat.launch_price(model.id, input_share=share), share)
         if score is None:
             no_score.append(row)
         elif score.value >= threshold:
