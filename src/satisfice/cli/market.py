@@ -82,10 +82,11 @@ def _report(result: Any, as_json: bool, chart: Path | None, draw: str, show: Cal
         (err_console if as_json else console).print(f"chart written to {chart}", highlight=False)
 
 
-def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None) -> Table:
+def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None,
+                 price_label: str = "blended $/M") -> Table:
     table = Table(title=title, title_justify="left")
-    for col in ("model", "released", "weights", "score", "harness", "blended $/M", "note"):
-        table.add_column(col, justify="right" if col in ("score", "blended $/M") else "left")
+    for col in ("model", "released", "weights", "score", "harness", price_label, "note"):
+        table.add_column(col, justify="right" if col in ("score", price_label) else "left")
     for m in rows:
         note = (extra or {}).get(m.model, "") or (m.price_note or "")
         table.add_row(m.name, str(m.release_date or "-"), m.weights, _num(m.score), m.harness or "-",
@@ -106,6 +107,9 @@ def frontier_cmd(
     threshold: Annotated[float, typer.Option("--threshold", "-t", help="Score a model must reach (>=).")],
     as_of: AsOf = None,
     input_share: Share = DEFAULT_INPUT_SHARE,
+    measure: Annotated[str, typer.Option("--measure", help="Rank by blended-price ($/M at launch) or run-cost "
+                                         "(USD to run the benchmark once, from published tokens per task).")
+                       ] = "blended-price",
     harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
@@ -114,15 +118,18 @@ def frontier_cmd(
     from satisfice.market.frontier import frontier
 
     _check_threshold(benchmark, threshold)
-    result = frontier(_catalog(ctx, harness), benchmark, threshold, parse_date(as_of), input_share)
+    result = frontier(_catalog(ctx, harness), benchmark, threshold, parse_date(as_of), input_share, measure)
 
     def show() -> None:
         marks = {m.model: "frontier" for m in result.frontier}
         for label, m in (("first closed", result.first_closed), ("first open", result.first_open)):
             if m is not None:
                 marks[m.model] = ", ".join(x for x in (marks.get(m.model), label) if x)
-        console.print(_model_table(f"{result.benchmark_name} >= {threshold:g}: models that clear the bar "
-                                   f"(blended price at release, {result.blend.label})", list(result.models), marks))
+        basis = (f"blended price at release, {result.blend.label}" if result.measure == "blended-price"
+                 else "USD to run the benchmark once, at prices in force")
+        console.print(_model_table(f"{result.benchmark_name} >= {threshold:g}: models that clear the bar ({basis})",
+                                   list(result.models), marks,
+                                   "blended $/M" if result.measure == "blended-price" else "run cost $"))
         if result.no_score:
             console.print(f"No score on {result.benchmark_name} (not counted as failing): "
                           + ", ".join(m.name for m in result.no_score), highlight=False)
@@ -359,4 +366,6 @@ def watch_cmd(
 
 def register(root: typer.Typer) -> None:
     """Attach this group's commands to the root app."""
+    from satisfice.cli import market_scores  # noqa: F401  (adds run-cost and saturation to market_app)
+
     root.add_typer(market_app, name="market")

@@ -51,6 +51,17 @@ def _epoch(p: Peek) -> bool:
     return "Model Name" in p.header and "USD per 1M Tokens" in p.header
 
 
+def _recorded(p: Peek) -> bool:
+    return not p.is_json and any(c.endswith("|total_cost") for c in p.header)
+
+
+def _recorded_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.identity import Identity
+    from satisfice.catalog.sources.recorded import parse_recorded
+
+    return parse_recorded(path, ids=Identity.load().canonical)
+
+
 def _native_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
     from satisfice.catalog.sources.native import parse_native
 
@@ -87,6 +98,8 @@ _BUILTINS: tuple[tuple[str, Any, Any, bool, str], ...] = (
     ("openrouter", _openrouter_parse, _openrouter, True, "an OpenRouter /api/v1/models response"),
     ("openrouter-history", _history_parse, _history, False, "dated OpenRouter prices {as_of, models: {id: points}}"),
     ("epoch", _epoch_parse, _epoch, False, "Epoch AI's price and benchmark CSVs"),
+    ("recorded", _recorded_parse, _recorded, False,
+     "recorded outcomes (RouterBench's wide CSV): accuracy and measured cost per task of each model"),
 )
 for _name, _parse, _sniff, _dated, _help in _BUILTINS:
     IMPORTERS.add(ImporterEntry(_name, _parse, _sniff, _dated, _help))

@@ -36,6 +36,8 @@ Columns (only ``name`` is required; the order does not matter):
 ``score_date``              when the row's scores were run or published (``YYYY-MM-DD``)
 ``score_date:<benchmark>``  date of one score (overrides ``score_date``)
 ``stderr:<benchmark>``      standard error of one score, in the score's units
+``input_tokens:<benchmark>``  input tokens per task of that run (also ``cached_tokens:``, ``output_tokens:``
+                            with reasoning, ``items:`` tasks run, ``cost_per_task:`` USD per task)
 ``notes``                   free text, ignored
 ==========================  ========================================================================
 
@@ -73,7 +75,9 @@ MODEL_COLUMNS = ("id", "name", "organization", "open_weights", "licence", "param
 PRICE_COLUMNS = ("input_per_m", "output_per_m", "cached_input_per_m", "blended_per_m", "blend_input_share")
 OFFER_COLUMNS = ("provider", "effective_date", *PRICE_COLUMNS, "price_source")
 SCORE_COLUMNS = ("score_source", "harness", "effort", "score_date")
-PREFIXES = ("score:", "score_source:", "harness:", "effort:", "score_date:", "stderr:")
+USAGE = ("input_tokens", "cached_tokens", "output_tokens", "items", "cost_per_task")
+"""Per-benchmark usage columns of a run (``output_tokens:gpqa-diamond``...), per task."""
+PREFIXES = ("score:", "score_source:", "harness:", "effort:", "score_date:", "stderr:", *(f"{u}:" for u in USAGE))
 NATIVE_COLUMNS = (*MODEL_COLUMNS, *OFFER_COLUMNS, *SCORE_COLUMNS, "notes")
 """Plain columns, in the order the bundled catalog writes them (then the prefixed ones)."""
 
@@ -204,8 +208,13 @@ class _Builder:
             day_col = f"score_date:{slug}" if text(cells.get(f"score_date:{slug}")) else "score_date"
             day = date(cells.get(day_col), where, day_col)
             stderr = number(cells.get(f"stderr:{slug}"), where, f"stderr:{slug}")
+            usage: dict[str, Any] = {u: number(cells.get(f"{u}:{slug}"), where, f"{u}:{slug}") for u in USAGE}
+            if usage["items"] is not None:
+                if not float(usage["items"]).is_integer() or usage["items"] < 1:
+                    raise where.error(f"items must be a whole number of tasks, got {usage['items']:g}", f"items:{slug}")
+                usage["items"] = int(usage["items"])
             score = ScoreRow(model_id=model_id, benchmark=slug, value=value, harness=harness, source=source,
-                             effort=effort, date=day, stderr=stderr)
+                             effort=effort, date=day, stderr=stderr, **usage)
             key = (model_id, slug, harness, effort, day)
             earlier = self.scores.get(key)
             if earlier is not None and earlier.value != value:
