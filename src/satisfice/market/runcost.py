@@ -10,6 +10,7 @@ per task, from that cost as measured. Every row names the harness and the source
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,12 +111,15 @@ class RunCostResult:
 
 
 def usd(value: float) -> str:
-    """Dollars with precision that fits the amount, never scientific notation."""
+    """Dollars with precision that fits the amount (three significant digits below $1), never scientific notation."""
     if value >= 100:
         return f"${value:,.0f}"
     if value >= 1:
         return f"${value:,.2f}"
-    return f"${value:.4f}".rstrip("0").rstrip(".") if value > 0 else "$0"
+    if value <= 0:
+        return "$0"
+    digits = min(max(2, 2 - math.floor(math.log10(value))), 12)
+    return f"${value:.{digits}f}"
 
 
 def _with_tokens(observations: list[ScoreRow]) -> ScoreRow | None:
