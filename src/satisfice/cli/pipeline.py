@@ -41,7 +41,8 @@ def _identity(ctx: typer.Context) -> Any:
 def _counts_line(src: dict[str, Any]) -> str:
     return (f"  {src['source']}: {src['outcome']}, {src['new_models']} new models, {src['changed_prices']} price "
             f"changes, {src['new_offers']} new offers, {src['scheduled']} scheduled, {src['unchanged']} unchanged, "
-            f"{src['gone']} no longer listed")
+            f"{src['gone']} no longer listed, {src.get('new_scores', 0)} new scores, "
+            f"{src.get('changed_scores', 0)} changed scores")
 
 
 def _print_report(report: dict[str, Any]) -> None:

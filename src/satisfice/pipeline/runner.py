@@ -22,6 +22,7 @@ from satisfice.catalog.identity import Identity, provider_id
 from satisfice.pipeline.apply import Observation
 from satisfice.pipeline.fetch import Fetched, FetchError, fetch, shown
 from satisfice.pipeline.lock import run_lock
+from satisfice.pipeline.score_apply import apply_scores
 from satisfice.pipeline.sources import parse_selection, source_spec
 from satisfice.pipeline.watches import newly_satisfied
 from satisfice.store import Store
@@ -29,7 +30,8 @@ from satisfice.store.schema import OfferRecord
 from satisfice.store.schema_pipeline import ChangeRecord, RunRecord, SnapshotRecord
 
 Clock = Callable[[], dt.datetime]
-COUNT_KEYS = ("new_models", "changed_prices", "new_offers", "scheduled", "unchanged", "gone")
+COUNT_KEYS = ("new_models", "changed_prices", "new_offers", "scheduled", "unchanged", "gone", "new_scores",
+              "changed_scores")
 
 
 def utcnow() -> dt.datetime:
@@ -147,15 +149,17 @@ def _apply(store: Store, run_id: int, name: str, fetched: Fetched, at: dt.dateti
             batch = spec.factory(path, at.date(), ids.canonical)
         except Exception as exc:
             raise _Located(str(exc).replace(str(path), fetched.location)) from exc
-    if not batch.offers:
-        raise _Located(f"{fetched.location}: no prices found (has the format changed?)")
+    if not batch.offers and not batch.scores:
+        raise _Located(f"{fetched.location}: no prices or scores found (has the format changed?)")
     providers = {o.provider: provider_id(o.provider) for o in batch.offers}
     with store.transaction() as s:
-        counts = Observation(s, name, run_id, at, fetched.sha256).apply(batch, providers)
+        observation = Observation(s, name, run_id, at, fetched.sha256)
+        counts = observation.apply(batch, providers)
+        scored = apply_scores(s, name, run_id, at, observation.tag, batch.scores, batch.benchmarks)
         s.add(SnapshotRecord(source=name, location=fetched.location[:1000], version=fetched.version, fetched_at=at,
                              size=len(fetched.data), sha256=fetched.sha256, applied=True))
     for key in COUNT_KEYS:
-        result[key] = getattr(counts, key)
+        result[key] = getattr(scored if key.endswith("_scores") else counts, key)
     result["new_model_ids"] = counts.new_model_ids[:50]
 
 
