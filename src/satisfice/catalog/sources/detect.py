@@ -62,6 +62,17 @@ def _recorded_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
     return parse_recorded(path, ids=Identity.load().canonical)
 
 
+def _epoch_hub(p: Peek) -> bool:
+    return "Model version" in p.header
+
+
+def _epoch_hub_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.identity import Identity
+    from satisfice.catalog.sources.epoch_hub import parse_epoch_hub
+
+    return parse_epoch_hub(path, ids=Identity.load().canonical)
+
+
 def _native_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
     from satisfice.catalog.sources.native import parse_native
 
@@ -98,6 +109,8 @@ _BUILTINS: tuple[tuple[str, Any, Any, bool, str], ...] = (
     ("openrouter", _openrouter_parse, _openrouter, True, "an OpenRouter /api/v1/models response"),
     ("openrouter-history", _history_parse, _history, False, "dated OpenRouter prices {as_of, models: {id: points}}"),
     ("epoch", _epoch_parse, _epoch, False, "Epoch AI's price and benchmark CSVs"),
+    ("epoch-hub", _epoch_hub_parse, _epoch_hub, False,
+     "Epoch AI Benchmarking Hub: benchmark_data.zip or one of its CSVs (name the format for the zip)"),
     ("recorded", _recorded_parse, _recorded, False,
      "recorded outcomes (RouterBench's wide CSV): accuracy and measured cost per task of each model"),
 )
