@@ -30,6 +30,7 @@ META = "id,Model name,Release date\no3,o3,2025-04-16\n"
 
 
 def _zip(tmp_path: Path, files: dict[str, str]) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "benchmark_data.zip"
     with zipfile.ZipFile(path, "w") as z:
         for name, body in files.items():
