@@ -140,3 +140,48 @@ def test_cli_harness_option(tmp_path: Path) -> None:
     assert {m["harness"] for m in default["models"]} >= {"epoch", "vendor"}
     wrong = runner.invoke(app, ["market", "frontier", "-b", "gpqa", "-t", "70", "--harness", "nobody", "--json"])
     assert wrong.exit_code != 0 and "harnesses in the catalog" in wrong.output
+
+
+def _seed_eval_run(store: Any) -> None:
+    from dataclasses import replace
+
+    from satisfice.core import Price
+    from satisfice.evals.cache import ResponseCache
+    from satisfice.evals.pricing import PriceInfo
+    from satisfice.evals.results import ItemOutcome, results_to_dict, summarise
+
+    prices = {"terse-model": Price(3.0, 15.0), "verbose-model": Price(1.0, 4.0)}
+    tokens = {"terse-model": 100, "verbose-model": 2000}
+    outcomes = [replace(o, cost_usd=(o.input_tokens * prices[o.model].input_per_m
+                                     + o.output_tokens * prices[o.model].output_per_m) / 1e6)
+                for m in prices for o in (ItemOutcome(model=m, index=i, item_id=str(i), status="scored",
+                                                      score=float(i % 4 != 0), has_response=True, input_tokens=300,
+                                                      output_tokens=tokens[m], latency_s=0.2) for i in range(20))]
+    res = summarise("sentiment", outcomes, models=list(prices), threshold=None,
+                    prices={m: PriceInfo(m, p, "override") for m, p in prices.items()}, items=20)
+    cache = ResponseCache(store)
+    run_id = cache.start_run("sentiment", "0" * 64, "sentiment.yaml", list(prices))
+    cache.finish_run(run_id, status="complete", spent_usd=0.01, calls=40, cache_hits=0,
+                     summary=results_to_dict(res))
+
+
+def test_eval_runs_are_a_source_of_token_counts(db_url: str) -> None:
+    from satisfice.evals.observations import eval_observations
+    from satisfice.store import open_store
+
+    store = open_store(db_url)
+    try:
+        _seed_eval_run(store)
+        observed = {o.model_id: o for o in eval_observations(store)}
+    finally:
+        store.close()
+    assert set(observed) == {"terse-model", "verbose-model"}
+    verbose = observed["verbose-model"]
+    assert (verbose.harness, verbose.benchmark, verbose.items) == ("satisfice", "sentiment", 20)
+    assert (verbose.input_tokens, verbose.output_tokens, verbose.value) == (300, 2000, 75.0)
+    doc = _run("--db", db_url, "market", "run-cost", "--benchmark", "sentiment")
+    rows = {r["model"]: r for r in doc["rows"]}
+    assert rows["verbose-model"]["harness"] == "satisfice" and rows["verbose-model"]["output_tokens"] == 2000
+    # measured: 20 x (300 x $1 + 2000 x $4) / 1e6 against 20 x (300 x $3 + 100 x $15) / 1e6
+    assert rows["verbose-model"]["run_cost_usd"] == pytest.approx(20 * 8300 / 1e6)
+    assert rows["terse-model"]["run_cost_usd"] == pytest.approx(20 * 2400 / 1e6)

@@ -25,10 +25,20 @@ def run_cost_cmd(
     harness: HarnessOpt = None,
     as_json: Json = False,
 ) -> None:
-    """Cost to run a benchmark once per model: tokens per task x the price in force x the item count."""
+    """Cost to run a benchmark once per model: tokens per task x the price in force x the item count.
+
+    Token counts come from score sources that publish them and from satisfice's own eval runs (harness
+    ``satisfice``; the benchmark is the task's name).
+    """
+    from dataclasses import replace
+
+    from satisfice.cli.common import state
+    from satisfice.evals.observations import eval_observations
     from satisfice.market.runcost import run_cost
 
-    result = run_cost(_catalog(ctx, harness), benchmark, parse_date(as_of), input_share)
+    catalog = _catalog(ctx, harness)
+    catalog = replace(catalog, scores=(*catalog.scores, *eval_observations(state(ctx).store())))
+    result = run_cost(catalog, benchmark, parse_date(as_of), input_share)
     if as_json:
         print_json(result.to_json())
         return

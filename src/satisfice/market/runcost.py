@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from satisfice.catalog.rows import Catalog, OfferRow, ScoreRow
+from satisfice.catalog.rows import Catalog, ModelRow, OfferRow, ScoreRow
 from satisfice.core import DEFAULT_INPUT_SHARE
 from satisfice.market.common import benchmark_name, check_input_share, resolve_benchmark
 
@@ -159,7 +159,8 @@ def run_cost(catalog: Catalog, benchmark: str, as_of: dt.date | None = None,
     day = as_of or dt.date.today()
     rows: list[RunCostRow] = []
     missing: list[str] = []
-    for model in catalog.models.values():
+    for model_id in sorted({s.model_id for s in catalog.scores if s.benchmark == slug}):
+        model = catalog.models.get(model_id) or ModelRow(model_id, model_id)  # an eval run's own model name
         observations = [o for o in catalog.observations(model.id, slug)
                         if catalog.harness is None or o.harness == catalog.harness]
         if not observations:
