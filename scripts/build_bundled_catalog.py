@@ -138,12 +138,13 @@ HARNESS_RULES = [
 ]
 VENDOR = "vendor"
 """Every other score source is a model card, a launch post or a vendor's comparison table (or a page quoting one)."""
-_EFFORT_NOTES = [
-    (re.compile(r"w/o extended thinking|no extended thinking|no thinking"), "no extended thinking"),
-    (re.compile(r"non-thinking"), "non-thinking"),
-    (re.compile(r"thinking high"), "thinking high"),
-    (re.compile(r"\bxhigh\b|\bxHigh\b"), "xhigh"),
-    (re.compile(r"avg@8"), "avg@8"),
+_EFFORT_NOTES = [  # (pattern, note, only for this benchmark)
+    (re.compile(r"w/o extended thinking|no extended thinking|no thinking"), "no extended thinking", None),
+    (re.compile(r"non-thinking"), "non-thinking", None),
+    (re.compile(r"thinking high"), "thinking high", None),
+    (re.compile(r"\bxhigh\b|\bxHigh\b"), "xhigh", None),
+    (re.compile(r"GPQA avg@8"), "avg@8", "gpqa-diamond"),
+    (re.compile(r"SWE agentic single attempt"), "agentic, single attempt", "swe-bench-verified"),
 ]
 _EPOCH_EFFORT = re.compile(r"\bEBR [\w.-]+_(low|medium|high|xhigh)\b")
 
@@ -153,13 +154,14 @@ def harness_of(segment: str) -> str:
     return next((name for pattern, name in HARNESS_RULES if pattern.search(segment)), VENDOR)
 
 
-def effort_of(segment: str, note: str) -> str:
+def effort_of(segment: str, note: str, slug: str = "") -> str:
     """The effort, variant or protocol a score source states (``high``, ``no extended thinking``, ``5-shot``)."""
     notes = [note] if note and "Epoch harness" not in note else []
     epoch = _EPOCH_EFFORT.search(segment)
     if epoch:
         notes.append(epoch.group(1))
-    notes += [label for pattern, label in _EFFORT_NOTES if pattern.search(segment) and label not in notes]
+    notes += [label for pattern, label, only in _EFFORT_NOTES
+              if pattern.search(segment) and label not in notes and only in (None, slug)]
     return "; ".join(dict.fromkeys(notes))
 
 
@@ -184,7 +186,7 @@ def score_cells(score_source: str, slugs: list[str]) -> tuple[dict[str, str], st
         source = "; ".join(seg for seg, _ in found)
         cells[f"score_source:{slug}"] = cite(source)
         cells[f"harness:{slug}"] = harness_of(found[0][0])
-        cells[f"effort:{slug}"] = "; ".join(e for e in (effort_of(seg, note) for seg, note in found) if e)
+        cells[f"effort:{slug}"] = "; ".join(e for e in (effort_of(seg, note, slug) for seg, note in found) if e)
     return cells, "; ".join(date_sources)
 
 
