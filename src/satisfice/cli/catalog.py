@@ -151,6 +151,7 @@ def list_models(
                 continue
         rows.append({**_model_json(model), "blended_price": price, "price": _offer_json(offer, input_share),
                      "scores": scores})
+        rows[-1]["score_harness"] = {b: (s.harness if (s := catalog.score(model.id, b)) else None) for b in shown}
     blend = blend_label(input_share)
     if json_out:
         print_json({"as_of": day, "input_share": input_share, "blend": blend, "price_rule": PRICE_RULE,
@@ -170,7 +171,8 @@ def list_models(
         note = "*" if r["price"] and r["price"]["blend_note"] else ""
         table.add_row(Text(r["id"]), Text(r["name"]), Text(r["organization"] or "-"), _yes_no(r["open_weights"]),
                       str(r["release_date"] or "-"), _fmt_price(r["blended_price"]) + note,
-                      *("-" if r["scores"][b] is None else f"{r['scores'][b]:g}" for b in shown))
+                      *("-" if r["scores"][b] is None else f"{r['scores'][b]:g} ({r['score_harness'][b] or '?'})"
+                        for b in shown))
     console.print(table)
 
 
