@@ -64,6 +64,11 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
+def _scored(leader: Any) -> str:
+    """A leader's score with who ran it."""
+    return "-" if leader is None else f"{leader.score:g} ({leader.harness or '?'})"
+
+
 def _factor(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
@@ -220,8 +225,8 @@ def gap_cmd(
             if leaders == previous:
                 continue
             previous = leaders
-            table.add_row(str(s.date), c.name if c else "-", _num(c.score if c else None), o.name if o else "-",
-                          _num(o.score if o else None), "-" if s.gap is None else f"{s.gap:+.3g}")
+            table.add_row(str(s.date), c.name if c else "-", _scored(c), o.name if o else "-", _scored(o),
+                          "-" if s.gap is None else f"{s.gap:+.3g}")
         console.print(table)
         if result.left_out:
             console.print("Left out (openness or release date unknown): " + ", ".join(result.left_out),
