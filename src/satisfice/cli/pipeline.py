@@ -160,7 +160,8 @@ def changes_cmd(
     c = doc["counts"]
     console.print(f"since {doc['since']}: {c['new_model']} new models, {c['price_cut']} price cuts, "
                   f"{c['price_raise']} raises, {c['new_offer']} new offers, {c['scheduled']} scheduled, "
-                  f"{c['gone']} no longer listed, {c['watch']} watch hits", highlight=False)
+                  f"{c['gone']} no longer listed, {c['watch']} watch hits, {c['new_score']} new scores, "
+                  f"{c['score_changed']} changed scores", highlight=False)
     for title, key in (("price cuts", "price_cuts"), ("price raises", "price_raises"), ("scheduled", "scheduled")):
         if doc[key]:
             console.print(f"{title}:", highlight=False)
@@ -171,6 +172,8 @@ def changes_cmd(
     if doc["new_models"]:
         console.print("new models: " + ", ".join(e["model"] for e in doc["new_models"]), highlight=False,
                       soft_wrap=True)
+    for e in doc["changed_scores"]:
+        console.print(f"  score changed: {e['model']}: {e['detail']} [{e['source']}]", highlight=False, soft_wrap=True)
     for e in doc["watches"]:
         console.print(f"[bold green]{e['detail']}:[/] {e['model']}", highlight=False)
 
