@@ -83,7 +83,7 @@ def test_cli_import_writes_all_or_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "swe_bench_verified.csv, line 4" in str(result.exception)
     assert runner.invoke(app, ["catalog", "show", "o3-2025-04-16", "--json"]).exit_code == 1  # nothing written
     good = _zip(tmp_path / "x", {"gpqa_diamond.csv": RUNS})
-    ok = runner.invoke(app, ["catalog", "import", str(good), "--format", "epoch-hub", "--json"])
+    ok = runner.invoke(app, ["catalog", "import", str(good), "--json"])  # a zip of CSVs is detected
     assert ok.exit_code == 0, ok.output
     shown = json.loads(runner.invoke(app, ["catalog", "show", "o3-2025-04-16", "--json"]).stdout)
     assert {(s["effort"], s["harness"]) for s in shown["scores"]} == {("high", "epoch"), ("medium", "epoch")}

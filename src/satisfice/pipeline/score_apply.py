@@ -64,7 +64,8 @@ def apply_scores(s: Session, source: str, run_id: int, at: dt.datetime, tag: str
     rows: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str, str, dt.date]] = set()
-    for row in scores:
+    last = {(r.model_id, r.benchmark, r.harness, r.effort, r.date or at.date()): r for r in scores}
+    for row in last.values():  # two runs of one day in one document: the later row stands
         key = (row.model_id, row.benchmark, row.harness, row.effort)
         day = row.date or at.date()
         same_day = exact.get((*key, day))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,14 @@ from satisfice.errors import DataError
 
 
 def detect_format(path: Path) -> str:
-    """The format of ``path``: the first registered format whose sniffer recognises it; DataError naming it."""
+    """The format of ``path``: the first registered format whose sniffer recognises it; DataError naming it.
+
+    A zip of CSV files is Epoch AI's benchmark export (``epoch-hub``).
+    """
+    if path.is_file() and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if any(n.lower().endswith(".csv") for n in archive.namelist()):
+                return "epoch-hub"
     peek = Peek(path, read_text(path))
     for entry in IMPORTERS:
         if entry.sniff is not None and entry.sniff(peek):

@@ -108,6 +108,7 @@ def _file(path: Path, name: str, to_id: Callable[[str], str], models: dict[str, 
         found.append(ScoreRow(model_id=model_id, benchmark=slug, value=value, stderr=stderr, effort=effort, date=day,
                               harness="third-party" if external else "epoch",
                               source=f"Epoch AI Benchmarking Hub, {name} ({column}), CC BY 4.0"))
+    found = list({(s.model_id, s.effort, s.date): s for s in found}.values())  # two runs in one day: the later
     percent = slug not in BENCHMARKS or BENCHMARKS[slug].scale == "percent"
     if percent and (not external or all(0 <= s.value <= 1 for s in found)):
         found = [_scaled(s, 100.0) for s in found]
