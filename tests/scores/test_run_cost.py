@@ -185,3 +185,5 @@ def test_eval_runs_are_a_source_of_token_counts(db_url: str) -> None:
     # measured: 20 x (300 x $1 + 2000 x $4) / 1e6 against 20 x (300 x $3 + 100 x $15) / 1e6
     assert rows["verbose-model"]["run_cost_usd"] == pytest.approx(20 * 8300 / 1e6)
     assert rows["terse-model"]["run_cost_usd"] == pytest.approx(20 * 2400 / 1e6)
+    only = _run("--db", db_url, "market", "run-cost", "--benchmark", "sentiment", "--harness", "satisfice")
+    assert {r["harness"] for r in only["rows"]} == {"satisfice"} and len(only["rows"]) == 2

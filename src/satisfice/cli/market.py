@@ -47,7 +47,11 @@ def tokens_per_day_option(text: str) -> float:
 def _catalog(ctx: typer.Context, harness: str | None = None) -> Catalog:
     from satisfice.catalog.repository import load_catalog
 
-    catalog = load_catalog(state(ctx).store())
+    return with_harness(load_catalog(state(ctx).store()), harness)
+
+
+def with_harness(catalog: Catalog, harness: str | None) -> Catalog:
+    """The catalog restricted to one harness's scores; a harness no score has is a usage error listing them."""
     if harness is not None:
         known = sorted({s.harness for s in catalog.scores})
         if harness not in known:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from satisfice.cli.common import Json, console, money, parse_date, print_json
-from satisfice.cli.market import AsOf, Benchmark, HarnessOpt, Share, _catalog, market_app
+from satisfice.cli.market import AsOf, Benchmark, HarnessOpt, Share, _catalog, market_app, with_harness
 from satisfice.core import DEFAULT_INPUT_SHARE
 
 
@@ -36,8 +36,9 @@ def run_cost_cmd(
     from satisfice.evals.observations import eval_observations
     from satisfice.market.runcost import run_cost
 
-    catalog = _catalog(ctx, harness)
-    catalog = replace(catalog, scores=(*catalog.scores, *eval_observations(state(ctx).store())))
+    catalog = _catalog(ctx)
+    catalog = with_harness(replace(catalog, scores=(*catalog.scores, *eval_observations(state(ctx).store()))),
+                           harness)
     result = run_cost(catalog, benchmark, parse_date(as_of), input_share)
     if as_json:
         print_json(result.to_json())
