@@ -1,8 +1,9 @@
-"""Pipeline run time and memory over the four sources' recorded real snapshots; prints one JSON document.
+"""Pipeline run time and memory over the sources' recorded real snapshots (prices and scores); prints one JSON.
 
 Measures, on a fresh SQLite store holding the bundled catalog:
 
-- ``full_run_s``: the first run over all four sources (every model, offer and listing is new);
+- ``full_run_s``: the first run over the four price sources and the models.dev score source (every model,
+  offer, listing and score observation is new);
 - ``rerun_identical_s``: the same documents again (recognised by their hash, nothing parsed);
 - ``rerun_reparsed_s``: documents with the same prices but different bytes (every source parsed and
   compared again, nothing added);
@@ -39,6 +40,7 @@ def sources(litellm: Path | None) -> dict[str, str]:
         "genai-prices": str(SNAPSHOTS / "genai_prices-0.2.3-py3-none-any.whl"),
         "litellm": str(litellm or SNAPSHOTS / "litellm_prices_subset.json"),
         "openrouter": str(SNAPSHOTS / "openrouter_models.json"),
+        "models-dev-scores": str(SNAPSHOTS / "modelsdev_models.json"),
     }
 
 
@@ -85,9 +87,11 @@ def once(selection: dict[str, str]) -> dict[str, object]:
     assert all(s["outcome"] == "same" for s in same["sources"])
     added = again["totals"]
     assert added["new_models"] == added["new_offers"] == added["changed_prices"] == 0, added
+    assert added["new_scores"] == added["changed_scores"] == 0, added
     return {"full_run_s": round(full, 3), "rerun_identical_s": round(identical, 3),
             "rerun_reparsed_s": round(reparsed, 3), "first_run_totals": first["totals"],
             "per_source_s": {s["source"]: s["seconds"] for s in first["sources"]},
+            "reparsed_per_source_s": {s["source"]: s["seconds"] for s in again["sources"]},
             "entries": {s["source"]: s["size"] for s in first["sources"]}}
 
 

@@ -40,6 +40,9 @@ FACTS_2026 = REPO.parent / "shared" / "data" / "catalog_facts_2026.csv"
 DATA = REPO / "src" / "satisfice" / "catalog" / "data"
 OUT = DATA / "catalog.csv"
 PACKAGE_PRICES = DATA / "package_prices.csv"
+SCORE_OBSERVATIONS = DATA / "score_observations.csv"
+"""More score observations, one per line (model, benchmark, value, harness, effort, date, source): runs by other
+harnesses of models the facts files already score, and sourced scores the facts files lack."""
 
 BENCHMARK_COLUMNS = {"mmlu": "mmlu", "mmlu_pro": "mmlu-pro", "gpqa_diamond": "gpqa-diamond",
                      "swe_bench_verified": "swe-bench-verified"}
@@ -124,16 +127,42 @@ def labelled(segment: str) -> dict[str, str] | None:
     return out
 
 
-def harness_of(segment: str, note: str) -> str:
-    """Harness/protocol note a score source states."""
-    notes = [note] if note else []
-    if "Epoch harness" in segment:
-        notes.append("Epoch harness")
-    if re.search(r"w/o extended thinking|no extended thinking|no thinking", segment):
-        notes.append("no extended thinking")
-    if "non-thinking" in segment:
-        notes.append("non-thinking")
-    return "; ".join(notes)
+# Who ran a benchmark, from the score source's text: the first rule that matches wins.
+HARNESS_RULES = [
+    (re.compile(r"\bEBR\b|Epoch harness"), "epoch"),
+    (re.compile(r"\bAA via\b|Artificial Analysis"), "artificial-analysis"),
+    (re.compile(r"\bTIGER\b"), "tiger-lab"),
+    (re.compile(r"^SWE: swebench\.com leaderboard"), "swe-bench"),
+    (re.compile(r"\(HELM"), "helm"),
+    (re.compile(r"\bEOC\b"), "third-party"),
+]
+VENDOR = "vendor"
+"""Every other score source is a model card, a launch post or a vendor's comparison table (or a page quoting one)."""
+_EFFORT_NOTES = [  # (pattern, note, only for this benchmark)
+    (re.compile(r"w/o extended thinking|no extended thinking|no thinking"), "no extended thinking", None),
+    (re.compile(r"non-thinking"), "non-thinking", None),
+    (re.compile(r"thinking high"), "thinking high", None),
+    (re.compile(r"\bxhigh\b|\bxHigh\b"), "xhigh", None),
+    (re.compile(r"GPQA avg@8"), "avg@8", "gpqa-diamond"),
+    (re.compile(r"SWE agentic single attempt"), "agentic, single attempt", "swe-bench-verified"),
+]
+_EPOCH_EFFORT = re.compile(r"\bEBR [\w.-]+_(low|medium|high|xhigh)\b")
+
+
+def harness_of(segment: str) -> str:
+    """Who ran the benchmark a score source reports (``epoch``, ``artificial-analysis``..., else ``vendor``)."""
+    return next((name for pattern, name in HARNESS_RULES if pattern.search(segment)), VENDOR)
+
+
+def effort_of(segment: str, note: str, slug: str = "") -> str:
+    """The effort, variant or protocol a score source states (``high``, ``no extended thinking``, ``5-shot``)."""
+    notes = [note] if note and "Epoch harness" not in note else []
+    epoch = _EPOCH_EFFORT.search(segment)
+    if epoch:
+        notes.append(epoch.group(1))
+    notes += [label for pattern, label, only in _EFFORT_NOTES
+              if pattern.search(segment) and label not in notes and only in (None, slug)]
+    return "; ".join(dict.fromkeys(notes))
 
 
 def score_cells(score_source: str, slugs: list[str]) -> tuple[dict[str, str], str]:
@@ -153,15 +182,11 @@ def score_cells(score_source: str, slugs: list[str]) -> tuple[dict[str, str], st
                 by_slug.setdefault(slug, []).append((seg, note))
     cells: dict[str, str] = {}
     for slug in slugs:
-        found = by_slug.get(slug)
-        if found:
-            source = "; ".join(seg for seg, _ in found)
-            harness = "; ".join(h for h in (harness_of(seg, note) for seg, note in found) if h)
-        else:
-            source = "; ".join(unlabelled) or score_source
-            harness = harness_of(source, "")
+        found = by_slug.get(slug) or [("; ".join(unlabelled) or score_source, "")]
+        source = "; ".join(seg for seg, _ in found)
         cells[f"score_source:{slug}"] = cite(source)
-        cells[f"harness:{slug}"] = harness
+        cells[f"harness:{slug}"] = harness_of(found[0][0])
+        cells[f"effort:{slug}"] = "; ".join(e for e in (effort_of(seg, note, slug) for seg, note in found) if e)
     return cells, "; ".join(date_sources)
 
 
@@ -187,14 +212,15 @@ def read_rows(*paths: Path | None) -> list[dict[str, str]]:
     return rows
 
 
-def build(facts: Path, facts_2026: Path | None = None, package_prices: Path | None = None) -> str:
+def build(facts: Path, facts_2026: Path | None = None, package_prices: Path | None = None,
+          score_observations: Path | None = SCORE_OBSERVATIONS) -> str:
     """The bundled catalog CSV text."""
     rows = read_rows(facts, facts_2026)
     models = [r for r in rows if not r["price_source"].startswith(PRICE_CHANGE)]
     changes = [r for r in rows if r["price_source"].startswith(PRICE_CHANGE)]
     slugs = list(BENCHMARK_COLUMNS.values())
     columns = [c for c in NATIVE_COLUMNS if c != "notes"]
-    columns += [f"score:{s}" for s in slugs] + [f"score_source:{s}" for s in slugs] + [f"harness:{s}" for s in slugs]
+    columns += [f"{kind}:{s}" for kind in ("score", "score_source", "harness", "effort", "score_date") for s in slugs]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -220,6 +246,13 @@ def build(facts: Path, facts_2026: Path | None = None, package_prices: Path | No
             **{f"score:{slug}": row[col] for col, slug in BENCHMARK_COLUMNS.items()},
             **cells,
         })
+    for obs in read_rows(score_observations):
+        if obs["model"] not in names or obs["benchmark"] not in slugs:
+            raise SystemExit(f"{score_observations}: unknown model {obs['model']!r} or benchmark {obs['benchmark']!r}")
+        b = obs["benchmark"]
+        writer.writerow({"id": slugify(obs["model"]), "name": obs["model"], f"score:{b}": obs["value"],
+                         f"score_source:{b}": obs["source"], f"harness:{b}": obs["harness"],
+                         f"effort:{b}": obs["effort"], f"score_date:{b}": obs["date"]})
     by_name = {r["model"]: r for r in models}
     changed = [(r["model"], provider_of(by_name[r["model"]]) if r["model"] in by_name else "", r["release_date"],
                 r["input_price_per_m"], r["output_price_per_m"], r["price_source"]) for r in changes]

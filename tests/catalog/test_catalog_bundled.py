@@ -60,8 +60,8 @@ def test_harness_and_per_benchmark_sources(bundled: Catalog) -> None:
     swe = bundled.score("o3", "swe-bench-verified")
     gpqa = bundled.score("o3", "gpqa-diamond")
     assert swe is not None and gpqa is not None
-    assert swe.harness == "Epoch harness"
-    assert gpqa.harness == ""
+    assert (swe.harness, swe.effort) == ("epoch", "medium")
+    assert (gpqa.harness, gpqa.effort) == ("epoch", "high")
     assert swe.source.startswith("SWE: EBR o3_medium") and gpqa.source.startswith("GPQA: EBR o3_high")
     assert "EBR = Epoch AI benchmark-stitching runs" in gpqa.source
 
@@ -89,7 +89,7 @@ def test_bundled_file_is_up_to_date_with_the_facts(shared_data: Path) -> None:
 
 def test_bundled_file_parses_without_store() -> None:
     batch = parse_native(bundled_path())
-    assert batch.counts() == {"models": 70, "offers": 82, "scores": 141}
+    assert batch.counts() == {"models": 70, "offers": 82, "scores": 149}
 
 
 def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog) -> None:
@@ -114,7 +114,9 @@ def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog)
     gemma = bundled.price_at("gemma-4-31b-it", today, provider="openrouter")
     assert gemma is not None and gemma.provider == "openrouter" and "genai-prices 0.2.3" in gemma.source
     assert bundled.score("claude-opus-5", "swe-bench-verified").value == 96.0  # type: ignore[union-attr]
-    assert bundled.score("gpt-5.5", "gpqa-diamond") is None  # unknown stays empty
+    assert bundled.score("claude-fable-5", "gpqa-diamond") is None  # unknown stays empty
+    gpt55 = bundled.score("gpt-5.5", "gpqa-diamond")  # added with two agreeing secondary sources
+    assert gpt55 is not None and (gpt55.value, gpt55.harness) == (93.6, "vendor") and "besthub.dev" in gpt55.source
 
 
 def test_market_examples_on_the_rebuilt_catalog(bundled: Catalog) -> None:

@@ -84,7 +84,9 @@ def test_show(data: Path) -> None:
                                                                                 ("2025-06-10", 3.5)]
     assert o3["launch_price"]["blended_price"] == 17.5
     swe = next(s for s in o3["scores"] if s["benchmark"] == "swe-bench-verified")
-    assert swe["harness"] == "Epoch harness" and swe["benchmark_name"] == "SWE-bench Verified" and swe["source"]
+    assert swe["harness"] == "epoch" and swe["benchmark_name"] == "SWE-bench Verified" and swe["source"]
+    assert swe["effort"] == "medium" and swe["default"] is True
+    assert set(swe) >= {"benchmark", "value", "harness", "effort", "date", "source"}
     by_name = run_json("catalog", "show", "DeepSeek-R1")
     assert by_name["model"]["id"] == "deepseek-r1"
     run_json("catalog", "import", str(data / "epoch_snippet.csv"))
@@ -101,7 +103,7 @@ def test_show_unknown_model_suggests() -> None:
 
 def test_tables_render(data: Path) -> None:
     assert "o1" in runner.invoke(app, ["catalog", "list", "--benchmark", "gpqa-diamond"]).stdout
-    assert "Epoch harness" in runner.invoke(app, ["catalog", "show", "o3"]).stdout
+    assert "epoch" in runner.invoke(app, ["catalog", "show", "o3"]).stdout
     assert "added" in runner.invoke(app, ["catalog", "import", str(data / "native_example.csv")]).stdout
 
 

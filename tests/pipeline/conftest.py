@@ -12,7 +12,7 @@ from satisfice.store import Store
 
 @pytest.fixture
 def real() -> dict[str, str]:
-    """The four sources at their recorded real snapshots."""
+    """Every built-in source at its recorded real snapshot."""
     return {name: str(path) for name, path in REAL.items()}
 
 

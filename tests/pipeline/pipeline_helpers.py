@@ -16,6 +16,7 @@ REAL = {
     "genai-prices": SNAPSHOTS / "genai_prices-0.2.3-py3-none-any.whl",
     "litellm": SNAPSHOTS / "litellm_prices_subset.json",
     "openrouter": SNAPSHOTS / "openrouter_models.json",
+    "models-dev-scores": SNAPSHOTS / "modelsdev_models.json",
 }
 
 

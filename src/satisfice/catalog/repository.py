@@ -23,6 +23,7 @@ from satisfice.store.schema import BenchmarkRecord, ModelRecord, OfferRecord, Sc
 
 _MODEL_FIELDS = ("name", "organization", "open_weights", "licence", "params_total_b", "params_active_b",
                  "release_date", "kind")
+_SCORE_FIELDS = ("stderr", "input_tokens", "cached_tokens", "output_tokens", "items", "cost_per_task")
 _PRICE_FIELDS = ("input_per_m", "output_per_m", "cached_input_per_m", "blended_per_m", "blend_input_share")
 
 
@@ -56,6 +57,7 @@ class _Writer:
         self.benchmarks = {b.slug for b in session.scalars(select(BenchmarkRecord))}
         self.offers: dict[tuple[str, str], list[OfferRecord]] = {}
         self._loaded_providers: set[str] = set()
+        self.scores: dict[tuple[str, str, str, str, dt.date | None], ScoreRecord] | None = None
 
     def source_id(self, citation: str) -> int:
         citation = citation.strip() or f"imported from {self.batch.source_file}"
@@ -125,19 +127,25 @@ class _Writer:
     def score(self, row: ScoreRow) -> int:
         if row.benchmark not in self.benchmarks:
             self.benchmark(BENCHMARKS.get(row.benchmark, BenchmarkRow(row.benchmark, row.benchmark)))
-        existing = self.s.scalars(select(ScoreRecord).where(
-            ScoreRecord.model_id == row.model_id, ScoreRecord.benchmark == row.benchmark,
-            ScoreRecord.harness == row.harness)).first()
+        key = (row.model_id, row.benchmark, row.harness, row.effort, row.date)
+        if self.scores is None:
+            self.scores = {(r.model_id, r.benchmark, r.harness, r.effort, r.observed_on): r
+                           for r in self.s.scalars(select(ScoreRecord))}
+        existing = self.scores.get(key)
         if existing is not None:
             if _close(existing.value, row.value):
                 return 0
+            when = f" on {row.date}" if row.date else ""
             raise DataError(
-                f"conflicting score for model {row.model_id!r} on {row.benchmark!r} ({row.harness or 'no harness'}):"
-                f" store has {existing.value:g}, file has {row.value:g}",
+                f"conflicting score for model {row.model_id!r} on {row.benchmark!r} ({row.harness or 'no harness'}"
+                f"{', ' + row.effort if row.effort else ''}{when}): store has {existing.value:g}, file has "
+                f"{row.value:g}; a newer observation needs its own date",
                 file=self.batch.source_file, field=row.benchmark)
-        self.s.add(ScoreRecord(model_id=row.model_id, benchmark=row.benchmark, value=row.value,
-                               harness=row.harness, source_id=self.source_id(row.source)))
-        self.s.flush()
+        rec = ScoreRecord(model_id=row.model_id, benchmark=row.benchmark, value=row.value, harness=row.harness,
+                          source_id=self.source_id(row.source), effort=row.effort, observed_on=row.date,
+                          **{f: getattr(row, f) for f in _SCORE_FIELDS})
+        self.s.add(rec)
+        self.scores[key] = rec
         return 1
 
 
@@ -169,7 +177,8 @@ def load_catalog(store: Store) -> Catalog:
                            **{f: getattr(o, f) for f in _PRICE_FIELDS})
                   for o in s.scalars(select(OfferRecord).order_by(OfferRecord.id))]
         scores = [ScoreRow(model_id=r.model_id, benchmark=r.benchmark, value=r.value, harness=r.harness,
-                           source=sources.get(r.source_id, ""))
+                           source=sources.get(r.source_id, ""), effort=r.effort, date=r.observed_on,
+                           **{f: getattr(r, f) for f in _SCORE_FIELDS})
                   for r in s.scalars(select(ScoreRecord).order_by(ScoreRecord.id))]
         benchmarks = [BenchmarkRow(b.slug, b.name, b.scale) for b in s.scalars(select(BenchmarkRecord))]
     return Catalog.build(models, offers, scores, benchmarks)

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from satisfice.catalog.harness import pick
 from satisfice.catalog.kinds import kind_from_name
 from satisfice.catalog.providers import FIRST_PARTY, LIST_PRICE_KINDS, SERVING, canonical_organization, provider_kind
 from satisfice.core import DEFAULT_INPUT_SHARE, blend
@@ -98,13 +99,33 @@ def settle_start(offer: OfferRow, release_date: dt.date | None) -> OfferRow:
 
 @dataclass(frozen=True, slots=True)
 class ScoreRow:
-    """A model's score on a benchmark (0-100, or Elo for ``arena-elo``)."""
+    """One observation of a model's score on a benchmark (0-100, or Elo for ``arena-elo``).
+
+    ``harness`` says who ran it (``epoch``, ``vendor``...), ``effort`` the reasoning effort or variant,
+    ``date`` when it was run or published. The ``*_tokens`` fields are per task (item) when the
+    source publishes them, ``items`` the number of tasks it ran, ``cost_per_task`` its USD per task.
+    """
 
     model_id: str
     benchmark: str
     value: float
     harness: str = ""
     source: str = ""
+    effort: str = ""
+    date: dt.date | None = None
+    stderr: float | None = None
+    input_tokens: float | None = None
+    cached_tokens: float | None = None
+    output_tokens: float | None = None
+    items: int | None = None
+    cost_per_task: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The contract's keys (``benchmark, value, harness, effort, date, source``) plus the optional ones."""
+        return {"benchmark": self.benchmark, "value": self.value, "harness": self.harness, "effort": self.effort,
+                "date": self.date.isoformat() if self.date else None, "source": self.source, "stderr": self.stderr,
+                "input_tokens": self.input_tokens, "cached_tokens": self.cached_tokens,
+                "output_tokens": self.output_tokens, "items": self.items, "cost_per_task": self.cost_per_task}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +145,8 @@ class Catalog:
     offers: tuple[OfferRow, ...] = ()
     scores: tuple[ScoreRow, ...] = ()
     benchmarks: dict[str, BenchmarkRow] = field(default_factory=dict)
+    harness: str | None = None
+    """Use only scores of this harness (None: the default precedence)."""
 
     @classmethod
     def build(cls, models: Iterable[ModelRow], offers: Iterable[OfferRow] = (),
@@ -193,16 +216,25 @@ class Catalog:
                 return found
         return None
 
-    def score(self, model_id: str, benchmark: str) -> ScoreRow | None:
-        """The model's score on a benchmark (first harness when several are recorded), or None."""
-        return self._scores_index().get((model_id, benchmark))
+    def score(self, model_id: str, benchmark: str, harness: str | None = None) -> ScoreRow | None:
+        """The score that stands (see :func:`satisfice.catalog.harness.pick`), or None."""
+        return pick(self.observations(model_id, benchmark), harness or self.harness)
 
-    def _scores_index(self) -> dict[tuple[str, str], ScoreRow]:
+    def observations(self, model_id: str, benchmark: str) -> list[ScoreRow]:
+        """Every observation of a model's score on a benchmark, in the order recorded."""
+        return self._scores_index().get((model_id, benchmark), [])
+
+    def with_harness(self, harness: str | None) -> Catalog:
+        """This catalog with every analysis using only scores of ``harness`` (None: the default precedence)."""
+        return replace(self, harness=harness)
+
+    def _scores_index(self) -> dict[tuple[str, str], list[ScoreRow]]:
         cache = self.__dict__.get("_scores")
         if cache is None:
-            cache = {}
+            grouped: dict[tuple[str, str], list[ScoreRow]] = defaultdict(list)
             for s in self.scores:
-                cache.setdefault((s.model_id, s.benchmark), s)
+                grouped[(s.model_id, s.benchmark)].append(s)
+            cache = dict(grouped)
             object.__setattr__(self, "_scores", cache)
         return cache
 
@@ -223,7 +255,7 @@ class Catalog:
             [o for o in self.offers if o.model_id in keep and o.effective_date <= date],
             [s for s in self.scores if s.model_id in keep],
             self.benchmarks.values(),
-        )
+        ).with_harness(self.harness)
 
 
 def settle_model(row: ModelRow) -> ModelRow:

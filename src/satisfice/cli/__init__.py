@@ -49,6 +49,7 @@ def _register() -> None:
 
     for group in (catalog, market, evals, select, route, gateway, pipeline, insights, plugins, selfhost, serve, web):
         group.register(app)
+    from satisfice.cli import market_scores  # noqa: F401  (adds run-cost and saturation to the market group)
 
 
 _register()

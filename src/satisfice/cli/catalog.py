@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from satisfice.catalog.harness import PRECEDENCE, rank
 from satisfice.cli.common import Json, console, in_range, parse_date, print_json, state
 from satisfice.core import DEFAULT_INPUT_SHARE, blend_label
 from satisfice.errors import NotFoundError
@@ -178,6 +179,7 @@ def list_models(
                 continue
         rows.append({**_model_json(model), "blended_price": price, "price": _offer_json(offer, input_share),
                      "scores": scores})
+        rows[-1]["score_harness"] = {b: (s.harness if (s := catalog.score(model.id, b)) else None) for b in shown}
     blend = blend_label(input_share)
     if json_out:
         print_json({"as_of": day, "input_share": input_share, "blend": blend, "price_rule": price_rule(provider),
@@ -197,7 +199,8 @@ def list_models(
         note = "*" if r["price"] and r["price"]["blend_note"] else ""
         table.add_row(Text(r["id"]), Text(r["name"]), Text(r["organization"] or "-"), _yes_no(r["open_weights"]),
                       str(r["release_date"] or "-"), _fmt_price(r["blended_price"]) + note,
-                      *("-" if r["scores"][b] is None else f"{r['scores'][b]:g}" for b in shown))
+                      *("-" if r["scores"][b] is None else f"{r['scores'][b]:g} ({r['score_harness'][b] or '?'})"
+                        for b in shown))
     console.print(table)
 
 
@@ -260,7 +263,7 @@ def show_model(
     catalog = load_catalog(state(ctx).store())
     found = resolve_model(catalog, model)
     offers = sorted(catalog.offers_of(found.id), key=lambda o: (o.provider, o.effective_date))
-    scores = sorted((s for s in catalog.scores if s.model_id == found.id), key=lambda s: (s.benchmark, s.harness))
+    scores = _score_rows(catalog, found.id)
     today = dt.date.today()
     price = _offer_json(catalog.price_at(found.id, today, input_share=input_share), input_share)
     payload = {
@@ -270,13 +273,24 @@ def show_model(
                                                             provider="any"), input_share),
         "launch_price": _offer_json(catalog.launch_price(found.id, input_share=input_share), input_share),
         "prices": [_offer_json(o, input_share) for o in offers],
-        "scores": [{"benchmark": s.benchmark, "benchmark_name": _bench_name(catalog, s.benchmark), "value": s.value,
-                    "harness": s.harness, "source": s.source} for s in scores],
+        "harness_precedence": list(PRECEDENCE),
+        "scores": scores,
     }
     if json_out:
         print_json(payload)
         return
     _print_model(payload, input_share)
+
+
+def _score_rows(catalog: Catalog, model_id: str) -> list[dict[str, Any]]:
+    """Every score observation of a model, per benchmark in precedence order; ``default`` marks the one used."""
+    rows: list[dict[str, Any]] = []
+    for slug in sorted({s.benchmark for s in catalog.scores if s.model_id == model_id}):
+        observed = catalog.observations(model_id, slug)
+        used = catalog.score(model_id, slug)
+        for s in sorted(observed, key=lambda o: (rank(o.harness), o.harness, -(o.date or dt.date.min).toordinal())):
+            rows.append({**s.to_json(), "benchmark_name": _bench_name(catalog, slug), "default": s is used})
+    return rows
 
 
 def _bench_name(catalog: Catalog, slug: str) -> str:
@@ -312,11 +326,13 @@ def _print_model(payload: dict[str, Any], share: float) -> None:
                        "(resellers and subscriptions are listed above, never the default)."))
     if any(o["blend_note"] for o in payload["prices"]):
         console.print(Text("* a source's own blended price, used as given"))
-    scores = Table(title="Scores", title_justify="left")
-    for col in ("benchmark", "score", "harness", "source"):
+    scores = Table(title="Scores (* = the one analyses use: independent runs before vendor claims, newest first)",
+                   title_justify="left")
+    for col in ("benchmark", "score", "harness", "effort", "date", "source"):
         scores.add_column(col, justify="right" if col == "score" else "left")
     for s in payload["scores"]:
-        scores.add_row(Text(s["benchmark"]), f"{s['value']:g}", Text(s["harness"] or "-"), Text(s["source"]))
+        scores.add_row(Text(s["benchmark"]), f"{s['value']:g}" + ("*" if s["default"] else ""),
+                       Text(s["harness"] or "-"), Text(s["effort"] or "-"), s["date"] or "-", Text(s["source"]))
     console.print(scores if payload["scores"] else Text("No scores known."))
 
 

@@ -30,6 +30,9 @@ Kind = Annotated[str, typer.Option("--kind", help="Which models to consider: cha
                                    "audio, video, moderation, rerank, or all.")]
 ShowUnscored = Annotated[bool, typer.Option("--show-unscored", help="List the models with no score on the "
                                             "benchmark (by default only counted).")]
+HarnessOpt = Annotated[str | None, typer.Option(
+    "--harness", help="Use only scores run by this harness (e.g. epoch, vendor, artificial-analysis); default: "
+    "independent runs before vendor claims, the newest within one harness.")]
 MAX_TOKENS_PER_DAY = 1e15
 """Workloads above a thousand trillion tokens a day are typos, not plans."""
 
@@ -48,8 +51,9 @@ def tokens_per_day_option(text: str) -> float:
     return tokens
 
 
-def _catalog(ctx: typer.Context, kind: str = "chat", provider: str | None = None) -> Catalog:
-    """The stored catalog, with only the models of ``kind`` (``all``: every model); ``provider`` is checked."""
+def _catalog(ctx: typer.Context, kind: str = "chat", provider: str | None = None,
+             harness: str | None = None) -> Catalog:
+    """The stored catalog: models of ``kind`` (``all``: every model), ``provider`` checked, scores of ``harness``."""
     from satisfice.catalog.kinds import MODEL_KINDS
     from satisfice.catalog.repository import load_catalog
 
@@ -57,7 +61,17 @@ def _catalog(ctx: typer.Context, kind: str = "chat", provider: str | None = None
         raise typer.BadParameter(f"unknown kind {kind!r}; known: {', '.join(MODEL_KINDS)}, all", param_hint="--kind")
     catalog = load_catalog(state(ctx).store())
     check_provider(catalog, provider)
-    return catalog.of_kind(None if kind == "all" else kind)
+    return with_harness(catalog.of_kind(None if kind == "all" else kind), harness)
+
+
+def with_harness(catalog: Catalog, harness: str | None) -> Catalog:
+    """The catalog restricted to one harness's scores; a harness no score has is a usage error listing them."""
+    if harness is not None:
+        known = sorted({s.harness for s in catalog.scores})
+        if harness not in known:
+            raise typer.BadParameter(f"no score was run by {harness!r}; harnesses in the catalog: "
+                                     f"{', '.join(h or '(none)' for h in known)}", param_hint="--harness")
+    return catalog.with_harness(harness)
 
 
 def _money(value: float | None) -> str:
@@ -66,6 +80,11 @@ def _money(value: float | None) -> str:
 
 def _num(value: float | None) -> str:
     return number(value, 6)
+
+
+def _scored(leader: Any) -> str:
+    """A leader's score with who ran it."""
+    return "-" if leader is None else f"{leader.score:g} ({leader.harness or '?'})"
 
 
 def _factor(value: float) -> str:
@@ -86,13 +105,15 @@ def _report(result: Any, as_json: bool, chart: Path | None, draw: str, show: Cal
         (err_console if as_json else console).print(f"chart written to {chart}", highlight=False)
 
 
-def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None) -> Table:
+def _model_table(title: str, rows: list[Any], extra: dict[str, str] | None = None,
+                 price_label: str = "blended $/M") -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("model", "released", "weights", "score", "blended $/M", "note"):
-        table.add_column(col, justify="right" if col in ("score", "blended $/M") else "left")
+    for col in ("model", "released", "weights", "score", "harness", price_label, "note"):
+        table.add_column(col, justify="right" if col in ("score", price_label) else "left")
     for m in rows:
         note = (extra or {}).get(m.model, "") or (m.price_note or "")
-        table.add_row(m.name, str(m.release_date or "-"), m.weights, _num(m.score), _money(m.blended_price), note)
+        table.add_row(m.name, str(m.release_date or "-"), m.weights, _num(m.score), m.harness or "-",
+                      _money(m.blended_price), note)
     return table
 
 
@@ -112,6 +133,10 @@ def frontier_cmd(
     provider: ProviderOption = None,
     kind: Kind = "chat",
     show_unscored: ShowUnscored = False,
+    measure: Annotated[str, typer.Option("--measure", help="Rank by blended-price ($/M at launch) or run-cost "
+                                         "(USD to run the benchmark once, from published tokens per task).")
+                       ] = "blended-price",
+    harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
@@ -119,18 +144,20 @@ def frontier_cmd(
     from satisfice.market.frontier import frontier
 
     _check_threshold(benchmark, threshold)
-    result = frontier(_catalog(ctx, kind, provider), benchmark, threshold, parse_date(as_of), input_share,
-                      provider=provider, show_unscored=show_unscored)
+    result = frontier(_catalog(ctx, kind, provider, harness), benchmark, threshold, parse_date(as_of), input_share,
+                      measure, provider=provider, show_unscored=show_unscored)
 
     def show() -> None:
         marks = {m.model: "frontier" for m in result.frontier}
         for label, m in (("first closed", result.first_closed), ("first open", result.first_open)):
             if m is not None:
                 marks[m.model] = ", ".join(x for x in (marks.get(m.model), label) if x)
+        basis = (f"blended price at release, {result.blend.label}" if result.measure == "blended-price"
+                 else "USD to run the benchmark once, at prices in force")
         shown = [m for m in result.models if m.model in marks]
         console.print(_model_table(f"{result.benchmark_name} >= {threshold:g}: the cost frontier and the first "
-                                   f"closed and open models to clear the bar (blended price at release, "
-                                   f"{result.blend.label})", shown, marks))
+                                   f"closed and open models to clear the bar ({basis})", shown, marks,
+                                   "blended $/M" if result.measure == "blended-price" else "run cost $"))
         others = len(result.models) - len(shown)
         if others:
             console.print(f"{others:,} other model{'s' if others != 1 else ''} clear the bar; `--json` lists "
@@ -159,6 +186,7 @@ def trends_cmd(
     input_share: Share = DEFAULT_INPUT_SHARE,
     as_of: AsOf = None,
     kind: Kind = "chat",
+    harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
@@ -168,7 +196,7 @@ def trends_cmd(
 
     if method != "epoch":
         raise ConfigError(f"unknown trend method {method!r}; available: epoch")
-    result = epoch_trends(_catalog(ctx, kind), benchmark, input_share, parse_date(as_of))
+    result = epoch_trends(_catalog(ctx, kind, harness=harness), benchmark, input_share, parse_date(as_of))
 
     def show() -> None:
         table = Table(title=f"Price decline at fixed capability, Epoch AI method ({result.blend.label} blend)",
@@ -205,13 +233,14 @@ def gap_cmd(
                                                 help="Report when the gap first fell below N points.")] = None,
     as_of: AsOf = None,
     kind: Kind = "chat",
+    harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
     """Best closed vs best open score over time, and the gap between them."""
     from satisfice.market.gap import gap
 
-    result = gap(_catalog(ctx, kind), benchmark, under, parse_date(as_of))
+    result = gap(_catalog(ctx, kind, harness=harness), benchmark, under, parse_date(as_of))
 
     def show() -> None:
         table = Table(title=f"{result.benchmark_name}: best closed vs best open, when a leader changed",
@@ -225,8 +254,8 @@ def gap_cmd(
             if leaders == previous:
                 continue
             previous = leaders
-            table.add_row(str(s.date), c.name if c else "-", _num(c.score if c else None), o.name if o else "-",
-                          _num(o.score if o else None), "-" if s.gap is None else f"{s.gap:+.3g}")
+            table.add_row(str(s.date), c.name if c else "-", _scored(c), o.name if o else "-", _scored(o),
+                          "-" if s.gap is None else f"{s.gap:+.3g}")
         console.print(table)
         if result.left_out:
             console.print("Left out (openness or release date unknown): " + ", ".join(result.left_out),
@@ -276,13 +305,15 @@ def pareto_cmd(
     input_share: Share = DEFAULT_INPUT_SHARE,
     provider: ProviderOption = None,
     kind: Kind = "chat",
+    harness: HarnessOpt = None,
     as_json: Json = False,
     chart: Chart = None,
 ) -> None:
     """Score-vs-price Pareto frontier on a date (price in force on that date)."""
     from satisfice.market.pareto import pareto
 
-    result = pareto(_catalog(ctx, kind, provider), benchmark, parse_date(as_of), input_share, provider=provider)
+    result = pareto(_catalog(ctx, kind, provider, harness), benchmark, parse_date(as_of), input_share,
+                    provider=provider)
 
     def show() -> None:
         console.print(_model_table(f"{result.benchmark_name} Pareto frontier, cheapest first "
@@ -299,12 +330,13 @@ def lag_cmd(
     as_of: AsOf = None,
     input_share: Share = DEFAULT_INPUT_SHARE,
     kind: Kind = "chat",
+    harness: HarnessOpt = None,
     as_json: Json = False,
 ) -> None:
     """Days from the first closed to the first open model clearing each bar; median, trend, expected dates."""
     from satisfice.market.lag import lag_analysis
 
-    result = lag_analysis(_catalog(ctx, kind), benchmark, parse_date(as_of), input_share)
+    result = lag_analysis(_catalog(ctx, kind, harness=harness), benchmark, parse_date(as_of), input_share)
     if as_json:
         print_json(result.to_json())
         return

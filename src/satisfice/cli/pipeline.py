@@ -49,7 +49,8 @@ def _hooks() -> dict[str, Any]:
 def _counts_line(src: dict[str, Any]) -> str:
     return (f"  {src['source']}: {src['outcome']}, {src['new_models']} new models, {src['changed_prices']} price "
             f"changes, {src['new_offers']} new offers, {src['scheduled']} scheduled, {src['unchanged']} unchanged, "
-            f"{src['gone']} no longer listed")
+            f"{src['gone']} no longer listed, {src.get('new_scores', 0)} new scores, "
+            f"{src.get('changed_scores', 0)} changed scores")
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -180,7 +181,8 @@ def changes_cmd(
     c = doc["counts"]
     console.print(f"since {doc['since']}: {c['new_model']} new models, {c['price_cut']} price cuts, "
                   f"{c['price_raise']} raises, {c['new_offer']} new offers, {c['scheduled']} scheduled, "
-                  f"{c['gone']} no longer listed, {c['watch']} watch hits", highlight=False)
+                  f"{c['gone']} no longer listed, {c['watch']} watch hits, {c['new_score']} new scores, "
+                  f"{c['score_changed']} changed scores", highlight=False)
     for title, key, kind in (("price cuts", "price_cuts", "price_cut"), ("price raises", "price_raises", "price_raise"),
                              ("scheduled", "scheduled", "scheduled")):
         if doc[key]:
@@ -195,6 +197,8 @@ def changes_cmd(
         console.print("new models: " + listing([e["model"] for e in doc["new_models"]], c["new_model"])
                       + (f" (--limit {c['new_model']} shows them all)" if c["new_model"] > len(doc["new_models"])
                          else ""), highlight=False, soft_wrap=True)
+    for e in doc["changed_scores"]:
+        console.print(f"  score changed: {e['model']}: {e['detail']} [{e['source']}]", highlight=False, soft_wrap=True)
     for e in doc["watches"]:
         console.print(f"[bold green]{e['detail']}:[/] {e['model']}", highlight=False)
     if more := and_more(c["watch"], len(doc["watches"])):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from satisfice.catalog.batch import BENCHMARKS, slugify
-from satisfice.catalog.rows import Catalog, ModelRow, OfferRow
+from satisfice.catalog.rows import Catalog, ModelRow, OfferRow, ScoreRow
 from satisfice.core import blend_label
 from satisfice.errors import ConfigError, NotFoundError
 
@@ -111,6 +111,9 @@ class PricedModel:
     price_provider: str | None = None
     price_kind: str | None = None
     """The provider's kind (first-party, serving, reseller) of the offer behind ``blended_price``."""
+    harness: str | None = None
+    """Who ran the benchmark the score comes from."""
+    score_source: str | None = None
 
     @property
     def weights(self) -> str:
@@ -132,17 +135,23 @@ class PricedModel:
             "price_note": self.price_note,
             "price_provider": self.price_provider,
             "price_kind": self.price_kind,
+            "harness": self.harness,
+            "score_source": self.score_source,
         }
 
 
-def priced(model: ModelRow, score: float | None, offer: OfferRow | None, input_share: float) -> PricedModel:
-    """Combine a model, its score and the offer chosen for it into one reported row."""
+def priced(model: ModelRow, score: float | ScoreRow | None, offer: OfferRow | None,
+           input_share: float) -> PricedModel:
+    """Combine a model, its score (a value, or the observation with its harness) and its offer into one row."""
+    observed = score if isinstance(score, ScoreRow) else None
     return PricedModel(
         model=model.id,
         name=model.name,
         release_date=model.release_date,
         open_weights=model.open_weights,
-        score=score,
+        score=score.value if isinstance(score, ScoreRow) else score,
+        harness=observed.harness if observed is not None else None,
+        score_source=observed.source if observed is not None else None,
         blended_price=offer.blended(input_share) if offer is not None else None,
         price_date=offer.effective_date if offer is not None else None,
         price_note=offer.blend_note(input_share) if offer is not None else None,

@@ -14,18 +14,21 @@ Rules (each model is placed at its release date with its blended launch price):
   day: the cheaper, then the lower id); models whose openness is unknown are neither;
 * ``lag_days`` = first open release date - first closed release date (negative when an open
   model cleared the bar first); ``price_ratio`` = first closed price / first open price;
-* the trend is fitted on the frontier points when there are at least 4 of them.
+* the trend is fitted on the frontier points when there are at least 4 of them;
+* with ``measure="run-cost"`` the price of each model is its cost to run the benchmark once
+  (:mod:`satisfice.market.runcost`) instead of its blended $/M.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from satisfice.catalog.rows import Catalog
 from satisfice.core import DEFAULT_INPUT_SHARE
-from satisfice.formatting import usd_per_m
+from satisfice.errors import ConfigError
+from satisfice.formatting import usd, usd_per_m
 from satisfice.market.common import (
     Blend,
     PricedModel,
@@ -35,6 +38,7 @@ from satisfice.market.common import (
     resolve_benchmark,
 )
 from satisfice.market.regression import TrendFit, fit_price_trend
+from satisfice.market.runcost import RunCostRow, run_cost
 
 MIN_TREND_POINTS = 4
 PRICE_RATIO_DIRECTION = "first_closed.blended_price / first_open.blended_price"
@@ -73,6 +77,8 @@ class FrontierResult:
         noun = "model has" if self.unscored_count == 1 else "models have"
         tail = "" if self.no_score else "; `--show-unscored` lists them"
         return f"{self.unscored_count:,} {noun} no {self.benchmark_name} score (not counted as failing){tail}"
+    measure: str = "blended-price"
+    """``blended-price`` ($/M at launch) or ``run-cost`` (USD to run the benchmark once)."""
 
     def summary(self) -> str:
         """One line: who cleared first, at what price, the lag and the ratio, with the blend used."""
@@ -81,7 +87,10 @@ class FrontierResult:
             if m is None:
                 parts.append(f"{label}: none")
             else:
-                price = usd_per_m(m.blended_price, unknown="unknown price")
+                if self.measure == "blended-price":
+                    price = usd_per_m(m.blended_price, unknown="unknown price")
+                else:
+                    price = f"{usd(m.blended_price)} to run" if m.blended_price is not None else "unknown price"
                 parts.append(f"{label}: {m.name} ({m.release_date}) at {price}")
         if self.lag_days is not None:
             parts.append(f"lag {self.lag_days} days" + (" (open first)" if self.lag_days < 0 else ""))
@@ -94,6 +103,7 @@ class FrontierResult:
         return {
             "benchmark": self.benchmark,
             "threshold": self.threshold,
+            "measure": self.measure,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             **self.blend.to_json(),
             "models": [m.to_json() for m in self.models],
@@ -144,8 +154,8 @@ def _unpriced_name(cat: Catalog, model: PricedModel) -> str:
 
 
 def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date | None = None,
-             input_share: float = DEFAULT_INPUT_SHARE, *, provider: str | None = None,
-             show_unscored: bool = False) -> FrontierResult:
+             input_share: float = DEFAULT_INPUT_SHARE, measure: str = "blended-price", *,
+             provider: str | None = None, show_unscored: bool = False) -> FrontierResult:
     """Models clearing ``threshold`` on ``benchmark``, their cost frontier, first closed vs first open.
 
     Args:
@@ -154,19 +164,25 @@ def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date 
         threshold: the bar (a score in the benchmark's units; a model clears it with score >= threshold).
         as_of: analyse the catalog as it stood on this date (models released and offers effective by then).
         input_share: share of input tokens in the blended price (0.75 = 3:1).
+        measure: ``blended-price`` or ``run-cost`` (the cost to run the benchmark, at prices in force on ``as_of``).
         provider: None for the default price, ``"any"`` for the cheapest list price, or a provider id.
         show_unscored: list the models without a score (they are always counted).
     """
     share = check_input_share(input_share)
     slug = resolve_benchmark(catalog, benchmark)
     cat = catalog.as_of(as_of) if as_of is not None else catalog
+    run_costs = _run_costs(cat, slug, as_of, share, measure)
     cleared: list[PricedModel] = []
     no_score: list[PricedModel] = []
     undated: list[PricedModel] = []
     for model in cat.models.values():
         score = cat.score(model.id, slug)
-        row = priced(model, score.value if score else None,
-                     cat.launch_price(model.id, input_share=share, provider=provider), share)
+        row = priced(model, score, cat.launch_price(model.id, input_share=share, provider=provider), share)
+        if run_costs is not None:
+            cost = run_costs.get(model.id)
+            row = replace(row, blended_price=cost.run_cost_usd if cost else None,
+                          price_date=cost.price_date if cost else None,
+                          price_note=f"run cost ({cost.basis}, {cost.harness})" if cost else None)
         if score is None:
             no_score.append(row)
         elif score.value >= threshold:
@@ -191,10 +207,23 @@ def frontier(catalog: Catalog, benchmark: str, threshold: float, as_of: dt.date 
     notes = sorted({m.price_note for m in cleared if m.price_note})
     unpriced = [_unpriced_name(cat, m) for m in cleared if m.blended_price is None]
     if unpriced:
-        notes.append("no price known (left off the frontier): " + ", ".join(unpriced))
+        what = "no price known" if run_costs is None else "no tokens or cost per task published"
+        notes.append(f"{what} (left off the frontier): " + ", ".join(unpriced))
     return FrontierResult(
         benchmark=slug, benchmark_name=benchmark_name(cat, slug), threshold=threshold, blend=Blend(share), as_of=as_of,
         models=tuple(cleared), frontier=tuple(front), no_score=tuple(no_score) if show_unscored else (),
         undated=tuple(undated), first_closed=first_closed, first_open=first_open, lag_days=lag, price_ratio=ratio,
-        trend=trend, notes=tuple(notes), unscored_count=len(no_score),
+        trend=trend, notes=tuple(notes), unscored_count=len(no_score), measure=measure,
     )
+
+
+MEASURES = ("blended-price", "run-cost")
+
+
+def _run_costs(cat: Catalog, slug: str, as_of: dt.date | None, share: float,
+               measure: str) -> dict[str, RunCostRow] | None:
+    if measure not in MEASURES:
+        raise ConfigError(f"unknown measure {measure!r}; known: {', '.join(MEASURES)}")
+    if measure == "blended-price":
+        return None
+    return {r.model: r for r in run_cost(cat, slug, as_of, share).rows}

@@ -24,11 +24,13 @@ class Leader:
     name: str
     score: float
     release_date: dt.date
+    harness: str = ""
+    """Who ran the benchmark the score comes from."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values."""
         return {"model": self.model, "name": self.name, "score": self.score,
-                "release_date": self.release_date.isoformat()}
+                "release_date": self.release_date.isoformat(), "harness": self.harness}
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def gap(catalog: Catalog, benchmark: str, under: float | None = None, as_of: dt.
         if model.open_weights is None or model.release_date is None:
             left_out.append(model.name)
             continue
-        leader = Leader(model.id, model.name, score.value, model.release_date)
+        leader = Leader(model.id, model.name, score.value, model.release_date, score.harness)
         releases.setdefault(model.release_date, []).append((model.open_weights, leader))
     steps: list[GapStep] = []
     best: dict[bool, Leader | None] = {True: None, False: None}

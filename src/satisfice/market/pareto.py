@@ -72,7 +72,7 @@ def pareto(catalog: Catalog, benchmark: str, as_of: dt.date | None = None,
         score = cat.score(model.id, slug)
         if score is None:
             continue
-        row = priced(model, score.value, cat.price_at(model.id, day, input_share=share, provider=provider), share)
+        row = priced(model, score, cat.price_at(model.id, day, input_share=share, provider=provider), share)
         if row.blended_price is None:
             unpriced.append(row.name)
         else:

@@ -107,7 +107,8 @@ def fit_to_store(batch: ImportBatch) -> tuple[ImportBatch, list[str]]:
             offers.append(offer)
         elif problem is not None:
             errors.append(f"offer of {offer.model_id[:60]!r} at {offer.provider[:60]!r}: {problem}; skipped")
-    return replace(batch, models=models, offers=offers), errors
+    scores = [s for s in batch.scores if s.model_id not in dropped]
+    return replace(batch, models=models, offers=offers, scores=scores), errors
 
 
 def _close(x: float | None, y: float | None) -> bool:

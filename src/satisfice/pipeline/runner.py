@@ -23,6 +23,7 @@ from satisfice.catalog.identity import Identity, provider_id
 from satisfice.pipeline.apply import Observation, fit_to_store
 from satisfice.pipeline.fetch import Fetched, FetchError, fetch, shown
 from satisfice.pipeline.lock import run_lock
+from satisfice.pipeline.score_apply import apply_scores
 from satisfice.pipeline.sources import parse_selection, source_spec
 from satisfice.pipeline.watches import newly_satisfied
 from satisfice.store import Store
@@ -32,7 +33,8 @@ from satisfice.store.schema_pipeline import ChangeRecord, RunRecord, SnapshotRec
 Clock = Callable[[], dt.datetime]
 RunHook = Callable[[Store], Callable[[dict[str, Any]], Any]]
 """Called before the sources are fetched; what it returns is called with the report, its result kept there."""
-COUNT_KEYS = ("new_models", "changed_prices", "new_offers", "scheduled", "unchanged", "gone")
+COUNT_KEYS = ("new_models", "changed_prices", "new_offers", "scheduled", "unchanged", "gone", "new_scores",
+              "changed_scores")
 
 
 def utcnow() -> dt.datetime:
@@ -160,15 +162,17 @@ def _apply(store: Store, run_id: int, name: str, fetched: Fetched, at: dt.dateti
     batch, skipped = fit_to_store(batch)
     if skipped:
         result["skipped"] = skipped[:50]
-    if not batch.offers:
-        raise _Located(f"{fetched.location}: no prices found (has the format changed?)")
+    if not batch.offers and not batch.scores:
+        raise _Located(f"{fetched.location}: no prices or scores found (has the format changed?)")
     providers = {o.provider: provider_id(o.provider) for o in batch.offers}
     with store.transaction() as s:
-        counts = Observation(s, name, run_id, at, fetched.sha256).apply(batch, providers)
+        observation = Observation(s, name, run_id, at, fetched.sha256)
+        counts = observation.apply(batch, providers)
+        scored = apply_scores(s, name, run_id, at, observation.tag, batch.scores, batch.benchmarks)
         s.add(SnapshotRecord(source=name, location=fetched.location[:1000], version=fetched.version, fetched_at=at,
                              size=len(fetched.data), sha256=fetched.sha256, applied=True))
     for key in COUNT_KEYS:
-        result[key] = getattr(counts, key)
+        result[key] = getattr(scored if key.endswith("_scores") else counts, key)
     result["new_model_ids"] = counts.new_model_ids[:50]
 
 

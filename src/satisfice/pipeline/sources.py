@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from satisfice.catalog.batch import ImportBatch
+from satisfice.catalog.sources.epoch_hub import parse_epoch_hub
 from satisfice.catalog.sources.genai_prices import DATA_MODULE, parse_genai_prices
 from satisfice.catalog.sources.litellm import parse_litellm
 from satisfice.catalog.sources.modelsdev import parse_modelsdev
+from satisfice.catalog.sources.modelsdev_scores import parse_modelsdev_scores
 from satisfice.catalog.sources.openrouter import parse_openrouter
 from satisfice.errors import ConfigError
 from satisfice.registry import Registry
@@ -66,6 +68,14 @@ def _openrouter(path: Path, day: dt.date, ids: Callable[[str], str]) -> ImportBa
     return parse_openrouter(path, as_of=day, ids=ids)
 
 
+def _modelsdev_scores(path: Path, day: dt.date, ids: Callable[[str], str]) -> ImportBatch:
+    return parse_modelsdev_scores(path, as_of=day, ids=ids)
+
+
+def _epoch_hub(path: Path, day: dt.date, ids: Callable[[str], str]) -> ImportBatch:
+    return parse_epoch_hub(path, ids=ids)
+
+
 SOURCES: Registry[SourceSpec] = Registry("pipeline source", "satisfice.pipeline_sources", SourceSpec)
 """Known sources by name (built-ins below, plugins from the entry-point group)."""
 for _spec in (
@@ -79,6 +89,10 @@ for _spec in (
                package="litellm", member="litellm/model_prices_and_context_window_backup.json"),
     SourceSpec("openrouter", "https://openrouter.ai/api/v1/models", _openrouter,
                "OpenRouter /api/v1/models: every model OpenRouter sells, with its price"),
+    SourceSpec("models-dev-scores", "https://models.dev/models.json", _modelsdev_scores,
+               "models.dev models.json: [[benchmarks]] score observations, with who ran them and the source URL"),
+    SourceSpec("epoch-benchmarks", "https://epoch.ai/data/benchmark_data.zip", _epoch_hub,
+               "Epoch AI Benchmarking Hub: Epoch's own runs (effort, stderr, date) and copied leaderboards"),
 ):
     SOURCES.add(_spec)
 

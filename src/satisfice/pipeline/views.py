@@ -106,7 +106,8 @@ def status(store: Store | Session) -> dict[str, Any]:
         last_run = {"run": last.id, "started_at": _iso(last.started_at), "finished_at": _iso(last.finished_at),
                     "status": last.status, "trigger": last.trigger, "totals": report.get("totals", {}),
                     "sources": [{k: src.get(k) for k in ("source", "outcome", "error", "new_models", "changed_prices",
-                                                          "new_offers", "scheduled", "unchanged", "gone")}
+                                                          "new_offers", "scheduled", "unchanged", "gone", "new_scores",
+                                                          "changed_scores")}
                                 for src in report.get("sources", [])]}
     return {
         "last_run": last_run,
@@ -131,13 +132,15 @@ def changes(store: Store | Session, since: dt.datetime | dt.timedelta, *, now: d
             limit: int = 500) -> dict[str, Any]:
     """Changes recorded since a time (or within a span before ``now``), grouped by kind.
 
-    Returns ``{since, new_models, price_cuts, price_raises, new_offers, scheduled, gone, watches, counts}``;
+    Returns ``{since, new_models, price_cuts, price_raises, new_offers, scheduled, gone, watches, new_scores,
+    changed_scores, counts}``;
     each list holds at most ``limit`` entries, newest first (``counts`` has the full numbers).
     """
     current = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     start = current - since if isinstance(since, dt.timedelta) else since
     groups: dict[str, list[dict[str, Any]]] = {k: [] for k in ("new_model", "price_cut", "price_raise", "new_offer",
-                                                                "scheduled", "gone", "watch")}
+                                                                "scheduled", "gone", "watch", "new_score",
+                                                                "score_changed")}
     counts = dict.fromkeys(groups, 0)
     with _reading(store) as s:
         names = {m.id: m.name for m in s.scalars(select(ModelRecord))}
@@ -155,4 +158,5 @@ def changes(store: Store | Session, since: dt.datetime | dt.timedelta, *, now: d
     return {"since": _iso(start), "until": _iso(current), "counts": counts,
             "new_models": groups["new_model"], "price_cuts": groups["price_cut"],
             "price_raises": groups["price_raise"], "new_offers": groups["new_offer"],
-            "scheduled": groups["scheduled"], "gone": groups["gone"], "watches": groups["watch"]}
+            "scheduled": groups["scheduled"], "gone": groups["gone"], "watches": groups["watch"],
+            "new_scores": groups["new_score"], "changed_scores": groups["score_changed"]}

@@ -172,13 +172,28 @@ def frontier_chart(result: FrontierResult, path: str | Path) -> Path:
               for m in priced]
     log_axis(ax)
     _dates(ax)
-    ax.set_ylabel(f"USD per million tokens, blended {result.blend.label}")
-    ax.set_title(f"Models with {result.benchmark_name} ≥ {result.threshold:g}: blended price at release\n"
+    run_cost = result.measure == "run-cost"
+    ax.set_ylabel("USD to run the benchmark once" if run_cost
+                  else f"USD per million tokens, blended {result.blend.label}")
+    _harness_note(fig, result.models)
+    ax.set_title(f"Models with {result.benchmark_name} ≥ {result.threshold:g}: "
+                 f"{'cost to run the benchmark' if run_cost else 'blended price at release'}\n"
                  f"{len(result.models)} cleared the bar; models with no score (not counted): {result.unscored_count:,}"
                  + (f", catalog as of {result.as_of}" if result.as_of else ""), fontsize=12)
     _legend(ax, "lower left")
     _label(ax, labels)
     return _save(fig, path)
+
+
+def _harness_note(fig: Any, models: Sequence[Any]) -> None:
+    """Say who ran the scores drawn (independent runs are preferred over vendor claims)."""
+    counts: dict[str, int] = {}
+    for m in models:
+        counts[m.harness or "unspecified"] = counts.get(m.harness or "unspecified", 0) + 1
+    if counts:
+        text = ", ".join(f"{h} {n}" for h, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        fig.text(0.01, 0.005, f"Scores by who ran them: {text} (independent runs before vendor claims)",
+                 fontsize=8, color="#555555", ha="left", va="bottom")
 
 
 def pareto_chart(result: ParetoResult, path: str | Path) -> Path:
@@ -197,6 +212,7 @@ def pareto_chart(result: ParetoResult, path: str | Path) -> Path:
     ax.set_xlabel(f"USD per million tokens, blended {result.blend.label} (price in force on the date)")
     ax.set_ylabel(result.benchmark_name)
     when = result.as_of.isoformat() if result.as_of else "latest prices"
+    _harness_note(fig, result.points)
     ax.set_title(f"{result.benchmark_name} against price, {when}: "
                  f"{len(result.frontier)} of {len(result.points)} models on the frontier", fontsize=12)
     _legend(ax, "lower right")

@@ -108,13 +108,26 @@ class OfferRecord(Base):
 
 
 class ScoreRecord(Base):
-    """A model's score on a benchmark under a named harness/protocol."""
+    """One observation of a model's score on a benchmark: who ran it (harness), at what effort, when.
+
+    Observations are never overwritten: a newer run of the same harness is a new row with its own
+    ``observed_on``. Token counts and cost are per task, when the source publishes them.
+    """
 
     __tablename__ = "scores"
-    __table_args__ = (UniqueConstraint("model_id", "benchmark", "harness", name="uq_scores_key"),)
+    __table_args__ = (UniqueConstraint("model_id", "benchmark", "harness", "effort", "observed_on",
+                                       name="uq_scores_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     model_id: Mapped[str] = mapped_column(ForeignKey("models.id"), index=True)
     benchmark: Mapped[str] = mapped_column(ForeignKey("benchmarks.slug"))
     value: Mapped[float] = mapped_column(Float)
     harness: Mapped[str] = mapped_column(String(300), default="")
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    effort: Mapped[str] = mapped_column(String(100), default="")
+    observed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    stderr: Mapped[float | None] = mapped_column(Float, nullable=True)
+    input_tokens: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cached_tokens: Mapped[float | None] = mapped_column(Float, nullable=True)
+    output_tokens: Mapped[float | None] = mapped_column(Float, nullable=True)
+    items: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cost_per_task: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -96,8 +96,7 @@ def model_page(cache: CatalogCache, model_id: str, p: Params) -> dict[str, Any]:
                     "input_per_m": o.input_per_m, "output_per_m": o.output_per_m,
                     "cached_input_per_m": o.cached_input_per_m, "blended_per_m": o.blended(share),
                     "note": o.blend_note(share), "source": o.source} for o in offers],
-        "scores": [{"benchmark": s.benchmark, "benchmark_name": benchmark_name(catalog, s.benchmark),
-                    "value": s.value, "harness": s.harness, "source": s.source} for s in scores],
+        "scores": [{**s.to_json(), "benchmark_name": benchmark_name(catalog, s.benchmark)} for s in scores],
         "sources": sorted({o.source for o in offers if o.source} | {s.source for s in scores if s.source}),
     }
     figure = charts.price_history_figure(m.name, series, blend_label(share), dt.date.today())

@@ -21,6 +21,7 @@ from satisfice.market.frontier import frontier
 from satisfice.market.gap import gap
 from satisfice.market.lag import DAYS_PER_MONTH, LagResult, lag_analysis
 from satisfice.market.pareto import pareto
+from satisfice.market.saturation import saturation
 from satisfice.market.trends import epoch_trends
 from satisfice.web import charts
 from satisfice.web.params import Params
@@ -106,7 +107,8 @@ def insights(cache: CatalogCache, p: Params) -> dict[str, Any]:
             "data": {"findings": _findings(lag, trend_factors, gaps, work, tokens), "anchors": EPOCH_ANCHORS,
                      "lag": lag.to_json(), "gaps": gaps, "workload": {"tokens_per_day": tokens, "rows": work},
                      "days_per_month": DAYS_PER_MONTH,
-                     "waiting": [b.to_json() | {"benchmark_name": b.benchmark_name} for b in waiting]},
+                     "waiting": [b.to_json() | {"benchmark_name": b.benchmark_name} for b in waiting],
+                     "saturation": saturation(catalog).to_json()},
             "charts": {"lag_hist": charts.lag_histogram(lag), "lag_trend": charts.lag_trend_figure(lag),
                        "gap": charts.gap_figure(gap_results), "cost": charts.cost_figure(work)},
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,14 @@ from satisfice.errors import DataError
 
 
 def detect_format(path: Path) -> str:
-    """The format of ``path``: the first registered format whose sniffer recognises it; DataError naming it."""
+    """The format of ``path``: the first registered format whose sniffer recognises it; DataError naming it.
+
+    A zip of CSV files is Epoch AI's benchmark export (``epoch-hub``).
+    """
+    if path.is_file() and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if any(n.lower().endswith(".csv") for n in archive.namelist()):
+                return "epoch-hub"
     peek = Peek(path, read_text(path))
     for entry in IMPORTERS:
         if entry.sniff is not None and entry.sniff(peek):
@@ -49,6 +57,28 @@ def _native(p: Peek) -> bool:
 
 def _epoch(p: Peek) -> bool:
     return "Model Name" in p.header and "USD per 1M Tokens" in p.header
+
+
+def _recorded(p: Peek) -> bool:
+    return not p.is_json and any(c.endswith("|total_cost") for c in p.header)
+
+
+def _recorded_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.identity import Identity
+    from satisfice.catalog.sources.recorded import parse_recorded
+
+    return parse_recorded(path, ids=Identity.load().canonical)
+
+
+def _epoch_hub(p: Peek) -> bool:
+    return "Model version" in p.header
+
+
+def _epoch_hub_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
+    from satisfice.catalog.identity import Identity
+    from satisfice.catalog.sources.epoch_hub import parse_epoch_hub
+
+    return parse_epoch_hub(path, ids=Identity.load().canonical)
 
 
 def _native_parse(path: Path, as_of: dt.date | None) -> ImportBatch:
@@ -87,6 +117,10 @@ _BUILTINS: tuple[tuple[str, Any, Any, bool, str], ...] = (
     ("openrouter", _openrouter_parse, _openrouter, True, "an OpenRouter /api/v1/models response"),
     ("openrouter-history", _history_parse, _history, False, "dated OpenRouter prices {as_of, models: {id: points}}"),
     ("epoch", _epoch_parse, _epoch, False, "Epoch AI's price and benchmark CSVs"),
+    ("epoch-hub", _epoch_hub_parse, _epoch_hub, False,
+     "Epoch AI Benchmarking Hub: benchmark_data.zip or one of its CSVs (name the format for the zip)"),
+    ("recorded", _recorded_parse, _recorded, False,
+     "recorded outcomes (RouterBench's wide CSV): accuracy and measured cost per task of each model"),
 )
 for _name, _parse, _sniff, _dated, _help in _BUILTINS:
     IMPORTERS.add(ImporterEntry(_name, _parse, _sniff, _dated, _help))

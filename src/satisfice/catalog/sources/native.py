@@ -31,6 +31,13 @@ Columns (only ``name`` is required; the order does not matter):
 ``score_source:<benchmark>``  citation for one score (overrides ``score_source``)
 ``harness``                 harness / protocol note for the row's scores (e.g. ``Epoch harness``)
 ``harness:<benchmark>``     harness for one score (overrides ``harness``)
+``effort``                  reasoning effort or variant of the row's scores (e.g. ``high``, ``max``)
+``effort:<benchmark>``      effort for one score (overrides ``effort``)
+``score_date``              when the row's scores were run or published (``YYYY-MM-DD``)
+``score_date:<benchmark>``  date of one score (overrides ``score_date``)
+``stderr:<benchmark>``      standard error of one score, in the score's units
+``input_tokens:<benchmark>``  input tokens per task of that run (also ``cached_tokens:``, ``output_tokens:``
+                            with reasoning, ``items:`` tasks run, ``cost_per_task:`` USD per task)
 ``notes``                   free text, ignored
 ==========================  ========================================================================
 
@@ -67,8 +74,10 @@ MODEL_COLUMNS = ("id", "name", "organization", "open_weights", "licence", "param
                  "release_date", "reasoning")
 PRICE_COLUMNS = ("input_per_m", "output_per_m", "cached_input_per_m", "blended_per_m", "blend_input_share")
 OFFER_COLUMNS = ("provider", "effective_date", *PRICE_COLUMNS, "price_source")
-SCORE_COLUMNS = ("score_source", "harness")
-PREFIXES = ("score:", "score_source:", "harness:")
+SCORE_COLUMNS = ("score_source", "harness", "effort", "score_date")
+USAGE = ("input_tokens", "cached_tokens", "output_tokens", "items", "cost_per_task")
+"""Per-benchmark usage columns of a run (``output_tokens:gpqa-diamond``...), per task."""
+PREFIXES = ("score:", "score_source:", "harness:", "effort:", "score_date:", "stderr:", *(f"{u}:" for u in USAGE))
 NATIVE_COLUMNS = (*MODEL_COLUMNS, *OFFER_COLUMNS, *SCORE_COLUMNS, "notes")
 """Plain columns, in the order the bundled catalog writes them (then the prefixed ones)."""
 
@@ -111,7 +120,7 @@ class _Builder:
         self.file = file
         self.models: dict[str, _Model] = {}
         self.offers: dict[tuple[str, str, dt.date | None], _PendingOffer] = {}
-        self.scores: dict[tuple[str, str, str], ScoreRow] = {}
+        self.scores: dict[tuple[str, str, str, str, dt.date | None], ScoreRow] = {}
 
     def add(self, cells: Mapping[str, Any], where: Where) -> None:
         name = text(cells.get("name"))
@@ -197,12 +206,22 @@ class _Builder:
                 continue
             harness = text(cells.get(f"harness:{slug}")) or text(cells.get("harness")) or ""
             source = text(cells.get(f"score_source:{slug}")) or text(cells.get("score_source")) or ""
-            score = ScoreRow(model_id=model_id, benchmark=slug, value=value, harness=harness, source=source)
-            key = (model_id, slug, harness)
+            effort = text(cells.get(f"effort:{slug}")) or text(cells.get("effort")) or ""
+            day_col = f"score_date:{slug}" if text(cells.get(f"score_date:{slug}")) else "score_date"
+            day = date(cells.get(day_col), where, day_col)
+            stderr = number(cells.get(f"stderr:{slug}"), where, f"stderr:{slug}")
+            usage: dict[str, Any] = {u: number(cells.get(f"{u}:{slug}"), where, f"{u}:{slug}") for u in USAGE}
+            if usage["items"] is not None:
+                if not float(usage["items"]).is_integer() or usage["items"] < 1:
+                    raise where.error(f"items must be a whole number of tasks, got {usage['items']:g}", f"items:{slug}")
+                usage["items"] = int(usage["items"])
+            score = ScoreRow(model_id=model_id, benchmark=slug, value=value, harness=harness, source=source,
+                             effort=effort, date=day, stderr=stderr, **usage)
+            key = (model_id, slug, harness, effort, day)
             earlier = self.scores.get(key)
             if earlier is not None and earlier.value != value:
                 raise where.error(f"model {model_id!r}: {slug} {value:g} disagrees with {earlier.value:g} on an "
-                                  f"earlier row (same harness {harness!r})", col)
+                                  f"earlier row (same harness {harness!r}, effort and date)", col)
             self.scores.setdefault(key, score)
 
     def batch(self) -> ImportBatch:
