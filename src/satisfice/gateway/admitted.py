@@ -33,13 +33,16 @@ log = logging.getLogger("satisfice.gateway")
 class Admitted:
     """One admitted request: serves it and writes its single spend row."""
 
-    __slots__ = ("att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "reservation", "started")
+    __slots__ = ("att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "request_id", "reservation",
+                 "started")
 
     def __init__(self, gw: Gateway, plan: Plan, endpoint: str, payload: dict[str, Any], key: KeyInfo | None,
                  reservation: Reservation | None, input_estimate: int, started: float) -> None:
         self.gw, self.plan, self.endpoint, self.payload = gw, plan, endpoint, payload
         self.key, self.reservation, self.input_estimate, self.started = key, reservation, input_estimate, started
         self.att = Attempts()
+        self.request_id = gw.spend_log.new_id()
+        """The spend row's ``entry_id``, sent to the client as ``x-satisfice-request-id``."""
 
     def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
                served_usage: Usage | None) -> None:
@@ -59,15 +62,18 @@ class Admitted:
             att.input_tokens, att.output_tokens, att.estimated, att.cost,
             plan.reference_cost(served_usage) if served_usage is not None else None,
             elapsed * 1000.0, att.escalations, errors, status, outcome,
-            gw.spend_log.new_id(), att.estimated, over, reserved,
+            self.request_id, att.estimated, over, reserved,
         ), reservation.period if reservation is not None else None)
         gw.metrics.request(plan.name, status, elapsed, att.cost)
+        gw.loop.finished(self, self.request_id)
         if att.estimated or over:
             gw.metrics.usage_flags(plan.name, upstream or "", invalid=att.estimated, over=over)
 
     def _fail(self, exc: GatewayError) -> Response:
         self.finish(exc.status, exc.code or "error", None, None, None)
-        return exc.response()
+        response = exc.response()
+        response.headers["x-satisfice-request-id"] = self.request_id
+        return response
 
     def _internal(self, doing: str) -> Response:
         """A bug on our side: logged with its traceback, answered as a plain 500 in the OpenAI shape."""
@@ -77,7 +83,8 @@ class Admitted:
 
     def _headers(self, model: str) -> list[tuple[bytes, bytes]]:
         headers = [(b"x-satisfice-model", model.encode()), (b"x-satisfice-route", self.plan.name.encode()),
-                   (b"x-satisfice-escalations", str(self.att.escalations).encode())]
+                   (b"x-satisfice-escalations", str(self.att.escalations).encode()),
+                   (b"x-satisfice-request-id", self.request_id.encode())]
         if not self.att.verified:
             headers.append((b"x-satisfice-verified", b"false"))
         return headers
@@ -94,7 +101,7 @@ class Admitted:
             return self._internal("serving")
         self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
         await self.gw.spend_log.durable()  # the row is journaled before the answer is released
-        self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, answer.model, answer.text, self.input_estimate)
+        self.gw.loop.served(self, answer.model, answer.text, self.att.cost)
         if self.payload.get("stream") is True:
             options = self.payload.get("stream_options")
             include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
@@ -132,7 +139,7 @@ class Admitted:
                 att.errors.append(error)
             self.finish(200, "ok" if error is None else "interrupted", done.model, done.upstream.name, usage)
             if error is None:
-                gw.shadow.maybe(self.plan, self.endpoint, self.payload, done.model, text, self.input_estimate)
+                gw.loop.served(self, done.model, text, att.cost)
 
         return RelayResponse(relay, self._headers(relay.model), on_finish, gw.spend_log.durable)
 

@@ -38,6 +38,7 @@ from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KeyCache, KeyInfo, keys_version, load_active
 from satisfice.gateway.metrics import GatewayMetrics
+from satisfice.gateway.production import ProductionLoop
 from satisfice.gateway.relay import RelayResponse
 from satisfice.gateway.replies import GatewayError, echo, error_response
 from satisfice.gateway.routing import Router, build_router
@@ -95,6 +96,7 @@ class Gateway:
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
         self._refreshers: list[asyncio.Task[None]] = []
+        self.loop = ProductionLoop(self, _unauthorized)
         self.bodies = BodyReader(config.limits.max_body_bytes, config.limits.body_timeout_s,
                                  config.limits.max_body_bytes_in_flight)
         self._default_cap = config.limits.default_max_tokens
@@ -181,6 +183,7 @@ class Gateway:
         """Load keys and start the background writer and the key and route refreshers."""
         await self.books.start()
         await self.refresh_keys()
+        await self.loop.start()
         loop = asyncio.get_running_loop()
         self._refreshers.append(loop.create_task(self.bodies.sweep_forever()))
         if self.config.auth:
@@ -200,6 +203,7 @@ class Gateway:
                 await task
         self._refreshers = []
         await self.shadow.drain(5.0)
+        await self.loop.stop()
         await self.books.stop()
         await self.transport.close()
 
@@ -231,7 +235,8 @@ class Gateway:
         for prefix in ("/v1", ""):
             routes += [Route(f"{prefix}/chat/completions", self.chat, methods=["POST"]),
                        Route(f"{prefix}/completions", self.completions, methods=["POST"]),
-                       Route(f"{prefix}/models", self.models, methods=["GET"])]
+                       Route(f"{prefix}/models", self.models, methods=["GET"]),
+                       Route(f"{prefix}/feedback", self.loop.feedback.handle, methods=["POST"])]
         routes += [Route("/healthz", self.healthz, methods=["GET"]),
                    Route("/metrics", self.metrics_endpoint, methods=["GET"])]
 
@@ -294,6 +299,7 @@ class Gateway:
                 raise GatewayError(404, f"the model {echo(payload['model'])} does not exist: it is neither a "
                                    "configured route (task/<name>) nor a served model", param="model",
                                    code="model_not_found")
+            plan = self.loop.choose(plan)
             estimate = input_estimate(body)
             worst = plan.worst_cost(estimate, output_cap(payload, self._default_cap))
             reservation = Reservation(None, worst, None)

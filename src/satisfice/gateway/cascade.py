@@ -50,6 +50,8 @@ class Attempts:
     verified: bool = True
     failures: list[BaseException] = field(default_factory=list)
     skipped: list[float] = field(default_factory=list)
+    verdicts: list[tuple[str, bool, float]] = field(default_factory=list)
+    """``(model, passed, cost)`` for each answer the route's verifiers judged (recorded as outcomes)."""
 
     def bill(self, answer: Answer) -> None:
         """Add a paid answer's tokens and cost."""
@@ -154,6 +156,7 @@ class Executor:
             if not plan.verifiers:
                 return answer
             reason = await run_verifiers(plan.verifiers, answer.text, payload)
+            att.verdicts.append((target.model, reason is None, answer.cost))
             if reason is None:
                 return answer
             att.escalations += 1
