@@ -24,6 +24,10 @@ EVIDENCE_PRIORITY: dict[str, int] = {"feedback": 3, "shadow": 2, "verifier": 1}
 agreement, then the verifiers' verdict."""
 
 
+def _all_evidence() -> list[EvidenceKind]:
+    return ["feedback", "verifier", "shadow"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,7 +53,7 @@ class ExperimentConfig(_Strict):
     bar: float = Field(gt=0, lt=1)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
     max_share: float = Field(default=0.1, gt=0, le=1)
-    evidence: list[EvidenceKind] = Field(default_factory=lambda: ["feedback", "verifier", "shadow"], min_length=1)
+    evidence: list[EvidenceKind] = Field(default_factory=_all_evidence, min_length=1)
     horizon: int = Field(default=2000, ge=10, le=1_000_000)
     """Scored requests after which a challenger still undecided is stopped (also tunes the test's bets)."""
     check_s: float = Field(default=5.0, gt=0)

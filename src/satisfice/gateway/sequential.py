@@ -37,21 +37,28 @@ class Verdict:
     reason: str = ""
 
 
+def decide(scores: np.ndarray, bar: float, alpha: float, horizon: int) -> tuple[str, str]:
+    """``(decision, reason)`` on the scores so far: ``promote``, ``stop`` or ``continue`` (see the module)."""
+    if scores.size == 0:
+        return "continue", "no evidence yet"
+    threshold = math.log(1.0 / alpha)
+    if log_wealth(scores, bar, +1, horizon=horizon) >= threshold:
+        return "promote", f"accuracy above {bar:g} with the stated confidence"
+    if log_wealth(scores, bar, -1, horizon=horizon) >= threshold:
+        return "stop", f"accuracy below {bar:g} with the stated confidence"
+    if scores.size >= horizon:
+        return "stop", f"undecided after {horizon} scored requests"
+    return "continue", ""
+
+
 def judge(scores: Sequence[float] | np.ndarray, bar: float, alpha: float, horizon: int) -> Verdict:
     """Test "accuracy >= bar" on the scores so far, each way wrong with probability at most ``alpha``."""
     x = np.clip(np.asarray(scores, dtype=float), 0.0, 1.0)
+    decision, reason = decide(x, bar, alpha, horizon)
     if x.size == 0:
-        return Verdict(0, None, 0.0, 1.0, "continue", "no evidence yet")
-    threshold = math.log(1.0 / alpha)
+        return Verdict(0, None, 0.0, 1.0, decision, reason)
     low, high = confidence_sequence(x, 1.0 - 2.0 * alpha, horizon=horizon)
-    accuracy = float(x.mean())
-    if log_wealth(x, bar, +1, horizon=horizon) >= threshold:
-        return Verdict(x.size, accuracy, low, high, "promote", f"accuracy above {bar:g} with the stated confidence")
-    if log_wealth(x, bar, -1, horizon=horizon) >= threshold:
-        return Verdict(x.size, accuracy, low, high, "stop", f"accuracy below {bar:g} with the stated confidence")
-    if x.size >= horizon:
-        return Verdict(x.size, accuracy, low, high, "stop", f"undecided after {horizon} scored requests")
-    return Verdict(x.size, accuracy, low, high, "continue", "")
+    return Verdict(x.size, float(x.mean()), low, high, decision, reason)
 
 
-__all__ = ["Verdict", "judge"]
+__all__ = ["Verdict", "decide", "judge"]
