@@ -32,9 +32,10 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import catalog, evals, gateway, insights, market, pipeline, plugins, select, selfhost, web
+    from satisfice.cli import (catalog, evals, gateway, insights, market, outcomes, pipeline, plugins, select, selfhost,
+                               web)
 
-    for group in (catalog, market, evals, select, gateway, pipeline, insights, plugins, selfhost, web):
+    for group in (catalog, market, evals, select, gateway, outcomes, pipeline, insights, plugins, selfhost, web):
         group.register(app)
 
 

@@ -72,9 +72,9 @@ class ProductionLoop:
         await self.experiments.start(self.gw.router)
 
     async def stop(self) -> None:
-        """Write the last counts and outcomes."""
-        await self.experiments.stop()
+        """Write the last outcomes, then the last counts (so the final test sees every outcome)."""
         await self.outcomes.stop()
+        await self.experiments.stop()
 
 
 __all__ = ["ProductionLoop"]
