@@ -32,8 +32,19 @@ def _root(
 
 
 def _register() -> None:
-    from satisfice.cli import (catalog, evals, gateway, insights, market, outcomes, pipeline, plugins, select, selfhost,
-                               web)
+    from satisfice.cli import (
+        catalog,
+        evals,
+        gateway,
+        insights,
+        market,
+        outcomes,
+        pipeline,
+        plugins,
+        select,
+        selfhost,
+        web,
+    )
 
     for group in (catalog, market, evals, select, gateway, outcomes, pipeline, insights, plugins, selfhost, web):
         group.register(app)
