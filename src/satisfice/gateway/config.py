@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from satisfice.core import Price
 from satisfice.errors import ConfigError
-from satisfice.gateway.loop_config import ExperimentConfig, FeedbackConfig
+from satisfice.gateway.loop_config import DriftConfig, ExperimentConfig, FeedbackConfig
 from satisfice.gateway.policies import POLICIES
 from satisfice.gateway.verifier_registry import VERIFIERS, expand
 from satisfice.registry import Registry
@@ -181,6 +181,7 @@ class RouteConfig(_Strict):
     feedback: FeedbackConfig | None = None
     log_content: bool = False
     experiment: ExperimentConfig | None = None
+    drift: DriftConfig | None = None
 
     @model_validator(mode="after")
     def _one_policy(self) -> RouteConfig:

@@ -10,6 +10,7 @@ YAML, inside a route::
       confidence: 0.95                      # chance that a promotion is right (over all challengers together)
       max_share: 0.1                        # most of the route's requests sent to challengers
       evidence: [feedback, verifier, shadow]
+    drift: {bar: 0.9, window: 500}          # alarm when recent accuracy is surely below the bar
 """
 
 from __future__ import annotations
@@ -60,4 +61,15 @@ class ExperimentConfig(_Strict):
     """How often each instance re-tests the evidence and reads decisions from the store."""
 
 
-__all__ = ["EVIDENCE_PRIORITY", "EvidenceKind", "ExperimentConfig", "FeedbackConfig"]
+class DriftConfig(_Strict):
+    """Watch a route's recent accuracy: alarm when its anytime-valid upper bound falls below ``bar``."""
+
+    bar: float = Field(gt=0, lt=1)
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    window: int = Field(default=500, ge=10, le=100_000)
+    """The most recent scored requests the bound is computed on."""
+    evidence: list[EvidenceKind] = Field(default_factory=_all_evidence, min_length=1)
+    check_s: float = Field(default=30.0, gt=0)
+
+
+__all__ = ["EVIDENCE_PRIORITY", "DriftConfig", "EvidenceKind", "ExperimentConfig", "FeedbackConfig"]

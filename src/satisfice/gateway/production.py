@@ -1,4 +1,4 @@
-"""The production loop of one gateway: feedback, outcomes, content logging and guarded experiments, wired in.
+"""The production loop of one gateway: feedback, outcomes, content logging, guarded experiments and drift alarms.
 
 The request path calls three hooks: :meth:`ProductionLoop.choose` (the experiment's plan for a request),
 :meth:`ProductionLoop.finished` (once per admitted request, with its spend row: verifier verdicts become outcomes,
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from satisfice.gateway.drift import DriftMonitor
 from satisfice.gateway.experiments import Experiments
 from satisfice.gateway.feedback import FeedbackEndpoint
 from satisfice.gateway.outcomes import OutcomeLog, outcome_row
@@ -30,6 +31,9 @@ class ProductionLoop:
         routes = gw.config.routes
         self.outcomes = OutcomeLog(gw.store, flush_interval_s=gw.config.spend_log.flush_interval_s)
         self.experiments = Experiments(gw.config, gw.store)
+        self.drift = DriftMonitor(gw.config, gw.store)
+        if self.drift.routes:
+            gw.metrics.registry.register(self.drift)
         self.content_routes = {name for name, r in routes.items() if r.log_content}
         self.shadow_evidence = {name for name, r in routes.items()
                                 if r.experiment is not None and "shadow" in r.experiment.evidence}
@@ -70,9 +74,11 @@ class ProductionLoop:
         """Start the outcome writer and the experiments (their decisions are read before serving)."""
         self.outcomes.start()
         await self.experiments.start(self.gw.router)
+        self.drift.start()
 
     async def stop(self) -> None:
         """Write the last outcomes, then the last counts (so the final test sees every outcome)."""
+        await self.drift.stop()
         await self.outcomes.stop()
         await self.experiments.stop()
 

@@ -4,7 +4,7 @@ Every source of evidence about a served answer is one ``gateway_outcomes`` row n
 second feedback for a request marks the first ``superseded`` (history kept). Prompts and answers are kept in
 ``gateway_contents`` only for routes that opt in (``log_content: true``), masked before they are stored.
 ``gateway_experiments`` holds each challenger's state and latest evidence; a promotion written here is what every
-gateway instance on the store picks up.
+gateway instance on the store picks up. ``gateway_drift`` holds each watched route's latest drift check.
 """
 
 from __future__ import annotations
@@ -79,4 +79,20 @@ class GatewayExperiment(Base):
     spend_usd: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-__all__ = ["GatewayContent", "GatewayExperiment", "GatewayOutcome"]
+class GatewayDrift(Base):
+    """The latest drift check of a route: the anytime-valid interval on its recent accuracy, and the alarm."""
+
+    __tablename__ = "gateway_drift"
+    route: Mapped[str] = mapped_column(String(300), primary_key=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=False))
+    bar: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    window: Mapped[int] = mapped_column(Integer)
+    scored: Mapped[int] = mapped_column(Integer, default=0)
+    accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_low: Mapped[float] = mapped_column(Float, default=0.0)
+    ci_high: Mapped[float] = mapped_column(Float, default=1.0)
+    alarm: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+__all__ = ["GatewayContent", "GatewayDrift", "GatewayExperiment", "GatewayOutcome"]

@@ -1,4 +1,4 @@
-"""gateway production loop: outcomes (feedback, verifier, shadow), logged content, experiments
+"""gateway production loop: outcomes (feedback, verifier, shadow), logged content, experiments, drift
 
 Revision ID: 0011_outcomes
 Revises: 0004_ledger
@@ -63,9 +63,23 @@ def upgrade() -> None:
     sa.Column('spend_usd', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('route', 'model', name=op.f('pk_gateway_experiments'))
     )
+    op.create_table('gateway_drift',
+    sa.Column('route', sa.String(length=300), nullable=False),
+    sa.Column('checked_at', sa.DateTime(), nullable=False),
+    sa.Column('bar', sa.Float(), nullable=False),
+    sa.Column('confidence', sa.Float(), nullable=False),
+    sa.Column('window', sa.Integer(), nullable=False),
+    sa.Column('scored', sa.Integer(), nullable=False),
+    sa.Column('accuracy', sa.Float(), nullable=True),
+    sa.Column('ci_low', sa.Float(), nullable=False),
+    sa.Column('ci_high', sa.Float(), nullable=False),
+    sa.Column('alarm', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('route', name=op.f('pk_gateway_drift'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('gateway_drift')
     op.drop_table('gateway_experiments')
     with op.batch_alter_table('gateway_contents', schema=None) as batch_op:
         batch_op.drop_index('ix_gateway_contents_route_created')
