@@ -22,9 +22,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from satisfice.evals.sequences import confidence_sequence
+from satisfice.gateway.background import cancel
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import utcnow
-from satisfice.gateway.loop_config import EVIDENCE_PRIORITY, DriftConfig
+from satisfice.gateway.loop_config import DriftConfig
+from satisfice.gateway.outcomes import best_scores
 from satisfice.store import Store
 from satisfice.store.schema_outcomes import GatewayDrift
 
@@ -39,14 +41,8 @@ def served_scores(session: Session, route: str, window: int, kinds: list[str]) -
         "ON s.entry_id = o.request_id AND s.model = o.model "
         f"WHERE o.route = :r AND o.superseded = :f AND o.kind IN ({marks}) ORDER BY o.id DESC LIMIT :n"),
         {"r": route, "f": False, "n": window * len(kinds), **{f"k{i}": k for i, k in enumerate(kinds)}}).all()
-    best: dict[str, tuple[int, float]] = {}
-    for request_id, kind, score in rows:
-        rank = EVIDENCE_PRIORITY.get(kind, 0)
-        held = best.get(request_id)
-        if held is None or rank > held[0]:
-            best[request_id] = (rank, float(score))
-    newest_first = [score for _, score in best.values()][:window]
-    return np.array(newest_first[::-1], dtype=float)
+    scores = list(best_scores((r[0], r[1], r[2]) for r in reversed(rows)).values())
+    return np.array(scores[-window:], dtype=float)
 
 
 def check_route(store: Store, route: str, cfg: DriftConfig) -> GatewayDrift:
@@ -106,13 +102,8 @@ class DriftMonitor(Collector):
 
     async def stop(self) -> None:
         """Stop the background checks."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        await cancel(task)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """``satisfice_gateway_drift_alarm`` and ``satisfice_gateway_accuracy_upper_bound`` by route."""

@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from satisfice.gateway.keys import utcnow
-from satisfice.gateway.loop_config import EVIDENCE_PRIORITY, ExperimentConfig
+from satisfice.gateway.loop_config import ExperimentConfig
+from satisfice.gateway.outcomes import best_scores
 from satisfice.gateway.sequential import judge
 from satisfice.store import Store
 from satisfice.store.schema_outcomes import GatewayExperiment, GatewayOutcome
@@ -45,13 +46,7 @@ def evidence(session: Session, route: str, model: str, row: GatewayExperiment, k
                GatewayOutcome.created_at >= row.started_at, GatewayOutcome.superseded.is_(False),
                GatewayOutcome.kind.in_(kinds))
         .order_by(GatewayOutcome.id)).all()
-    best: dict[str, tuple[int, float]] = {}
-    for request_id, kind, score in rows:
-        rank = EVIDENCE_PRIORITY.get(kind, 0)
-        held = best.get(request_id)
-        if held is None or rank >= held[0]:
-            best[request_id] = (rank, float(score))
-    return [score for _, score in best.values()]  # dicts keep first-insertion order: the order requests scored
+    return list(best_scores((r[0], r[1], r[2]) for r in rows).values())  # in the order requests first scored
 
 
 def _fresh(spec: RouteSpec, model: str) -> GatewayExperiment:

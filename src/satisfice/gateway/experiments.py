@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from satisfice.core import Price
+from satisfice.gateway.background import cancel
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.experiment_store import RouteSpec, sync_route
 from satisfice.gateway.loop_config import ExperimentConfig
@@ -205,12 +206,8 @@ class Experiments:
         """Stop the background sync and write the last counts."""
         if self._task is None:
             return
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
-        self._task = None
+        task, self._task = self._task, None
+        await cancel(task)
         try:
             await self.sync()
         except Exception:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from satisfice.gateway.loop_config import EVIDENCE_PRIORITY
+from satisfice.gateway.outcomes import best_scores
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewaySpend
 from satisfice.store.schema_outcomes import GatewayContent, GatewayOutcome
@@ -26,7 +26,7 @@ from satisfice.store.schema_outcomes import GatewayContent, GatewayOutcome
 
 @dataclass
 class _Item:
-    scores: dict[str, tuple[int, float]] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
     costs: dict[str, float] = field(default_factory=dict)
 
 
@@ -37,14 +37,13 @@ def export_rows(store: Store, route: str, since: dt.datetime | None = None) -> t
         query = query.where(GatewayOutcome.created_at >= since)
     items: dict[str, _Item] = {}
     with store.session() as session:
-        for o in session.scalars(query.order_by(GatewayOutcome.id)):
-            item = items.setdefault(o.request_id, _Item())
-            rank = EVIDENCE_PRIORITY.get(o.kind, 0)
-            held = item.scores.get(o.model)
-            if held is None or rank >= held[0]:
-                item.scores[o.model] = (rank, o.score)
+        found = list(session.scalars(query.order_by(GatewayOutcome.id)))
+        for (request_id, model), score in best_scores(((o.request_id, o.model), o.kind, o.score)
+                                                      for o in found).items():
+            items.setdefault(request_id, _Item()).scores[model] = score
+        for o in found:
             if o.cost_usd is not None and o.kind == "verifier":
-                item.costs[o.model] = o.cost_usd
+                items[o.request_id].costs[o.model] = o.cost_usd
         ids = list(items)
         spend: dict[str, tuple[str | None, float, int]] = {}
         content: dict[str, tuple[str, str, str]] = {}
@@ -64,7 +63,7 @@ def export_rows(store: Store, route: str, since: dt.datetime | None = None) -> t
         served_model, cost, escalations = spend.get(request_id, (None, 0.0, 0))
         prompt, answered_by, answer = content.get(request_id, ("", "", ""))
         row: dict[str, Any] = {"sample_id": request_id, "prompt": prompt}
-        for model, (_, score) in item.scores.items():
+        for model, score in item.scores.items():
             row[model] = score
             if model in item.costs:
                 row[f"{model}|total_cost"] = item.costs[model]

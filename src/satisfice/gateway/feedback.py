@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from satisfice.gateway.outcomes import outcome_row
 from satisfice.gateway.replies import GatewayError, echo
-from satisfice.gateway.validate import MAX_DEPTH, check_shape
+from satisfice.gateway.validate import check_shape, load_object
 from satisfice.masking import mask
 from satisfice.store import Store
 from satisfice.store.schema_outcomes import GatewayOutcome
@@ -47,15 +47,7 @@ def _not_found(request_id: str) -> GatewayError:
 
 def parse_feedback(body: bytes) -> tuple[str, float | str, str | None]:
     """``(request_id, score or label, comment)`` from a body, or GatewayError(400) naming the field."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        if "depth limit" in str(exc) or "ecursion" in str(exc):
-            raise _bad(f"the request body is nested more than {MAX_DEPTH} levels deep", "body",
-                       "nesting_too_deep") from None
-        raise _bad("the request body is not valid JSON", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise _bad("the request body must be a JSON object", code="invalid_json")
+    data = load_object(body)
     check_shape(data)
     request_id, score, comment = data.get("request_id"), data.get("score"), data.get("comment")
     if request_id is None:

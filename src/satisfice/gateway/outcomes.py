@@ -11,19 +11,21 @@ masked with :func:`satisfice.masking.mask` before it is queued, and kept only fo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Hashable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import insert
 
+from satisfice.gateway.background import cancel
 from satisfice.gateway.keys import utcnow
+from satisfice.gateway.loop_config import EVIDENCE_PRIORITY
 from satisfice.masking import mask
 from satisfice.store import Store
 from satisfice.store.schema_outcomes import GatewayContent, GatewayOutcome
 
 log = logging.getLogger("satisfice.gateway")
+K = TypeVar("K", bound=Hashable)
 
 
 def prompt_text(payload: dict[str, Any]) -> str:
@@ -43,6 +45,21 @@ def prompt_text(payload: dict[str, Any]) -> str:
     if isinstance(prompt, list):
         return "\n".join(str(p) for p in prompt)
     return prompt if isinstance(prompt, str) else ""
+
+
+def best_scores(rows: Iterable[tuple[K, str, float]]) -> dict[K, float]:
+    """One score per key (a request, or a request and model) from ``(key, kind, score)`` rows, oldest first.
+
+    The kind highest in :data:`~satisfice.gateway.loop_config.EVIDENCE_PRIORITY` stands for the key (the latest
+    row of that kind); keys keep the order in which they first scored.
+    """
+    best: dict[K, tuple[int, float]] = {}
+    for key, kind, score in rows:
+        rank = EVIDENCE_PRIORITY.get(kind, 0)
+        held = best.get(key)
+        if held is None or rank >= held[0]:
+            best[key] = (rank, float(score))
+    return {key: score for key, (_, score) in best.items()}
 
 
 def outcome_row(request_id: str, key_id: str | None, route: str, model: str, kind: str, score: float, *,
@@ -121,15 +138,12 @@ class OutcomeLog:
 
     async def stop(self) -> None:
         """Stop the writer and write what is queued."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel(task)
         try:
             await self.flush()
         except Exception:
             log.exception("outcome log: %d rows could not be written at shutdown", self.pending)
 
 
-__all__ = ["OutcomeLog", "outcome_row", "prompt_text"]
+__all__ = ["OutcomeLog", "best_scores", "outcome_row", "prompt_text"]

@@ -61,8 +61,8 @@ def _int_or_none(payload: dict[str, Any], name: str, low: int) -> int | None:
     return value
 
 
-def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
-    """The request body as a dict, or GatewayError(400) naming the parameter at fault."""
+def load_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or GatewayError(400): not JSON, not an object, or nested too deep for orjson."""
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -72,6 +72,12 @@ def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
         raise _bad("the request body is not valid JSON", code="invalid_json") from None
     if not isinstance(payload, dict):
         raise _bad("the request body must be a JSON object", code="invalid_json")
+    return payload
+
+
+def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
+    """The request body as a dict, or GatewayError(400) naming the parameter at fault."""
+    payload = load_object(body)
     model = payload.get("model")
     if model is None:
         raise _bad("missing required parameter: 'model'", "model", "missing_required_parameter")
@@ -132,4 +138,4 @@ def output_cap(payload: dict[str, Any], default: int) -> int:
     return (cap if cap is not None else default) * n
 
 
-__all__ = ["MAX_DEPTH", "MAX_VALUES", "check_shape", "input_estimate", "output_cap", "parse_payload"]
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "check_shape", "input_estimate", "load_object", "output_cap", "parse_payload"]
