@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
 from satisfice.gateway.keys import utcnow
@@ -80,6 +80,10 @@ def sync_route(store: Store, spec: RouteSpec, counted: Mapping[str, tuple[int, f
     cheaper = [m for m in cfg.challengers if spec.prices.get(m, float("inf")) < spec.incumbent_price]
     alpha = (1.0 - cfg.confidence) / max(1, len(cheaper))  # Bonferroni over the challengers tested
     with store.transaction() as session:
+        # A write first: SQLite takes its write lock here, so instances syncing at once queue up rather than
+        # both reading and then failing to upgrade to writers.
+        session.execute(update(GatewayExperiment).where(GatewayExperiment.route == spec.route, false())
+                        .values(requests=GatewayExperiment.requests))
         found = {r.model: r for r in session.scalars(select(GatewayExperiment).where(
             GatewayExperiment.route == spec.route))}
         rows: dict[str, GatewayExperiment] = {}

@@ -75,9 +75,10 @@ class RouteExperiment:
             arm = self.arms.setdefault(model, Arm(model, blended(target.worst)))
             arm.price = blended(target.worst)
             arm.plan = replan(base, [target, *(t for t in base.targets if t.model != model)])
-        self._apply(self.promoted_model, router)
+        self.apply(self.promoted_model, router)
 
-    def _apply(self, promoted: str | None, router: Router) -> None:
+    def apply(self, promoted: str | None, router: Router) -> None:
+        """Take a promotion (or none) from the store: the plan served first, and the challengers still running."""
         self.running = [a for a in self.arms.values() if a.state == "running" and a.price < self.incumbent_price]
         self.promoted_model = promoted
         if promoted is None or self.base is None:
@@ -183,7 +184,7 @@ class Experiments:
             if promoted != exp.promoted_model:
                 log.warning("gateway: %s now serves %s first (promoted by its experiment)", exp.route, promoted)
             assert self._router is not None
-            exp._apply(promoted, self._router)
+            exp.apply(promoted, self._router)
 
     async def _run(self) -> None:
         interval = min(e.config.check_s for e in self.routes.values())
