@@ -13,22 +13,20 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sqlalchemy import text, update
 from starlette.requests import Request
 from starlette.responses import Response
 
+from satisfice.gateway.host import Host
 from satisfice.gateway.outcomes import outcome_row
 from satisfice.gateway.replies import GatewayError, echo
 from satisfice.gateway.validate import check_shape, load_object
 from satisfice.masking import mask
 from satisfice.store import Store
 from satisfice.store.schema_outcomes import GatewayOutcome
-
-if TYPE_CHECKING:
-    from satisfice.gateway.app import Gateway
 
 MAX_ID_CHARS = 80
 MAX_COMMENT_CHARS = 4000
@@ -88,7 +86,7 @@ def record(store: Store, row: dict[str, Any]) -> None:
 class FeedbackEndpoint:
     """The handler of ``POST /v1/feedback`` for one gateway."""
 
-    def __init__(self, gw: Gateway, labels: Mapping[str, Mapping[str, float]],
+    def __init__(self, gw: Host, labels: Mapping[str, Mapping[str, float]],
                  unauthorized: Callable[..., GatewayError]) -> None:
         self.gw = gw
         self.labels = labels

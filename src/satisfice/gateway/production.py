@@ -9,24 +9,20 @@ Routes without feedback labels, content logging or an experiment pay a dict look
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from satisfice.gateway.drift import DriftMonitor
 from satisfice.gateway.experiments import Experiments
 from satisfice.gateway.feedback import FeedbackEndpoint
+from satisfice.gateway.host import AdmittedRequest, Host
 from satisfice.gateway.outcomes import OutcomeLog, outcome_row
 from satisfice.gateway.replies import GatewayError
 from satisfice.gateway.routing import Plan
-
-if TYPE_CHECKING:
-    from satisfice.gateway.admitted import Admitted
-    from satisfice.gateway.app import Gateway
 
 
 class ProductionLoop:
     """Outcome log, experiments and the feedback endpoint of one gateway (see the module docstring)."""
 
-    def __init__(self, gw: Gateway, unauthorized: Callable[..., GatewayError]) -> None:
+    def __init__(self, gw: Host, unauthorized: Callable[..., GatewayError]) -> None:
         self.gw = gw
         routes = gw.config.routes
         self.outcomes = OutcomeLog(gw.store, flush_interval_s=gw.config.spend_log.flush_interval_s)
@@ -47,7 +43,7 @@ class ProductionLoop:
             return plan
         return self.experiments.choose(plan, self.gw.router)
 
-    def finished(self, ctx: Admitted, request_id: str) -> None:
+    def finished(self, ctx: AdmittedRequest, request_id: str) -> None:
         """Count exploration and record verifier verdicts of one admitted request (called by its ``finish``)."""
         arm = self.experiments.arm_of(ctx.plan) if self.experiments.routes else None
         if arm is not None:
@@ -61,7 +57,7 @@ class ProductionLoop:
                                               1.0 if passed else 0.0, cost_usd=cost,
                                               experiment=arm is not None and model == arm.model))
 
-    def served(self, ctx: Admitted, model: str, text: str, cost: float) -> None:
+    def served(self, ctx: AdmittedRequest, model: str, text: str, cost: float) -> None:
         """An answer was released: maybe shadow it, maybe log its content."""
         plan = ctx.plan
         force = plan.name in self.shadow_evidence and self.experiments.arm_of(plan) is not None
