@@ -85,12 +85,19 @@ async def test_feedback_right_after_the_answer_finds_a_queued_row(store: Store, 
     assert [(o.kind, o.model, o.route, o.score) for o in outcomes(store)] == [("feedback", "small", "small", 0.0)]
 
 
-async def test_failed_requests_carry_a_request_id_too(store: Store, upstream: ScriptedServer) -> None:
+async def test_every_answer_carries_a_request_id(store: Store, upstream: ScriptedServer) -> None:
     upstream.set_script(by_model("no idea", "no idea either"))
     gw = make_gateway(store, base_config(upstream.base_url, routes=route()))
     async with running(gw) as client:
-        resp = await client.post("/v1/chat/completions", json=chat("task/sentiment"))
-    assert resp.status_code == 502 and resp.headers["x-satisfice-request-id"].startswith("gw_")
+        failed = await client.post("/v1/chat/completions", json=chat("task/sentiment"))
+        rejected = await client.post("/v1/chat/completions", json=chat("nope"))
+        streamed = await client.post("/v1/chat/completions", json=chat(stream=True))
+        fb = await client.post("/v1/feedback", json={"request_id": rejected.headers["x-satisfice-request-id"],
+                                                     "score": 1})
+    ids = [r.headers["x-satisfice-request-id"] for r in (failed, rejected, streamed)]
+    assert failed.status_code == 502 and rejected.status_code == 404 and streamed.status_code == 200
+    assert len(set(ids)) == 3 and all(i.startswith("gw_") for i in ids)
+    assert fb.status_code == 404  # a rejected request has no spend row to score
 
 
 async def test_verifier_verdicts_and_shadow_agreement_are_outcomes(store: Store, upstream: ScriptedServer) -> None:

@@ -320,7 +320,9 @@ class Gateway:
                 reservation = granted
         except GatewayError as exc:
             self.metrics.rejection(exc.reason)
-            return exc.response()
+            rejected = exc.response()
+            rejected.headers["x-satisfice-request-id"] = self.spend_log.new_id()  # for logs; it has no spend row
+            return rejected
         ctx = Admitted(self, plan, endpoint, payload, key, reservation, estimate, started)
         if payload.get("stream") is True and not plan.verifiers:
             return await ctx.relay()
