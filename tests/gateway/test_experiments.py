@@ -14,9 +14,13 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pytest
+import yaml
 from sqlalchemy import select
 
 from satisfice.clients.scripted_server import Received, ScriptedServer, ScriptedServerThread, Step
+from satisfice.errors import ConfigError
+from satisfice.gateway.config import parse_config
 from satisfice.gateway.sequential import decide, judge
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayLedger
@@ -163,3 +167,27 @@ def test_two_processes_both_serve_the_promoted_challenger(tmp_path: Path, store:
             fleet.stop()
     assert experiments(store)[0].state == "promoted"
     assert served_by == ["small"] * 4
+
+
+async def test_nothing_is_promoted_on_evidence_that_has_not_arrived(store: Store, upstream: ScriptedServer) -> None:
+    upstream.set_script(yes_with(1.0))
+    cfg = experiment_cfg(upstream.base_url)
+    cfg["routes"]["yes"]["experiment"]["evidence"] = ["feedback"]  # nobody sends any
+    gw = make_gateway(store, cfg)
+    async with running(gw) as client:
+        for _ in range(80):
+            await client.post("/v1/chat/completions", json=chat("task/yes"))
+        await asyncio.sleep(0.15)
+    row = experiments(store)[0]
+    assert row.state == "running" and row.requests == 40 and row.scored == 0 and row.accuracy is None
+
+
+def test_config_names_a_challenger_that_is_not_served() -> None:
+    cfg = experiment_cfg("http://127.0.0.1:9/v1")
+    cfg["routes"]["yes"]["experiment"]["challengers"] = ["ghost"]
+    with pytest.raises(ConfigError, match="challenger 'ghost' is not served"):
+        parse_config(yaml.safe_dump(cfg))
+    cfg = experiment_cfg("http://127.0.0.1:9/v1")
+    cfg["routes"]["yes"]["experiment"]["max_share"] = 1.5
+    with pytest.raises(ConfigError, match="max_share"):
+        parse_config(yaml.safe_dump(cfg))
