@@ -59,6 +59,9 @@ async def test_export_reads_back_as_recorded_outcomes(store: Store, upstream: Sc
     assert costs is not None and costs[easy_at] > 0 and costs[hard_at] > 0
     assert table.extra["prompt"][easy_at] == "user: an easy one"
     assert table.extra["big|model_response"][hard_at] == "positive"
+    chosen = cli(db_url, "select", "--outcomes", str(out), "--threshold", "0.5", "--json")
+    assert chosen.exit_code == 0, chosen.output
+    assert "small" in chosen.output and "big" in chosen.output  # select decides on production data
     as_json = json.loads(cli(db_url, "outcomes", "export", "--route", "task/sentiment", "--json").output)
     assert as_json["route"] == "task/sentiment" and len(as_json["rows"]) == 2
     assert "sample_id" in as_json["columns"]
