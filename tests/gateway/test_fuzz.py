@@ -107,3 +107,50 @@ def test_fuzzed_bodies_and_headers_get_2xx_or_an_openai_shaped_4xx(store: Store,
         loop.run_until_complete(gw.stop())
         loop.run_until_complete(upstream.stop())
         loop.close()
+
+
+feedback_bodies = st.fixed_dictionaries(
+    {}, optional={"request_id": st.text(max_size=90) | json_values, "score": numbers | json_values,
+                  "comment": st.text(max_size=50) | json_values, "extra": json_values}) | json_values
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_fuzzed_feedback_gets_2xx_or_an_openai_shaped_4xx(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    key = create_key(store, name="fuzz").key
+    loop = asyncio.new_event_loop()
+    upstream = ScriptedServer(default="ok")
+    loop.run_until_complete(upstream.start())
+    routes = {"t": {"chain": ["small"], "feedback": {"labels": {"good": 1, "bad": 0}}}}
+    gw = make_gateway(store, base_config(upstream.base_url, auth=True, routes=routes))
+    loop.run_until_complete(gw.start())
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=gw.app), base_url="http://gw", timeout=30)
+    good = {"Authorization": f"Bearer {key}"}
+    served = loop.run_until_complete(client.post("/v1/chat/completions", headers=good, json={
+        "model": "task/t", "messages": [{"role": "user", "content": "hi"}]})).headers["x-satisfice-request-id"]
+    statuses: list[int] = []
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(body=feedback_bodies, mine=st.booleans(), raw=st.none() | st.none() | st.binary(max_size=100),
+           auth=st.just(good) | st.just(good) | st.just({}) | st.fixed_dictionaries({"Authorization": header_text}))
+    def fuzz_feedback(body: Any, mine: bool, raw: bytes | None, auth: dict[str, str]) -> None:
+        if mine and isinstance(body, dict):
+            body = {**body, "request_id": served}
+        content = raw if raw is not None else json.dumps(body).encode()
+        resp = loop.run_until_complete(client.post("/v1/feedback", content=content, headers=auth))
+        statuses.append(resp.status_code)
+        assert resp.status_code == 200 or 400 <= resp.status_code < 500, (resp.status_code, resp.text)
+        if resp.status_code >= 400:
+            assert is_openai_error(resp), resp.text
+        else:
+            assert resp.json() == {"request_id": served, "recorded": True}
+
+    try:
+        with caplog.at_level(logging.ERROR, logger="satisfice"):
+            fuzz_feedback()
+        assert "Traceback" not in caplog.text and "internal error" not in caplog.text
+        assert {400, 401} <= set(statuses)
+    finally:
+        loop.run_until_complete(client.aclose())
+        loop.run_until_complete(gw.stop())
+        loop.run_until_complete(upstream.stop())
+        loop.close()

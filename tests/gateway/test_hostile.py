@@ -188,3 +188,42 @@ async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bool:
         return await asyncio.wait_for(reader.read(1), seconds) == b""
     except TimeoutError:
         return False
+
+
+async def test_feedback_is_held_to_the_limits_of_chat(store: Store, upstream: Any) -> None:
+    gw = make_gateway(store, base_config(upstream.base_url, auth=True,
+                                         limits={"body_timeout_s": 0.5, "max_body_bytes": 20_000}))
+    key, other = create_key(store, name="t").key, create_key(store, name="u").key
+
+    def feedback_head(port: int, length: int, key: str | None = None) -> bytes:
+        return head(port, length, key).replace(b"/v1/chat/completions", b"/v1/feedback", 1)
+
+    async with served(gw) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(feedback_head(port, 1_000_000) + b"x" * 1000)
+        started = time.perf_counter()
+        status, data, closed = await answer_of(reader)
+        assert status == 401 and b"invalid_api_key" in data and closed and time.perf_counter() - started < 1.0
+        writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(feedback_head(port, 10_000, key) + b'{"request_id": "')
+        status, data, closed = await answer_of(reader)
+        assert status == 408 and closed
+        writer.close()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}",
+                                     headers={"Authorization": f"Bearer {key}"}) as client:
+            served_id = (await client.post("/v1/chat/completions", json=chat())).headers["x-satisfice-request-id"]
+            huge = await client.post("/v1/feedback", json={"request_id": served_id, "score": 1,
+                                                            "comment": "x" * 30_000})
+            script = await client.post("/v1/feedback", json={"request_id": "<script>alert(1)</script>" * 4,
+                                                              "score": 1})
+            short_script = await client.post("/v1/feedback", json={"request_id": "<script>alert(1)</script>",
+                                                                    "score": 1})
+            theirs = await client.post("/v1/feedback", json={"request_id": served_id, "score": 1},
+                                       headers={"Authorization": f"Bearer {other}"})
+            mine = await client.post("/v1/feedback", json={"request_id": served_id, "score": 1})
+    assert huge.status_code == 413
+    assert script.status_code == 400 and script.json()["error"]["param"] == "request_id"
+    assert short_script.status_code == 404 and short_script.headers["content-type"] == "application/json"
+    assert theirs.status_code == 404 and mine.status_code == 200
+    assert gw.bodies.in_flight == 0

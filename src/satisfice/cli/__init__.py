@@ -38,6 +38,7 @@ def _register() -> None:
         gateway,
         insights,
         market,
+        outcomes,
         pipeline,
         plugins,
         route,
@@ -47,7 +48,8 @@ def _register() -> None:
         web,
     )
 
-    for group in (catalog, market, evals, select, route, gateway, pipeline, insights, plugins, selfhost, serve, web):
+    for group in (catalog, market, evals, select, route, gateway, outcomes, pipeline, insights, plugins, selfhost,
+                  serve, web):
         group.register(app)
     from satisfice.cli import market_scores  # noqa: F401  (adds run-cost and saturation to the market group)
 

@@ -160,9 +160,15 @@ def report_cmd(
 
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"--confidence must be between 0 and 1, got {confidence}")
-    report = gateway_report(state(ctx).store(bundled=False), since=_since(since), confidence=confidence)
+    from satisfice.gateway.drift import load_drift
+
+    store = state(ctx).store(bundled=False)
+    report = gateway_report(store, since=_since(since), confidence=confidence)
+    drift = [{"route": d.route, "bar": d.bar, "scored": d.scored, "accuracy": d.accuracy, "ci_low": d.ci_low,
+              "ci_high": d.ci_high, "alarm": d.alarm, "checked_at": d.checked_at.isoformat()}
+             for d in load_drift(store)]
     if as_json:
-        print_json(asdict(report))
+        print_json({**asdict(report), "drift": drift})
         return
     table = Table("route", "requests", "spend", "reference cost", "savings", "escalated", "errors",
                   f"agreement ({confidence:.0%} CI)", "threshold", "flag", "usage invalid", "over reservation")
@@ -186,6 +192,10 @@ def report_cmd(
         for incident in report.journal_incidents[-10:]:
             err_console.print(f"  {incident.created_at:%Y-%m-%d %H:%M:%S} {incident.kind}: {incident.detail}",
                               highlight=False, markup=False)
+    for d in drift:
+        state_line = "DRIFT ALARM" if d["alarm"] else "ok"
+        console.print(f"drift {d['route']}: {state_line}: recent accuracy at most {d['ci_high']:.1%} "
+                      f"(n={d['scored']}, bar {d['bar']:.0%})", highlight=False)
     err_console.print(f"flags: {report.flag_rule}", highlight=False)
 
 

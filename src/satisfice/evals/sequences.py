@@ -363,6 +363,19 @@ def _log_wealth_iid(scores: np.ndarray, m: np.ndarray, lam_units: np.ndarray, si
     return _log_mean_exp(log_w)
 
 
+def log_wealth(scores: np.ndarray, mean: float, side: int, *, horizon: int) -> float:
+    """Log wealth of the betting test of "the true mean is ``mean``" for i.i.d. scores in [0, 1].
+
+    ``side=+1`` bets on a mean above ``mean``: its wealth is a nonnegative supermartingale whenever the true mean
+    is at most ``mean``, so it ever reaches ``1/delta`` with probability at most ``delta`` (Ville), however and
+    whenever one looks. ``side=-1`` is the mirror image. ``horizon`` fixes the bet grid before any data.
+    """
+    x = np.asarray(scores, dtype=float)
+    if x.size == 0:
+        return 0.0
+    return float(_log_wealth_iid(x, np.array([mean]), bet_grid(horizon), side)[0])
+
+
 def confidence_sequence(scores: np.ndarray, confidence: float, *, horizon: int | None = None,
                         resolution: int = 400) -> tuple[float, float]:
     """Anytime-valid two-sided interval for the true mean of i.i.d. scores in [0, 1], after these scores.
@@ -395,4 +408,5 @@ def confidence_sequence(scores: np.ndarray, confidence: float, *, horizon: int |
 
 
 __all__ = ["GAP_RATIO", "TRUNCATION", "FiniteSequentialTest", "bet_grid", "confidence_sequence", "gap_grid",
+           "log_wealth",
            "HypergeometricWealth", "hypergeometric_alternatives"]

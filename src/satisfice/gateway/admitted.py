@@ -38,8 +38,8 @@ log = logging.getLogger("satisfice.gateway")
 class Admitted:
     """One admitted request: serves it and writes its single spend row."""
 
-    __slots__ = ("api", "att", "endpoint", "entry", "gw", "input_estimate", "key", "payload", "plan", "reservation",
-                 "started")
+    __slots__ = ("api", "att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "request_id",
+                 "reservation", "started")
 
     def __init__(self, gw: Gateway, plan: Plan, endpoint: str, payload: dict[str, Any], key: KeyInfo | None,
                  reservation: Reservation | None, input_estimate: int, started: float,
@@ -49,7 +49,8 @@ class Admitted:
         self.att = Attempts()
         self.api = api
         """Set for the other client APIs (Messages, Responses, embeddings); None for chat and completions."""
-        self.entry = ""
+        self.request_id = gw.spend_log.new_id()
+        """The spend row's ``entry_id``, sent to the client as ``x-satisfice-request-id``."""
 
     def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
                served_usage: Usage | None) -> None:
@@ -67,23 +68,25 @@ class Admitted:
         elapsed = time.perf_counter() - self.started
         plan = self.plan
         key = self.key
-        self.entry = entry = gw.spend_log.new_id()
         gw.spend_log.add(SpendRow(  # positional, in SpendRow's field order (cheaper than 18 keywords)
             time.time(), key.id if key is not None else None, plan.name, self.endpoint,
             self.payload.get("stream") is True, orjson.dumps(att.tried).decode(), model, upstream,
             att.input_tokens, att.output_tokens, att.estimated, att.cost,
             plan.reference_cost(served_usage) if served_usage is not None else None,
             elapsed * 1000.0, att.escalations, errors, status, outcome,
-            entry, att.estimated, over, reserved, self.endpoint if self.api is None else self.api.served_api,
+            self.request_id, att.estimated, over, reserved, self.endpoint if self.api is None else self.api.served_api,
             reservation.epoch if reservation is not None else None,
         ), reservation.period if reservation is not None else None)
         gw.metrics.request(plan.name, status, elapsed, att.cost)
+        gw.loop.finished(self, self.request_id)
         if att.estimated or over:
             gw.metrics.usage_flags(plan.name, upstream or "", invalid=att.estimated, over=over)
 
     def _fail(self, exc: GatewayError) -> Response:
         self.finish(exc.status, exc.code or "error", None, None, None)
-        return exc.response() if self.api is None else self.api.api.error(exc)
+        response = exc.response() if self.api is None else self.api.api.error(exc)
+        response.headers["x-satisfice-request-id"] = self.request_id
+        return response
 
     def _internal(self, doing: str) -> Response:
         """A bug on our side: logged with its traceback, answered as a plain 500 in the OpenAI shape."""
@@ -93,7 +96,8 @@ class Admitted:
 
     def _headers(self, model: str) -> list[tuple[bytes, bytes]]:
         headers = [(b"x-satisfice-model", model.encode()), (b"x-satisfice-route", self.plan.name.encode()),
-                   (b"x-satisfice-escalations", str(self.att.escalations).encode())]
+                   (b"x-satisfice-escalations", str(self.att.escalations).encode()),
+                   (b"x-satisfice-request-id", self.request_id.encode())]
         if not self.att.verified:
             headers.append((b"x-satisfice-verified", b"false"))
         return headers
@@ -114,7 +118,7 @@ class Admitted:
         try:
             await self.gw.spend_log.durable()  # the row is journaled before the answer is released
         except JournalUnwritable as exc:  # never released: the row (billed, the upstream answered) says so
-            self.gw.spend_log.amend(self.entry, 503, "journal_failed")
+            self.gw.spend_log.amend(self.request_id, 503, "journal_failed")
             return unwritable(exc).response() if self.api is None else self.api.api.error(unwritable(exc))
         self._shadow(answer.model, answer.text)
         if self.api is not None:
@@ -164,7 +168,7 @@ class Admitted:
             try:
                 await gw.spend_log.durable()
             except JournalUnwritable:  # the stream ends with an error event instead of [DONE]
-                gw.spend_log.amend(self.entry, 200, "interrupted")
+                gw.spend_log.amend(self.request_id, 200, "interrupted")
                 raise
 
         return RelayResponse(relay, self._headers(relay.model), on_finish, durable)
@@ -185,11 +189,14 @@ class Admitted:
         return caller
 
     def _shadow(self, model: str, text: str) -> None:
-        """Maybe start a shadow check (other APIs: on their chat translation, where there is one)."""
+        """The production loop's step for a released answer: maybe a shadow check, maybe its content logged.
+
+        Other APIs go through their chat translation, where there is one.
+        """
         if self.api is None:
-            self.gw.shadow.maybe(self.plan, self.endpoint, self.payload, model, text, self.input_estimate)
+            self.gw.loop.served(self, model, text, self.att.cost)
         elif self.api.chat is not None:
-            self.gw.shadow.maybe(self.plan, CHAT, self.api.chat, model, text, self.input_estimate)
+            self.gw.loop.served(self, model, text, self.att.cost, CHAT, self.api.chat)
 
     def _api_answer(self, answer: Answer) -> Response:
         assert self.api is not None

@@ -41,6 +41,7 @@ from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KEY_PREFIX, KeyCache, KeyInfo, OnMiss, keys_version, load_active
 from satisfice.gateway.metrics import GatewayMetrics
+from satisfice.gateway.production import ProductionLoop
 from satisfice.gateway.relay import RelayResponse
 from satisfice.gateway.replies import GatewayError, echo
 from satisfice.gateway.routing import Router, build_router
@@ -100,6 +101,7 @@ class Gateway:
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
         self._refreshers: list[asyncio.Task[None]] = []
+        self.loop = ProductionLoop(self, _unauthorized)
         self.bodies = BodyReader(config.limits.max_body_bytes, config.limits.body_timeout_s,
                                  config.limits.max_body_bytes_in_flight)
         self._default_cap = config.limits.default_max_tokens
@@ -196,6 +198,7 @@ class Gateway:
         """Load keys and start the background writer and the key and route refreshers."""
         await self.books.start()
         await self.refresh_keys()
+        await self.loop.start()
         loop = asyncio.get_running_loop()
         self._refreshers.append(loop.create_task(self.bodies.sweep_forever()))
         self._refreshers.append(loop.create_task(self.executor.stalls.run()))
@@ -216,6 +219,7 @@ class Gateway:
                 await task
         self._refreshers = []
         await self.shadow.drain(5.0)
+        await self.loop.stop()
         await self.books.stop()
         await self.transport.close()
 
@@ -251,7 +255,8 @@ class Gateway:
             routes += [Route(f"{prefix}/chat/completions", self.chat, methods=["POST"]),
                        Route(f"{prefix}/completions", self.completions, methods=["POST"]),
                        Route(f"{prefix}/models", self.models, methods=["GET"]),
-                       Route(f"{prefix}/models/{{model_id:path}}", self.model, methods=["GET"])]
+                       Route(f"{prefix}/models/{{model_id:path}}", self.model, methods=["GET"]),
+                       Route(f"{prefix}/feedback", self.loop.feedback.handle, methods=["POST"])]
         for path, api in APIS.items():
             routes.append(Route(path, self._api_endpoint(api), methods=["POST"]))
         routes += [Route("/healthz", self.healthz, methods=["GET"]),
@@ -349,6 +354,7 @@ class Gateway:
                 raise GatewayError(404, f"the model {echo(payload['model'])} does not exist: it is neither a "
                                    "configured route (task/<name>) nor a served model", param="model",
                                    code="model_not_found")
+            plan = self.loop.choose(plan)
             if api is not None:
                 request = prepare(api, payload, plan, scope["headers"])
             estimate = input_estimate(body)
@@ -359,7 +365,9 @@ class Gateway:
                 reservation = await reserve(self.ledger, key, plan, payload, request, endpoint, (estimate, worst))
         except GatewayError as exc:
             self.metrics.rejection(exc.reason)
-            return exc.response() if api is None else api.error(exc)
+            rejected = exc.response() if api is None else api.error(exc)
+            rejected.headers["x-satisfice-request-id"] = self.spend_log.new_id()  # for logs; it has no spend row
+            return rejected
         ctx = Admitted(self, plan, endpoint, payload, key, reservation, estimate, started, request)
         if payload.get("stream") is True and not plan.verifiers:
             return await ctx.relay()

@@ -54,6 +54,8 @@ class Attempts:
     skipped: list[float] = field(default_factory=list)
     paused: bool = False
     """An upstream call timed out while this instance was stopped: its answer may have come and gone unread."""
+    verdicts: list[tuple[str, bool, float]] = field(default_factory=list)
+    """``(model, passed, cost)`` for each answer the route's verifiers judged (recorded as outcomes)."""
 
     def bill(self, answer: Answer) -> None:
         """Add a paid answer's tokens and cost."""
@@ -203,6 +205,7 @@ class Executor:
             if not plan.verifiers:
                 return answer
             reason = await run_verifiers(plan.verifiers, answer.text, payload)
+            att.verdicts.append((target.model, reason is None, answer.cost))
             if reason is None:
                 return answer
             att.escalations += 1

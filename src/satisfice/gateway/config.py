@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from satisfice.core import Price
 from satisfice.errors import ConfigError
+from satisfice.gateway.loop_config import DriftConfig, ExperimentConfig, FeedbackConfig
 from satisfice.gateway.policies import POLICIES
 from satisfice.gateway.verifier_registry import VERIFIERS, expand
 from satisfice.registry import Registry
@@ -182,6 +183,10 @@ class RouteConfig(_Strict):
     policy: PolicyConfig | None = None
     shadow: ShadowConfig | None = None
     on_exhausted: Literal["error", "last"] = "error"
+    feedback: FeedbackConfig | None = None
+    log_content: bool = False
+    experiment: ExperimentConfig | None = None
+    drift: DriftConfig | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -312,6 +317,10 @@ class GatewayConfig(_Strict):
             for model in route.chain or []:
                 if model not in self.served_models():
                     raise ValueError(f"routes.{route_name}: model {model!r} is not served by any upstream")
+            for model in route.experiment.challengers if route.experiment else []:
+                if model not in self.served_models():
+                    raise ValueError(f"routes.{route_name}.experiment: challenger {model!r} is not served by any "
+                                     "upstream")
         return self
 
     def served_models(self) -> set[str]:

@@ -90,6 +90,12 @@ def _plan(name: str, is_route: bool, targets: list[Target], verifiers: tuple[Ver
     return Plan(name, is_route, tuple(targets), verifiers, in_per_m=in_per_m, out_per_m=out_per_m, **kwargs)
 
 
+def replan(base: Plan, targets: Sequence[Target]) -> Plan:
+    """``base`` with other models in order (same route, verifiers, reference and shadow checks)."""
+    return _plan(base.name, base.is_route, list(targets), base.verifiers, on_exhausted=base.on_exhausted,
+                 reference=base.reference, shadow=base.shadow)
+
+
 class Router:
     """Every plan by the ``model`` name that selects it, the routes' policies, and the upstreams they use."""
 
@@ -263,4 +269,4 @@ def build_router(cfg: GatewayConfig, *, prices: PriceLookup, decisions: Decision
     return Router(plans, list(b.upstreams.values()), b.policies)
 
 
-__all__ = ["Plan", "Router", "ShadowPlan", "Target", "build_router"]
+__all__ = ["Plan", "Router", "ShadowPlan", "Target", "build_router", "replan"]

@@ -21,6 +21,7 @@ from satisfice.core import Completion
 from satisfice.gateway.cascade import Attempts, Executor
 from satisfice.gateway.keys import utcnow
 from satisfice.gateway.metrics import GatewayMetrics
+from satisfice.gateway.outcomes import OutcomeLog, outcome_row
 from satisfice.gateway.routing import Plan, ShadowPlan
 from satisfice.gateway.spendlog import SpendLog
 from satisfice.gateway.upstream import Answer, Upstream, call, describe
@@ -59,23 +60,26 @@ class ShadowRunner:
         self.max_in_flight = max_in_flight
         self.rng = rng
         self.tasks: set[asyncio.Task[None]] = set()
+        self.outcomes: OutcomeLog | None = None
+        """Where agreements are also recorded as ``shadow`` outcomes of the request (when set)."""
 
     def maybe(self, plan: Plan, endpoint: str, payload: dict[str, Any], served_model: str, served_text: str,
-              input_estimate: int) -> None:
-        """Start a shadow check for this request if the route shadows and the draw says so."""
+              input_estimate: int, *, request_id: str | None = None, force: bool = False) -> None:
+        """Start a shadow check for this request if the route shadows and the draw (or ``force``) says so."""
         shadow = plan.shadow
-        if shadow is None or served_model == shadow.reference.model or self.rng() >= shadow.share:
+        if shadow is None or served_model == shadow.reference.model or (not force and self.rng() >= shadow.share):
             return
         if len(self.tasks) >= self.max_in_flight:
             self.metrics.shadow(plan.name, "skipped")
             return
         task = asyncio.get_running_loop().create_task(
-            self._run(plan, shadow, endpoint, payload, served_model, served_text, input_estimate))
+            self._run(plan, shadow, endpoint, payload, served_model, served_text, input_estimate,
+                      (request_id, force)))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
     async def _run(self, plan: Plan, shadow: ShadowPlan, endpoint: str, payload: dict[str, Any], served_model: str,
-                   served_text: str, input_estimate: int) -> None:
+                   served_text: str, input_estimate: int, request: tuple[str | None, bool] = (None, False)) -> None:
         started = time.perf_counter()
         att = Attempts()
         row: dict[str, Any] = {"created_at": utcnow(), "route": plan.name, "served_model": served_model,
@@ -94,6 +98,9 @@ class ShadowRunner:
                 row["cost_usd"] = answer.cost
                 value = await agreement(shadow, payload, served_text, answer.text)
                 row["agreement"] = value
+                if request[0] is not None and self.outcomes is not None:
+                    self.outcomes.add(outcome_row(request[0], None, plan.name, served_model, "shadow", value,
+                                                  experiment=request[1]))
                 self.metrics.shadow(plan.name, "agree" if value >= 0.5 else "disagree")
         except Exception as exc:  # a shadow check must never hurt serving; record why it failed
             row["error"] = describe(exc)[:300]

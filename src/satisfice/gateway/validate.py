@@ -68,8 +68,8 @@ def parse_payload(body: bytes, endpoint: str) -> dict[str, Any]:
     return payload
 
 
-def parse_body(body: bytes) -> dict[str, Any]:
-    """A JSON object with a string ``model`` and a bounded shape (any API), or GatewayError(400)."""
+def load_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or GatewayError(400): not JSON, not an object, or nested too deep for orjson."""
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -79,6 +79,12 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise _bad("the request body is not valid JSON", code="invalid_json") from None
     if not isinstance(payload, dict):
         raise _bad("the request body must be a JSON object", code="invalid_json")
+    return payload
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """A JSON object with a string ``model`` and a bounded shape (any API), or GatewayError(400)."""
+    payload = load_object(body)
     model = payload.get("model")
     if model is None:
         raise _bad("missing required parameter: 'model'", "model", "missing_required_parameter")
@@ -143,5 +149,5 @@ def output_cap(payload: dict[str, Any], default: int) -> int:
     return (cap if cap is not None else default) * n
 
 
-__all__ = ["MAX_DEPTH", "MAX_VALUES", "check_chat", "check_shape", "input_estimate", "output_cap", "parse_body",
-           "parse_payload"]
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "check_chat", "check_shape", "input_estimate", "load_object", "output_cap",
+           "parse_body", "parse_payload"]

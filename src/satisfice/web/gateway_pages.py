@@ -142,7 +142,25 @@ def gateway(rollups: GatewayRollup, p: Params, now: dt.datetime | None = None) -
         tags = {k.id: period_tag(k.period, now) for k in keys}
         ledger = {row.key_id: row.spent_usd for row in s.scalars(select(GatewayLedger).where(
             GatewayLedger.period.in_(set(tags.values())))) if tags.get(row.key_id) == row.period}
-    return rollups.read(now, lambda r: _page(r, keys, ledger, window, route, key, now))
+    page = rollups.read(now, lambda r: _page(r, keys, ledger, window, route, key, now))
+    page["data"].update(loop_panel(rollups.store))
+    return page
+
+
+def loop_panel(store: Any) -> dict[str, Any]:
+    """The production loop's panel: each experiment's challengers and each watched route's drift check."""
+    from satisfice.gateway.drift import load_drift
+    from satisfice.gateway.experiment_store import load_experiments
+
+    if "gateway_experiments" not in store.table_names():  # a store from before the production loop
+        return {"experiments": [], "drift": []}
+    experiments = [{"route": e.route, "incumbent": e.incumbent, "bar": e.bar, "confidence": e.confidence,
+                    "model": e.model, "state": e.state, "requests": e.requests, "scored": e.scored,
+                    "accuracy": e.accuracy, "ci_low": e.ci_low, "ci_high": e.ci_high, "spend_usd": e.spend_usd,
+                    "reason": e.reason} for e in load_experiments(store)]
+    drift = [{"route": d.route, "bar": d.bar, "scored": d.scored, "accuracy": d.accuracy, "ci_low": d.ci_low,
+              "ci_high": d.ci_high, "alarm": d.alarm} for d in load_drift(store)]
+    return {"experiments": experiments, "drift": drift}
 
 
 def _page(r: Rollup, key_rows: list[GatewayKey], ledger: Mapping[str, float], window: str, route: str | None,
