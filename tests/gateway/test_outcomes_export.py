@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from satisfice.clients.scripted_server import Received, ScriptedServer, Step
+from satisfice.errors import ConfigError
 from satisfice.evals.outcomes import load_outcomes
 from satisfice.store import Store
 
@@ -91,3 +92,30 @@ async def test_gateway_experiments_json(store: Store, upstream: ScriptedServer, 
     assert set(small) >= {"model", "requests", "scored", "accuracy", "ci_low", "ci_high", "spend_usd", "state"}
     table = cli(db_url, "gateway", "experiments")
     assert table.exit_code == 0 and "task/yes" in table.output
+
+
+async def test_route_train_from_store_learns_from_production_outcomes(store: Store, upstream: ScriptedServer,
+                                                                      db_url: str, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`route train --from-store` trains on what the gateway recorded (here: small always fails its check)."""
+    monkeypatch.setenv("SATISFICE_NO_BUNDLED", "1")
+    upstream.set_script(lambda r: "unsure" if r.body["model"] == "small-wire" else "positive")
+    routes = {"sentiment": {"chain": ["small", "big"], "verifiers": [{"regex": "positive|negative"}],
+                            "log_content": True}}
+    gw = make_gateway(store, base_config(upstream.base_url, routes=routes))
+    async with running(gw) as client:
+        for i in range(60):
+            answer = await client.post("/v1/chat/completions", json=chat("task/sentiment", text=f"review {i}"))
+            assert answer.status_code == 200
+    out = tmp_path / "router"
+    done = cli(db_url, "route", "train", "--from-store", "--route", "sentiment", "--bar", "0.8", "--out", str(out),
+               "--json")
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.output)
+    assert doc["per_task_model"] == "big" and doc["out"] == str(out) and (out / "manifest.json").exists()
+    with pytest.raises(ConfigError, match="--route"):  # the CLI's main prints it as one line, exit 1
+        cli(db_url, "route", "train", "--from-store", "--bar", "0.8")
+    with pytest.raises(ConfigError, match="no recorded outcomes"):
+        cli(db_url, "route", "train", "--from-store", "--route", "other", "--bar", "0.8")
+    with pytest.raises(ConfigError, match="one of the two"):
+        cli(db_url, "route", "train", str(tmp_path / "x.csv"), "--from-store", "--route", "sentiment", "--bar", "0.8")

@@ -35,20 +35,51 @@ def _load(paths: list[Path]) -> Any:
     return from_tables([load_outcomes(p) for p in paths])
 
 
+def _from_store(ctx: typer.Context, route: str | None, since: str | None, scratch: Path) -> list[Path]:
+    """The route's production outcomes (``outcomes export``) written to a CSV in ``scratch``, to train on."""
+    from satisfice.cli.common import state
+    from satisfice.cli.gateway import _since
+    from satisfice.gateway.export import export_rows, to_csv
+
+    if route is None:
+        raise ConfigError("--from-store needs --route ROUTE (the gateway route whose outcomes to learn from)")
+    name = route if route.startswith("task/") else f"task/{route}"
+    columns, rows = export_rows(state(ctx).store(bundled=False), name, _since(since))
+    if not rows:
+        raise ConfigError(f"no recorded outcomes for route {name!r} in the store (routes record prompts and "
+                          "answers with `log_content: true`; feedback, verifiers and shadow checks score them)")
+    path = scratch / "outcomes.csv"
+    path.write_text(to_csv(columns, rows), encoding="utf-8")
+    return [path]
+
+
 @route_app.command("train")
 def train(
-    outcomes: Annotated[list[Path], typer.Argument(help="Wide outcomes CSV file(s) with a prompt column, the same "
-                                                   "models in each ('<model>|model_response' enables cascades).")],
+    ctx: typer.Context,
     bar: Annotated[str, typer.Option("--bar", help="Accuracy to hold: 0.9 or 90%.")],
+    outcomes: Annotated[list[Path] | None, typer.Argument(
+        help="Wide outcomes CSV file(s) with a prompt column, the same models in each ('<model>|model_response' "
+             "enables cascades); or --from-store.")] = None,
     confidence: Annotated[str | None, typer.Option("--confidence", help="Confidence of the certificate, e.g. "
                                                    "0.95 (default 95%).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Directory to write the router into.")] = Path("router"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of the fit/calibration split.")] = 0,
     fit_share: Annotated[float, typer.Option("--fit-share", min=0.2, max=0.8, help="Share of the items used to fit "
                                              "and choose; the rest certifies.")] = 0.6,
+    from_store: Annotated[bool, typer.Option("--from-store", help="Train on the production outcomes the gateway "
+                                             "recorded for --route (what `outcomes export` writes).")] = False,
+    route: Annotated[str | None, typer.Option("--route", help="With --from-store: the route (task/<name>).")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="With --from-store: YYYY-MM-DD or a span like 7d.")]
+    = None,
     json_out: Json = False,
 ) -> None:
-    """Learn the cheapest policy whose accuracy >= BAR holds with CONFIDENCE; never dearer than `select`'s model."""
+    """Learn the cheapest policy whose accuracy >= BAR holds with CONFIDENCE; never dearer than `select`'s model.
+
+    A gateway route with ``policy: learned`` reloads the router when its directory is rewritten (it checks the
+    manifest's modification time), so retraining into the same --out updates every instance without a restart.
+    """
+    import tempfile
+
     from satisfice.cli.select import _confidence, parse_bar
 
     _routing_installed()
@@ -59,9 +90,15 @@ def train(
     conf = _confidence(confidence, from_bar)
     if not 0.0 < level < 1.0:
         raise ConfigError(f"--bar must lie strictly between 0 and 1, got {bar!r}")
-    data = _load(outcomes)
+    if from_store == bool(outcomes):
+        raise ConfigError("give outcome files or --from-store --route ROUTE (one of the two)")
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = _from_store(ctx, route, since, Path(scratch)) if from_store else list(outcomes or [])
+        data = _load(paths)
     trained = learn(data, level, conf, fit_share=fit_share, seed=seed)
-    store.save(trained, out, sources=[str(p) for p in outcomes])
+    sources = [f"store: outcomes of {route}" + (f" since {since}" if since else "")] if from_store else \
+        [str(p) for p in outcomes or []]
+    store.save(trained, out, sources=sources)
     doc = {"policy": trained.policy.label(trained.models), "certified_accuracy_low": trained.certified_low,
            "expected_cost_per_request_usd": trained.expected_cost,
            "per_task_model": trained.models[trained.per_task.model], "out": str(out),
