@@ -23,6 +23,7 @@ from typing import Any
 from satisfice.core import CompletionRequest
 from satisfice.errors import ConfigError, SatisficeError
 from satisfice.evals.runner import ProgressSink
+from satisfice.formatting import usd
 from satisfice.selfhost.economics import LevelStats, RequestSample
 from satisfice.store import Store
 
@@ -60,14 +61,8 @@ class AutoCalibration:
 
 
 def usd_per_m(value: float | None) -> str:
-    """USD per million tokens without scientific notation (``$0.0421``, ``$0``)."""
-    if value is None:
-        return "unknown"
-    if value == 0:
-        return "$0"
-    if value >= 0.01:
-        return f"${value:,.4f}".rstrip("0").rstrip(".")
-    return f"${value:.8f}".rstrip("0").rstrip(".")
+    """USD per million tokens by the one money formatter (``$0.0421``, ``$0``; ``unknown`` when missing)."""
+    return usd(value, unknown="unknown")
 
 
 class _Bar:
@@ -149,7 +144,7 @@ def calibrate_on_task(store: Store, model_ids: Sequence[str], requests: Sequence
     streamers = [LocalStreamer(m, prompt_tokens=1, output_tokens=OUTPUT_TOKENS, slots=1, requests=requests,
                                n_ctx=N_CTX) for m in model_ids]
     say(f"calibrating {', '.join(model_ids)} on {min(len(requests), REQUESTS + 1)} of the task's prompts, taking "
-        f"turns (first use of a local model: its price on this machine at ${usd_per_hour:g}/hour; "
+        f"turns (first use of a local model: its price on this machine at {usd(usd_per_hour)}/hour; "
         "--no-calibrate skips) ...")
     started = time.perf_counter()
     bars = [_Bar(progress, f"calibrate {m}") if progress is not None else None for m in model_ids]

@@ -10,12 +10,12 @@ per task, from that cost as measured. Every row names the harness and the source
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from satisfice.catalog.rows import Catalog, ModelRow, OfferRow, ScoreRow
 from satisfice.core import DEFAULT_INPUT_SHARE
+from satisfice.formatting import usd
 from satisfice.market.common import benchmark_name, check_input_share, resolve_benchmark
 
 ITEMS: dict[str, int] = {
@@ -110,16 +110,6 @@ class RunCostResult:
         return line
 
 
-def usd(value: float) -> str:
-    """Dollars with precision that fits the amount (three significant digits below $1), never scientific notation."""
-    if value >= 100:
-        return f"${value:,.0f}"
-    if value >= 1:
-        return f"${value:,.2f}"
-    if value <= 0:
-        return "$0"
-    digits = min(max(2, 2 - math.floor(math.log10(value))), 12)
-    return f"${value:.{digits}f}"
 
 
 def _with_tokens(observations: list[ScoreRow]) -> ScoreRow | None:
