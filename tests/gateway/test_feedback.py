@@ -127,3 +127,19 @@ async def test_content_is_kept_only_for_routes_that_opt_in_and_masked(store: Sto
     rows = contents(store)
     assert len(rows) == 1 and rows[0].route == "task/sentiment" and rows[0].answer == "positive"
     assert secret not in rows[0].prompt and rows[0].prompt.startswith("user: my key is")
+
+
+async def test_feedback_takes_the_key_the_way_the_chat_endpoint_does(store: Store, upstream: ScriptedServer,
+                                                                     new_key: Callable[..., str]) -> None:
+    """Anthropic-style clients send ``x-api-key``: feedback reads the key by the same rule as every endpoint."""
+    key = new_key()
+    upstream.set_script(by_model("positive"))
+    gw = make_gateway(store, base_config(upstream.base_url, auth=True, routes=route()))
+    async with running(gw, key) as client:
+        resp = await client.post("/v1/chat/completions", json=chat("task/sentiment"))
+        body = {"request_id": resp.headers["x-satisfice-request-id"], "score": 1}
+        by_x_api_key = await client.post("/v1/feedback", json=body, headers={"Authorization": "", "x-api-key": key})
+        wrong_x_api_key = await client.post("/v1/feedback", json=body,
+                                            headers={"Authorization": "", "x-api-key": "sk-sat-nope"})
+    assert by_x_api_key.status_code == 200 and by_x_api_key.json()["recorded"] is True
+    assert wrong_x_api_key.status_code == 401

@@ -39,7 +39,7 @@ from satisfice.gateway.books import Books
 from satisfice.gateway.budgets import Reservation
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
-from satisfice.gateway.keys import KEY_PREFIX, KeyCache, KeyInfo, OnMiss, keys_version, load_active
+from satisfice.gateway.keys import KEY_PREFIX, KeyCache, KeyInfo, OnMiss, keys_version, load_active, presented
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.production import ProductionLoop
 from satisfice.gateway.relay import RelayResponse
@@ -289,9 +289,8 @@ class Gateway:
     def _authorized(self, request: Request) -> bool:
         if not self.config.auth:
             return True
-        key = request.headers.get("x-api-key")
-        return self.keys.lookup(request.headers.get("authorization") or (f"Bearer {key}" if key else None)) \
-            is not None
+        return self.keys.lookup(presented(request.headers.get("authorization"),
+                                          request.headers.get("x-api-key"))) is not None
 
     async def model(self, request: Request) -> Response:
         """``GET /v1/models/{id}``: one route or model (Anthropic's shape when ``anthropic-version`` is sent)."""
@@ -337,11 +336,11 @@ class Gateway:
         try:
             key: KeyInfo | None = None
             if self.config.auth:  # from the headers alone: no body is read for a client without a key
-                presented = authorization or (f"Bearer {api_key}" if api_key else None)
-                key = self.keys.lookup(presented)
-                if key is None and presented is not None and KEY_PREFIX in presented:
+                credential = presented(authorization, api_key)
+                key = self.keys.lookup(credential)
+                if key is None and credential is not None and KEY_PREFIX in credential:
                     await self._key_miss()  # a key created since the last reload works at once
-                    key = self.keys.lookup(presented)
+                    key = self.keys.lookup(credential)
                 if key is None:
                     raise _unauthorized(close=True)
             journal = self._journal

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from satisfice.gateway.host import Host
+from satisfice.gateway.keys import presented
 from satisfice.gateway.outcomes import outcome_row
 from satisfice.gateway.replies import GatewayError, echo
 from satisfice.gateway.validate import check_shape, load_object
@@ -119,7 +120,8 @@ class FeedbackEndpoint:
         try:
             key = None
             if gw.config.auth:
-                key = gw.keys.lookup(request.headers.get("authorization"))
+                key = gw.keys.lookup(presented(request.headers.get("authorization"),
+                                               request.headers.get("x-api-key")))
                 if key is None:
                     raise self.unauthorized(close=True)
             length = request.headers.get("content-length")

@@ -199,6 +199,15 @@ def load_active(store: Store) -> tuple[bytes | None, dict[str, KeyInfo]]:
         return salt, {r.key_hash: _info(r) for r in rows}
 
 
+def presented(authorization: str | None, api_key: str | None) -> str | None:
+    """The credential a client sent, as an ``Authorization`` value: that header, else ``x-api-key`` as Bearer.
+
+    OpenAI's clients send ``Authorization: Bearer``; Anthropic's send ``x-api-key``. Every endpoint that takes a
+    key reads it through this one rule.
+    """
+    return authorization or (f"Bearer {api_key}" if api_key else None)
+
+
 class KeyCache:
     """Active keys by hash, checked per request without touching the store.
 
@@ -278,22 +287,6 @@ class OnMiss:
             log.error("gateway: reloading keys failed: %s", task.exception())
 
 
-__all__ = ["OnMiss", 
-    "KEY_PREFIX",
-    "PERIODS",
-    "KeyCache",
-    "KeyInfo",
-    "NewKey",
-    "Period",
-    "create_key",
-    "hash_key",
-    "keys_version",
-    "list_keys",
-    "load_active",
-    "period_start",
-    "period_tag",
-    "revoke_key",
-    "set_budget",
-    "tag_bounds",
-    "utcnow",
-]
+__all__ = ["KEY_PREFIX", "KeyCache", "KeyInfo", "NewKey", "OnMiss", "PERIODS", "Period", "create_key", "hash_key",
+           "keys_version", "list_keys", "load_active", "period_start", "period_tag", "presented", "revoke_key",
+           "set_budget", "tag_bounds", "utcnow"]
