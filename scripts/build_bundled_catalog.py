@@ -65,6 +65,15 @@ PRICE_CHANGES = [
     ("o3", "openai", "2025-06-10", "2", "8", "GP openai.yml start_date 2025-06-10 -> 2/8; MD o3.toml now 2/8"),
 ]
 
+# List prices of serving providers (their own per-token price, not a reseller's) for models whose
+# organization sells no API of its own (model name, provider, date, input, output, source).
+SERVING_OFFERS = [
+    ("Gemma 4 31B IT", "deepinfra", "2026-05-02", "0.13", "0.38",
+     "MDgit 60d1d4df777e0be6ca15a7a49d3694e57b4fbe6e (2026-05-02, 'add gemma4 26b a4b and 31b to deepinfra') "
+     "providers/deepinfra/models/google/gemma-4-31B-it.toml [cost] input 0.13 output 0.38, unchanged at "
+     "f3fc692299671838c7c65fd8126bf84d81a2e817 (2026-07-02); DeepInfra's own list price"),
+]
+
 LEGEND = {
     "MDgit": "models.dev git history",
     "MD": "models.dev provider files",
@@ -256,7 +265,7 @@ def build(facts: Path, facts_2026: Path | None = None, package_prices: Path | No
     by_name = {r["model"]: r for r in models}
     changed = [(r["model"], provider_of(by_name[r["model"]]) if r["model"] in by_name else "", r["release_date"],
                 r["input_price_per_m"], r["output_price_per_m"], r["price_source"]) for r in changes]
-    for name, provider, date, inp, outp, source in PRICE_CHANGES + changed:
+    for name, provider, date, inp, outp, source in PRICE_CHANGES + changed + SERVING_OFFERS:
         if name not in names:
             raise SystemExit(f"price change for unknown model {name!r}")
         prices.setdefault((slugify(name), provider), {})[date] = (inp, outp)

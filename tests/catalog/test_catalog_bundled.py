@@ -89,7 +89,7 @@ def test_bundled_file_is_up_to_date_with_the_facts(shared_data: Path) -> None:
 
 def test_bundled_file_parses_without_store() -> None:
     batch = parse_native(bundled_path())
-    assert batch.counts() == {"models": 70, "offers": 82, "scores": 149}
+    assert batch.counts() == {"models": 70, "offers": 83, "scores": 157}
 
 
 def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog) -> None:
@@ -100,8 +100,12 @@ def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog)
                   "glm-5.1", "minimax-m3"):
         offer = bundled.price_at(model, today)
         assert offer is not None and offer.provider_kind == "first-party", model
-    # Gemma 4 31B: the bundled data knows only OpenRouter's price, a reseller's: labelled, never the default
-    assert bundled.price_at("gemma-4-31b-it", today) is None
+    # Gemma 4 31B: Google sells no API of it; the default is DeepInfra's own list price (serving), never
+    # OpenRouter's, which is cheaper on some dates but a reseller's: labelled, and only asked for by name
+    default = bundled.price_at("gemma-4-31b-it", today)
+    assert default is not None and (default.provider, default.provider_kind) == ("deepinfra", "serving")
+    assert (default.input_per_m, default.output_per_m, default.effective_date) == (0.13, 0.38, dt.date(2026, 5, 2))
+    assert bundled.price_at("gemma-4-31b-it", dt.date(2026, 4, 10)) is None  # before DeepInfra's offer
     reseller = bundled.price_at("gemma-4-31b-it", today, provider="openrouter")
     assert reseller is not None and reseller.provider_kind == "reseller"
     # DeepSeek-V4-Pro: 1.74/3.48 at launch, 0.435/0.87, then 1.32/3.96 (peak rate, off-peak 0.66/1.98)
@@ -114,9 +118,17 @@ def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog)
     gemma = bundled.price_at("gemma-4-31b-it", today, provider="openrouter")
     assert gemma is not None and gemma.provider == "openrouter" and "genai-prices 0.2.3" in gemma.source
     assert bundled.score("claude-opus-5", "swe-bench-verified").value == 96.0  # type: ignore[union-attr]
-    assert bundled.score("claude-fable-5", "gpqa-diamond") is None  # unknown stays empty
-    gpt55 = bundled.score("gpt-5.5", "gpqa-diamond")  # added with two agreeing secondary sources
-    assert gpt55 is not None and (gpt55.value, gpt55.harness) == (93.6, "vendor") and "besthub.dev" in gpt55.source
+    assert bundled.score("claude-sonnet-5", "gpqa-diamond") is None  # unknown stays empty
+    # GPT-5.5: OpenAI's 93.6 and Moonshot AI's run (Kimi K3 report, 93.5 at xhigh) side by side; the run
+    # by another lab stands by default, the vendor's figure on request
+    gpt55 = bundled.score("gpt-5.5", "gpqa-diamond")
+    assert gpt55 is not None and (gpt55.value, gpt55.harness, gpt55.effort) == (93.5, "moonshot", "xhigh")
+    vendor = bundled.score("gpt-5.5", "gpqa-diamond", harness="vendor")
+    assert vendor is not None and vendor.value == 93.6 and "besthub.dev" in vendor.source
+    fable = bundled.score("claude-fable-5", "gpqa-diamond")
+    assert fable is not None and (fable.value, fable.harness) == (92.6, "moonshot") and "k3_report" in fable.source
+    flash = [(o.value, o.effort) for o in bundled.observations("deepseek-v4-flash", "gpqa-diamond")]
+    assert flash == [(88.1, "Max mode"), (87.4, "High mode")]
 
 
 def test_market_examples_on_the_rebuilt_catalog(bundled: Catalog) -> None:
