@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
-import pkgutil
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -20,9 +19,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import satisfice.catalog.sources as sources_package
 from satisfice.catalog.sources import detect_format, parse_file
-from satisfice.catalog.sources.registry import BUILTIN_MODULES, SOURCES, Source
+from satisfice.catalog.sources.registry import BUILTIN_MODULES, SOURCES, Source, SourceRegistry, package_modules
 from satisfice.errors import ConfigError
 from satisfice.pipeline import parse_selection, run
 from satisfice.store import Store
@@ -119,14 +117,31 @@ def test_a_source_in_one_file_serves_import_and_pipeline(tsv_source: Path, tmp_p
         "error"]
 
 
-def test_every_source_module_is_listed_in_the_registry() -> None:
-    """A module declaring a Source but missing from BUILTIN_MODULES would be silently unknown: name it."""
-    declaring = []
-    for info in pkgutil.iter_modules(sources_package.__path__, "satisfice.catalog.sources."):
-        module = importlib.import_module(info.name)
-        if any(isinstance(v, Source) for v in vars(module).values()) and info.name != "satisfice.catalog.sources":
-            declaring.append(info.name)
-    assert sorted(declaring) == sorted(BUILTIN_MODULES)
+def test_a_new_module_in_the_package_is_a_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One file in the sources package is enough: found after the listed modules, by name; _private ones skipped."""
+    package = tmp_path / "acme_sources"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    declare = ("from satisfice.catalog.sources.native import parse_native\n"
+               "from satisfice.catalog.sources.registry import Source\n"
+               "def parse(path, *, as_of, ids):\n    return parse_native(path)\n")
+    (package / "listed.py").write_text(declare + "SOURCE = Source('listed', parse)\n")
+    (package / "zeta.py").write_text(declare + "SOURCE = Source('zeta', parse)\n")
+    (package / "beta.py").write_text(declare + "ONE = Source('beta-1', parse)\nTWO = Source('beta-2', parse)\n")
+    (package / "_helper.py").write_text("raise RuntimeError('never imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = SourceRegistry("source", "satisfice.no-such-group", Source, builtins=("acme_sources.listed",),
+                              package="acme_sources")
+    try:
+        assert registry.names() == ("listed", "beta-1", "beta-2", "zeta")
+    finally:
+        for name in [m for m in sys.modules if m.startswith("acme_sources")]:
+            sys.modules.pop(name)
+    # the built-in package: every module declaring a source is found, the listed ones in their order
+    found = [m for m in package_modules("satisfice.catalog.sources")
+             if any(isinstance(v, Source) for v in vars(importlib.import_module(m)).values())]
+    assert sorted(found) == sorted(BUILTIN_MODULES)
+    assert [s.name for s in SOURCES][:3] == ["models-dev", "genai-prices", "satisfice"]
 
 
 def test_one_registry_for_import_and_pipeline() -> None:

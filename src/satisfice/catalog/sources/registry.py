@@ -6,14 +6,18 @@ its kind (``sniff``), where the pipeline fetches it by default, what it yields (
 sniffer and parses the file; ``satisfice pipeline run`` fetches each source's location and parses the
 document with the same function.
 
-Adding a built-in source is one file in this package plus its module name in :data:`BUILTIN_MODULES`
-(that order is the order sniffers are tried and sources run). A third-party source is one module named by a
-``satisfice.sources`` entry point (or an entry point naming a :class:`Source`); nothing in satisfice changes.
+Adding a built-in source is one file in this package: every module here (but ``_private`` ones) that declares a
+:class:`Source` is found. Sniffers are tried and the pipeline runs sources in the order of
+:data:`BUILTIN_MODULES`, then the package's other source modules by name, then plugins: a new module comes last
+unless it is listed. A third-party source is one module named by a ``satisfice.sources`` entry point (or an entry
+point naming a :class:`Source`); nothing in satisfice changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import pkgutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +58,8 @@ BUILTIN_MODULES = (
     "satisfice.catalog.sources.epoch_hub",
     "satisfice.catalog.sources.recorded",
 )
-"""The built-in source modules, in the order their sniffers are tried and the pipeline runs them."""
+"""The order of the built-in sources: their sniffers are tried, and the pipeline runs them, in this order (the
+package's other source modules follow, by name)."""
 
 
 class Peek:
@@ -148,7 +153,17 @@ class Source:
 
 
 class SourceRegistry(Registry[Source]):
-    """The sources by name; also found by their ``--format`` name."""
+    """The sources by name (also found by their ``--format`` name), with every source module of ``package``."""
+
+    def __init__(self, kind: str, group: str, entry_type: type[Source], *, builtins: tuple[str, ...] = (),
+                 package: str | None = None) -> None:
+        super().__init__(kind, group, entry_type, builtins=builtins, declared=True)
+        self.package = package
+
+    def _load(self) -> None:
+        if not self._loaded and self.package is not None:
+            self._builtins = (*self._builtins, *(m for m in package_modules(self.package) if m not in self._builtins))
+        super()._load()
 
     def find(self, name: str) -> Source | None:
         """The source called ``name`` (or whose ``format`` is ``name``), or None."""
@@ -185,7 +200,16 @@ class SourceRegistry(Registry[Source]):
         return {s.name: s.default for s in self if s.default is not None}
 
 
-SOURCES = SourceRegistry("source", "satisfice.sources", Source, builtins=BUILTIN_MODULES, declared=True)
+def package_modules(package: str) -> list[str]:
+    """The public modules of ``package``, by name (nothing is imported but the package)."""
+    spec = importlib.util.find_spec(package)
+    paths = list(spec.submodule_search_locations or []) if spec is not None else []
+    return sorted(f"{package}.{m.name}" for m in pkgutil.iter_modules(paths) if not m.name.startswith("_"))
+
+
+SOURCES = SourceRegistry("source", "satisfice.sources", Source, builtins=BUILTIN_MODULES,
+                         package="satisfice.catalog.sources")
 """Every source by name: the built-in modules' declared sources, then entry-point plugins."""
 
-__all__ = ["BUILTIN_MODULES", "SOURCES", "YIELDS", "Ids", "Parse", "Peek", "Source", "SourceRegistry"]
+__all__ = ["BUILTIN_MODULES", "SOURCES", "YIELDS", "Ids", "Parse", "Peek", "Source", "SourceRegistry",
+           "package_modules"]
