@@ -1,12 +1,13 @@
 """Named extension points: a registry of entries that each declare a name, an options schema and a factory.
 
-Each extension point (scorers, verifiers, importers, model providers, routing policies) owns one
+Each extension point (scorers, verifiers, catalog sources, model providers, routing policies) owns one
 :class:`Registry`. Built-in entries are registered by importing the module named as ``builtins`` (on first
 use, so creating a registry costs nothing); third-party packages add entries through the Python entry-point
 group named as ``group`` (e.g. ``satisfice.scorers``). An entry point may name:
 
 * an entry object (an instance of the registry's entry type), which is added under its own name;
-* a module, whose import registers entries with the registry's :meth:`Registry.register` decorator.
+* a module, whose import registers entries with the registry's :meth:`Registry.register` decorator (or, for
+  a registry made with ``declared=True``, whose module-level values of the entry type are its entries).
 
 An unknown name is a :class:`~satisfice.errors.ConfigError` that lists the known ones.
 """
@@ -36,11 +37,13 @@ E = TypeVar("E", bound=Named)
 class Registry(Generic[E]):
     """Entries of one kind by name; built-ins and entry-point plugins load on first lookup."""
 
-    def __init__(self, kind: str, group: str, entry_type: type[E], *, builtins: tuple[str, ...] = ()) -> None:
+    def __init__(self, kind: str, group: str, entry_type: type[E], *, builtins: tuple[str, ...] = (),
+                 declared: bool = False) -> None:
         self.kind = kind
         self.group = group
         self.entry_type = entry_type
         self._builtins = builtins
+        self._declared = declared
         self._entries: dict[str, E] = {}
         self._loaded = False
         self.plugin_errors: list[str] = []
@@ -70,7 +73,7 @@ class Registry(Generic[E]):
             return
         self._loaded = True
         for module in self._builtins:
-            importlib.import_module(module)
+            self._add_declared(importlib.import_module(module))
         from importlib.metadata import entry_points
 
         for point in entry_points(group=self.group):
@@ -85,11 +88,23 @@ class Registry(Generic[E]):
                     self.add(value)
                 except ConfigError as exc:
                     self.plugin_errors.append(f"{point.name}: {exc}")
-            elif not isinstance(value, types.ModuleType):
+            elif isinstance(value, types.ModuleType):
+                try:
+                    self._add_declared(value)
+                except ConfigError as exc:
+                    self.plugin_errors.append(f"{point.name}: {exc}")
+            else:
                 self.plugin_errors.append(f"{point.name}: {point.value} is neither a {self.entry_type.__name__} "
                                           "nor a module")
             for name in set(self._entries) - before:
                 self._origins[name] = f"entry point {point.name} = {point.value}"
+
+    def _add_declared(self, module: types.ModuleType) -> None:
+        """Add the module-level values of the entry type, in the order the module defines them."""
+        if self._declared:
+            for value in list(vars(module).values()):
+                if isinstance(value, self.entry_type):
+                    self.add(value)
 
     def origin(self, name: str) -> str:
         """Where entry ``name`` came from: ``built-in``, or the entry point that registered it."""

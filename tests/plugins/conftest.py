@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from satisfice.catalog.sources.registry import IMPORTERS
+from satisfice.catalog.sources.registry import SOURCES
 from satisfice.clients.providers import PROVIDERS
 from satisfice.gateway.policies import POLICIES
 from satisfice.gateway.verifier_registry import VERIFIERS
 from satisfice.tasks.scorer_registry import SCORERS
 
-REGISTRIES = {"satisfice.scorers": SCORERS, "satisfice.verifiers": VERIFIERS, "satisfice.importers": IMPORTERS,
+REGISTRIES = {"satisfice.scorers": SCORERS, "satisfice.verifiers": VERIFIERS, "satisfice.sources": SOURCES,
               "satisfice.policies": POLICIES, "satisfice.providers": PROVIDERS}
 
 Install = Callable[[str, str, str, str], None]

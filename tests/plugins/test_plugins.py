@@ -179,15 +179,15 @@ IMPORTER = '''
 import datetime as dt
 from satisfice.catalog.batch import ImportBatch
 from satisfice.catalog.rows import ModelRow, OfferRow
-from satisfice.catalog.sources.registry import IMPORTERS
+from satisfice.catalog.sources.registry import SOURCES
 
 
 def sniff(peek):
     return peek.path.suffix == ".tsv"
 
 
-@IMPORTERS.register("tsv-prices", sniff=sniff, dated_by_import=True, help="model<TAB>input<TAB>output")
-def parse(path, as_of):
+@SOURCES.register("tsv-prices", sniff=sniff, dated_by_import=True, help="model<TAB>input<TAB>output")
+def parse(path, as_of, ids):
     batch = ImportBatch(source_file=str(path))
     for line in path.read_text().splitlines()[1:]:
         model, inp, out = line.split("\\t")
@@ -207,17 +207,17 @@ def test_an_importer_in_one_file(tmp_path: Path, install_plugin: Install, monkey
     runner = CliRunner()
     before = runner.invoke(app, ["catalog", "import", str(prices), "--format", "tsv-prices"])
     assert isinstance(before.exception, ConfigError) and "unknown import format 'tsv-prices'" in str(before.exception)
-    install_plugin("satisfice.importers", "tsv-prices", "tsv_importer", IMPORTER)
+    install_plugin("satisfice.sources", "tsv-prices", "tsv_importer", IMPORTER)
     done = runner.invoke(app, ["catalog", "import", str(prices), "--as-of", "2025-01-02", "--json"])  # detected
     assert done.exit_code == 0, done.output
     doc = json.loads(done.stdout)
     assert doc["format"] == "tsv-prices" and doc["added"] == {"models": 1, "offers": 1, "scores": 0}
     listed = json.loads(runner.invoke(app, ["plugins", "--json"]).stdout)
     mine = [e for e in listed["entries"] if e["name"] == "tsv-prices"]
-    assert mine == [{"kind": "import format", "name": "tsv-prices", "group": "satisfice.importers",
+    assert mine == [{"kind": "source", "name": "tsv-prices", "group": "satisfice.sources",
                      "origin": "entry point tsv-prices = tsv_importer", "help": "model<TAB>input<TAB>output"}]
     assert {e["kind"] for e in listed["entries"] if e["origin"] == "built-in"} == {
-        "scorer", "verifier", "import format", "provider", "routing policy", "pipeline source"}
+        "scorer", "verifier", "source", "provider", "routing policy"}
     shown = json.loads(runner.invoke(app, ["catalog", "show", "acme-1", "--json"]).stdout)
     assert shown["prices"][0]["input_per_m"] == 1.5 and shown["prices"][0]["effective_date"] == "2025-01-02"
 

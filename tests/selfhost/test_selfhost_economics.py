@@ -8,8 +8,8 @@ import pytest
 
 from satisfice.catalog.rows import Catalog, ModelRow, OfferRow, ScoreRow
 from satisfice.errors import ConfigError
+from satisfice.market.buy_or_build import Workload, compare, self_hosted
 from satisfice.selfhost.calibration import Calibration, parse_citation
-from satisfice.selfhost.compare import Workload, compare, self_hosted
 from satisfice.selfhost.driver import LoadPlan, make_prompt, parse_levels
 from satisfice.selfhost.economics import (
     Level,

@@ -66,15 +66,15 @@ def import_file(
     fmt: Annotated[str | None, typer.Option("--format", help="File format (default: detected); "
                                             "`satisfice plugins` lists them.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Effective date of undated prices (litellm, "
-                                              "openrouter); default today.")] = None,
+                                              "openrouter, models-dev, genai-prices); default today.")] = None,
     json_out: Json = False,
 ) -> None:
     """Import prices and scores from FILE (atomic; importing the same file again adds nothing)."""
     from satisfice.catalog.repository import apply_batch
-    from satisfice.catalog.sources import IMPORTERS, detect_format, parse_file
+    from satisfice.catalog.sources import SOURCES, detect_format, parse_file
 
     day = parse_date(as_of)
-    name = IMPORTERS.get(fmt).name if fmt is not None else detect_format(file)
+    name = SOURCES.get(fmt, "import format").format_name if fmt is not None else detect_format(file)
     batch = parse_file(file, name, day)
     result = apply_batch(state(ctx).store(), batch)
     added = {"models": result.models_added, "offers": result.offers_added, "scores": result.scores_added}

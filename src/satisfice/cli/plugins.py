@@ -12,16 +12,15 @@ from satisfice.cli.common import Json, console, err_console, print_json
 GROUPS = (
     ("scorer", "satisfice.tasks.scorer_registry", "SCORERS"),
     ("verifier", "satisfice.gateway.verifier_registry", "VERIFIERS"),
-    ("import format", "satisfice.catalog.sources.registry", "IMPORTERS"),
+    ("source", "satisfice.catalog.sources.registry", "SOURCES"),
     ("provider", "satisfice.clients.providers", "PROVIDERS"),
     ("routing policy", "satisfice.gateway.policies", "POLICIES"),
-    ("pipeline source", "satisfice.pipeline.sources", "SOURCES"),
 )
 """The registries, in the order shown (each module is imported only when this command runs)."""
 
 
 def plugins(as_json: Json = False) -> None:
-    """List scorers, verifiers, import formats, providers and routing policies, and where each came from."""
+    """List scorers, verifiers, catalog sources, providers and routing policies, and where each came from."""
     import importlib
 
     rows: list[dict[str, Any]] = []

@@ -242,8 +242,8 @@ def compare_cmd(
     """Annual bill self-hosted (whole machines for the peak) vs API offers and the cheapest model clearing a bar."""
     from satisfice.catalog.repository import load_catalog
     from satisfice.cli.market import tokens_per_day_option
+    from satisfice.market.buy_or_build import Workload, compare
     from satisfice.selfhost.calibration import find_calibration
-    from satisfice.selfhost.compare import Workload, compare
 
     work = Workload(tokens_per_day_option(tokens_per_day), input_share, peak_factor)
     catalog = load_catalog(state(ctx).store())

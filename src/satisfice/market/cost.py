@@ -1,4 +1,4 @@
-"""The annual bill of a workload: blended $/M x tokens per day / 1e6 x 365, per model.
+"""The annual bill of a workload per model (``market cost``), by :func:`~satisfice.market.overview.annual_bill`.
 
 The price is each model's default offer in force (first-party, else serving): a reseller's or a
 subscription bundle's price is used only when ``provider`` names that provider.
@@ -21,6 +21,7 @@ from satisfice.core import DAYS_PER_YEAR, DEFAULT_INPUT_SHARE
 from satisfice.errors import NotFoundError
 from satisfice.formatting import usd
 from satisfice.market.common import Blend, PricedModel, check_input_share, priced
+from satisfice.market.overview import annual_bill
 
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12}
 _TOKENS = re.compile(r"^\s*([0-9][0-9_,]*(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([kmbgt]?)\s*$", re.IGNORECASE)
@@ -39,11 +40,6 @@ def parse_tokens(text: str) -> float:
     if value <= 0:
         raise ValueError(f"token count must be positive, got {text!r}")
     return value
-
-
-def annual_bill(blended_per_m: float, tokens_per_day: float) -> float:
-    """USD a year for ``tokens_per_day`` at ``blended_per_m`` USD per million tokens."""
-    return blended_per_m * tokens_per_day / 1e6 * DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)

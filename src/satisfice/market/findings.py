@@ -3,10 +3,10 @@
 A :class:`MarketState` is what the existing analyses say about one snapshot: per bar (benchmark, threshold) the
 result of :func:`~satisfice.market.frontier.frontier` (first closed and first open model to clear it, lag, price
 ratio, cheapest launch price) and the cheapest model clearing it at the latest prices
-(:func:`~satisfice.market.pareto.pareto`, priced with :func:`~satisfice.market.cost.annual_bill`); per benchmark
-the open-vs-closed gap (:func:`~satisfice.market.gap.gap`). :func:`compare` sets two states side by side and
-returns a :class:`Finding` for each change a registered kind calls notable (:data:`KINDS`; thresholds in
-:class:`FindingRules`). Findings carry only figures these analyses computed; equal states give no findings.
+(:func:`~satisfice.market.overview.first_clearing`, priced with :func:`~satisfice.market.overview.annual_bill`);
+per benchmark the open-vs-closed gap (:func:`~satisfice.market.gap.gap`). :func:`compare` sets two states side
+by side and returns a :class:`Finding` for each change a registered kind calls notable (:data:`KINDS`; thresholds
+in :class:`FindingRules`). Findings carry only figures these analyses computed; equal states give no findings.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 from satisfice.catalog.rows import Catalog
 from satisfice.core import DEFAULT_INPUT_SHARE
 from satisfice.market.common import PricedModel, benchmark_name, is_elo, scored_benchmarks
-from satisfice.market.cost import annual_bill
 from satisfice.market.frontier import FrontierResult, frontier
 from satisfice.market.gap import GapStep, gap
+from satisfice.market.overview import annual_bill, first_clearing
 from satisfice.market.pareto import pareto
 
 Bar = tuple[str, float]
@@ -160,7 +160,7 @@ def market_state(catalog: Catalog, bars: Iterable[Bar], rules: FindingRules) -> 
             continue
         if slug not in points:
             points[slug] = pareto(catalog, slug, None, share).points
-        cheapest = next((m for m in points[slug] if m.score is not None and m.score >= threshold), None)
+        cheapest = first_clearing(points[slug], threshold)
         states[(slug, threshold)] = BarState(frontier(catalog, slug, threshold, None, share), cheapest)
     gaps = {slug: (g.steps[-1] if (g := gap(catalog, slug)).steps else None) for slug in known}
     return MarketState(catalog, states, gaps)

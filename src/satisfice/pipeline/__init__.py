@@ -11,9 +11,9 @@ Library functions return the JSON-able documents the CLI prints with ``--json``:
 from satisfice.pipeline.lock import PipelineBusy
 from satisfice.pipeline.runner import run
 from satisfice.pipeline.schedule import Schedule, run_scheduled
-from satisfice.pipeline.sources import SOURCES, SourceSpec, parse_selection
+from satisfice.pipeline.sources import SOURCES, parse_selection
 from satisfice.pipeline.views import changes, parse_span, status
 from satisfice.pipeline.watches import add_watch, list_watches, newly_satisfied, remove_watch
 
-__all__ = ["SOURCES", "PipelineBusy", "Schedule", "SourceSpec", "add_watch", "changes", "list_watches",
+__all__ = ["SOURCES", "PipelineBusy", "Schedule", "add_watch", "changes", "list_watches",
            "newly_satisfied", "parse_selection", "parse_span", "remove_watch", "run", "run_scheduled", "status"]

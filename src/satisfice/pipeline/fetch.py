@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from satisfice.catalog.sources.registry import Source
 from satisfice.errors import SatisficeError
-from satisfice.pipeline.sources import SourceSpec
 
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -60,7 +60,7 @@ def shown(location: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "…" if parts.query else "", ""))
 
 
-def fetch(spec: SourceSpec, location: str, *, timeout: float = 30.0, attempts: int = 3,
+def fetch(spec: Source, location: str, *, timeout: float = 30.0, attempts: int = 3,
           max_bytes: int = MAX_BYTES, sleep: Callable[[float], None] = time.sleep) -> Fetched:
     """Fetch ``location`` for ``spec`` (URL, file, wheel, or ``package:NAME``)."""
     if location.startswith(("http://", "https://")):
@@ -151,7 +151,7 @@ def _read(response: Any, deadline: float, max_bytes: int) -> bytes:
     return b"".join(parts)
 
 
-def _wheel(spec: SourceSpec, path: Path) -> Fetched:
+def _wheel(spec: Source, path: Path) -> Fetched:
     if spec.member is None:
         raise FetchError(f"{path}: source {spec.name!r} is not read from a wheel")
     try:
@@ -167,7 +167,7 @@ def _wheel(spec: SourceSpec, path: Path) -> Fetched:
     return Fetched(data, str(path), version, Path(spec.member).suffix or spec.suffix)
 
 
-def _package(spec: SourceSpec, location: str) -> Fetched:
+def _package(spec: Source, location: str) -> Fetched:
     name = location.removeprefix("package:").strip() or (spec.package or "")
     if spec.member is None or not name:
         raise FetchError(f"{location}: source {spec.name!r} has no bundled data")

@@ -156,7 +156,7 @@ def _apply(store: Store, run_id: int, name: str, fetched: Fetched, at: dt.dateti
         path = Path(tmp) / f"{name}{fetched.suffix}"
         path.write_bytes(fetched.data)
         try:
-            batch = spec.factory(path, at.date(), ids.canonical)
+            batch = spec.parse(path, as_of=at.date(), ids=ids.canonical)
         except Exception as exc:
             raise _Located(str(exc).replace(str(path), fetched.location)) from exc
     batch, skipped = fit_to_store(batch)

@@ -29,6 +29,7 @@ from pathlib import Path
 from satisfice.catalog.batch import BENCHMARKS, ImportBatch
 from satisfice.catalog.rows import ModelRow, OfferRow, ScoreRow
 from satisfice.catalog.sources._cells import Where, csv_rows, date, model_slug, number, text
+from satisfice.catalog.sources.registry import Ids, Peek, Source
 from satisfice.errors import DataError
 
 NAME, DATE, PRICE = "Model Name", "Release Date", "USD per 1M Tokens"
@@ -126,3 +127,15 @@ def parse_epoch(path: Path) -> ImportBatch:
     used = sorted({s.benchmark for s in score_rows})
     return ImportBatch(source_file=file, models=models, offers=list(offers.values()), scores=score_rows,
                        benchmarks=[BENCHMARKS[s] for s in used])
+
+
+def _sniff(p: Peek) -> bool:
+    return "Model Name" in p.header and "USD per 1M Tokens" in p.header
+
+
+def _parse(path: Path, *, as_of: dt.date, ids: Ids | None) -> ImportBatch:
+    return parse_epoch(path)  # rows carry their own dates
+
+
+SOURCE = Source("epoch", _parse, yields=("prices", "scores"), sniff=_sniff,
+                help="Epoch AI's price and benchmark CSVs")

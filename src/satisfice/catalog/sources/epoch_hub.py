@@ -25,6 +25,7 @@ from pathlib import Path
 from satisfice.catalog.batch import BENCHMARKS, ImportBatch, slugify
 from satisfice.catalog.rows import BenchmarkRow, ModelRow, ScoreRow
 from satisfice.catalog.sources._cells import Where, csv_rows, number
+from satisfice.catalog.sources.registry import Ids, Peek, Source
 from satisfice.errors import DataError
 
 RUN_SCORES = ("Best score (across scorers)", "mean_score")
@@ -125,3 +126,21 @@ def _scaled(s: ScoreRow, factor: float) -> ScoreRow:
 
 
 __all__ = ["EFFORTS", "benchmark_of", "parse_epoch_hub", "split_effort"]
+
+
+def _sniff(p: Peek) -> bool:
+    if p.members is not None:  # benchmark_data.zip
+        return any(n.lower().endswith(".csv") for n in p.members)
+    return "Model version" in p.header
+
+
+def _parse(path: Path, *, as_of: dt.date, ids: Ids | None) -> ImportBatch:
+    from satisfice.catalog.identity import Identity
+
+    return parse_epoch_hub(path, ids=ids or Identity.load().canonical)
+
+
+SOURCE = Source("epoch-benchmarks", _parse, yields=("scores",), sniff=_sniff,
+                default="https://epoch.ai/data/benchmark_data.zip", format="epoch-hub",
+                help="Epoch AI Benchmarking Hub: Epoch's own runs (effort, stderr, date) and copied leaderboards "
+                     "(benchmark_data.zip or one of its CSVs)")

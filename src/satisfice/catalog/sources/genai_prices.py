@@ -38,6 +38,7 @@ from typing import Any
 from satisfice.catalog.batch import ImportBatch
 from satisfice.catalog.rows import ModelRow, OfferRow
 from satisfice.catalog.sources._cells import Where, date, load_json, model_slug, number, text
+from satisfice.catalog.sources.registry import Peek, Source
 from satisfice.errors import DataError
 
 DATA_MODULE = "genai_prices/data.py"
@@ -205,3 +206,19 @@ def _offer(model_id: str, provider: str, raw_id: str, prices: dict[str, Any], wh
 
 
 __all__ = ["data_module_providers", "parse_genai_prices", "read_genai_prices"]
+
+
+def _sniff(p: Peek) -> bool:
+    if p.members is not None:
+        return DATA_MODULE in p.members
+    if p.path.suffix.lower() == ".py":
+        return "providers" in p.text and "Provider(" in p.text
+    data = p.json
+    return isinstance(data, list) and bool(data) and all(isinstance(v, dict) and "api_pattern" in v
+                                                          and isinstance(v.get("models"), list) for v in data)
+
+
+SOURCE = Source("genai-prices", parse_genai_prices, sniff=_sniff, default="package:genai-prices",
+                dated_by_import=True,
+                help="pydantic genai-prices: prices with dated changes (data.json URL, or the package's bundled data)",
+                package="genai-prices", member=DATA_MODULE, suffix=".py")

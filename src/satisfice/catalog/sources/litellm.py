@@ -31,6 +31,7 @@ from satisfice.catalog.batch import ImportBatch
 from satisfice.catalog.kinds import kind_from_litellm
 from satisfice.catalog.rows import ModelRow, OfferRow
 from satisfice.catalog.sources._cells import Where, load_json, model_slug, number, text
+from satisfice.catalog.sources.registry import Peek, Source
 from satisfice.errors import DataError
 
 MODES = ("chat", "completion", "responses")
@@ -96,3 +97,14 @@ def _offer(key: str, entry: dict[str, Any], where: Where, day: dt.date,
     source = f"LiteLLM price map {Path(where.file).name}, key {key!r}, as of {day}" + (f" ({url})" if url else "")
     return OfferRow(model_id=model_id, provider=provider, effective_date=day, input_per_m=_per_m(inp),
                     output_per_m=_per_m(out), cached_input_per_m=_per_m(cached), source=source)
+
+
+def _sniff(p: Peek) -> bool:
+    data = p.json
+    return isinstance(data, dict) and ("sample_spec" in data or any(isinstance(v, dict) and "input_cost_per_token"
+                                                                    in v for v in data.values()))
+
+
+SOURCE = Source("litellm", parse_litellm, sniff=_sniff, default="package:litellm", dated_by_import=True,
+                help="LiteLLM's model price map (URL, a litellm wheel, or an installed litellm)",
+                package="litellm", member="litellm/model_prices_and_context_window_backup.json")

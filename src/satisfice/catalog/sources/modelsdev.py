@@ -22,6 +22,7 @@ from satisfice.catalog.batch import ImportBatch
 from satisfice.catalog.kinds import kind_from_modalities
 from satisfice.catalog.rows import ModelRow, OfferRow
 from satisfice.catalog.sources._cells import Where, boolean, date, load_json, model_slug, number, text
+from satisfice.catalog.sources.registry import Peek, Source
 from satisfice.errors import DataError
 
 
@@ -99,3 +100,14 @@ def _offer(model_id: str, provider: str, raw_id: str, entry: dict[str, Any], whe
     return OfferRow(model_id=model_id, provider=provider, effective_date=day, input_per_m=inp, output_per_m=out,
                     cached_input_per_m=cached,
                     source=f"models.dev {filename}, provider {provider!r}, model {raw_id!r}, as of {day}")
+
+
+def _sniff(p: Peek) -> bool:
+    data = p.json
+    return isinstance(data, dict) and any(isinstance(v, dict) and isinstance(v.get("models"), dict)
+                                          and "npm" in v for v in data.values())
+
+
+SOURCE = Source("models-dev", parse_modelsdev, sniff=_sniff, default="https://models.dev/api.json",
+                dated_by_import=True,
+                help="models.dev api.json: providers, models, release dates, open weights, prices")

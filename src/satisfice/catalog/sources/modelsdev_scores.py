@@ -24,6 +24,7 @@ from typing import Any
 from satisfice.catalog.batch import BENCHMARKS, ImportBatch, slugify
 from satisfice.catalog.rows import BenchmarkRow, ModelRow, ScoreRow
 from satisfice.catalog.sources._cells import Where, boolean, load_json, model_slug, number, text
+from satisfice.catalog.sources.registry import Peek, Source
 from satisfice.errors import DataError
 
 RUNNERS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -122,3 +123,14 @@ def _score(model_id: str, b: Any, where: Where, names: dict[str, str]) -> list[S
     names.setdefault(slug, name + (f" {b['version']}" if text(b.get("version")) and slug not in BENCHMARKS else ""))
     return [ScoreRow(model_id=model_id, benchmark=slug, value=value, harness=runner_of(source, name), effort=effort,
                      date=_date(b.get("date")), source=(source or "models.dev") + " (via models.dev)")]
+
+
+def _sniff(p: Peek) -> bool:
+    data = p.json
+    return isinstance(data, dict) and bool(data) and all(isinstance(v, dict) for v in data.values()) and any(
+        isinstance(v.get("benchmarks"), list) for v in data.values())
+
+
+SOURCE = Source("models-dev-scores", parse_modelsdev_scores, yields=("scores",), sniff=_sniff,
+                default="https://models.dev/models.json",
+                help="models.dev models.json: [[benchmarks]] score observations, with who ran them and the source URL")

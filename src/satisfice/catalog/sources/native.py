@@ -68,6 +68,7 @@ from satisfice.catalog.sources._cells import (
     read_text,
     text,
 )
+from satisfice.catalog.sources.registry import Ids, Peek, Source
 from satisfice.errors import DataError
 
 MODEL_COLUMNS = ("id", "name", "organization", "open_weights", "licence", "params_total_b", "params_active_b",
@@ -273,3 +274,20 @@ def parse_native(path: Path) -> ImportBatch:
         for line, cells in rows:
             builder.add(cells, Where(file, line=line))
     return builder.batch()
+
+
+def _sniff(p: Peek) -> bool:
+    data = p.json
+    if isinstance(data, list):
+        return bool(data) and all(isinstance(r, dict) and "name" in r for r in data)
+    if isinstance(data, dict):
+        return isinstance(data.get("rows"), list)
+    return "name" in p.header
+
+
+def _parse(path: Path, *, as_of: dt.date, ids: Ids | None) -> ImportBatch:
+    return parse_native(path)  # the file carries its own dates and ids
+
+
+SOURCE = Source("satisfice", _parse, yields=("prices", "scores"), sniff=_sniff,
+                help="satisfice's own CSV (or JSON list of rows)")

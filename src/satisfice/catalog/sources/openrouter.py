@@ -31,6 +31,7 @@ from satisfice.catalog.batch import ImportBatch
 from satisfice.catalog.kinds import kind_from_modalities
 from satisfice.catalog.rows import ModelRow, OfferRow
 from satisfice.catalog.sources._cells import Where, date, load_json, model_slug, number, text
+from satisfice.catalog.sources.registry import Ids, Peek, Source
 from satisfice.errors import DataError
 
 PROVIDER = "openrouter"
@@ -155,3 +156,23 @@ def parse_openrouter_history(path: Path) -> ImportBatch:
             models.setdefault(model_id, ModelRow(id=model_id, name=text(entry.get("name")) or or_id,
                                                  organization=_vendor(or_id)))
     return ImportBatch(source_file=file, models=list(models.values()), offers=list(offers.values()))
+
+
+def _sniff(p: Peek) -> bool:
+    items = p.json.get("data") if isinstance(p.json, dict) else None
+    return isinstance(items, list) and any(isinstance(m, dict) and "pricing" in m for m in items)
+
+
+def _sniff_history(p: Peek) -> bool:
+    models = p.json.get("models") if isinstance(p.json, dict) else None
+    return isinstance(models, dict) and any(isinstance(m, dict) and "points" in m for m in models.values())
+
+
+def _parse_history(path: Path, *, as_of: dt.date, ids: Ids | None) -> ImportBatch:
+    return parse_openrouter_history(path)  # every point carries its date
+
+
+SOURCE = Source("openrouter", parse_openrouter, sniff=_sniff, default="https://openrouter.ai/api/v1/models",
+                dated_by_import=True, help="OpenRouter /api/v1/models: every model OpenRouter sells, with its price")
+HISTORY = Source("openrouter-history", _parse_history, sniff=_sniff_history,
+                 help="dated OpenRouter prices {as_of, models: {id: points}}")

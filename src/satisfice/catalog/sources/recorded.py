@@ -11,6 +11,7 @@ files (they carry ``oracle_model_to_route_to``), else ``recorded``. Model ids fo
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 from satisfice.catalog.batch import ImportBatch, slugify
 from satisfice.catalog.rows import BenchmarkRow, ModelRow, ScoreRow
 from satisfice.catalog.sources._cells import Where, csv_rows, number
+from satisfice.catalog.sources.registry import Ids, Peek, Source
 from satisfice.errors import DataError
 
 COST = "|total_cost"
@@ -73,3 +75,17 @@ def parse_recorded(path: Path, *, benchmark: str | None = None, harness: str | N
         raise DataError("no model has a recorded outcome", file=file)
     name = _NAMES.get(slug, slug)
     return ImportBatch(source_file=file, models=out_models, scores=out_scores, benchmarks=[BenchmarkRow(slug, name)])
+
+
+def _sniff(p: Peek) -> bool:
+    return not p.is_json and any(c.endswith(COST) for c in p.header)
+
+
+def _parse(path: Path, *, as_of: dt.date, ids: Ids | None) -> ImportBatch:
+    from satisfice.catalog.identity import Identity
+
+    return parse_recorded(path, ids=ids or Identity.load().canonical)
+
+
+SOURCE = Source("recorded", _parse, yields=("scores",), sniff=_sniff,
+                help="recorded outcomes (RouterBench's wide CSV): accuracy and measured cost per task of each model")

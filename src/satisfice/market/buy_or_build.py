@@ -6,9 +6,13 @@ Sizing. A calibrated machine serves ``capacity = out_tps + w * in_tps`` output-e
 machines = that / capacity, rounded up to whole machines (at least one), each paid ``H`` every hour of the year.
 Utilisation = average load / capacity of the machines bought.
 
-An API bills tokens: ``N / 1e6 * blended * 365``. One machine costs ``H * 8760`` a year, so it breaks even with an
-API at ``H * 24 * 1e6 / blended`` tokens a day — if one machine can carry that load at its peak; otherwise the API
-is cheaper at every volume.
+An API bills tokens: ``N / 1e6 * blended * 365`` (:func:`~satisfice.market.overview.annual_bill`). One machine
+costs ``H * 8760`` a year, so it breaks even with an API at ``H * 24 * 1e6 / blended`` tokens a day — if one
+machine can carry that load at its peak; otherwise the API is cheaper at every volume. The cheapest model clearing
+a bar is :func:`~satisfice.market.overview.cheapest_clearing` at list prices (first-party or serving), self-hosted
+offers left out.
+
+The machines' figures come from a calibration (:mod:`satisfice.selfhost`); this module only weighs them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from satisfice.catalog.rows import Catalog, OfferRow
 from satisfice.core import DAYS_PER_YEAR, DEFAULT_INPUT_SHARE, SELF_HOSTED_PREFIX, blend
 from satisfice.errors import ConfigError
 from satisfice.formatting import usd
+from satisfice.market.overview import annual_bill, cheapest_clearing
 from satisfice.selfhost.calibration import Calibration
 from satisfice.selfhost.economics import HOURS_PER_YEAR
 
@@ -46,7 +51,7 @@ class Workload:
 
     def api_annual(self, input_per_m: float, output_per_m: float) -> float:
         """USD a year at an API's input and output prices."""
-        return blend(input_per_m, output_per_m, self.input_share) * self.tokens_per_day / 1e6 * DAYS_PER_YEAR
+        return annual_bill(blend(input_per_m, output_per_m, self.input_share), self.tokens_per_day)
 
 
 @dataclass(frozen=True)
@@ -101,25 +106,32 @@ def _prices(offer: OfferRow) -> tuple[float, float]:
     return b, b
 
 
-def cheapest_clearing(catalog: Catalog, benchmark: str, threshold: float, work: Workload,
-                      day: dt.date) -> tuple[str, OfferRow, float] | None:
-    """The catalog model with the lowest API bill among those scoring >= ``threshold``: (id, offer, score)."""
+def api_catalog(catalog: Catalog) -> Catalog:
+    """The catalog without its self-hosted offers: what an API charges."""
+    return Catalog.build(catalog.models.values(), [o for o in catalog.offers
+                                                   if not o.provider.startswith(SELF_HOSTED_PREFIX)],
+                         catalog.scores, catalog.benchmarks.values())
+
+
+def _bar(catalog: Catalog, benchmark: str, threshold: float, work: Workload, day: dt.date,
+         host: SelfHosted) -> dict[str, Any]:
+    """The cheapest API model clearing the bar, priced for the workload against the machines."""
     if benchmark not in {s.benchmark for s in catalog.scores}:
         known = ", ".join(sorted({s.benchmark for s in catalog.scores})) or "none"
         raise ConfigError(f"--benchmark {benchmark!r} has no scores in the catalog (benchmarks with scores: {known})")
-    best: tuple[float, str, OfferRow, float] | None = None
-    for model_id in catalog.models:
-        score = catalog.score(model_id, benchmark)
-        if score is None or score.value < threshold:
-            continue
-        offers = api_offers(catalog, model_id, day)
-        if not offers:
-            continue
-        annual = min(work.api_annual(*_prices(o)) for o in offers)
-        offer = min(offers, key=lambda o: work.api_annual(*_prices(o)))
-        if best is None or (annual, model_id) < (best[0], best[1]):
-            best = (annual, model_id, offer, score.value)
-    return None if best is None else (best[1], best[2], best[3])
+    apis = api_catalog(catalog)
+    found = cheapest_clearing(apis, benchmark, threshold, work.input_share, day, provider="any")
+    offer = None if found is None else apis.price_at(found.model, day, provider=found.price_provider,
+                                                     input_share=work.input_share)
+    if found is None or offer is None:
+        return {"benchmark": benchmark, "threshold": threshold, "model": None,
+                "note": "no priced catalog model clears this bar"}
+    inp, out = _prices(offer)
+    annual = work.api_annual(inp, out)
+    return {"benchmark": benchmark, "threshold": threshold, "model": found.model, "name": found.name,
+            "score": found.score, "provider": offer.provider, "input_per_m": inp, "output_per_m": out,
+            "blended_per_m": blend(inp, out, work.input_share), "annual_usd": annual,
+            "self_hosted_saves_usd": annual - host.annual_usd, "break_even": break_even(host, inp, out, work)}
 
 
 def break_even(host: SelfHosted, input_per_m: float, output_per_m: float, work: Workload) -> dict[str, Any]:
@@ -153,21 +165,8 @@ def compare(catalog: Catalog, cal: Calibration, model_id: str, work: Workload, *
                      "input_per_m": inp, "output_per_m": out, "blended_per_m": blend(inp, out, work.input_share),
                      "annual_usd": annual, "self_hosted_saves_usd": annual - host.annual_usd,
                      "break_even": break_even(host, inp, out, work)})
-    bar = None
-    if benchmark is not None and threshold is not None:
-        found = cheapest_clearing(catalog, benchmark, threshold, work, day)
-        if found is not None:
-            bar_id, offer, score = found
-            inp, out = _prices(offer)
-            annual = work.api_annual(inp, out)
-            bar = {"benchmark": benchmark, "threshold": threshold, "model": bar_id,
-                   "name": catalog.models[bar_id].name if bar_id in catalog.models else bar_id, "score": score,
-                   "provider": offer.provider, "input_per_m": inp, "output_per_m": out,
-                   "blended_per_m": blend(inp, out, work.input_share), "annual_usd": annual,
-                   "self_hosted_saves_usd": annual - host.annual_usd, "break_even": break_even(host, inp, out, work)}
-        else:
-            bar = {"benchmark": benchmark, "threshold": threshold, "model": None,
-                   "note": "no priced catalog model clears this bar"}
+    bar = _bar(catalog, benchmark, threshold, work, day, host) if benchmark is not None and threshold is not None \
+        else None
     return {
         "model": model_id, "tokens_per_day": work.tokens_per_day, "input_share": work.input_share,
         "peak_factor": work.peak_factor,
@@ -185,4 +184,4 @@ def compare(catalog: Catalog, cal: Calibration, model_id: str, work: Workload, *
     }
 
 
-__all__ = ["SelfHosted", "Workload", "api_offers", "break_even", "cheapest_clearing", "compare", "self_hosted"]
+__all__ = ["SelfHosted", "Workload", "api_catalog", "api_offers", "break_even", "compare", "self_hosted"]
