@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import zipfile
+from pathlib import Path
 
 from pipeline_helpers import REAL, Clock
 from starlette.testclient import TestClient
@@ -102,3 +104,19 @@ def test_a_price_before_a_dated_change_keeps_its_history(store: Store, clock: Cl
     assert before is not None and (before.input_per_m, before.output_per_m) == (2.0, 10.0)
     assert after is not None and (after.input_per_m, after.output_per_m) == (3.0, 15.0)
     assert before.provider == after.provider == "anthropic" and "start not given" in before.source
+
+
+def test_a_release_date_learned_later_does_not_renew_known_listings(bundled_store: Store, clock: Clock,
+                                                                   tmp_path: Path) -> None:
+    """genai-prices lists models whose release date only OpenRouter gives: the first run dates their prices on the
+    run day; once OpenRouter taught the release date, re-reading the same prices must change nothing (it used to
+    count 75 new offers and 75 gone listings, and the pipeline benchmark failed its own check)."""
+    sources = {name: str(REAL[name]) for name in ("models-dev", "genai-prices", "litellm", "openrouter")}
+    assert run(bundled_store, sources, now=clock)["ok"]
+    data = tmp_path / "data.py"
+    with zipfile.ZipFile(REAL["genai-prices"]) as wheel:
+        data.write_bytes(wheel.read("genai_prices/data.py") + b"\n# same prices, other bytes\n")
+    again = run(bundled_store, {**sources, "genai-prices": str(data)}, now=clock)
+    assert again["ok"]
+    totals = again["totals"]
+    assert (totals["new_offers"], totals["gone"], totals["changed_prices"]) == (0, 0, 0), totals

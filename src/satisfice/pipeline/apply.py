@@ -173,9 +173,11 @@ class Observation:
         for offer in batch.offers:
             renamed = provider.get(offer.provider, offer.provider)
             org, release = models.get(offer.model_id, (None, None))
+            # the listing is keyed by the start the source gives, not by the settled one: a release date
+            # learned later (from another source) must not turn a known listing into a new one
+            starts = "" if offer.effective_date == self.day else offer.effective_date.isoformat()
             offer = settle_start(replace(offer, provider=renamed, provider_kind=offer.provider_kind or provider_kind(
                 renamed, org, offer.model_id)), release)
-            starts = "" if offer.effective_date == self.day else offer.effective_date.isoformat()
             key = (offer.model_id, offer.provider, starts)
             if key in seen:
                 continue
