@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from package_prices import PRICE_COLUMNS, read_package_prices, refresh_package_prices  # noqa: E402
 
-from satisfice.catalog.batch import slugify  # noqa: E402
+from satisfice.catalog.batch import BENCHMARKS, slugify  # noqa: E402
 from satisfice.catalog.sources.native import NATIVE_COLUMNS, parse_native  # noqa: E402
 
 FACTS = REPO.parent / "shared" / "data" / "catalog_facts.csv"
@@ -41,8 +41,11 @@ DATA = REPO / "src" / "satisfice" / "catalog" / "data"
 OUT = DATA / "catalog.csv"
 PACKAGE_PRICES = DATA / "package_prices.csv"
 SCORE_OBSERVATIONS = DATA / "score_observations.csv"
-"""More score observations, one per line (model, benchmark, value, harness, effort, date, source): runs by other
-harnesses of models the facts files already score, and sourced scores the facts files lack."""
+"""More score observations, one per line (model, benchmark, value, harness, effort, date, source, and the run's
+usage per task where its source publishes it): runs by other harnesses of models the facts files already score,
+sourced scores the facts files lack, and built-in benchmarks the facts files have no column for."""
+USAGE = ("input_tokens", "cached_tokens", "output_tokens", "items", "cost_per_task")
+"""Usage columns of a score observation (per task of that run), written as ``<column>:<benchmark>``."""
 
 BENCHMARK_COLUMNS = {"mmlu": "mmlu", "mmlu_pro": "mmlu-pro", "gpqa_diamond": "gpqa-diamond",
                      "swe_bench_verified": "swe-bench-verified"}
@@ -227,9 +230,12 @@ def build(facts: Path, facts_2026: Path | None = None, package_prices: Path | No
     rows = read_rows(facts, facts_2026)
     models = [r for r in rows if not r["price_source"].startswith(PRICE_CHANGE)]
     changes = [r for r in rows if r["price_source"].startswith(PRICE_CHANGE)]
+    observations = read_rows(score_observations)
     slugs = list(BENCHMARK_COLUMNS.values())
+    slugs += sorted({o["benchmark"] for o in observations if o["benchmark"] in BENCHMARKS} - set(slugs))
     columns = [c for c in NATIVE_COLUMNS if c != "notes"]
     columns += [f"{kind}:{s}" for kind in ("score", "score_source", "harness", "effort", "score_date") for s in slugs]
+    columns += [f"{u}:{s}" for s in slugs for u in USAGE if any(o["benchmark"] == s and o.get(u) for o in observations)]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -255,13 +261,14 @@ def build(facts: Path, facts_2026: Path | None = None, package_prices: Path | No
             **{f"score:{slug}": row[col] for col, slug in BENCHMARK_COLUMNS.items()},
             **cells,
         })
-    for obs in read_rows(score_observations):
+    for obs in observations:
         if obs["model"] not in names or obs["benchmark"] not in slugs:
             raise SystemExit(f"{score_observations}: unknown model {obs['model']!r} or benchmark {obs['benchmark']!r}")
         b = obs["benchmark"]
         writer.writerow({"id": slugify(obs["model"]), "name": obs["model"], f"score:{b}": obs["value"],
                          f"score_source:{b}": obs["source"], f"harness:{b}": obs["harness"],
-                         f"effort:{b}": obs["effort"], f"score_date:{b}": obs["date"]})
+                         f"effort:{b}": obs["effort"], f"score_date:{b}": obs["date"],
+                         **{f"{u}:{b}": obs[u] for u in USAGE if obs.get(u)}})
     by_name = {r["model"]: r for r in models}
     changed = [(r["model"], provider_of(by_name[r["model"]]) if r["model"] in by_name else "", r["release_date"],
                 r["input_price_per_m"], r["output_price_per_m"], r["price_source"]) for r in changes]

@@ -10,6 +10,7 @@ from satisfice.catalog.bundled import bundled_path, ensure_bundled
 from satisfice.catalog.repository import load_catalog
 from satisfice.catalog.rows import Catalog
 from satisfice.catalog.sources import parse_native
+from satisfice.market.runcost import run_cost
 from satisfice.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +90,7 @@ def test_bundled_file_is_up_to_date_with_the_facts(shared_data: Path) -> None:
 
 def test_bundled_file_parses_without_store() -> None:
     batch = parse_native(bundled_path())
-    assert batch.counts() == {"models": 70, "offers": 83, "scores": 157}
+    assert batch.counts() == {"models": 70, "offers": 83, "scores": 167}
 
 
 def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog) -> None:
@@ -129,6 +130,8 @@ def test_a_fresh_store_knows_the_2026_models_with_their_prices(bundled: Catalog)
     assert fable is not None and (fable.value, fable.harness) == (92.6, "moonshot") and "k3_report" in fable.source
     flash = [(o.value, o.effort) for o in bundled.observations("deepseek-v4-flash", "gpqa-diamond")]
     assert flash == [(88.1, "Max mode"), (87.4, "High mode")]
+    m25 = bundled.score("minimax-m2.5", "gpqa-diamond")  # MiniMax's M2-series report, Table 4
+    assert m25 is not None and (m25.value, m25.harness) == (85.2, "vendor") and "2605.26494" in m25.source
 
 
 def test_market_examples_on_the_rebuilt_catalog(bundled: Catalog) -> None:
@@ -137,3 +140,27 @@ def test_market_examples_on_the_rebuilt_catalog(bundled: Catalog) -> None:
     assert _first_to_clear(bundled, "swe-bench-verified", 80, open_weights=True) == ("kimi-k2.6", dt.date(2026, 4, 20))
     assert _first_to_clear(bundled, "gpqa-diamond", 85, open_weights=False) == ("gemini-2.5-pro", dt.date(2025, 6, 17))
     assert _first_to_clear(bundled, "gpqa-diamond", 85, open_weights=True) == ("glm-4.7", dt.date(2025, 12, 22))
+
+
+def test_run_cost_of_the_aa_index_on_the_bundled_catalog(bundled: Catalog) -> None:
+    # Artificial Analysis's own runs of its Intelligence Index v4.3 (read 2026-10-01): tokens to run the whole
+    # index and its measured cost, for nine catalog models; one observation is one run (items 1). AA's
+    # "DeepSeek V4 Pro 0813" is a later checkpoint than the catalog's DeepSeek-V4-Pro (2026-04-24): left out
+    result = run_cost(bundled, "aa-intelligence-index", dt.date(2026, 10, 1))
+    assert result.benchmark == "aa-intelligence-index-v4.3" and len(result.rows) == 9 and not result.without_tokens
+    assert "deepseek-v4-pro" not in {r.model for r in result.rows}
+    by_id = {r.model: r for r in result.rows}
+    for row in result.rows:
+        assert row.harness == "artificial-analysis" and row.items == 1 and row.output_tokens
+        assert "aa_snapshot.json" in row.source and "artificialanalysis.ai/models/" in row.source
+    opus, astra = by_id["claude-opus-5"], by_id["gpt-6-astra"]
+    assert (opus.run_cost_usd, opus.basis, opus.input_tokens) == (7274.74, "measured cost", 5522853815)
+    assert (astra.run_cost_usd, astra.score) == (5324.1, 52.7)
+    # Gemma 4 31B: AA gives no cost (no paid price), so its tokens are priced at DeepInfra's list price
+    gemma = by_id["gemma-4-31b-it"]
+    assert gemma.basis == "tokens x price"
+    assert gemma.run_cost_usd == pytest.approx((895081362 * 0.13 + 48607603 * 0.38) / 1e6)
+    # the README's example: Opus 5 is half Astra's price per token and 1.37x dearer to run the index
+    first = result.reversals[0]
+    assert (first.cheaper_per_token, first.dearer_to_run) == ("Claude Opus 5", "GPT-6 Astra")
+    assert first.price_ratio == pytest.approx(2.0) and first.run_cost_ratio == pytest.approx(7274.74 / 5324.1)

@@ -39,6 +39,30 @@ def _catalog() -> Catalog:
     return Catalog.build(models, offers, scores)
 
 
+def _index_run(model: str, harness: str, cost: float | None, cached: float | None = None) -> ScoreRow:
+    return ScoreRow(model, "aa-intelligence-index-v4.3", 40.0, harness=harness, source="run", input_tokens=1e9,
+                    cached_tokens=cached, output_tokens=5e7, items=1, cost_per_task=cost)
+
+
+def test_a_harness_whose_input_includes_cache_hits_is_priced_at_its_measured_cost() -> None:
+    day = dt.date(2026, 1, 1)
+    models = [ModelRow(m, m.upper(), release_date=day) for m in ("aa", "aa-split", "aa-nocost", "or")]
+    offers = [OfferRow(m.id, "x", day, 2.0, 10.0, cached_input_per_m=0.2) for m in models]
+    scores = [
+        _index_run("aa", "artificial-analysis", 1234.5),  # input includes cache hits, no split: measured cost
+        _index_run("aa-split", "artificial-analysis", 1234.5, cached=9e8),  # the split given: tokens x price
+        _index_run("aa-nocost", "artificial-analysis", None),  # no measured cost: tokens x price, input all fresh
+        _index_run("or", "openrouter", 1.0),  # any other harness (satisfice's eval runs): tokens x price
+    ]
+    result = run_cost(Catalog.build(models, offers, scores), "aa-intelligence-index", day)
+    rows = {r.model: r for r in result.rows}
+    assert (rows["aa"].run_cost_usd, rows["aa"].basis, rows["aa"].input_tokens) == (1234.5, "measured cost", 1e9)
+    assert rows["aa-split"].run_cost_usd == pytest.approx((1e8 * 2 + 9e8 * 0.2 + 5e7 * 10) / 1e6)
+    assert rows["aa-nocost"].run_cost_usd == pytest.approx((1e9 * 2 + 5e7 * 10) / 1e6)
+    assert (rows["or"].run_cost_usd, rows["or"].basis) == (pytest.approx(2500.0), "tokens x price")
+    assert result.summary().endswith("for 1 item).")
+
+
 def test_run_cost_is_tokens_times_price_times_items_and_names_the_reversal() -> None:
     result = run_cost(_catalog(), "gpqa", dt.date(2025, 6, 1))
     terse, verbose = result.rows

@@ -19,9 +19,12 @@ BENCHMARKS: dict[str, BenchmarkRow] = {
         BenchmarkRow("math-500", "MATH-500"),
         BenchmarkRow("math-level-5", "MATH level 5"),
         BenchmarkRow("arena-elo", "LMSys Chatbot Arena Elo", scale="elo"),
+        BenchmarkRow("aa-intelligence-index-v4.3", "Artificial Analysis Intelligence Index v4.3"),
     )
 }
-"""The built-in benchmarks by slug (lowercase ids used in files and options)."""
+"""The built-in benchmarks by slug (lowercase ids used in files and options). The Artificial Analysis index
+carries its version: its values are not comparable across versions (v4.2 dropped GPQA Diamond, v4.3 changed
+three components), and one observation of it is one run of the whole index (items 1)."""
 
 
 def slugify(name: str) -> str:

@@ -22,6 +22,7 @@ _ALIASES = {
     "math-5": "math-level-5",
     "math5": "math-level-5",
     "swe-bench": "swe-bench-verified",
+    "aa-intelligence-index": "aa-intelligence-index-v4.3",
 }
 """Other spellings users (and Epoch's column names) give for the built-in benchmark slugs."""
 

@@ -29,6 +29,11 @@ ITEMS: dict[str, int] = {
 }
 """Items (tasks) in the public test set of each built-in benchmark; an observation's own count wins."""
 
+MEASURED_FIRST = frozenset({"artificial-analysis"})
+"""Harnesses whose published input tokens include cache hits without saying how many: pricing them all as
+fresh input would overstate the run several times over (Artificial Analysis's agentic evaluations re-read
+long contexts), so their own measured cost is used when they publish one, and their tokens are shown."""
+
 
 @dataclass(frozen=True)
 class RunCostRow:
@@ -102,7 +107,7 @@ class RunCostResult:
                     f"{len(self.without_tokens)} scored model(s) lack them.")
         cheapest = self.rows[0]
         line = (f"{len(self.rows)} model(s) with tokens or a measured cost per task; cheapest to run: {cheapest.name} "
-                f"({usd(cheapest.run_cost_usd)} for {cheapest.items} items).")
+                f"({usd(cheapest.run_cost_usd)} for {cheapest.items} item{'' if cheapest.items == 1 else 's'}).")
         if self.reversals:
             r = self.reversals[0]
             line += (f" {r.cheaper_per_token} is {r.price_ratio:.3g}x cheaper per token than {r.dearer_to_run} but "
@@ -122,6 +127,8 @@ def _with_tokens(observations: list[ScoreRow]) -> ScoreRow | None:
 def _priced(catalog: Catalog, obs: ScoreRow, items: int, day: dt.date, share: float,
             provider: str | None = None) -> tuple[float, OfferRow | None, str] | None:
     offer = catalog.price_at(obs.model_id, day, input_share=share, provider=provider)
+    if obs.cost_per_task is not None and obs.cached_tokens is None and obs.harness in MEASURED_FIRST:
+        return obs.cost_per_task * items, offer, "measured cost"
     if obs.output_tokens is not None and offer is not None and offer.input_per_m is not None \
             and offer.output_per_m is not None:
         cached = obs.cached_tokens or 0.0
