@@ -29,6 +29,9 @@ ANTHROPIC_VERSION = "2023-06-01"
 class Events(Protocol):
     """Writes one API's stream events from neutral operations (see ``translate_common.ChatStreamReader``)."""
 
+    logprobs: list[Any]
+    """Logprobs of the text (APIs that carry none ignore them)."""
+
     def op(self, op: tuple[Any, ...]) -> bytes:
         """Events for one operation."""
         ...
