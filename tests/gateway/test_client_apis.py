@@ -20,6 +20,7 @@ import openai
 import pytest
 
 from satisfice.clients.api_server import (
+    COUNTED_TOKENS,
     EMBEDDING_TOKENS,
     MESSAGES_USAGE,
     RESPONSES_USAGE,
@@ -27,9 +28,10 @@ from satisfice.clients.api_server import (
     TOOL_ARGS,
     TOOL_PIECES,
 )
+from satisfice.gateway.token_count import count_messages
 
 from .client_gateway import FUNCTION, TOOL, Rows, an, billed, gw, oa
-from .conftest import FAKE_PROVIDER_KEY
+from .conftest import FAKE_PROVIDER_KEY, spend_rows
 
 __all__ = ["gw"]  # the module-scoped gateway fixture, used by the tests below
 
@@ -260,3 +262,16 @@ def test_translated_responses_stream_function_arguments_as_they_arrive(gw: dict[
     calls = [(item.call_id, item.name, item.arguments) for item in final.output if item.type == "function_call"]
     assert calls == [("call_1", "get_weather", TOOL_ARGS), ("call_2", "get_time", TOOL_ARGS)]
     billed(rows.new()[0], "responses", "chat", (11, 7))
+
+
+def test_anthropic_count_tokens_passes_through_or_counts_locally(gw: dict[str, Any]) -> None:
+    rows = Rows(gw)
+    kwargs: dict[str, Any] = {"system": "be brief", "tools": [TOOL],
+                              "messages": [{"role": "user", "content": "weather in Paris?"}]}
+    assert an(gw).messages.count_tokens(model="native-model", **kwargs).input_tokens == COUNTED_TOKENS
+    local = an(gw).messages.count_tokens(model="chat-model", **kwargs).input_tokens
+    assert local == count_messages({"model": "chat-model", **kwargs}) and 20 < local < 200
+    with pytest.raises(anthropic.AuthenticationError):
+        an(gw, "sk-sat-wrong").messages.count_tokens(model="chat-model", **kwargs)
+    time.sleep(0.3)
+    assert len(spend_rows(rows.store)) == rows.before  # counting writes no spend row

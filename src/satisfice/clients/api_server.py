@@ -5,9 +5,10 @@ For tests and benchmarks of the gateway's other client APIs. :class:`ApiServer` 
 also: answers a chat request offering ``tools`` (and not yet holding a tool result) with a call to the first
 tool (the first two, as parallel calls, when it offers two or more; a stream delivers each call's arguments in
 :data:`TOOL_PIECES`, :attr:`ApiServer.piece_delay_s` apart); returns ``logprobs`` when asked; and serves
-``POST /v1/messages``, ``/v1/responses`` (whole and streamed, tools included) and ``/v1/embeddings`` with fixed
-token counts (:data:`MESSAGES_USAGE`, :data:`RESPONSES_USAGE`, :data:`EMBEDDING_TOKENS`), so a test can check
-that the gateway billed exactly what the upstream reported.
+``POST /v1/messages`` (and its ``count_tokens``), ``/v1/responses`` (whole and streamed, tools included) and
+``/v1/embeddings`` with fixed token counts (:data:`MESSAGES_USAGE`, :data:`COUNTED_TOKENS`,
+:data:`RESPONSES_USAGE`, :data:`EMBEDDING_TOKENS`), so a test can check that the gateway billed exactly what the
+upstream reported.
 Its events are written here independently of the gateway's translators.
 """
 
@@ -30,6 +31,8 @@ MESSAGES_USAGE = {"input_tokens": 13, "output_tokens": 5, "cache_read_input_toke
 RESPONSES_USAGE = {"input_tokens": 17, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 6,
                    "output_tokens_details": {"reasoning_tokens": 1}, "total_tokens": 23}
 EMBEDDING_TOKENS = 9
+COUNTED_TOKENS = 21
+"""What ``POST /v1/messages/count_tokens`` answers."""
 TOOL_ARGS = '{"city": "Paris"}'
 TOOL_PIECES = ('{"city"', ': "Par', 'is"}')
 """The pieces a streamed tool call's arguments arrive in (they join to :data:`TOOL_ARGS`)."""
@@ -119,6 +122,7 @@ class ApiServer(ScriptedServer):
 
     def _add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/messages", self._messages)
+        app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
         app.router.add_post("/v1/responses", self._responses)
         app.router.add_post("/v1/embeddings", self._embeddings)
 
@@ -167,6 +171,10 @@ class ApiServer(ScriptedServer):
                   ("message_stop", {"type": "message_stop"})]
         return await _send_stream(request, [_sse(kind, data) for kind, data in events])
 
+    async def _count_tokens(self, request: web.Request) -> web.StreamResponse:
+        await self._body(request)
+        return web.json_response({"input_tokens": COUNTED_TOKENS})
+
     async def _responses(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         name = _tool_name(body)
@@ -209,5 +217,5 @@ class ApiServerThread(ScriptedServerThread):
         self.server = ApiServer(**kwargs)
 
 
-__all__ = ["CHAT_USAGE", "EMBEDDING_TOKENS", "MESSAGES_USAGE", "RESPONSES_USAGE", "TEXT", "TOOL_ARGS", "TOOL_PIECES",
-           "ApiServer", "ApiServerThread"]
+__all__ = ["CHAT_USAGE", "COUNTED_TOKENS", "EMBEDDING_TOKENS", "MESSAGES_USAGE", "RESPONSES_USAGE", "TEXT",
+           "TOOL_ARGS", "TOOL_PIECES", "ApiServer", "ApiServerThread"]
