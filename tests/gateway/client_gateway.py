@@ -7,9 +7,7 @@ fixture: each test module that imports it gets its own gateway.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,8 +21,8 @@ from satisfice.clients.api_server import ApiServerThread
 from satisfice.gateway.keys import create_key
 from satisfice.store import open_store
 
-from .conftest import FAKE_PROVIDER_KEY, PRICE, spend_rows
-from .test_server import free_port, wait_ready
+from .conftest import PRICE, spend_rows
+from .test_server import serve, wait_ready
 
 TOOL = {"name": "get_weather", "description": "Weather of a city",
         "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
@@ -53,12 +51,7 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         store = open_store(db)
         key = create_key(store, budget_usd=10).key
         tiny = create_key(store, budget_usd=0.0001, period="day").key
-        port = free_port()
-        env = {**os.environ, "SATISFICE_NO_BUNDLED": "1", "GW_TEST_PROVIDER_KEY": FAKE_PROVIDER_KEY}
-        proc = subprocess.Popen([sys.executable, "-m", "satisfice", "--db", db, "gateway", "serve", "--config",
-                                 str(path), "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        url = f"http://127.0.0.1:{port}"
+        proc, url = serve(path, db, stdout=subprocess.DEVNULL)
         try:
             wait_ready(url, proc)
             yield {"url": url, "key": key, "tiny": tiny, "store": store, "upstream": upstream}
