@@ -231,7 +231,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--keep-workdir", action="store_true", help="keep configs and server logs (path on stderr)")
     p.add_argument("--apis", action="store_true",
                    help="instead: p50/p99 overhead per client API (chat, responses, messages, embeddings; translated "
-                        "and pass-through) at --rate over --rate-connections, for --duration each")
+                        "and pass-through) at --rate over --rate-connections, for --duration each, in --rounds "
+                        "rounds whose order rotates")
+    p.add_argument("--rounds", type=int, default=5,
+                   help="--apis: rounds; each measures every API and upstream endpoint once, in an order rotated "
+                        "by one place per round (default 5)")
     return p.parse_args(argv)
 
 
@@ -240,7 +244,8 @@ def _apis_main(args: argparse.Namespace, workdir: Path, pin: bool) -> int:
     speed = py_loop_ms()
     try:
         apis = run_apis(workdir, duration=args.duration, rate=args.rate, connections=args.rate_connections,
-                        sut_cpus=[0] if pin else None, load_cpus=[1] if pin else None, log=log)
+                        sut_cpus=[0] if pin else None, load_cpus=[1] if pin else None, log=log,
+                        rounds=max(1, args.rounds), warmup=args.warmup)
     except (ProcError, LoadError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -248,7 +253,9 @@ def _apis_main(args: argparse.Namespace, workdir: Path, pin: bool) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps({"apis": apis, "translation_cpu_us": translation_us(),
                       "settings": {"duration_s": args.duration, "rate": args.rate,
-                                                 "connections": args.rate_connections, "pinned": pin},
+                                   "connections": args.rate_connections, "pinned": pin,
+                                   "rounds": max(1, args.rounds), "warmup_s": args.warmup,
+                                   "order": "rotated by one place per round"},
                       "machine": {**machine_info(), "py_loop_ms_start": speed,
                                   "loadavg_1m_end": round(os.getloadavg()[0], 2)}}, indent=2))
     return 0

@@ -1,4 +1,4 @@
-"""Pytest plugin: in CI a skipped browser or local-model test fails, naming what is missing.
+"""Pytest plugin: in CI a skipped browser, local-model or client-SDK test fails, naming what is missing.
 
 Loaded by ``tests/conftest.py``. CI sets ``CI=true`` (or ``SATISFICE_REQUIRE_ALL=1``); a skip whose reason starts
 with "opt-in" (tests a user asks for) stays a skip.
@@ -10,10 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
-# Tests that need an installed browser or local model: in CI their skips become failures, so a missing install
-# (Chromium, xllamacpp, a GGUF package) can never pass silently. Opt-in tests (reason "opt-in: ...") stay skipped.
+# Tests that need an installed browser, local model or client SDK (openai-agents, langchain-openai, litellm: in the
+# dev extras): in CI their skips become failures, so a missing install (Chromium, xllamacpp, a GGUF package, a
+# client SDK) can never pass silently. Opt-in tests (reason "opt-in: ...") stay skipped.
 REQUIRED_MARKERS = ("browser", "local_model")
-REQUIRED_WORDS = ("chromium", "xllamacpp", "local model", "gguf")
+REQUIRED_WORDS = ("chromium", "xllamacpp", "local model", "gguf", "client sdk")
 
 
 def _require_all() -> bool:

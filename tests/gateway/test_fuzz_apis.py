@@ -1,5 +1,6 @@
-"""Fuzzing and hostile bodies on /v1/messages, /v1/responses and /v1/embeddings: a 2xx, or a 4xx in the API's own
-error shape (Anthropic's for Messages, OpenAI's otherwise); never a 5xx or a traceback; limits name the field."""
+"""Fuzzing and hostile bodies on /v1/messages (and its count_tokens), /v1/responses and /v1/embeddings: a 2xx, or a
+4xx in the API's own error shape (Anthropic's for Messages, OpenAI's otherwise); never a 5xx or a traceback;
+limits name the field."""
 
 from __future__ import annotations
 
@@ -94,12 +95,12 @@ def test_fuzzed_bodies_get_2xx_or_a_4xx_in_the_apis_shape(store: Store, caplog: 
     def check(path: str, body: Any, auth: str | None, extra: dict[str, str]) -> None:
         headers = {f"x-{k}": v for k, v in extra.items()}
         if auth is not None:
-            headers["x-api-key" if path == "/v1/messages" else "authorization"] = auth
+            headers["x-api-key" if path.startswith("/v1/messages") else "authorization"] = auth
         resp = loop.run_until_complete(client.post(path, content=json.dumps(body).encode(), headers=headers))
         statuses.setdefault(path, []).append(resp.status_code)
         assert 200 <= resp.status_code < 300 or 400 <= resp.status_code < 500, (resp.status_code, resp.text)
         if resp.status_code >= 400:
-            assert (is_anthropic_error if path == "/v1/messages" else is_openai_error)(resp), resp.text
+            assert (is_anthropic_error if path.startswith("/v1/messages") else is_openai_error)(resp), resp.text
 
     auths = st.just(key) | st.just(key) | st.just(key) | st.none() | header_text
     extras = st.dictionaries(st.text("abcdefghij-", min_size=1, max_size=8), header_text, max_size=2)
@@ -109,6 +110,11 @@ def test_fuzzed_bodies_get_2xx_or_a_4xx_in_the_apis_shape(store: Store, caplog: 
     @given(body=messages_bodies, auth=auths, extra=extras)
     def fuzz_messages(body: Any, auth: str | None, extra: dict[str, str]) -> None:
         check("/v1/messages", body, auth, extra)
+
+    @run
+    @given(body=messages_bodies, auth=auths, extra=extras)
+    def fuzz_count_tokens(body: Any, auth: str | None, extra: dict[str, str]) -> None:
+        check("/v1/messages/count_tokens", body, auth, extra)
 
     @run
     @given(body=responses_bodies, auth=auths.map(lambda a: a if a is None else f"Bearer {a}"), extra=extras)
@@ -123,6 +129,7 @@ def test_fuzzed_bodies_get_2xx_or_a_4xx_in_the_apis_shape(store: Store, caplog: 
     try:
         with caplog.at_level(logging.ERROR, logger="satisfice"):
             fuzz_messages()
+            fuzz_count_tokens()
             fuzz_responses()
             fuzz_embeddings()
         assert "Traceback" not in caplog.text and "internal error" not in caplog.text
@@ -146,7 +153,7 @@ async def api_gateway(store: Store) -> AsyncIterator[tuple[Gateway, httpx.AsyncC
                 yield gw, client, key
 
 
-@pytest.mark.parametrize("path", ["/v1/messages", "/v1/responses", "/v1/embeddings"])
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/messages/count_tokens", "/v1/responses", "/v1/embeddings"])
 async def test_hostile_bodies_are_refused_naming_the_field(api_gateway: tuple[Gateway, httpx.AsyncClient, str],
                                                           store: Store, path: str) -> None:
     _, client, key = api_gateway

@@ -43,6 +43,16 @@ def wait_ready(url: str, proc: subprocess.Popen[Any], timeout_s: float = 30.0) -
     raise AssertionError("gateway did not become ready")
 
 
+def serve(config: Path, db: str, stdout: int) -> tuple[subprocess.Popen[str], str]:
+    """``satisfice gateway serve`` in its own process on a free port (the provider key in its environment)."""
+    port = free_port()
+    env = {**os.environ, "SATISFICE_NO_BUNDLED": "1", "GW_TEST_PROVIDER_KEY": FAKE_PROVIDER_KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "satisfice", "--db", db, "gateway", "serve", "--config",
+                             str(config), "--port", str(port)], env=env, stdout=stdout, stderr=subprocess.PIPE,
+                            text=True)
+    return proc, f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with ScriptedServerThread(default="hello from upstream") as upstream:
@@ -52,12 +62,7 @@ def server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         db = f"sqlite:///{tmp_path / 'gw.db'}"
         store = open_store(db)
         key = create_key(store, budget_usd=10).key
-        port = free_port()
-        env = {**os.environ, "SATISFICE_NO_BUNDLED": "1", "GW_TEST_PROVIDER_KEY": FAKE_PROVIDER_KEY}
-        proc = subprocess.Popen([sys.executable, "-m", "satisfice", "--db", db, "gateway", "serve", "--config",
-                                 str(config), "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        url = f"http://127.0.0.1:{port}"
+        proc, url = serve(config, db, stdout=subprocess.PIPE)
         try:
             wait_ready(url, proc)
             yield {"url": url, "key": key, "proc": proc, "store": store, "upstream": upstream}

@@ -95,11 +95,11 @@ def test_messages_stream_from_chat_chunks() -> None:
     raw = b"".join(writer.op(op) for chunk in chunks for op in reader.read(chunk)) + writer.end()
     kinds = [kind for kind, _ in events(raw)]
     assert kinds == ["message_start", "content_block_start", "content_block_delta", "content_block_delta",
-                     "content_block_stop", "content_block_start", "content_block_delta", "content_block_stop",
-                     "message_delta", "message_stop"]
+                     "content_block_stop", "content_block_start", "content_block_delta", "content_block_delta",
+                     "content_block_stop", "message_delta", "message_stop"]
     parsed = events(raw)
-    assert parsed[6][1]["delta"] == {"type": "input_json_delta", "partial_json": '{"a":1}'}
-    assert parsed[8][1]["delta"]["stop_reason"] == "tool_use" and parsed[8][1]["usage"]["output_tokens"] == 9
+    assert [parsed[i][1]["delta"]["partial_json"] for i in (6, 7)] == ['{"a"', ":1}"]  # as the upstream sent them
+    assert parsed[9][1]["delta"]["stop_reason"] == "tool_use" and parsed[9][1]["usage"]["output_tokens"] == 9
 
 
 def test_responses_request_translates_items_tools_and_formats() -> None:
@@ -171,3 +171,33 @@ def test_lying_upstream_answers_never_crash_the_writers(junk: Any) -> None:
     assert isinstance(tm.text_of(messages), str) and isinstance(tr.text_of(responses), str)
     assert tm.stream_of(messages, "m").endswith(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
     assert b"response.completed" in tr.stream_of(responses, {"model": "m"})
+
+
+def test_stream_writers_order_text_then_calls_and_address_late_pieces() -> None:
+    """Text, then two calls whose pieces interleave (the second call's start closes the first): index-addressed."""
+    def tool(index: int, piece: str, start: bool = False) -> dict[str, Any]:
+        call: dict[str, Any] = {"index": index, "function": {"arguments": piece}}
+        if start:
+            call.update(id=f"c{index}", function={"name": f"f{index}", "arguments": piece})
+        return {"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+
+    chunks = [{"choices": [{"index": 0, "delta": {"content": "hm"}}]}, tool(0, '{"a"', True), tool(1, "{}", True),
+              tool(0, ":1}"), {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}]
+    for writer in (tm.MessagesEvents("m", "msg_1"), tr.ResponsesEvents({"model": "m", "input": "x"})):
+        reader = ChatStreamReader()
+        raw = b"".join(writer.op(op) for chunk in chunks for op in reader.read(chunk)) + writer.end()
+        parsed = events(raw)
+        if isinstance(writer, tm.MessagesEvents):
+            starts = [e["content_block"]["type"] for k, e in parsed if k == "content_block_start"]
+            pieces = [(e["index"], e["delta"]["partial_json"]) for k, e in parsed
+                      if k == "content_block_delta" and e["delta"]["type"] == "input_json_delta"]
+            assert starts == ["text", "tool_use", "tool_use"] and pieces == [(1, '{"a"'), (2, "{}"), (1, ":1}")]
+            continue
+        assert [e["sequence_number"] for _, e in parsed] == list(range(len(parsed)))
+        added = [(e["output_index"], e["item"]["type"]) for k, e in parsed if k == "response.output_item.added"]
+        assert added == [(0, "message"), (1, "function_call"), (2, "function_call")]
+        deltas = [(e["output_index"], e["delta"]) for k, e in parsed if k == "response.function_call_arguments.delta"]
+        assert deltas == [(1, '{"a"'), (2, "{}"), (1, ":1}")]
+        output = parsed[-1][1]["response"]["output"]
+        assert [item.get("arguments") for item in output] == [None, '{"a":1}', "{}"]
+        assert output[0]["content"][0]["text"] == "hm"

@@ -91,6 +91,7 @@ class TranslatedRelay(Relay):
         self.api = api
         self.reader = ChatStreamReader()
         self.writer = events
+        events.logprobs = self.reader.logprobs  # the writer reads text logprobs as the reader collects them
 
     def on_event(self, obj: dict[str, Any], event: bytes) -> bytes | None:
         """Track the chat chunk, then write it as the API's events."""
@@ -98,9 +99,7 @@ class TranslatedRelay(Relay):
         return b"".join([self.writer.op(op) for op in self.reader.read(obj)])
 
     def tail(self) -> bytes:
-        """The API's closing events (stop reason, usage, logprobs)."""
-        if self.reader.logprobs and hasattr(self.writer, "logprobs"):
-            self.writer.logprobs = self.reader.logprobs
+        """The API's closing events (stop reason, usage)."""
         return self.writer.end()
 
     def stream_error(self, message: str) -> bytes:

@@ -29,6 +29,9 @@ ANTHROPIC_VERSION = "2023-06-01"
 class Events(Protocol):
     """Writes one API's stream events from neutral operations (see ``translate_common.ChatStreamReader``)."""
 
+    logprobs: list[Any]
+    """Logprobs of the text (APIs that carry none ignore them)."""
+
     def op(self, op: tuple[Any, ...]) -> bytes:
         """Events for one operation."""
         ...
@@ -182,6 +185,12 @@ FORWARDED = {MESSAGES: (b"anthropic-version", b"anthropic-beta")}
 """Client headers a pass-through upstream of each API gets."""
 
 
+def forwarded(api: str, headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The client headers a pass-through upstream of ``api`` gets (see :data:`FORWARDED`)."""
+    names = FORWARDED.get(api, ())
+    return {n.decode(): v.decode("latin-1") for n, v in headers if n in names}
+
+
 def prepare(api: Api, payload: dict[str, Any], plan: Plan,
             headers: Iterable[tuple[bytes, bytes]] = ()) -> ApiRequest:
     """Check ``payload`` and translate it unless every upstream of the plan speaks ``api`` (400s name fields).
@@ -197,9 +206,8 @@ def prepare(api: Api, payload: dict[str, Any], plan: Plan,
                            "verified: call a plain model", param="model", code="api_not_served")
     api.check(payload)
     request = ApiRequest(api, payload)
-    names = FORWARDED.get(api.name)
-    if names and any(native):
-        request.forward = {n.decode(): v.decode("latin-1") for n, v in headers if n in names}
+    if any(native):
+        request.forward = forwarded(api.name, headers)
     if not all(native) and api.to_chat is not None:
         request.chat = api.to_chat(payload)
     return request
@@ -218,4 +226,5 @@ def model_answer(name: str, known: bool, anthropic: bool, refused: GatewayError 
 
 
 __all__ = ["ANTHROPIC_VERSION", "APIS", "EMBEDDINGS", "FORWARDED", "MESSAGES", "RESPONSES", "Api", "ApiRequest",
-           "Events", "check_embeddings", "check_messages", "check_responses", "model_answer", "prepare", "register"]
+           "Events", "check_embeddings", "check_messages", "check_responses", "forwarded", "model_answer", "prepare",
+           "register"]

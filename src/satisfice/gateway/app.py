@@ -39,6 +39,7 @@ from satisfice.gateway.books import Books
 from satisfice.gateway.budgets import Reservation
 from satisfice.gateway.cascade import Executor
 from satisfice.gateway.config import GatewayConfig
+from satisfice.gateway.count_tokens import TokenCounter
 from satisfice.gateway.keys import KEY_PREFIX, KeyCache, KeyInfo, OnMiss, keys_version, load_active, presented
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.production import ProductionLoop
@@ -102,6 +103,7 @@ class Gateway:
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
         self._refreshers: list[asyncio.Task[None]] = []
         self.loop = ProductionLoop(self, _unauthorized)
+        self.counter = TokenCounter(self, _unauthorized)
         self.bodies = BodyReader(config.limits.max_body_bytes, config.limits.body_timeout_s,
                                  config.limits.max_body_bytes_in_flight)
         self._default_cap = config.limits.default_max_tokens
@@ -256,7 +258,8 @@ class Gateway:
                        Route(f"{prefix}/completions", self.completions, methods=["POST"]),
                        Route(f"{prefix}/models", self.models, methods=["GET"]),
                        Route(f"{prefix}/models/{{model_id:path}}", self.model, methods=["GET"]),
-                       Route(f"{prefix}/feedback", self.loop.feedback.handle, methods=["POST"])]
+                       Route(f"{prefix}/feedback", self.loop.feedback.handle, methods=["POST"]),
+                       Route(f"{prefix}/messages/count_tokens", self.counter.handle, methods=["POST"])]
         for path, api in APIS.items():
             routes.append(Route(path, self._api_endpoint(api), methods=["POST"]))
         routes += [Route("/healthz", self.healthz, methods=["GET"]),
@@ -336,11 +339,7 @@ class Gateway:
         try:
             key: KeyInfo | None = None
             if self.config.auth:  # from the headers alone: no body is read for a client without a key
-                credential = presented(authorization, api_key)
-                key = self.keys.lookup(credential)
-                if key is None and credential is not None and KEY_PREFIX in credential:
-                    await self._key_miss()  # a key created since the last reload works at once
-                    key = self.keys.lookup(credential)
+                key = await self.key_of(presented(authorization, api_key))
                 if key is None:
                     raise _unauthorized(close=True)
             journal = self._journal
@@ -371,6 +370,14 @@ class Gateway:
         if payload.get("stream") is True and not plan.verifiers:
             return await ctx.relay()
         return await ctx.serve()
+
+    async def key_of(self, credential: str | None) -> KeyInfo | None:
+        """The active key a client presented; a key created since the last reload is found at once."""
+        key = self.keys.lookup(credential)
+        if key is None and credential is not None and KEY_PREFIX in credential:
+            await self._key_miss()
+            key = self.keys.lookup(credential)
+        return key
 
     def journal_fault(self) -> str | None:
         """Why the journal cannot be written now (None: it can, or there is none)."""

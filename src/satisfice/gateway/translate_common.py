@@ -177,12 +177,14 @@ class ChatStreamReader:
 
 
 class OpsWriter:
-    """What both API event writers track besides text: tool calls (sent whole at the end), finish and usage."""
+    """What both API event writers track besides text: tool calls (whole arguments so far), finish and usage."""
 
     def __init__(self) -> None:
         self.tools: dict[int, list[str]] = {}
         self.finish: str | None = None
         self.counts = ChatUsage()
+        self.logprobs: list[Any] = []
+        """Logprobs of the text (for APIs that carry them)."""
 
     def track(self, op: tuple[Any, ...]) -> None:
         """Remember a non-text operation."""

@@ -184,7 +184,10 @@ def message_id() -> str:
 class MessagesEvents(OpsWriter):
     """Writes Anthropic stream events from neutral operations (see ``ChatStreamReader``).
 
-    Text streams as it arrives; tool calls are sent whole at the end (their arguments are complete then).
+    Blocks follow each other as the chat stream delivers them: text deltas as they arrive; a tool call opens a
+    ``tool_use`` block when it starts (closing the block before it) and sends each piece of its arguments as an
+    ``input_json_delta``. An upstream that interleaves the arguments of parallel calls (none seen) gets a late
+    piece sent to its call's block index after that block closed; the SDKs accumulate by index.
     """
 
     def __init__(self, model: str, id: str | None = None) -> None:
@@ -193,7 +196,12 @@ class MessagesEvents(OpsWriter):
         self.id = id or message_id()
         self.started = False
         self.block = -1
-        self.text_open = False
+        self.open: tuple[str, int] | None = None
+        """The open block: ("text", -1) or ("tool", chat index of the call)."""
+        self.blocks: dict[int, int] = {}
+        """Block index of each tool call (by its chat index)."""
+        self.sent: set[int] = set()
+        """Tool calls (chat index) whose arguments have had a piece sent."""
 
     def _start(self) -> bytes:
         self.started = True
@@ -201,37 +209,49 @@ class MessagesEvents(OpsWriter):
             "id": self.id, "type": "message", "role": "assistant", "model": self.model, "content": [],
             "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0}}})
 
+    def _close(self) -> bytes:
+        """Close the open block (a tool call that had no argument piece gets ``{}``)."""
+        if self.open is None:
+            return b""
+        kind, index = self.open
+        self.open = None
+        out = b""
+        if kind == "tool" and index not in self.sent:
+            out += self._args(index, "{}")
+        return out + sse("content_block_stop", {"type": "content_block_stop", "index": self.block})
+
+    def _args(self, index: int, piece: str) -> bytes:
+        self.sent.add(index)
+        return sse("content_block_delta", {"type": "content_block_delta", "index": self.blocks[index],
+                                           "delta": {"type": "input_json_delta", "partial_json": piece}})
+
+    def _open(self, kind: str, index: int, block: dict[str, Any]) -> bytes:
+        out = self._close()
+        self.block += 1
+        self.open = (kind, index)
+        return out + sse("content_block_start", {"type": "content_block_start", "index": self.block,
+                                                 "content_block": block})
+
     def op(self, op: tuple[Any, ...]) -> bytes:
         """The events for one operation (may be empty)."""
         out = b"" if self.started else self._start()
         kind = op[0]
         if kind == "text":
-            if not self.text_open:
-                self.block += 1
-                self.text_open = True
-                out += sse("content_block_start", {"type": "content_block_start", "index": self.block,
-                                                   "content_block": {"type": "text", "text": ""}})
-            out += sse("content_block_delta", {"type": "content_block_delta", "index": self.block,
-                                               "delta": {"type": "text_delta", "text": op[1]}})
-        else:
-            self.track(op)
+            if self.open is None or self.open[0] != "text":
+                out += self._open("text", -1, {"type": "text", "text": ""})
+            return out + sse("content_block_delta", {"type": "content_block_delta", "index": self.block,
+                                                     "delta": {"type": "text_delta", "text": op[1]}})
+        self.track(op)
+        if kind == "tool":
+            out += self._open("tool", op[1], {"type": "tool_use", "id": op[2], "name": op[3], "input": {}})
+            self.blocks[op[1]] = self.block
+        elif kind == "args" and op[1] in self.blocks:
+            out += self._args(op[1], op[2])
         return out
 
     def end(self) -> bytes:
-        """The closing events: open text block, tool calls, stop reason and usage, ``message_stop``."""
-        out = b"" if self.started else self._start()
-        if self.text_open:
-            out += sse("content_block_stop", {"type": "content_block_stop", "index": self.block})
-        for index in sorted(self.tools):
-            call_id, name, arguments = self.tools[index]
-            self.block += 1
-            out += sse("content_block_start", {"type": "content_block_start", "index": self.block,
-                                               "content_block": {"type": "tool_use", "id": call_id, "name": name,
-                                                                 "input": {}}})
-            out += sse("content_block_delta", {"type": "content_block_delta", "index": self.block,
-                                               "delta": {"type": "input_json_delta",
-                                                         "partial_json": arguments or "{}"}})
-            out += sse("content_block_stop", {"type": "content_block_stop", "index": self.block})
+        """The closing events: the open block, stop reason and usage, ``message_stop``."""
+        out = (b"" if self.started else self._start()) + self._close()
         out += sse("message_delta", {"type": "message_delta", "delta": {
             "stop_reason": STOP_REASONS.get(self.finish or "stop", "end_turn"), "stop_sequence": None},
             "usage": usage(self.counts)})

@@ -230,7 +230,10 @@ def _finish(response: dict[str, Any], finish: str | None, counts: ChatUsage) -> 
 class ResponsesEvents(OpsWriter):
     """Writes Responses stream events from neutral operations (see ``ChatStreamReader``).
 
-    Text streams as it arrives; function calls are sent whole at the end (their arguments are complete then).
+    Output items follow each other as the chat stream delivers them: text deltas as they arrive; a function call
+    adds its item when it starts (finishing the item before it) and sends each piece of its arguments as a
+    ``response.function_call_arguments.delta``. A late piece of an earlier call (an upstream interleaving
+    parallel calls) is sent to that call's ``output_index``; ``response.completed`` carries every item whole.
     """
 
     def __init__(self, payload: dict[str, Any], response_id: str | None = None) -> None:
@@ -238,9 +241,13 @@ class ResponsesEvents(OpsWriter):
         self.response = envelope(payload, response_id or _new("resp"), int(time.time()), "in_progress")
         self.seq = 0
         self.started = False
-        self.text: list[str] | None = None
-        self.item_id = _new("msg")
-        self.logprobs: list[Any] = []
+        self.output: list[dict[str, Any]] = []
+        """Every item added so far (in progress ones replaced by their finished form when they close)."""
+        self.open: int | None = None
+        """The output index of the open item."""
+        self.text: list[str] = []
+        self.calls: dict[int, int] = {}
+        """Output index of each function call (by its chat index)."""
 
     def _event(self, kind: str, **data: Any) -> bytes:
         self.seq += 1
@@ -251,51 +258,68 @@ class ResponsesEvents(OpsWriter):
         return (self._event("response.created", response=self.response)
                 + self._event("response.in_progress", response=self.response))
 
+    def _add(self, item: dict[str, Any]) -> bytes:
+        out = self._close()
+        self.open = len(self.output)
+        self.output.append(item)
+        return out + self._event("response.output_item.added", output_index=self.open, item=item)
+
+    def _close(self) -> bytes:
+        """Finish the open item: its done events, and its finished form in :attr:`output`."""
+        if self.open is None:
+            return b""
+        n, item = self.open, self.output[self.open]
+        self.open = None
+        out = b""
+        if item["type"] == "message":
+            text = "".join(self.text)
+            part = {"type": "output_text", "text": text, "annotations": [], "logprobs": self.logprobs}
+            out += self._event("response.output_text.done", item_id=item["id"], output_index=n, content_index=0,
+                               text=text, logprobs=self.logprobs)
+            out += self._event("response.content_part.done", item_id=item["id"], output_index=n,
+                               content_index=0, part=part)
+            item = _message_item(item["id"], text, "completed", self.logprobs)
+        else:
+            arguments = self._arguments(n)
+            out += self._event("response.function_call_arguments.done", item_id=item["id"], output_index=n,
+                               arguments=arguments, name=item["name"])
+            item = _call_item(item["id"], item["call_id"], item["name"], arguments, "completed")
+        self.output[n] = item
+        return out + self._event("response.output_item.done", output_index=n, item=item)
+
+    def _arguments(self, n: int) -> str:
+        """The arguments so far of the function call at output index ``n``."""
+        return next((self.tools[i][2] for i, at in self.calls.items() if at == n), "")
+
     def op(self, op: tuple[Any, ...]) -> bytes:
         """The events for one operation (may be empty)."""
         out = b"" if self.started else self._start()
         kind = op[0]
         if kind == "text":
-            if self.text is None:
+            if self.open is None or self.output[self.open]["type"] != "message":
+                out += self._add(_message_item(_new("msg"), "", "in_progress", []))
                 self.text = []
-                out += self._event("response.output_item.added", output_index=0,
-                                   item=_message_item(self.item_id, "", "in_progress", []))
-                out += self._event("response.content_part.added", item_id=self.item_id, output_index=0,
-                                   content_index=0, part={"type": "output_text", "text": "", "annotations": [],
-                                                          "logprobs": []})
+                out += self._event("response.content_part.added", item_id=self.output[-1]["id"],
+                                   output_index=self.open, content_index=0,
+                                   part={"type": "output_text", "text": "", "annotations": [], "logprobs": []})
             self.text.append(op[1])
-            out += self._event("response.output_text.delta", item_id=self.item_id, output_index=0,
-                               content_index=0, delta=op[1], logprobs=[])
-        else:
-            self.track(op)
+            return out + self._event("response.output_text.delta", item_id=self.output[-1]["id"],
+                                     output_index=self.open, content_index=0, delta=op[1], logprobs=[])
+        self.track(op)
+        if kind == "tool":
+            out += self._add(_call_item(_new("fc"), op[2], op[3], "", "in_progress"))
+            self.calls[op[1]] = len(self.output) - 1
+        elif kind == "args" and op[1] in self.calls:
+            n = self.calls[op[1]]
+            out += self._event("response.function_call_arguments.delta", item_id=self.output[n]["id"],
+                               output_index=n, delta=op[2])
         return out
 
     def end(self) -> bytes:
-        """The closing events: the message item, function calls, ``response.completed`` with usage."""
-        out = b"" if self.started else self._start()
-        output: list[dict[str, Any]] = []
-        if self.text is not None:
-            text = "".join(self.text)
-            part = {"type": "output_text", "text": text, "annotations": [], "logprobs": self.logprobs}
-            out += self._event("response.output_text.done", item_id=self.item_id, output_index=0, content_index=0,
-                               text=text, logprobs=self.logprobs)
-            out += self._event("response.content_part.done", item_id=self.item_id, output_index=0,
-                               content_index=0, part=part)
-            item = _message_item(self.item_id, text, "completed", self.logprobs)
-            out += self._event("response.output_item.done", output_index=0, item=item)
-            output.append(item)
-        for index in sorted(self.tools):
-            call_id, name, arguments = self.tools[index]
-            n, item_id = len(output), _new("fc")
-            out += self._event("response.output_item.added", output_index=n,
-                               item=_call_item(item_id, call_id, name, "", "in_progress"))
-            out += self._event("response.function_call_arguments.delta", item_id=item_id, output_index=n,
-                               delta=arguments)
-            out += self._event("response.function_call_arguments.done", item_id=item_id, output_index=n,
-                               arguments=arguments, name=name)
-            item = _call_item(item_id, call_id, name, arguments, "completed")
-            out += self._event("response.output_item.done", output_index=n, item=item)
-            output.append(item)
+        """The closing events: the open item, then ``response.completed`` (or ``incomplete``) with usage."""
+        out = (b"" if self.started else self._start()) + self._close()
+        output = [item if item["type"] != "function_call" else {**item, "arguments": self._arguments(n)}
+                  for n, item in enumerate(self.output)]
         response = {**self.response, "output": output}
         _finish(response, self.finish, self.counts)
         kind = "response.completed" if response["status"] == "completed" else "response.incomplete"
