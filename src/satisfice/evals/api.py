@@ -199,6 +199,19 @@ async def _run(runner: EvalRunner, run_id: int, selector: Any, transport: Any) -
         await transport.close()
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The run's event loop: uvloop's when installed (``uvicorn[standard]`` brings it), else asyncio's own.
+
+    Every request and answer of a run passes through the loop, and uvloop's spends less CPU on each.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def _open_store(store: Store | str | None) -> Store:
     if isinstance(store, Store):
         return store
@@ -307,7 +320,8 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
     run_id = cache.start_run(spec.name, task_hash, task_file, model_ids)
     status = "failed"
     try:
-        outcome = asyncio.run(_run(runner, run_id, selector, transport))
+        with asyncio.Runner(loop_factory=_loop_factory()) as loop:
+            outcome = loop.run(_run(runner, run_id, selector, transport))
         status = outcome.status
     except KeyboardInterrupt:
         status = "interrupted"

@@ -18,7 +18,15 @@ from dataclasses import dataclass
 
 from satisfice.core import Completion, CompletionRequest, ModelClient, ModelRef
 from satisfice.errors import ProviderError, RateLimited, Timeout, error_kind
-from satisfice.evals.cache import CachedResponse, ResponseCache, request_key, response_row
+from satisfice.evals.cache import (
+    CachedResponse,
+    ResponseCache,
+    canonical_json,
+    key_of,
+    model_identity,
+    request_json,
+    response_row,
+)
 from satisfice.evals.limits import Backoff, Clock, EndpointLimiter, Sleep, SpendGuard
 from satisfice.evals.pricing import (
     PriceInfo,
@@ -112,6 +120,7 @@ class Caller:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.prefetched: dict[str, CachedResponse] = {}
+        self._identity = canonical_json(model_identity(candidate.ref))
         self.calls = 0
         self.cache_hits = 0
         self.in_flight = 0
@@ -123,9 +132,14 @@ class Caller:
         return CallResult(hit.key, hit.completion, completion_cost(self.candidate.price, hit.completion),
                           attempts=0, cached=True, spent_usd=0.0)
 
+    def key(self, request: CompletionRequest) -> str:
+        """The cache key of ``request`` to this candidate (:func:`~satisfice.evals.cache.request_key`)."""
+        return key_of(self._identity, request_json(request))
+
     async def call(self, request: CompletionRequest) -> CallResult:
         """The response to ``request``: from the cache when stored, else sent (raises CallFailed/BudgetStop)."""
-        key = request_key(self.candidate.ref, request)
+        text = request_json(request)
+        key = key_of(self._identity, text)
         # Claim the key before the first await: a twin request arriving while this one is looked up or
         # sent waits for it instead of racing it to the provider (the cache lookup is a thread hop).
         shared = self.inflight.get(key)
@@ -135,7 +149,7 @@ class Caller:
         future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
         self.inflight[key] = future
         try:
-            result = await self._lookup_or_send(key, request)
+            result = await self._lookup_or_send(key, request, text)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: a failure with nobody waiting is not an asyncio warning
@@ -145,14 +159,14 @@ class Caller:
         future.set_result(result)
         return result
 
-    async def _lookup_or_send(self, key: str, request: CompletionRequest) -> CallResult:
+    async def _lookup_or_send(self, key: str, request: CompletionRequest, text: str) -> CallResult:
         if self.settings.use_cache:
             hit = self.prefetched.pop(key, None) or await asyncio.to_thread(self.cache.get, key)
             if hit is not None:
                 return self._from_cache(hit)
-        return await self._send(key, request)
+        return await self._send(key, request, text)
 
-    async def _send(self, key: str, request: CompletionRequest) -> CallResult:
+    async def _send(self, key: str, request: CompletionRequest, text: str) -> CallResult:
         cand, settings = self.candidate, self.settings
         est_tokens = float(estimate_prompt_tokens(request) + estimate_output_tokens(request))
         attempts = 0
@@ -173,7 +187,8 @@ class Caller:
                     self.in_flight += 1
                     self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
                     try:
-                        completion = await asyncio.wait_for(cand.client.complete(request), settings.timeout_s)
+                        async with asyncio.timeout(settings.timeout_s):  # no task per request, as wait_for makes
+                            completion = await cand.client.complete(request)
                     except TimeoutError:
                         raise Timeout(f"{cand.ref.id}: no answer within {settings.timeout_s:g} s") from None
                     finally:
@@ -183,7 +198,7 @@ class Caller:
                     cost = completion_cost(cand.price, completion)
                     # Commit before anything else: this ends the "sent but not stored" window (in a group
                     # commit with the other writes of the moment when the run has a writer).
-                    row = response_row(key, cand.ref, request, completion, cost, attempts)
+                    row = response_row(key, cand.ref, request, completion, cost, attempts, text)
                     if self.writer is not None:
                         await self.writer.write("response", row)
                     else:
