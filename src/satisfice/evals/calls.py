@@ -1,6 +1,8 @@
 """One candidate's request pipeline (:class:`Caller`) and the judge seen through it (:class:`JudgeClient`).
 
-Per request: look the request up in the content-keyed cache; if it is there, use it (no call, no cost).
+Per request: look the request up in the content-keyed cache; if it is there, use it (no call, no cost). A run
+looks all its items up at once before the first request (``prefetched`` / ``absent``), so a request found absent
+then is sent without a second look (a retry looks again: another process may have stored it meanwhile).
 Otherwise reserve its worst-case cost under ``--max-spend``, wait for the endpoint's concurrency slot,
 requests/minute and tokens/minute budget, send it with a per-request timeout, and retry retryable failures
 with exponential backoff and jitter (never sooner than a 429's Retry-After) up to ``max_attempts``. After the
@@ -120,6 +122,8 @@ class Caller:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.prefetched: dict[str, CachedResponse] = {}
+        self.absent: set[str] = set()
+        """Keys the run's first look-up found no answer for, and this caller has not stored one for since."""
         self._identity = canonical_json(model_identity(candidate.ref))
         self.calls = 0
         self.cache_hits = 0
@@ -161,7 +165,9 @@ class Caller:
 
     async def _lookup_or_send(self, key: str, request: CompletionRequest, text: str) -> CallResult:
         if self.settings.use_cache:
-            hit = self.prefetched.pop(key, None) or await asyncio.to_thread(self.cache.get, key)
+            hit = self.prefetched.pop(key, None)
+            if hit is None and key not in self.absent:  # not looked up yet (a judge's request, a repeated item)
+                hit = await asyncio.to_thread(self.cache.get, key)
             if hit is not None:
                 return self._from_cache(hit)
         return await self._send(key, request, text)
@@ -204,6 +210,7 @@ class Caller:
                     else:
                         await asyncio.to_thread(self.cache.write_batch, [("response", row)])
                     self.calls += 1
+                    self.absent.discard(key)  # stored now: a repeat of this request finds it
                     self.guard.settle(reserve, cost)
                     settled = True
                     self.limiter.settle_tokens(est_tokens, completion.usage.input_tokens

@@ -196,6 +196,7 @@ class EvalRunner:
         for caller in self.callers:
             keys = [caller.key(it.request) for it in self.items]
             caller.prefetched = self.cache.get_many(keys)
+            caller.absent = set(keys).difference(caller.prefetched)
 
     async def _run_model(self, run_id: int, caller: Caller, scorer: Scorer) -> list[ItemOutcome]:
         """``max_concurrency`` workers; each sends its next request as soon as its last answer is stored.
