@@ -186,11 +186,15 @@ def _selector(spec: TaskSpec, runner: EvalRunner, full_report: bool) -> Any:
                             full_report=full_report, binary=binary)
 
 
-async def _run(runner: EvalRunner, run_id: int, selector: Any, transport: Any) -> Any:
+async def _run(runner: EvalRunner, run_id: int, selector: Any, transport: Any, into: list[Any]) -> None:
+    """Run, putting the outcome in ``into`` rather than returning it.
+
+    The loop's main task must not hold the outcome: when ``asyncio.Runner`` puts back the SIGINT handler
+    (Python 3.11) it formats the handler's repr, which holds the main task and so its result, one repr per item
+    (tens of milliseconds at 2,000 items).
+    """
     try:
-        if selector is not None:
-            return await runner.run_adaptive(run_id, selector)
-        return await runner.run(run_id)
+        into.append(await (runner.run_adaptive(run_id, selector) if selector is not None else runner.run(run_id)))
     finally:
         for caller in [*runner.callers, *([runner.judge] if runner.judge else [])]:
             close: Callable[[], Any] | None = getattr(caller.candidate.client, "aclose", None)
@@ -321,7 +325,9 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
     status = "failed"
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as loop:
-            outcome = loop.run(_run(runner, run_id, selector, transport))
+            into: list[Any] = []
+            loop.run(_run(runner, run_id, selector, transport, into))
+            outcome = into[0]
         status = outcome.status
     except KeyboardInterrupt:
         status = "interrupted"
