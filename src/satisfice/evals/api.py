@@ -8,9 +8,11 @@ and store both the run's summary and the decision the gateway's ``from_eval`` ro
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -216,6 +218,21 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep what exists before the run out of the garbage collector's passes during it (``gc.freeze``).
+
+    A full collection walks every object of the process (the catalog, SQLAlchemy's metadata...): measured, one
+    took 148 ms in the middle of a 1 s run. Frozen objects are only skipped, never lost: they are unfrozen (back
+    in the oldest generation) when the run ends.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _open_store(store: Store | str | None) -> Store:
     if isinstance(store, Store):
         return store
@@ -324,10 +341,10 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
     run_id = cache.start_run(spec.name, task_hash, task_file, model_ids)
     status = "failed"
     try:
-        with asyncio.Runner(loop_factory=_loop_factory()) as loop:
-            into: list[Any] = []
+        into: list[Any] = []
+        with _frozen_heap(), asyncio.Runner(loop_factory=_loop_factory()) as loop:
             loop.run(_run(runner, run_id, selector, transport, into))
-            outcome = into[0]
+        outcome = into[0]
         status = outcome.status
     except KeyboardInterrupt:
         status = "interrupted"
