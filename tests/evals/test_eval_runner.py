@@ -153,6 +153,26 @@ async def test_a_slot_is_free_again_once_the_answer_is_stored_not_once_it_is_sco
     assert [o.status for o in outcome.outcomes] == ["scored"] * 5 and len(client.calls) == 5
 
 
+async def test_a_score_that_cannot_be_stored_fails_the_run(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scores are written off the request path, yet a failed score write still ends the run with its error."""
+    from typing import Any
+
+    from satisfice.evals.cache import ResponseCache
+
+    real = ResponseCache.write_batch
+
+    def no_scores(self: ResponseCache, writes: list[tuple[str, dict[str, Any]]]) -> None:
+        if any(kind == "score" for kind, _ in writes):
+            raise OSError("disk full")
+        real(self, writes)
+
+    monkeypatch.setattr(ResponseCache, "write_batch", no_scores)
+    client = ScriptedClient(lambda r: "yes")
+    with pytest.raises(OSError, match="disk full"):
+        await run_eval(store, make_items(50), [candidate("m", client, concurrency=4)])
+    assert len(client.calls) < 50  # it stopped sending once a score failed
+
+
 async def test_max_spend_stops_before_exceeding_and_resumes(store: Store) -> None:
     client = ScriptedClient(lambda r: "yes")
     price = (1000.0, 1000.0)  # USD per M: a request reserves (ceil(17/3)+8 + 5 tokens) * $0.001 = $0.019

@@ -201,8 +201,8 @@ class EvalRunner:
     async def _run_model(self, run_id: int, caller: Caller, scorer: Scorer) -> list[ItemOutcome]:
         """``max_concurrency`` workers; each sends its next request as soon as its last answer is stored.
 
-        Scoring, the score's write and the report of an item go on in a task of their own, so a worker's slot
-        never waits for them (at 200 ms per answer, two commits per item in series cost a tenth of the rate).
+        Scoring, the score's write and the report of an item go on in a task of their own, so a worker never
+        waits for a second commit before its next request.
         """
         tally = _Tally(caller.candidate.ref.id, self.progress, len(self.items))
         pending = iter(self.items)
@@ -211,8 +211,9 @@ class EvalRunner:
 
         def settled(task: asyncio.Task[None]) -> None:
             finishing.discard(task)
-            if not task.cancelled() and task.exception() is not None:
-                failed.append(task.exception())  # type: ignore[arg-type]
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                failed.append(error)
 
         async def finish(item: EvalItem, result: CallResult) -> None:
             tally.add(await self._score(run_id, tally.model, scorer, item, result))
