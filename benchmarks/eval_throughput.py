@@ -8,7 +8,17 @@ timestamps (satisfice's run row, inspect_ai's log stats); ``startup_s`` = wall -
 
 - ``items_per_s`` = N / eval_s;
 - ``share_of_ideal`` = (N x latency / C) / eval_s: 1.0 is the latency bound (200 ms runs only);
-- ``peak_in_flight``: the most requests the server saw at once (what C actually reached).
+- ``peak_in_flight``: the most requests the server saw at once (what C actually reached);
+- ``cpu_s`` / ``cpu_ms_per_item``: the whole process, start-up included; for satisfice also the run alone
+  (``_satisfice_eval.py``: process CPU, every thread, sampled right before the first request and when the last
+  result is committed): ``run_cpu_s``, ``run_cpu_ms_per_item``, ``run_s`` (that span's wall time) and
+  ``startup_cpu_s`` (CPU before the first request);
+- ``server_cpu_s``: the fake server's CPU during the run (it shares the machine); ``foreign_pct``: CPU used by
+  other processes meanwhile, as a share of the whole machine (a few percent is background; more means the
+  wall-clock figures of that row were disturbed).
+
+satisfice runs through ``_satisfice_eval.py``, which calls ``evaluate()`` as ``satisfice eval run --json
+--no-cache`` does, with a progress sink that samples the CPU clock.
 
 inspect_ai runs from its own virtual environment (``.bench-venv/inspect``: ``python -m venv .bench-venv/inspect &&
 .bench-venv/inspect/bin/pip install inspect-ai openai``), its ``openai`` provider pointed at the same server
@@ -32,7 +42,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _procs import Procs, free_port
+from _procs import CpuMeter, Proc, Procs, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -96,10 +106,10 @@ def _stats(url: str, reset: bool = False) -> dict[str, Any]:
 
 
 def runner_cmd(runner: str, folder: Path, c: int, logdir: Path) -> list[str]:
-    """The command line of one run."""
+    """The command line of one run (satisfice's writes its CPU figures to ``logdir``/cpu.json)."""
     if runner == "satisfice":
-        return [str(REPO / ".venv" / "bin" / "satisfice"), "eval", "run", str(folder / "task.yaml"),
-                "--concurrency", str(c), "--json", "--no-cache"]
+        return [str(REPO / ".venv" / "bin" / "python"), str(HERE / "_satisfice_eval.py"), str(folder / "task.yaml"),
+                "--concurrency", str(c), "--stats", str(logdir / "cpu.json")]
     return [str(INSPECT), "eval", "inspect_task.py", "--model", "openai/bench-model",
             "-M", "responses_api=false", "--max-connections", str(c), "--max-samples", str(c),
             "--log-dir", str(logdir), "--log-format", "json", "--display", "none"]
@@ -123,15 +133,17 @@ def busy_seconds(runner: str, home: Path) -> float:
 
 
 def measure(runner: str, folder: Path, server: str, n: int, c: int, latency_s: float,
-            work: Path) -> dict[str, Any]:
+            work: Path, meter: tuple[Procs, Proc]) -> dict[str, Any]:
     """One runner at one (latency, concurrency), from a fresh store / log folder."""
     if runner == "inspect_ai" and not INSPECT.exists():
         return {"runner": runner, "error": "not installed (.bench-venv/inspect)"}
     home = Path(tempfile.mkdtemp(dir=work))
+    (home / "logs").mkdir()
     env = {**os.environ, "OPENAI_BASE_URL": server + "/v1", "OPENAI_API_KEY": "bench", "NO_COLOR": "1",
            "INSPECT_LOG_LEVEL": "warning", "SATISFICE_HOME": str(home)}
     _stats(server, reset=True)
-    t = timed(runner_cmd(runner, folder, c, home / "logs"), env, folder)
+    with CpuMeter(*meter) as cpu:
+        t = timed(runner_cmd(runner, folder, c, home / "logs"), env, folder)
     stats = _stats(server)
     busy = busy_seconds(runner, home)
     row: dict[str, Any] = {
@@ -139,7 +151,12 @@ def measure(runner: str, folder: Path, server: str, n: int, c: int, latency_s: f
         "startup_s": round(t["wall_s"] - busy, 2), "eval_s": round(busy, 3), "cpu_s": round(t["cpu_s"], 2),
         "peak_rss_mb": round(t["peak_rss_mb"], 1), "requests": stats["requests"],
         "peak_in_flight": stats["peak_in_flight"], "items_per_s": round(n / busy, 1),
-        "cpu_ms_per_item": round(1000 * t["cpu_s"] / n, 3)}
+        "cpu_ms_per_item": round(1000 * t["cpu_s"] / n, 3), "server_cpu_s": cpu.result["sut_cpu_s"],
+        "foreign_pct": cpu.result.get("foreign_pct")}
+    if runner == "satisfice":
+        own = json.loads((home / "logs" / "cpu.json").read_text(encoding="utf-8"))
+        row.update(startup_cpu_s=own["startup_cpu_s"], run_cpu_s=own["run_cpu_s"], run_s=own["run_s"],
+                   run_cpu_ms_per_item=round(1000 * own["run_cpu_s"] / n, 3))
     if latency_s > 0:
         row["share_of_ideal"] = round(n * latency_s / c / busy, 3)
     return row
@@ -168,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             for c in (int(x) for x in args.concurrency.split(",")):
                 for runner in args.runners.split(","):
                     started = time.monotonic()
-                    row = measure(runner, folder, server, args.items, c, latency / 1000.0, work)
+                    row = measure(runner, folder, server, args.items, c, latency / 1000.0, work, (procs, proc))
                     row["bench_s"] = round(time.monotonic() - started, 1)
                     rows.append(row)
                     print(json.dumps(row), file=sys.stderr, flush=True)

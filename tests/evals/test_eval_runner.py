@@ -106,6 +106,73 @@ async def test_identical_requests_in_flight_are_sent_once(store: Store) -> None:
     assert results.models[0].cost_run == pytest.approx(2 * 5e-6)  # each item costs a request in production
 
 
+async def test_items_are_looked_up_once_per_run_and_a_repeat_is_paid_once(store: Store,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's first look-up covers its items: no store read per item before sending (a thread hop and a
+    query each); an item repeated after its twin was answered still finds the stored answer."""
+    from satisfice.evals.cache import ResponseCache
+
+    reads: list[str] = []
+    real_get = ResponseCache.get
+
+    def counted_get(self: ResponseCache, key: str) -> object:
+        reads.append(key)
+        return real_get(self, key)
+
+    monkeypatch.setattr(ResponseCache, "get", counted_get)
+    client = ScriptedClient(lambda r: "yes")
+    items = make_items(20)
+    items.append(EvalItem(20, items[0].sample, items[0].request))  # the first item again, sent last
+    outcome, _ = await run_eval(store, items, [candidate("m", client, concurrency=1)])
+    assert len(client.calls) == 20 and outcome.cache_hits == 1
+    assert len(reads) == 1  # only the repeat, once its twin's answer was stored
+
+
+async def test_a_slot_is_free_again_once_the_answer_is_stored_not_once_it_is_scored(store: Store) -> None:
+    """At concurrency 1, every request goes out while the first answer's scoring still waits (scoring and the
+    score's write never hold the request slot)."""
+    import asyncio
+
+    all_sent = asyncio.Event()
+
+    def answer(request: CompletionRequest) -> str:
+        if item_index(request) == 4:
+            all_sent.set()
+        return "yes"
+
+    class WaitingScorer:
+        needs_reference = True
+
+        async def __call__(self, sample: object, completion: object) -> Score:
+            await all_sent.wait()
+            return Score(1.0)
+
+    client = ScriptedClient(answer)
+    outcome, _ = await asyncio.wait_for(run_eval(store, make_items(5), [candidate("m", client, concurrency=1)],
+                                                 scorer_factory=lambda judge: WaitingScorer()), 10)
+    assert [o.status for o in outcome.outcomes] == ["scored"] * 5 and len(client.calls) == 5
+
+
+async def test_a_score_that_cannot_be_stored_fails_the_run(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scores are written off the request path, yet a failed score write still ends the run with its error."""
+    from typing import Any
+
+    from satisfice.evals.cache import ResponseCache
+
+    real = ResponseCache.write_batch
+
+    def no_scores(self: ResponseCache, writes: list[tuple[str, dict[str, Any]]]) -> None:
+        if any(kind == "score" for kind, _ in writes):
+            raise OSError("disk full")
+        real(self, writes)
+
+    monkeypatch.setattr(ResponseCache, "write_batch", no_scores)
+    client = ScriptedClient(lambda r: "yes")
+    with pytest.raises(OSError, match="disk full"):
+        await run_eval(store, make_items(50), [candidate("m", client, concurrency=4)])
+    assert len(client.calls) < 50  # it stopped sending once a score failed
+
+
 async def test_max_spend_stops_before_exceeding_and_resumes(store: Store) -> None:
     client = ScriptedClient(lambda r: "yes")
     price = (1000.0, 1000.0)  # USD per M: a request reserves (ceil(17/3)+8 + 5 tokens) * $0.001 = $0.019

@@ -53,3 +53,22 @@ def test_request_key_covers_model_identity_and_every_parameter() -> None:
         request_key(ref, CompletionRequest(prompt="hi", max_tokens=5)),
     ]
     assert len({base, *variants}) == len(variants) + 1
+
+
+def test_request_key_is_unchanged_by_the_spliced_encoding() -> None:
+    """Stored answers stay found: the key hashes the same text as one canonical encode of the whole dict."""
+    import hashlib
+
+    from satisfice.evals.cache import KEY_VERSION, canonical_json, model_identity, request_payload
+
+    refs = [ModelRef("openai/gpt-4o"), ModelRef("x/ü", base_url="http://h/v1/", provider_model='m"q')]
+    requests = [
+        CompletionRequest(messages=(Message("user", 'héllo \u2028 "q" ✓'),), max_tokens=5, temperature=0.7,
+                          stop=("a", "\n"), extra={"z": 1, "a": {"y": [1.5e-9, None, True]}}),
+        CompletionRequest(prompt="plain", temperature=1e-7),
+        CompletionRequest(messages=(Message("system", "s"), Message("user", "u"))),
+    ]
+    for ref in refs:
+        for req in requests:
+            whole = canonical_json({"v": KEY_VERSION, "model": model_identity(ref), "request": request_payload(req)})
+            assert request_key(ref, req) == hashlib.sha256(whole.encode("utf-8")).hexdigest()

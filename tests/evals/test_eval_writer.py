@@ -4,6 +4,7 @@ every caller in the failed batch."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -68,3 +69,32 @@ async def test_a_failed_batch_fails_every_write_in_it(store: Store) -> None:
     await writer.write("response", _row(2))  # the writer goes on after a failed batch
     await writer.close()
     assert cache.get(f"{2:064d}") is not None
+
+
+@pytest.mark.db
+async def test_one_loop_turn_of_writes_is_committed_in_bounded_batches(store: Store,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """300 writes handed over in one turn go in batches of at most MAX_BATCH, the first released first."""
+    from satisfice.evals import writer as writer_module
+
+    cache = ResponseCache(store)
+    sizes: list[int] = []
+    real = cache.write_batch
+
+    def counted(writes: list[tuple[str, dict[str, Any]]]) -> None:
+        sizes.append(len(writes))
+        real(writes)
+
+    monkeypatch.setattr(cache, "write_batch", counted)
+    writer = GroupWriter(cache)
+    order: list[int] = []
+
+    async def one(i: int) -> None:
+        await writer.write("response", _row(i))
+        order.append(i)
+
+    await asyncio.gather(*(one(i) for i in range(300)))
+    await writer.close()
+    assert sum(sizes) == 300 and max(sizes) <= writer_module.MAX_BATCH and len(sizes) >= 3
+    assert order[:writer_module.MAX_BATCH] == list(range(writer_module.MAX_BATCH))  # the first batch came back first
+    assert _count(store, ResponseRecord) == 300

@@ -8,9 +8,11 @@ and store both the run's summary and the decision the gateway's ``from_eval`` ro
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -186,17 +188,49 @@ def _selector(spec: TaskSpec, runner: EvalRunner, full_report: bool) -> Any:
                             full_report=full_report, binary=binary)
 
 
-async def _run(runner: EvalRunner, run_id: int, selector: Any, transport: Any) -> Any:
+async def _run(runner: EvalRunner, run_id: int, selector: Any, transport: Any, into: list[Any]) -> None:
+    """Run, putting the outcome in ``into`` rather than returning it.
+
+    The loop's main task must not hold the outcome: when ``asyncio.Runner`` puts back the SIGINT handler
+    (Python 3.11) it formats the handler's repr, which holds the main task and so its result, one repr per item
+    (tens of milliseconds at 2,000 items).
+    """
     try:
-        if selector is not None:
-            return await runner.run_adaptive(run_id, selector)
-        return await runner.run(run_id)
+        into.append(await (runner.run_adaptive(run_id, selector) if selector is not None else runner.run(run_id)))
     finally:
         for caller in [*runner.callers, *([runner.judge] if runner.judge else [])]:
             close: Callable[[], Any] | None = getattr(caller.candidate.client, "aclose", None)
             if close is not None:
                 await close()
         await transport.close()
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The run's event loop: uvloop's when installed (``uvicorn[standard]`` brings it), else asyncio's own.
+
+    Every request and answer of a run passes through the loop, and uvloop's spends less CPU on each.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep what exists before the run out of the garbage collector's passes during it (``gc.freeze``).
+
+    A full collection walks every object of the process (the catalog, SQLAlchemy's metadata...): measured, one
+    took 148 ms in the middle of a 1 s run. Frozen objects are only skipped, never lost: they are unfrozen (back
+    in the oldest generation) when the run ends.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _open_store(store: Store | str | None) -> Store:
@@ -307,7 +341,10 @@ def _evaluate(db: Store, spec: TaskSpec, task_file: str, task_hash: str, *, cand
     run_id = cache.start_run(spec.name, task_hash, task_file, model_ids)
     status = "failed"
     try:
-        outcome = asyncio.run(_run(runner, run_id, selector, transport))
+        into: list[Any] = []
+        with _frozen_heap(), asyncio.Runner(loop_factory=_loop_factory()) as loop:
+            loop.run(_run(runner, run_id, selector, transport, into))
+        outcome = into[0]
         status = outcome.status
     except KeyboardInterrupt:
         status = "interrupted"

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from satisfice.core import Completion, CompletionRequest, ModelRef, Usage
@@ -60,7 +60,21 @@ def canonical_json(value: Any) -> str:
 
 def request_key(ref: ModelRef, request: CompletionRequest) -> str:
     """Hex sha256 of (model wire identity, full request)."""
-    text = canonical_json({"v": KEY_VERSION, "model": model_identity(ref), "request": request_payload(request)})
+    return key_of(canonical_json(model_identity(ref)), request_json(request))
+
+
+def request_json(request: CompletionRequest) -> str:
+    """The request's canonical JSON: what the ``eval_responses`` row keeps and what its key hashes."""
+    return canonical_json(request_payload(request))
+
+
+def key_of(identity_json: str, request_text: str) -> str:
+    """:func:`request_key` from the canonical JSON of the model identity and of the request.
+
+    The text hashed is ``canonical_json({"v", "model", "request"})`` spliced from its parts (sorted keys:
+    model, request, v), so a caller that needs the request's JSON anyway encodes it once.
+    """
+    text = f'{{"model":{identity_json},"request":{request_text},"v":{KEY_VERSION}}}'
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -87,10 +101,10 @@ def _to_cached(row: ResponseRecord) -> CachedResponse:
 
 
 def response_row(key: str, ref: ModelRef, request: CompletionRequest, completion: Completion,
-                 cost_usd: float | None, attempts: int) -> dict[str, Any]:
-    """The ``eval_responses`` row of one answer."""
+                 cost_usd: float | None, attempts: int, request_text: str | None = None) -> dict[str, Any]:
+    """The ``eval_responses`` row of one answer (``request_text``: the request's JSON when already encoded)."""
     return {"key": key, "model_id": ref.id, "base_url": ref.base_url, "provider_model": ref.provider_model,
-            "request": canonical_json(request_payload(request)), "text": completion.text,
+            "request": request_json(request) if request_text is None else request_text, "text": completion.text,
             "input_tokens": completion.usage.input_tokens, "output_tokens": completion.usage.output_tokens,
             "cached_input_tokens": completion.usage.cached_input_tokens, "latency_s": completion.latency_s,
             "billed_cost_usd": completion.cost_usd, "cost_usd": cost_usd,
@@ -112,11 +126,18 @@ def error_row(run_id: int, model: str, item_id: str, key: str, attempts: int, ki
             "attempts": attempts, "kind": kind[:50], "message": message[:4000], "created_at": _now()}
 
 
+def _table(record: type[Any]) -> Table:
+    """The Core table of a record class."""
+    table: Table = record.__table__
+    return table
+
+
 class ResponseCache:
     """Successful responses in the store, keyed by content; also the run log (runs, errors, scores)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._statements: dict[tuple[type[Any], tuple[str, ...]], str] = {}
 
     def get(self, key: str) -> CachedResponse | None:
         """The stored response for ``key``, if any."""
@@ -144,29 +165,45 @@ class ResponseCache:
         """Commit many writes in one transaction: ``("response" | "score" | "error", row)`` in order.
 
         A response replaces a stored one with the same key (the newest answer wins, as with one write at a time).
+        On SQLite and PostgreSQL each table's rows go to the driver as one ``executemany`` of plain SQL (an
+        upsert for responses): no statement building or per-row type processing on the writer thread.
         """
-        with self.store.transaction() as s:
-            responses = list({row["key"]: row for kind, row in writes if kind == "response"}.values())
-            if responses:
-                self._upsert_responses(s, responses)
-            for kind, table in (("score", EvalScoreRecord), ("error", EvalErrorRecord)):
-                rows = [row for k, row in writes if k == kind]
-                if rows:
-                    s.execute(insert(table), rows)
+        responses = list({row["key"]: row for kind, row in writes if kind == "response"}.values())
+        groups = [(ResponseRecord, responses), (EvalScoreRecord, [row for k, row in writes if k == "score"]),
+                  (EvalErrorRecord, [row for k, row in writes if k == "error"])]
+        with self.store.engine.begin() as conn:
+            for record, rows in groups:
+                if not rows:
+                    continue
+                if self.store.dialect in ("sqlite", "postgresql"):
+                    conn.exec_driver_sql(self._sql(record, tuple(rows[0])), self._params(rows))
+                elif record is ResponseRecord:  # any other dialect: one merge per row
+                    with Session(bind=conn) as s:
+                        for row in rows:
+                            s.merge(ResponseRecord(**row))
+                        s.flush()
+                else:
+                    conn.execute(insert(_table(record)), rows)
 
-    def _upsert_responses(self, s: Session, rows: list[dict[str, Any]]) -> None:
-        if self.store.dialect in ("sqlite", "postgresql"):
-            if self.store.dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert as upsert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
-            stmt = upsert(ResponseRecord)
-            stmt = stmt.on_conflict_do_update(index_elements=["key"],
-                                              set_={c: stmt.excluded[c] for c in rows[0] if c != "key"})
-            s.execute(stmt, rows)
-            return
-        for row in rows:  # any other dialect: one merge per row
-            s.merge(ResponseRecord(**row))
+    def _sql(self, record: type[Any], columns: tuple[str, ...]) -> str:
+        """The driver's INSERT (an upsert on ``key`` for responses) for these columns, built once."""
+        sql = self._statements.get((record, columns))
+        if sql is None:
+            mark = ":{}" if self.store.dialect == "sqlite" else "%({})s"
+            names = ", ".join(f'"{c}"' for c in columns)
+            sql = (f'INSERT INTO "{_table(record).name}" ({names}) '
+                   f'VALUES ({", ".join(mark.format(c) for c in columns)})')
+            if record is ResponseRecord:
+                sql += ' ON CONFLICT ("key") DO UPDATE SET ' + ", ".join(
+                    f'"{c}" = excluded."{c}"' for c in columns if c != "key")
+            self._statements[(record, columns)] = sql
+        return sql
+
+    def _params(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows as the driver takes them: SQLite gets times as text in SQLAlchemy's own format."""
+        if self.store.dialect != "sqlite" or "created_at" not in rows[0]:
+            return rows
+        return [{**row, "created_at": f"{row['created_at']:%Y-%m-%d %H:%M:%S.%f}"} for row in rows]
 
     # --- the run log -------------------------------------------------------------------------------------
 

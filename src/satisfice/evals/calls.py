@@ -1,6 +1,8 @@
 """One candidate's request pipeline (:class:`Caller`) and the judge seen through it (:class:`JudgeClient`).
 
-Per request: look the request up in the content-keyed cache; if it is there, use it (no call, no cost).
+Per request: look the request up in the content-keyed cache; if it is there, use it (no call, no cost). A run
+looks all its items up at once before the first request (``prefetched`` / ``absent``), so a request found absent
+then is sent without a second look (a retry looks again: another process may have stored it meanwhile).
 Otherwise reserve its worst-case cost under ``--max-spend``, wait for the endpoint's concurrency slot,
 requests/minute and tokens/minute budget, send it with a per-request timeout, and retry retryable failures
 with exponential backoff and jitter (never sooner than a 429's Retry-After) up to ``max_attempts``. After the
@@ -18,7 +20,15 @@ from dataclasses import dataclass
 
 from satisfice.core import Completion, CompletionRequest, ModelClient, ModelRef
 from satisfice.errors import ProviderError, RateLimited, Timeout, error_kind
-from satisfice.evals.cache import CachedResponse, ResponseCache, request_key, response_row
+from satisfice.evals.cache import (
+    CachedResponse,
+    ResponseCache,
+    canonical_json,
+    key_of,
+    model_identity,
+    request_json,
+    response_row,
+)
 from satisfice.evals.limits import Backoff, Clock, EndpointLimiter, Sleep, SpendGuard
 from satisfice.evals.pricing import (
     PriceInfo,
@@ -112,6 +122,9 @@ class Caller:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.prefetched: dict[str, CachedResponse] = {}
+        self.absent: set[str] = set()
+        """Keys the run's first look-up found no answer for, and this caller has not stored one for since."""
+        self._identity = canonical_json(model_identity(candidate.ref))
         self.calls = 0
         self.cache_hits = 0
         self.in_flight = 0
@@ -123,9 +136,14 @@ class Caller:
         return CallResult(hit.key, hit.completion, completion_cost(self.candidate.price, hit.completion),
                           attempts=0, cached=True, spent_usd=0.0)
 
+    def key(self, request: CompletionRequest) -> str:
+        """The cache key of ``request`` to this candidate (:func:`~satisfice.evals.cache.request_key`)."""
+        return key_of(self._identity, request_json(request))
+
     async def call(self, request: CompletionRequest) -> CallResult:
         """The response to ``request``: from the cache when stored, else sent (raises CallFailed/BudgetStop)."""
-        key = request_key(self.candidate.ref, request)
+        text = request_json(request)
+        key = key_of(self._identity, text)
         # Claim the key before the first await: a twin request arriving while this one is looked up or
         # sent waits for it instead of racing it to the provider (the cache lookup is a thread hop).
         shared = self.inflight.get(key)
@@ -135,7 +153,7 @@ class Caller:
         future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
         self.inflight[key] = future
         try:
-            result = await self._lookup_or_send(key, request)
+            result = await self._lookup_or_send(key, request, text)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: a failure with nobody waiting is not an asyncio warning
@@ -145,14 +163,16 @@ class Caller:
         future.set_result(result)
         return result
 
-    async def _lookup_or_send(self, key: str, request: CompletionRequest) -> CallResult:
+    async def _lookup_or_send(self, key: str, request: CompletionRequest, text: str) -> CallResult:
         if self.settings.use_cache:
-            hit = self.prefetched.pop(key, None) or await asyncio.to_thread(self.cache.get, key)
+            hit = self.prefetched.pop(key, None)
+            if hit is None and key not in self.absent:  # not looked up yet (a judge's request, a repeated item)
+                hit = await asyncio.to_thread(self.cache.get, key)
             if hit is not None:
                 return self._from_cache(hit)
-        return await self._send(key, request)
+        return await self._send(key, request, text)
 
-    async def _send(self, key: str, request: CompletionRequest) -> CallResult:
+    async def _send(self, key: str, request: CompletionRequest, text: str) -> CallResult:
         cand, settings = self.candidate, self.settings
         est_tokens = float(estimate_prompt_tokens(request) + estimate_output_tokens(request))
         attempts = 0
@@ -173,7 +193,8 @@ class Caller:
                     self.in_flight += 1
                     self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
                     try:
-                        completion = await asyncio.wait_for(cand.client.complete(request), settings.timeout_s)
+                        async with asyncio.timeout(settings.timeout_s):  # no task per request, as wait_for makes
+                            completion = await cand.client.complete(request)
                     except TimeoutError:
                         raise Timeout(f"{cand.ref.id}: no answer within {settings.timeout_s:g} s") from None
                     finally:
@@ -183,12 +204,13 @@ class Caller:
                     cost = completion_cost(cand.price, completion)
                     # Commit before anything else: this ends the "sent but not stored" window (in a group
                     # commit with the other writes of the moment when the run has a writer).
-                    row = response_row(key, cand.ref, request, completion, cost, attempts)
+                    row = response_row(key, cand.ref, request, completion, cost, attempts, text)
                     if self.writer is not None:
                         await self.writer.write("response", row)
                     else:
                         await asyncio.to_thread(self.cache.write_batch, [("response", row)])
                     self.calls += 1
+                    self.absent.discard(key)  # stored now: a repeat of this request finds it
                     self.guard.settle(reserve, cost)
                     settled = True
                     self.limiter.settle_tokens(est_tokens, completion.usage.input_tokens

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from satisfice.core import ModelClient
 from satisfice.errors import ConfigError, ProviderError
-from satisfice.evals.cache import ResponseCache, error_row, request_key, score_row
+from satisfice.evals.cache import ResponseCache, error_row, score_row
 from satisfice.evals.calls import (
     BudgetStop,
     Caller,
@@ -39,7 +39,7 @@ from satisfice.evals.calls import (
 )
 from satisfice.evals.limits import Clock, Sleep, SpendGuard
 from satisfice.evals.pricing import price_hint
-from satisfice.evals.results import ItemOutcome
+from satisfice.evals.results import ItemOutcome, ItemStatus
 from satisfice.evals.writer import GroupWriter
 from satisfice.tasks.scorers import Scorer
 
@@ -78,6 +78,28 @@ class RunOutcome:
     calls: int
     cache_hits: int
     models: list[str] = field(default_factory=list)
+
+
+class _Tally:
+    """One model's outcomes as they finish, counted and passed on to the progress sink."""
+
+    def __init__(self, model: str, progress: ProgressSink | None, total: int) -> None:
+        self.model = model
+        self.progress = progress
+        self.outcomes: list[ItemOutcome] = []
+        self.done = self.errors = 0
+        self.spent = 0.0
+        if progress is not None:
+            progress.start(model, total)
+
+    def add(self, outcome: ItemOutcome) -> None:
+        self.outcomes.append(outcome)
+        if outcome.status != "skipped":
+            self.done += 1
+        self.errors += outcome.status == "error"
+        self.spent += outcome.spent_usd
+        if self.progress is not None:
+            self.progress.update(self.model, done=self.done, errors=self.errors, spent_usd=self.spent)
 
 
 class EvalRunner:
@@ -145,11 +167,7 @@ class EvalRunner:
         if self.settings.use_cache:
             await asyncio.to_thread(self._prefetch)
         callers = {c.candidate.ref.id: c for c in self.callers}
-        done_count = {m: [0, 0, 0.0] for m in callers}
-        if self.progress is not None:
-            for m in callers:
-                self.progress.start(m, len(self.items))
-        outcomes: list[ItemOutcome] = []
+        tallies = {m: _Tally(m, self.progress, len(self.items)) for m in callers}
         pending: set[asyncio.Task[ItemOutcome]] = set()
         while True:
             while not self.guard.stopped and (model := selector.current_model()) is not None:
@@ -164,18 +182,11 @@ class EvalRunner:
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in finished:
                 o = task.result()
-                outcomes.append(o)
-                if o.status == "skipped":
-                    continue
-                cost = None if o.cost_usd is None and o.has_response else (o.cost_usd or 0.0) + o.judge_cost_usd
-                selector.record(o.model, o.index, o.score if o.status == "scored" else None, cost)
-                counts = done_count[o.model]
-                counts[0] += 1
-                counts[1] += o.status == "error"
-                counts[2] += o.spent_usd
-                if self.progress is not None:
-                    self.progress.update(o.model, done=int(counts[0]), errors=int(counts[1]), spent_usd=counts[2])
-        outcomes.sort(key=lambda o: (list(callers).index(o.model), o.index))
+                if o.status != "skipped":
+                    cost = None if o.cost_usd is None and o.has_response else (o.cost_usd or 0.0) + o.judge_cost_usd
+                    selector.record(o.model, o.index, o.score if o.status == "scored" else None, cost)
+                tallies[o.model].add(o)
+        outcomes = [o for t in tallies.values() for o in sorted(t.outcomes, key=lambda o: o.index)]
         everyone = self.callers + ([self.judge] if self.judge is not None else [])
         return RunOutcome(run_id, outcomes, "stopped_budget" if self.guard.stopped else "complete",
                           self.guard.spent, sum(c.calls for c in everyone), sum(c.cache_hits for c in everyone),
@@ -183,79 +194,112 @@ class EvalRunner:
 
     def _prefetch(self) -> None:
         for caller in self.callers:
-            keys = [request_key(caller.candidate.ref, it.request) for it in self.items]
+            keys = [caller.key(it.request) for it in self.items]
             caller.prefetched = self.cache.get_many(keys)
+            caller.absent = set(keys).difference(caller.prefetched)
 
     async def _run_model(self, run_id: int, caller: Caller, scorer: Scorer) -> list[ItemOutcome]:
-        model = caller.candidate.ref.id
-        outcomes: list[ItemOutcome] = []
-        counts = {"done": 0, "errors": 0}
-        spent = [0.0]
-        if self.progress is not None:
-            self.progress.start(model, len(self.items))
+        """``max_concurrency`` workers; each sends its next request as soon as its last answer is stored.
+
+        Scoring, the score's write and the report of an item go on in a task of their own, so a worker never
+        waits for a second commit before its next request.
+        """
+        tally = _Tally(caller.candidate.ref.id, self.progress, len(self.items))
         pending = iter(self.items)
+        finishing: set[asyncio.Task[None]] = set()
+        failed: list[BaseException] = []
+
+        def settled(task: asyncio.Task[None]) -> None:
+            finishing.discard(task)
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                failed.append(error)
+
+        async def finish(item: EvalItem, result: CallResult) -> None:
+            tally.add(await self._score(run_id, tally.model, scorer, item, result))
 
         async def worker() -> None:
             for item in pending:
-                outcome = await self._one(run_id, caller, scorer, item)
-                outcomes.append(outcome)
-                if outcome.status != "skipped":
-                    counts["done"] += 1
-                counts["errors"] += outcome.status == "error"
-                spent[0] += outcome.spent_usd
-                if self.progress is not None:
-                    self.progress.update(model, done=counts["done"], errors=counts["errors"], spent_usd=spent[0])
+                if failed:  # a score could not be stored: stop sending
+                    raise failed[0]
+                got = await self._call(run_id, caller, item)
+                if isinstance(got, ItemOutcome):
+                    tally.add(got)
+                    continue
+                task = asyncio.create_task(finish(item, got))
+                finishing.add(task)
+                task.add_done_callback(settled)
 
-        await asyncio.gather(*(worker() for _ in range(max(1, caller.candidate.max_concurrency))))
-        return outcomes
-
-    async def _one(self, run_id: int, caller: Caller, scorer: Scorer, item: EvalItem) -> ItemOutcome:
-        model, sid = caller.candidate.ref.id, str(item.sample.id)
-        if self.guard.stopped:
-            return ItemOutcome(model, item.index, sid, "skipped")
         try:
-            result = await caller.call(item.request)
+            await asyncio.gather(*(worker() for _ in range(max(1, caller.candidate.max_concurrency))))
+            while finishing:
+                await asyncio.gather(*finishing)
+        finally:
+            for task in finishing:
+                task.cancel()
+        if failed:
+            raise failed[0]
+        return tally.outcomes
+
+    async def _call(self, run_id: int, caller: Caller, item: EvalItem) -> CallResult | ItemOutcome:
+        """The answer to an item's request, or its outcome when there is none (skipped, or an error, recorded)."""
+        model = caller.candidate.ref.id
+        if self.guard.stopped:
+            return ItemOutcome(model, item.index, str(item.sample.id), "skipped")
+        try:
+            return await caller.call(item.request)
         except BudgetStop:
-            return ItemOutcome(model, item.index, sid, "skipped")
+            return ItemOutcome(model, item.index, str(item.sample.id), "skipped")
         except CallFailed as exc:
-            key = request_key(caller.candidate.ref, item.request)
+            sid = str(item.sample.id)
+            key = caller.key(item.request)
             await self.writer.write("error", error_row(run_id, model, sid, key, exc.attempts, exc.kind, str(exc)))
             return ItemOutcome(model, item.index, sid, "error", error_kind=exc.kind, error_message=str(exc),
                                attempts=exc.attempts)
-        return await self._score(run_id, model, scorer, item, result)
+
+    async def _one(self, run_id: int, caller: Caller, scorer: Scorer, item: EvalItem) -> ItemOutcome:
+        got = await self._call(run_id, caller, item)
+        if isinstance(got, ItemOutcome):
+            return got
+        return await self._score(run_id, caller.candidate.ref.id, scorer, item, got)
 
     async def _score(self, run_id: int, model: str, scorer: Scorer, item: EvalItem,
                      result: CallResult) -> ItemOutcome:
-        sid = str(item.sample.id)
-        usage = result.completion.usage
-        base = ItemOutcome(model, item.index, sid, "scored", attempts=result.attempts, has_response=True,
-                           input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                           latency_s=result.completion.latency_s, cost_usd=result.cost_usd, cached=result.cached,
-                           spent_usd=result.spent_usd)
         spend: list[tuple[float, float]] = []
         token = _judge_spend.set(spend)
         try:
             score = await scorer(item.sample, result.completion)
         except BudgetStop:
-            return dataclasses.replace(base, status="skipped")
+            return _answered(model, item, result, "skipped")
         except (ProviderError, CallFailed) as exc:
-            return await self._scoring_error(run_id, base, result.key, "judge_error", str(exc))
+            return await self._scoring_error(run_id, _answered(model, item, result, "error"), result.key,
+                                             "judge_error", str(exc))
         except Exception as exc:  # a scorer bug is this item's error, recorded and shown, never a score
-            return await self._scoring_error(run_id, base, result.key, "scorer_error", f"{type(exc).__name__}: {exc}")
+            return await self._scoring_error(run_id, _answered(model, item, result, "error"), result.key,
+                                             "scorer_error", f"{type(exc).__name__}: {exc}")
         finally:
             _judge_spend.reset(token)
         judge_cost = sum(c for c, _ in spend) if spend else score.cost_usd
-        base = dataclasses.replace(base, judge_cost_usd=judge_cost,
-                                   spent_usd=base.spent_usd + sum(paid for _, paid in spend))
+        spent = result.spent_usd + sum(paid for _, paid in spend)
         if not 0.0 <= score.value <= 1.0:
-            return await self._scoring_error(run_id, base, result.key, "scorer_error",
-                                             f"score {score.value!r} is outside [0, 1]")
-        await self.writer.write("score", score_row(run_id, model, sid, item.index, result.key, score.value,
-                                                   score.explanation, judge_cost))
-        return dataclasses.replace(base, score=score.value)
+            return await self._scoring_error(run_id, _answered(model, item, result, "error", judge_cost, spent),
+                                             result.key, "scorer_error", f"score {score.value!r} is outside [0, 1]")
+        await self.writer.write("score", score_row(run_id, model, str(item.sample.id), item.index, result.key,
+                                                   score.value, score.explanation, judge_cost))
+        return _answered(model, item, result, "scored", judge_cost, spent, score.value)
 
     async def _scoring_error(self, run_id: int, base: ItemOutcome, key: str, kind: str,
                              message: str) -> ItemOutcome:
         await self.writer.write("error", error_row(run_id, base.model, base.item_id, key, base.attempts, kind,
                                                    message))
         return dataclasses.replace(base, status="error", error_kind=kind, error_message=message)
+
+
+def _answered(model: str, item: EvalItem, result: CallResult, status: ItemStatus, judge_cost: float = 0.0,
+              spent: float | None = None, score: float | None = None) -> ItemOutcome:
+    """The outcome of an item that has a response (scored, or an error or a skip while scoring it)."""
+    usage, completion = result.completion.usage, result.completion
+    return ItemOutcome(model, item.index, str(item.sample.id), status, score=score, attempts=result.attempts,
+                       has_response=True, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                       latency_s=completion.latency_s, cost_usd=result.cost_usd, judge_cost_usd=judge_cost,
+                       cached=result.cached, spent_usd=result.spent_usd if spent is None else spent)
