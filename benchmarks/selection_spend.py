@@ -125,7 +125,7 @@ def run_case(name: str, table: OutcomesTable, bar: float, confidence: float, see
         "floor_spend_ratio": None if floor["floor"] is None else round(floor["floor"], 4),
         "eval_spend": round(spend, 6), "exhaustive_spend": round(full, 6),
         "plain": plain.recommended,
-        "items_used": {r.model: r.extras["items_used"] for r in adaptive.models if r.extras["items_used"]},
+        "items_used": {r.model: r.items_used for r in adaptive.models if r.items_used},
     }
 
 

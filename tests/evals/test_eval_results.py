@@ -91,7 +91,7 @@ def test_reference_is_the_savings_baseline_and_non_inferiority() -> None:
 def test_nothing_passing_says_so() -> None:
     r = summarise("t", outcomes("a", [1.0] * 5 + [0.0] * 3), models=["a"], threshold=Threshold(bar=0.9),
                   prices=PRICE)
-    assert r.recommended is None and "No evaluated model clears 90%" in r.sentence and "undecided: a" in r.sentence
+    assert r.recommended is None and "No candidate clears 90%" in r.sentence and "undecided: a" in r.sentence
 
 
 def test_budget_skips_are_missing_not_errors() -> None:

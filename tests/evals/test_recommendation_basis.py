@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+from satisfice.evals.model_result import ModelResult
 from satisfice.evals.pricing import price_hint, unknown_price_message
-from satisfice.evals.results import EvalResults, recommendation_sentence, results_from_dict, results_to_dict
-from satisfice.evals.select import ModelResult, recommend, recommendation_basis
+from satisfice.evals.recommendation import recommend, recommendation_basis, recommendation_sentence
+from satisfice.evals.results import EvalResults, results_from_dict, results_to_dict
 from satisfice.tasks.threshold import Threshold
 
 
@@ -45,17 +46,15 @@ def test_single_and_none() -> None:
 
 
 def test_the_sentence_and_the_stored_results_carry_the_basis() -> None:
-    from satisfice.evals.results import ModelSummary
-
-    def summary(model: str, latency: float) -> ModelSummary:
-        return ModelSummary(model=model, n=36, n_errors=0, n_not_run=0, accuracy=1.0, ci_low=0.92, ci_high=1.0,
-                            decision="pass", latency_p50_s=latency)
-
-    r = EvalResults(task="t", threshold=Threshold(bar=0.8), models=[summary("gemma", 0.577), summary("smol", 0.208)],
-                    recommended="smol", sentence="", basis="cost unknown for gemma, smol: the fastest passing model")
-    sentence = recommendation_sentence(r)
-    assert sentence.endswith("Why smol: cost unknown for gemma, smol: the fastest passing model.")
-    assert results_from_dict(results_to_dict(r)).basis == r.basis
+    models = [result("gemma", None, 0.577), result("smol", None, 0.208)]
+    basis = recommendation_basis(models, "smol")
+    sentence = recommendation_sentence(models, Threshold(bar=0.8), recommended="smol")
+    assert sentence == ("smol clears 80% at 95% confidence on 36 items (accuracy 100%, 95% interval 90%-100%); its "
+                        f"cost is unknown. Why smol: {basis}.")
+    r = EvalResults(task="t", threshold=Threshold(bar=0.8), models=models, recommended="smol", sentence=sentence,
+                    basis=basis)
+    back = results_from_dict(results_to_dict(r))
+    assert back.basis == basis and back.models == models
 
 
 def test_price_hints_name_the_right_command() -> None:

@@ -25,11 +25,11 @@ def test_table_driver_stops_at_the_first_pass_and_counts_spend_exactly() -> None
     # m00 (accuracy 0.5) is left as soon as the full data is known not to pass it: it cannot be the cheapest
     # passing model. It is reported "fail" only where its anytime-valid interval shows it; the full report does.
     assert by["m00"].extras["status"].startswith(("stopped: the full data would not pass", "decided"))
-    assert by["m00"].decision != "pass" and by["m00"].extras["items_used"] < 60
+    assert by["m00"].decision != "pass" and by["m00"].items_used < 60
     assert by["m00"].decision == "undecided" or by["m00"].ci_high < 0.8  # type: ignore[operator]
     assert select_adaptive(t, 0.8, 0.95, seed=3, full_report=True).result("m00").decision == "fail"
-    assert by["m03"].extras["items_used"] == 0 and by["m03"].extras["status"] == "not examined"
-    used = {m: by[m].extras["items_used"] for m in by}
+    assert by["m03"].items_used == 0 and by["m03"].extras["status"] == "not examined"
+    used = {m: by[m].items_used for m in by}
     assert 0 < used["m02"] < 200  # far above the bar: decided on few items
     expected = sum(used[m] * 1e-4 * 1.5 ** k for k, m in enumerate(sorted(used)))
     assert sel.extras["eval_spend"] == pytest.approx(expected)
@@ -42,12 +42,12 @@ def test_table_driver_stops_at_the_first_pass_and_counts_spend_exactly() -> None
 def test_full_report_examines_every_model_and_same_seed_same_result() -> None:
     t = make_table([0.5, 0.97, 0.98], 600, 2)
     full = select_adaptive(t, 0.8, seed=5, full_report=True)
-    assert all(r.extras["items_used"] > 0 for r in full.models)
+    assert all(r.items_used > 0 for r in full.models)
     assert [r.decision for r in full.models] == ["fail", "pass", "pass"]
     again = select_adaptive(t, 0.8, seed=5, full_report=True)
-    assert [r.extras["items_used"] for r in again.models] == [r.extras["items_used"] for r in full.models]
+    assert [r.items_used for r in again.models] == [r.items_used for r in full.models]
     other = select_adaptive(t, 0.8, seed=6, full_report=True)
-    assert [r.extras["items_used"] for r in other.models] != [r.extras["items_used"] for r in full.models]
+    assert [r.items_used for r in other.models] != [r.items_used for r in full.models]
 
 
 def test_missing_outcomes_are_skipped_or_counted_conservatively() -> None:
@@ -57,7 +57,7 @@ def test_missing_outcomes_are_skipped_or_counted_conservatively() -> None:
     t = OutcomesTable.from_arrays({"m": scores}, {"m": np.full(n, 0.01)})
     observed = select_adaptive(t, 0.9, seed=1).models[0]
     assert observed.decision == "pass" and observed.n_missing == 125
-    assert observed.extras["eval_spend"] == pytest.approx(0.01 * observed.extras["items_used"])
+    assert observed.extras["eval_spend"] == pytest.approx(0.01 * observed.items_used)
     conservative = select_adaptive(t, 0.9, seed=1, missing="conservative").models[0]
     assert conservative.decision != "pass"  # 375/500 at best
 
@@ -82,8 +82,8 @@ def test_live_driver_consumes_results_in_dispatch_order() -> None:
     assert [(r.decision, r.n) for r in a] == [(r.decision, r.n) for r in b]
     assert a[1].decision == "pass" and in_order.selection().recommended == "b"
     # in flight when a model is decided: paid for, never used for the decision
-    assert sum(r.extras["items_used"] for r in b) >= sum(r.n for r in b)
-    assert shuffled.eval_spend == pytest.approx(0.5 * sum(r.extras["items_used"] for r in b))
+    assert sum(r.items_used for r in b) >= sum(r.n for r in b)
+    assert shuffled.eval_spend == pytest.approx(0.5 * sum(r.items_used for r in b))
     assert in_order.estimated_exhaustive_spend() == pytest.approx(0.5 * 2 * n)
 
 
@@ -101,7 +101,7 @@ def test_live_driver_errors_and_misuse() -> None:
         sel.record(nxt[0], nxt[1], 1.5)
     with pytest.raises(ValueError):
         sel.record(nxt[0], nxt[1], 0.5)  # 0/1 scores were declared (binary=True, the default)
-    assert sel.results()[0].extras["errors"] == 1 and sel.results()[0].n_missing == 1
+    assert sel.results()[0].n_errors == 1 and sel.results()[0].n_missing == 1
     with pytest.raises(ValueError):
         AdaptiveSelector([], 10, 0.5)
     with pytest.raises(ValueError):

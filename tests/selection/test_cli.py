@@ -84,8 +84,10 @@ def test_table_output_and_sentence(outcomes: Path) -> None:
     result = runner.invoke(app, ["select", "--outcomes", str(outcomes), "--threshold", "90%",
                                  "--requests-per-day", "1000"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
-    assert "good clears 90% at 95% confidence on 600 items; it costs $73.00/year against $730/year for best." \
-        in " ".join(result.stdout.split())
+    text = " ".join(result.stdout.split())
+    assert "good clears 90% at 95% confidence on 600 items (accuracy " in text
+    assert "; it costs $73.00/year at 1,000 requests/day against $730/year for best. Why good: the cheapest passing " \
+        "model by cost per request." in text
     adaptive = runner.invoke(app, ["select", "--outcomes", str(outcomes), "--threshold", "90%", "--adaptive"],
                              env={"COLUMNS": "160"})
     assert adaptive.exit_code == 0 and "Evaluation spend" in adaptive.stdout

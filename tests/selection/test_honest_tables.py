@@ -102,7 +102,7 @@ def test_no_marker_when_nothing_is_recommended(tmp_path: Path, server: ScriptedS
     task = write_task(tmp_path / "t", server.base_url, bar=0.99, n=24)  # 20 items cannot show 99%
     out = run("--db", f"sqlite:///{tmp_path / 'e.db'}", "eval", str(task))
     assert "recommended" not in out and "*" not in out.replace("**", "")
-    assert "No evaluated model clears 99%" in out
+    assert "No candidate clears 99%" in out
     assert "saves" in out and "/yr" not in out  # the column is there, no model claims savings
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from satisfice.evals.adaptive import select_adaptive
 from satisfice.evals.outcomes import OutcomesTable, load_outcomes
-from satisfice.evals.select import recommendation_sentence, select_from_outcomes
+from satisfice.evals.select import select_from_outcomes
 
 MBPP = Path(__file__).resolve().parents[1] / "data" / "shared" / "routerbench" / "mbpp_train_outcomes.csv"
 DEAR = ("claude-v1", "claude-v2", "gpt-4-1106-preview")
@@ -29,7 +29,7 @@ def test_cheapest_passing_model_is_found_without_touching_dear_ones(mbpp: Outcom
     assert exhaustive.recommended == "gpt-3.5-turbo-1106"
     adaptive = select_adaptive(mbpp, 0.55, seed=seed)
     assert adaptive.recommended == "gpt-3.5-turbo-1106"
-    used = {r.model: r.extras["items_used"] for r in adaptive.models}
+    used = {r.model: r.items_used for r in adaptive.models}
     assert all(used[m] == 0 for m in (*DEAR, "claude-instant-v1"))
     assert adaptive.extras["eval_spend"] < 0.05 * adaptive.extras["exhaustive_spend"]
     # the adaptive table says what the same rule decides on every item
@@ -56,9 +56,9 @@ def test_plain_rule_is_reported_for_comparison(mbpp: OutcomesTable) -> None:
     guarded = select_from_outcomes(mbpp, 0.55)
     assert plain.recommended == guarded.recommended == "gpt-3.5-turbo-1106"
     r = guarded.result("gpt-3.5-turbo-1106")
-    assert r.extras["pass_bound"] >= 0.55 > r.extras["pass_level"]
-    assert r.ci_low is not None and r.extras["pass_bound"] < r.ci_low  # the budgeted bound is the stricter one
-    assert "pass_bound" not in plain.result("gpt-3.5-turbo-1106").extras
+    assert r.pass_bound is not None and r.pass_bound >= 0.55 > r.extras["pass_level"]
+    assert r.ci_low is not None and r.pass_bound < r.ci_low  # the budgeted bound is the stricter one
+    assert plain.result("gpt-3.5-turbo-1106").pass_bound is None
 
 
 def test_says_early_that_nothing_can_pass(mbpp: OutcomesTable) -> None:
@@ -66,6 +66,6 @@ def test_says_early_that_nothing_can_pass(mbpp: OutcomesTable) -> None:
     sel = select_adaptive(mbpp, 0.85, seed=0)
     assert sel.recommended is None
     assert sel.extras["eval_spend"] < 0.1 * sel.extras["exhaustive_spend"]
-    sentence = recommendation_sentence(sel)
+    sentence = sel.sentence()
     assert "none can pass on these items" in sentence and "more items would settle it" not in sentence
-    assert "more items would settle it" in recommendation_sentence(select_from_outcomes(mbpp, 0.65))
+    assert "more items would settle it" in select_from_outcomes(mbpp, 0.65).sentence()

@@ -14,7 +14,6 @@ from satisfice.evals.select import (
     format_percent,
     format_usd,
     recommend,
-    recommendation_sentence,
     select_from_outcomes,
 )
 
@@ -114,12 +113,15 @@ def test_non_inferiority_against_a_reference() -> None:
 
 def test_recommendation_sentence() -> None:
     sel = select_from_outcomes(table(), 0.9, 0.95)
-    text = recommendation_sentence(sel, requests_per_day=10_000)
-    assert text == ("mid clears 90% at 95% confidence on 400 items; it costs $3,650/year against "
-                    "$36,500/year for dear.")
-    assert "per 1,000 requests" in recommendation_sentence(sel)
+    mid = sel.result("mid")
+    interval = f"95% interval {mid.ci_low * 100:.1f}%-{mid.ci_high * 100:.1f}%"  # type: ignore[operator]
+    text = sel.sentence(requests_per_day=10_000)
+    assert text == (f"mid clears 90% at 95% confidence on 400 items (accuracy 95%, {interval}); it costs "
+                    "$3,650/year at 10,000 requests/day against $36,500/year for dear. Why mid: the cheapest "
+                    "passing model of known cost (cost unknown for unpriced).")
+    assert "per 1,000 requests" in sel.sentence()
     none = Selection(0.99, 0.95, sel.models, None)
-    assert recommendation_sentence(none).startswith("No candidate clears 99% at 95% confidence")
+    assert none.sentence().startswith("No candidate clears 99% at 95% confidence")
     assert format_percent(0.875) == "87.5%" and format_usd(0.0042) == "$0.0042" and format_usd(1234.5) == "$1,234"
 
 
@@ -128,6 +130,6 @@ def test_sentence_when_the_recommended_model_is_the_only_one_passing() -> None:
     only_dear = Selection(sel.threshold, sel.confidence,
                           [dataclasses.replace(m, decision="undecided" if m.model == "mid" else m.decision)
                            if m.model != "dear" else m for m in sel.models], "dear")
-    text = recommendation_sentence(only_dear)
+    text = only_dear.sentence()
     assert "against" not in text
     assert "no cheaper candidate was shown to clear it (undecided: mid; more items would settle it)" in text

@@ -117,7 +117,7 @@ def to_json(selection: Selection, *, adaptive: bool) -> dict[str, Any]:
         doc["eval_spend"] = selection.extras.get("eval_spend")
         doc["exhaustive_spend"] = selection.extras.get("exhaustive_spend")
         for row, result in zip(doc["models"], selection.models, strict=True):
-            row["items_used"] = result.extras.get("items_used", 0)
+            row["items_used"] = result.items_used or 0
     return doc
 
 
@@ -125,12 +125,12 @@ _STYLE = {"pass": "bold green", "fail": "red", "undecided": "yellow"}
 
 
 def _print(selection: Selection, *, adaptive: bool, requests_per_day: float | None, source: str) -> None:
-    from satisfice.evals.select import format_percent, format_usd, recommendation_sentence
+    from satisfice.evals.select import format_percent, format_usd
 
     title = f"{source}: accuracy >= {format_percent(selection.threshold or 0.0)} at " \
             f"{format_percent(selection.confidence)} confidence"
     any_missing = any(r.n_missing for r in selection.models)
-    bounds = [r.extras.get("pass_bound") for r in selection.models]
+    bounds = [r.pass_bound for r in selection.models]
     show_bound = any(b is not None for b in bounds)
     table = Table(title=title, title_justify="left")
     table.add_column("model", no_wrap=True)
@@ -149,7 +149,7 @@ def _print(selection: Selection, *, adaptive: bool, requests_per_day: float | No
             decision += " *"
             flips = True
         cost = format_usd(r.cost_per_request * 1000) if r.cost_per_request is not None else "unknown"
-        bound = r.extras.get("pass_bound")
+        bound = r.pass_bound
         row = [r.model, str(r.n), *((str(r.n_missing),) if any_missing else ()),
                f"{r.accuracy:.3f}" if r.accuracy is not None else "-", interval,
                *((f"{bound:.3f}" if bound is not None else "-",) if show_bound else ()), cost, decision]
@@ -173,4 +173,4 @@ def _print(selection: Selection, *, adaptive: bool, requests_per_day: float | No
                           f"every item ({spend / full:.1%}). Intervals are anytime-valid; 'full data' is the "
                           f"decision of plain 'satisfice select' (same rule, every item); n counts the items each "
                           f"model was run on.", highlight=False)
-    console.print(recommendation_sentence(selection, requests_per_day=requests_per_day), highlight=False)
+    console.print(selection.sentence(requests_per_day=requests_per_day), highlight=False)

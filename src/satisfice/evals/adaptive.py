@@ -45,8 +45,10 @@ from satisfice.evals.error_budget import (
     target_cuts,
     target_decision,
 )
+from satisfice.evals.model_result import ModelResult
 from satisfice.evals.outcomes import OutcomesTable
-from satisfice.evals.select import MissingPolicy, ModelResult, Selection, evaluate_model, recommend
+from satisfice.evals.recommendation import recommend
+from satisfice.evals.select import MissingPolicy, Selection, evaluate_model
 from satisfice.evals.sequences import FiniteSequentialTest, confidence_sequence
 from satisfice.evals.stats import Decision
 
@@ -270,9 +272,8 @@ class AdaptiveSelector:
             out.append(ModelResult(
                 model=run.model, n=int(scores.size), n_missing=run.errors,
                 accuracy=float(scores.mean()) if scores.size else None, ci_low=low, ci_high=high,
-                cost_per_request=cost, decision=decision,
-                extras={"items_used": run.paid_items, "errors": run.errors, "status": status,
-                        "eval_spend": run.spend}))
+                cost_per_request=cost, decision=decision, items_used=run.paid_items, n_errors=run.errors,
+                extras={"status": status, "eval_spend": run.spend}))
         return out
 
     def selection(self, exhaustive_spend: float | None = None) -> Selection:
@@ -303,7 +304,7 @@ def select_adaptive(table: OutcomesTable, bar: float, confidence: float = 0.95, 
 
     Returns:
         The selection; ``extras`` has ``eval_spend`` and ``exhaustive_spend`` (the cost of every observed
-        outcome) and each model's ``extras`` has ``items_used``, ``exhaustive_decision`` (the full-data rule
+        outcome); each model has ``items_used`` and its ``extras`` have ``exhaustive_decision`` (the full-data rule
         of ``satisfice select`` with the same budget, which the test reproduces; also as ``target_decision``)
         and ``plain_decision`` (the uncorrected per-model rule, for comparison).
     """

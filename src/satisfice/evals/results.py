@@ -4,6 +4,9 @@ Pure: values in, values out (no store, no clients). Errors are never scored: acc
 and decisions count errors conservatively (as failures when deciding *pass*, as successes when deciding
 *fail*) under the rule of :mod:`satisfice.evals.error_budget` (alpha split over the run's candidates). A model
 whose price is unknown has unknown cost (None), never $0; only passing models are credited with savings.
+Each model's result is the :class:`~satisfice.evals.model_result.ModelResult` of ``satisfice select`` with
+what the run measured filled in; the recommendation and its sentence are those of
+:mod:`satisfice.evals.recommendation`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import numpy as np
 
 from satisfice.core import DAYS_PER_YEAR, Usage
 from satisfice.evals.error_budget import ErrorBudget, budgets
+from satisfice.evals.model_result import ModelResult
 from satisfice.evals.pricing import PriceInfo, per_request_for_workload
-from satisfice.evals.select import ModelResult, Selection, evaluate_model, recommend, recommendation_basis
-from satisfice.evals.stats import Decision, paired_non_inferiority, percentile
+from satisfice.evals.recommendation import baseline, recommend, recommendation_basis, recommendation_sentence
+from satisfice.evals.select import Selection, evaluate_model
+from satisfice.evals.stats import paired_non_inferiority, percentile
 from satisfice.formatting import percent, usd
 from satisfice.tasks.spec import WorkloadSpec
 from satisfice.tasks.threshold import Threshold
@@ -57,55 +62,12 @@ class ItemOutcome:
 
 
 @dataclass
-class ModelSummary:
-    """Everything reported for one model."""
-
-    model: str
-    n: int
-    n_errors: int
-    n_not_run: int
-    accuracy: float | None
-    ci_low: float | None
-    ci_high: float | None
-    decision: Decision
-    decision_note: str = ""
-    price_source: str = "unknown"
-    price_note: str = ""
-    n_responses: int = 0
-    cost_run: float | None = None
-    cost_per_request: float | None = None
-    cost_per_1k: float | None = None
-    annual_cost: float | None = None
-    annual_basis: str | None = None
-    latency_p50_s: float | None = None
-    latency_p95_s: float | None = None
-    tokens_in: int = 0
-    tokens_out: int = 0
-    retries: int = 0
-    cache_hits: int = 0
-    judge_cost: float = 0.0
-    spent_usd: float = 0.0
-    savings_per_year: float | None = None
-    savings_per_1k: float | None = None
-    savings_fraction: float | None = None
-    ni_diff: float | None = None
-    ni_lower: float | None = None
-    errors_by_kind: dict[str, int] = field(default_factory=dict)
-    error_example: str | None = None
-    """The first error's message (provider keys never appear in it), so the report can say what went wrong."""
-    items_used: int | None = None
-    """Adaptive runs: items evaluated for this model before it was decided (None for exhaustive runs)."""
-    pass_bound: float | None = None
-    """The lower bound the pass decision uses (one-sided at this model's share of the error budget)."""
-
-
-@dataclass
 class EvalResults:
     """A whole run's results."""
 
     task: str
     threshold: Threshold | None
-    models: list[ModelSummary]
+    models: list[ModelResult]
     recommended: str | None
     sentence: str
     status: str = "complete"
@@ -166,7 +128,7 @@ def _decide(model: str, outcomes: Sequence[ItemOutcome], threshold: Threshold | 
 def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: Threshold | None,
                     info: PriceInfo | None, workload: WorkloadSpec | None,
                     reference_outcomes: Sequence[ItemOutcome] | None = None,
-                    budget: ErrorBudget | None = None) -> ModelSummary:
+                    budget: ErrorBudget | None = None) -> ModelResult:
     """Summarise one model's outcomes (errors: see the module docstring); ``budget``: its error-budget share."""
     errors, skipped = [o for o in outcomes if o.status == "error"], [o for o in outcomes if o.status == "skipped"]
     responded = [o for o in outcomes if o.has_response]
@@ -191,10 +153,9 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
     kinds: dict[str, int] = {}
     for o in errors:
         kinds[o.error_kind or "error"] = kinds.get(o.error_kind or "error", 0) + 1
-    return ModelSummary(
-        model=model, n=decided.n, n_errors=len(errors), n_not_run=len(skipped), accuracy=decided.accuracy,
-        ci_low=decided.ci_low, ci_high=decided.ci_high, decision=decided.decision, decision_note="; ".join(notes),
-        price_source=info.source if info is not None else "unknown",
+    return dataclasses.replace(
+        decided, n_missing=len(errors) + len(skipped), n_errors=len(errors), n_not_run=len(skipped),
+        decision_note="; ".join(notes), price_source=info.source if info is not None else "unknown",
         price_note=info.describe() if info is not None else "unknown price",
         n_responses=len(responded), cost_run=cost_run, cost_per_request=per_req,
         cost_per_1k=per_req * 1000 if per_req is not None else None, annual_cost=annual, annual_basis=basis,
@@ -202,19 +163,10 @@ def summarise_model(model: str, outcomes: Sequence[ItemOutcome], *, threshold: T
         tokens_in=tin, tokens_out=tout, retries=sum(max(0, o.attempts - 1) for o in outcomes),
         cache_hits=sum(1 for o in outcomes if o.cached), judge_cost=sum(o.judge_cost_usd for o in outcomes),
         spent_usd=sum(o.spent_usd for o in outcomes), ni_diff=ni_diff, ni_lower=ni_lower, errors_by_kind=kinds,
-        error_example=next((o.error_message[:300] for o in errors if o.error_message), None),
-        pass_bound=decided.extras.get("pass_bound"))
+        error_example=next((o.error_message[:300] for o in errors if o.error_message), None))
 
 
-def _baseline(models: Sequence[ModelSummary], reference: str | None) -> ModelSummary | None:
-    by_id = {m.model: m for m in models}
-    if reference is not None and reference in by_id and by_id[reference].cost_per_request is not None:
-        return by_id[reference]
-    passing = [m for m in models if m.decision == "pass" and m.cost_per_request is not None]
-    return max(passing, key=lambda m: m.cost_per_request or 0.0) if passing else None
-
-
-def _apply_savings(models: Sequence[ModelSummary], base: ModelSummary | None) -> None:
+def _apply_savings(models: Sequence[ModelResult], base: ModelResult | None) -> None:
     if base is None or base.cost_per_request is None:
         return
     for m in models:
@@ -228,11 +180,17 @@ def _apply_savings(models: Sequence[ModelSummary], base: ModelSummary | None) ->
             m.savings_fraction = 1.0 - m.cost_per_request / base.cost_per_request
 
 
-def to_model_results(models: Sequence[ModelSummary]) -> list[ModelResult]:
-    """The selection view of each model (what ``satisfice select`` reports)."""
-    return [ModelResult(model=m.model, n=m.n, n_missing=m.n_not_run + m.n_errors, accuracy=m.accuracy, ci_low=m.ci_low,
-                        ci_high=m.ci_high, cost_per_request=m.cost_per_request, decision=m.decision,
-                        latency_p50_s=m.latency_p50_s) for m in models]
+def _recommend(r: EvalResults) -> None:
+    """Baseline and savings, the recommendation, what decided it, and the sentence (from the current decisions)."""
+    for m in r.models:
+        m.savings_per_year = m.savings_per_1k = m.savings_fraction = None
+    base = baseline(r.models, r.reference)
+    _apply_savings(r.models, base)
+    r.baseline = base.model if base is not None else None
+    r.recommended = recommend(r.models)  # cheapest passing; unknown cost ranks last, by latency
+    r.basis = recommendation_basis(r.models, r.recommended)
+    r.sentence = recommendation_sentence(r.models, r.threshold, recommended=r.recommended, compare_to=r.baseline,
+                                         requests_per_day=r.workload.requests_per_day if r.workload else None)
 
 
 def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[str], threshold: Threshold | None,
@@ -247,14 +205,9 @@ def summarise(task: str, outcomes: Sequence[ItemOutcome], *, models: Sequence[st
     summaries = [summarise_model(m, by_model[m], threshold=threshold, info=prices.get(m), workload=workload,
                                  reference_outcomes=by_model.get(ref_id) if ref_id else None, budget=shares.get(m))
                  for m in by_model]
-    base = _baseline(summaries, reference or ref_id)
-    _apply_savings(summaries, base)
-    recommended = recommend(to_model_results(summaries))  # cheapest passing; unknown cost ranks last, by latency
-    result = EvalResults(task=task, threshold=threshold, models=summaries, recommended=recommended, sentence="",
-                         baseline=base.model if base is not None else None, items=items, workload=workload,
-                         reference=reference or ref_id,
-                         basis=recommendation_basis(to_model_results(summaries), recommended))
-    result.sentence = recommendation_sentence(result)
+    result = EvalResults(task=task, threshold=threshold, models=summaries, recommended=None, sentence="",
+                         items=items, workload=workload, reference=reference or ref_id)
+    _recommend(result)
     if threshold is not None and threshold.bar is not None and shares:
         level = 1 - [*shares.values()][0].pass_target
         result.notes.append(_RULE.format(percent(level, 2), len(shares), percent(1 - result.confidence, 0)))
@@ -285,22 +238,16 @@ def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, Pr
         a = by_model.get(m.model)
         if a is None:
             continue
-        used = int(a.extras.get("items_used", 0))
+        used = a.items_used or 0
         m.decision, m.accuracy, m.ci_low, m.ci_high = a.decision, a.accuracy, a.ci_low, a.ci_high
-        m.n, m.n_errors, m.items_used = a.n, int(a.extras.get("errors", a.n_missing)), used
-        m.n_not_run, m.pass_bound = max(0, r.items - used), None  # decided by the sequential test instead
+        m.n, m.n_errors, m.items_used, m.n_not_run = a.n, a.n_errors, used, max(0, r.items - used)
+        m.n_missing, m.pass_bound = m.n_errors + m.n_not_run, None  # decided by the sequential test instead
+        m.extras = {**m.extras, **a.extras}
         m.decision_note = "; ".join(x for x in (str(a.extras.get("status", "")), m.decision_note) if x)
     r.method = "adaptive"
     r.eval_spend = float(selection.extras.get("eval_spend") or 0.0)
     r.exhaustive_spend = _exhaustive_spend(r, prices)
-    base = _baseline(r.models, r.reference)
-    for m in r.models:  # recomputed from the adaptive decisions
-        m.savings_per_year = m.savings_per_1k = m.savings_fraction = None
-    _apply_savings(r.models, base)
-    r.baseline = base.model if base is not None else None
-    r.recommended = recommend(to_model_results(r.models))
-    r.basis = recommendation_basis(to_model_results(r.models), r.recommended)
-    r.sentence = recommendation_sentence(r)
+    _recommend(r)  # recomputed from the adaptive decisions
     r.notes = [n for n in r.notes if not n.startswith("pass: ")]  # the sequential test decided, not the bound
     r.notes.append("adaptive: each model stopped as soon as an anytime-valid test decided it; intervals are "
                    "confidence sequences; the chance of recommending a model truly below the bar is at most "
@@ -310,51 +257,6 @@ def apply_adaptive(r: EvalResults, selection: Selection, prices: Mapping[str, Pr
 def format_usd(value: float | None, *, unknown: str = "unknown") -> str:
     """Dollars for people by the one formatter: ``$1,234``, ``$12.35``, ``$0.000539``; None -> ``unknown``."""
     return usd(value, unknown=unknown)
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f}".rstrip("0").rstrip(".") + "%"
-
-
-def _criterion(threshold: Threshold) -> str:
-    parts = []
-    if threshold.bar is not None:
-        parts.append(f"clears {_pct(threshold.bar)}")
-    if threshold.non_inferior_to is not None:
-        parts.append(f"is non-inferior to {threshold.non_inferior_to} within {_pct(threshold.margin or 0.0)}")
-    return " and ".join(parts) + f" at {_pct(threshold.confidence)} confidence"
-
-
-def _cost_phrase(m: ModelSummary, workload: WorkloadSpec | None) -> str:
-    if m.annual_cost is not None and workload is not None:
-        return f"{format_usd(m.annual_cost)}/year at {workload.requests_per_day:,.0f} requests/day"
-    if m.cost_per_1k is not None:
-        return f"{format_usd(m.cost_per_1k)} per 1,000 requests"
-    return "an unknown amount (no price for this model)"
-
-
-def recommendation_sentence(r: EvalResults) -> str:
-    """The sentence a user can paste into a design doc."""
-    if r.threshold is None:
-        return "No threshold set: add one (e.g. 'accuracy >= 0.90 at 95% confidence') to get a decision."
-    by_id = {m.model: m for m in r.models}
-    crit = _criterion(r.threshold)
-    if r.recommended is None:
-        undecided = [m.model for m in r.models if m.decision == "undecided" and not m.decision_note.startswith("stop")]
-        tail = (f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided else
-                "; none can pass on these items" if any(m.decision == "undecided" for m in r.models) else
-                "; every candidate fails")
-        return f"No evaluated model {crit}{tail}."
-    m = by_id[r.recommended]
-    acc = ""
-    if m.accuracy is not None and m.ci_low is not None and m.ci_high is not None:
-        acc = (f" (accuracy {_pct(m.accuracy)}, {_pct(r.confidence)} interval "
-               f"{_pct(m.ci_low)}-{_pct(m.ci_high)})")
-    text = f"{m.model} {crit} on {m.n + m.n_errors} items{acc}; it costs {_cost_phrase(m, r.workload)}"
-    base = by_id.get(r.baseline) if r.baseline else None
-    if base is not None and base.model != m.model:
-        text += f" against {_cost_phrase(base, r.workload).split(' at ')[0]} for {base.model}"
-    return text + (f". Why {m.model}: {r.basis}." if r.basis else ".")
 
 
 def results_to_dict(r: EvalResults) -> dict[str, Any]:
@@ -373,7 +275,7 @@ def results_to_dict(r: EvalResults) -> dict[str, Any]:
 
 def results_from_dict(d: Mapping[str, Any]) -> EvalResults:
     """Rebuild results written by :func:`results_to_dict`."""
-    names = {f.name for f in dataclasses.fields(ModelSummary)}
+    names = {f.name for f in dataclasses.fields(ModelResult)}
     return EvalResults(
         task=d["task"], status=d.get("status", "complete"), run_id=d.get("run_id"), baseline=d.get("baseline"),
         items=d.get("items", 0), spent_usd=d.get("spent_usd", 0.0), calls=d.get("calls", 0),
@@ -381,8 +283,14 @@ def results_from_dict(d: Mapping[str, Any]) -> EvalResults:
         sentence=d.get("sentence", ""), notes=list(d.get("notes", [])),
         threshold=Threshold(**d["threshold"]) if d.get("threshold") else None,
         workload=WorkloadSpec.model_validate(d["workload"]) if d.get("workload") else None,
-        models=[ModelSummary(**{k: v for k, v in {"n_not_run": m.get("n_missing", 0), **m}.items() if k in names})
-                for m in d.get("models", [])],
+        models=[_model_from_dict(m, names) for m in d.get("models", [])],
         method=d.get("method", "exhaustive"), eval_spend=d.get("eval_spend"), reference=d.get("reference"),
         exhaustive_spend=d.get("exhaustive_spend"), basis=d.get("recommended_basis", ""),
     )
+
+
+def _model_from_dict(m: Mapping[str, Any], names: set[str]) -> ModelResult:
+    """One stored model; runs stored before the models were one record lack ``n_missing`` and ``extras``."""
+    fields = {k: v for k, v in {"n_not_run": m.get("n_missing", 0), **m}.items() if k in names}
+    fields["n_missing"] = fields.get("n_errors", 0) + fields["n_not_run"]
+    return ModelResult(**fields)

@@ -1,12 +1,13 @@
-"""The selection rule: per-model decisions against a threshold, the cheapest passing model, the design-doc sentence.
+"""The selection rule: per-model decisions against a threshold over recorded outcomes.
 
 Fixed-sample ("exhaustive") selection. Each model is decided on all its items by the full-data rule of
 :mod:`satisfice.evals.error_budget`: it passes when its exact lower bound at its share of the error budget
 (alpha split evenly over the candidates) clears the bar, and fails when its upper bound at alpha/2 is below it.
 So P(recommending a model whose true accuracy is below the bar) <= 1 - confidence over all candidates, the
 same guarantee as adaptive selection (:mod:`satisfice.evals.adaptive`), which predicts this very rule. The
-recommendation is the cheapest passing model by mean cost per request. The reported interval is the plain
-two-sided one at the stated confidence; ``extras["pass_bound"]`` is the lower bound the pass decision uses.
+recommendation is the cheapest passing model by mean cost per request, and its sentence, come from
+:mod:`satisfice.evals.recommendation` (shared with ``satisfice eval``). The reported interval is the plain
+two-sided one at the stated confidence; ``pass_bound`` is the lower bound the pass decision uses.
 
 Missing outcomes (an empty cell in a recorded table). Default policy ``"observed"``: the decision uses the
 observed items only (n counts them, n_missing is reported), which is right when outcomes are missing at
@@ -18,44 +19,22 @@ items as failures (for a pass) or as successes (for a fail). Policy ``"conservat
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from satisfice.core import DAYS_PER_YEAR
 from satisfice.evals.error_budget import Allocation, ErrorBudget, budgets, pass_bound, target_decision
+from satisfice.evals.model_result import ModelResult
 from satisfice.evals.outcomes import OutcomesTable
+from satisfice.evals.recommendation import baseline, recommend, recommendation_basis, recommendation_sentence
 from satisfice.evals.stats import Decision, clopper_pearson, decide, paired_non_inferiority
 from satisfice.formatting import number, usd
+from satisfice.tasks.threshold import Threshold
 
 MissingPolicy = Literal["observed", "conservative"]
 MISSING_POLICIES: tuple[MissingPolicy, ...] = ("observed", "conservative")
-
-
-@dataclass
-class ModelResult:
-    """One model's standing against the threshold (accuracy over scored items, interval, cost, decision)."""
-
-    model: str
-    n: int
-    n_missing: int
-    accuracy: float | None
-    ci_low: float | None
-    ci_high: float | None
-    cost_per_request: float | None
-    decision: Decision
-    extras: dict[str, Any] = field(default_factory=dict)
-    latency_p50_s: float | None = None
-    """Median seconds per answer when measured (an eval run); breaks ties between models of unknown cost."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The agreed JSON fields of one model."""
-        return {"model": self.model, "n": self.n, "n_missing": self.n_missing, "accuracy": self.accuracy,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "cost_per_request": self.cost_per_request,
-                "decision": self.decision}
 
 
 @dataclass
@@ -83,51 +62,23 @@ class Selection:
         return {"threshold": self.threshold, "confidence": self.confidence,
                 "models": [m.to_json() for m in self.models], "recommended": self.recommended}
 
+    @property
+    def criterion(self) -> Threshold | None:
+        """The threshold these decisions were taken against (None when there is neither bar nor reference)."""
+        if self.threshold is None and self.reference is None:
+            return None
+        return Threshold(bar=self.threshold, confidence=self.confidence, non_inferior_to=self.reference,
+                         margin=self.margin)
 
-def _known(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
+    def sentence(self, *, requests_per_day: float | None = None) -> str:
+        """The design-doc sentence (:func:`~satisfice.evals.recommendation.recommendation_sentence`).
 
-
-def _price_key(result: ModelResult) -> tuple[float, float, str]:
-    cost, latency = result.cost_per_request, result.latency_p50_s
-    return (cost if cost is not None and _known(cost) else math.inf,
-            latency if latency is not None and _known(latency) else math.inf, result.model)
-
-
-def recommend(results: Sequence[ModelResult]) -> str | None:
-    """The cheapest passing model by cost per request; among models of unknown cost, the fastest (median latency).
-
-    A model of unknown cost ranks after every model of known cost. :func:`recommendation_basis` says which rule
-    decided.
-    """
-    passing = sorted((r for r in results if r.decision == "pass"), key=_price_key)
-    return passing[0].model if passing else None
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms"
-
-
-def recommendation_basis(results: Sequence[ModelResult], recommended: str | None) -> str:
-    """What decided the recommendation, in words: cost, latency where cost is unknown, or the only passing model."""
-    passing = [r for r in results if r.decision == "pass"]
-    chosen = next((r for r in passing if r.model == recommended), None)
-    if chosen is None:
-        return ""
-    others = [r for r in passing if r is not chosen]
-    if not others:
-        return "the only passing model"
-    unknown = [r.model for r in passing if not _known(r.cost_per_request)]
-    if not unknown:
-        return "the cheapest passing model by cost per request"
-    missing = f"cost unknown for {', '.join(unknown)}"
-    if _known(chosen.cost_per_request):
-        return f"the cheapest passing model of known cost ({missing})"
-    if chosen.latency_p50_s is None:
-        return f"{missing} and no latency measured: the first passing model by id, not a cost decision"
-    slower = [f"{_ms(r.latency_p50_s)} for {r.model}" for r in others if r.latency_p50_s is not None]
-    against = f" against {', '.join(slower)}" if slower else ""
-    return f"{missing}: the fastest passing model, median latency {_ms(chosen.latency_p50_s)}{against}"
+        Without ``requests_per_day``, costs are per 1,000 requests.
+        """
+        base = baseline(self.models, self.reference)
+        return recommendation_sentence(self.models, self.criterion, recommended=self.recommended,
+                                       compare_to=base.model if base is not None else None,
+                                       requests_per_day=requests_per_day)
 
 
 def combine(decisions: Sequence[Decision]) -> Decision:
@@ -183,8 +134,9 @@ def evaluate_model(model: str, scores: np.ndarray, *, bar: float | None, confide
             guarantee over several candidates (kept for comparison).
 
     Returns:
-        The model's result; ``extras`` holds ``missing_could_flip``, ``missing_policy`` and, with a budget,
-        ``pass_bound`` (the lower bound the pass decision uses) and ``pass_level`` (its one-sided level).
+        The model's result; with a budget, ``pass_bound`` is the lower bound the pass decision uses. ``extras``
+        holds ``missing_could_flip``, ``missing_policy`` and, with a budget, ``pass_level`` (the bound's
+        one-sided level).
     """
     seen = np.isfinite(scores)
     n, n_missing = int(seen.sum()), int((~seen).sum())
@@ -194,13 +146,15 @@ def evaluate_model(model: str, scores: np.ndarray, *, bar: float | None, confide
     decisions: list[Decision] = []
     conservative: list[Decision] = []
     extras: dict[str, Any] = {}
+    bound: float | None = None
     if bar is not None:
         cons = _bar_decision(total, n, n_missing, bar, confidence, binary, budget)
         obs = _bar_decision(total, n, 0, bar, confidence, binary, budget)
         decisions.append(cons if missing == "conservative" else obs)
         if budget is not None:
             counted = n + (n_missing if missing == "conservative" else 0)
-            extras.update(pass_bound=pass_bound(total, counted, budget, binary), pass_level=budget.pass_target)
+            bound = pass_bound(total, counted, budget, binary)
+            extras["pass_level"] = budget.pass_target
         conservative.append(cons)
     if reference is not None and margin is not None:
         if reference is scores:  # the reference itself (same array): non-inferior to itself by definition
@@ -215,7 +169,7 @@ def evaluate_model(model: str, scores: np.ndarray, *, bar: float | None, confide
     flip = decision != "undecided" and combine(conservative) != decision
     return ModelResult(model=model, n=n, n_missing=n_missing, accuracy=total / n if n else None, ci_low=low,
                        ci_high=high, cost_per_request=cost_per_request, decision=decision,
-                       extras={"missing_could_flip": flip, "missing_policy": missing, **extras})
+                       extras={"missing_could_flip": flip, "missing_policy": missing, **extras}, pass_bound=bound)
 
 
 def select_from_outcomes(table: OutcomesTable, bar: float | None, confidence: float = 0.95, *,
@@ -270,71 +224,6 @@ def format_usd(value: float) -> str:
     return usd(value)
 
 
-def _against(selection: Selection, chosen: ModelResult) -> ModelResult | None:
-    others = [m for m in selection.models if m.model != chosen.model and m.cost_per_request is not None]
-    if selection.reference is not None:
-        ref = [m for m in others if m.model == selection.reference]
-        if ref:
-            return ref[0]
-    passing = [m for m in others if m.decision == "pass"]
-    return max(passing, key=_price_key) if passing else None
-
-
-def _stopped(result: ModelResult) -> bool:
-    """Adaptive selection left this model once its full data could not pass (not "more items would settle it")."""
-    return str(result.extras.get("status", "")).startswith("stopped")
-
-
-def recommendation_sentence(selection: Selection, *, requests_per_day: float | None = None) -> str:
-    """The sentence to paste into a design doc.
-
-    E.g. "X clears 90% at 95% confidence on 400 items; it costs $A/year against $B for Y". The comparison
-    is the reference model if there is one, else the dearest other passing model; when the recommended
-    model is the only one that passes, the sentence says which cheaper models did not clear the bar.
-    Without a workload, costs are per 1,000 requests.
-    """
-    conf = format_percent(selection.confidence)
-    claims = []
-    if selection.threshold is not None:
-        claims.append(f"clears {format_percent(selection.threshold)}")
-    if selection.reference is not None and selection.margin is not None:
-        claims.append(f"is no worse than {selection.reference} by more than {selection.margin * 100:.3g} points")
-    claim = " and ".join(claims)
-    if selection.recommended is None:
-        undecided = [m.model for m in selection.models if m.decision == "undecided" and not _stopped(m)]
-        tail = f"; undecided: {', '.join(undecided)} (more items would settle it)" if undecided else ""
-        if not undecided and any(_stopped(m) for m in selection.models):
-            tail = "; none can pass on these items (each was left as soon as the data showed it could not)"
-        return f"No candidate {claim} at {conf} confidence{tail}."
-    chosen = selection.result(selection.recommended)
-    sentence = f"{chosen.model} {claim} at {conf} confidence on {chosen.n} items"
-
-    def cost(m: ModelResult) -> str:
-        assert m.cost_per_request is not None
-        if requests_per_day is not None:
-            return f"{format_usd(m.cost_per_request * requests_per_day * DAYS_PER_YEAR)}/year"
-        return f"{format_usd(m.cost_per_request * 1000)} per 1,000 requests"
-
-    if chosen.cost_per_request is None:
-        return sentence + "; its cost is unknown."
-    sentence += f"; it costs {cost(chosen)}"
-    other = _against(selection, chosen)
-    if other is not None:
-        sentence += f" against {cost(other)} for {other.model}"
-    else:
-        cheaper = [m for m in selection.models if m.model != chosen.model and m.cost_per_request is not None
-                   and m.cost_per_request < chosen.cost_per_request]
-        undecided = [m.model for m in cheaper if m.decision == "undecided" and not _stopped(m)]
-        if undecided:
-            sentence += (f"; no cheaper candidate was shown to clear it (undecided: {', '.join(undecided)}; "
-                         "more items would settle it)")
-        elif any(m.decision == "undecided" for m in cheaper):
-            sentence += "; no cheaper candidate can pass on these items"
-        elif cheaper:
-            sentence += "; every cheaper candidate fails"
-    return sentence + "."
-
-
 __all__ = [
     "MISSING_POLICIES",
     "MissingPolicy",
@@ -346,6 +235,5 @@ __all__ = [
     "format_usd",
     "recommend",
     "recommendation_basis",
-    "recommendation_sentence",
     "select_from_outcomes",
 ]

@@ -14,7 +14,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from satisfice.evals.results import ERRORS_RULE, EvalResults, ModelSummary, format_usd
+from satisfice.evals.model_result import ModelResult
+from satisfice.evals.results import ERRORS_RULE, EvalResults, format_usd
 from satisfice.formatting import usd_tick
 from satisfice.reports.plot_axes import layout as plot_layout
 from satisfice.reports.plot_axes import log_axis, money_hover, plot_text
@@ -33,16 +34,16 @@ def _secs(x: float | None) -> str:
     return "-" if x is None else (f"{x * 1000:.0f}ms" if x < 1 else f"{x:.2f}s")
 
 
-def _usd(m: ModelSummary, value: float | None) -> str:
+def _usd(m: ModelResult, value: float | None) -> str:
     """Dollars; ``-`` when the model answered nothing (nothing to price), ``unknown`` when it has no price."""
     return "-" if value is None and m.n_responses == 0 else format_usd(value)
 
 
-def _decision(m: ModelSummary) -> str:
+def _decision(m: ModelResult) -> str:
     return m.decision + (" (not run)" if m.items_used == 0 or (m.n + m.n_errors == 0 and m.n_not_run) else "")
 
 
-def model_json(m: ModelSummary) -> dict[str, Any]:
+def model_json(m: ModelResult) -> dict[str, Any]:
     """One model in the ``select --json`` shape, plus the eval's extra fields."""
     return {
         "model": m.model, "n": m.n, "n_missing": m.n_errors + m.n_not_run, "accuracy": m.accuracy, "ci_low": m.ci_low,
@@ -60,7 +61,7 @@ def model_json(m: ModelSummary) -> dict[str, Any]:
     }
 
 
-def pareto_set(models: list[ModelSummary]) -> set[str]:
+def pareto_set(models: list[ModelResult]) -> set[str]:
     """Models no other model beats on both cost and accuracy (known cost and accuracy only)."""
     pts = [m for m in models if m.cost_per_request is not None and m.accuracy is not None]
     keep: set[str] = set()
@@ -134,7 +135,7 @@ def render_table(r: EvalResults, width: int = 200, *, replay: bool = False) -> G
             t.add_column(names[i], justify="left" if i in (0, 5) else "right", no_wrap=i in (0, 4, 5),
                          min_width=longest if i == 0 else None)
 
-    def annual(m: ModelSummary) -> str:
+    def annual(m: ModelResult) -> str:
         return "-" if r.workload is None else _usd(m, m.annual_cost)
 
     for m in r.models:

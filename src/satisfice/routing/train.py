@@ -76,7 +76,7 @@ def per_task_model(data: RoutingData, bar: float, confidence: float) -> PerTask:
     selection = select_from_outcomes(table, bar, confidence)
     if selection.recommended is not None:
         result = selection.result(selection.recommended)
-        low = result.extras.get("pass_bound", result.ci_low)
+        low = result.pass_bound if result.pass_bound is not None else result.ci_low
         return PerTask(data.column(selection.recommended), True, float(low if low is not None else 0.0))
     best = int(np.argmax(data.accuracy()))
     return PerTask(best, False, accuracy_lower_bound(data.correct[:, best], confidence))
