@@ -46,9 +46,7 @@ def _decision(m: ModelResult) -> str:
 def model_json(m: ModelResult) -> dict[str, Any]:
     """One model in the ``select --json`` shape, plus the eval's extra fields."""
     return {
-        "model": m.model, "n": m.n, "n_missing": m.n_errors + m.n_not_run, "accuracy": m.accuracy, "ci_low": m.ci_low,
-        "ci_high": m.ci_high, "cost_per_request": m.cost_per_request, "decision": m.decision,
-        "n_errors": m.n_errors, "n_not_run": m.n_not_run, "errors_by_kind": m.errors_by_kind,
+        **m.to_json(), "n_errors": m.n_errors, "n_not_run": m.n_not_run, "errors_by_kind": m.errors_by_kind,
         "error_example": m.error_example, "retries": m.retries,
         "decision_note": m.decision_note, "price_source": m.price_source, "price": m.price_note,
         "cost_known": m.cost_run is not None, "cost_run": m.cost_run, "cost_per_1k": m.cost_per_1k,
