@@ -46,7 +46,7 @@ def _hooks(gw: Gateway, route: str, calls: int, batch: int = 1000) -> list[float
     out = []
     loop = gw.loop
     for _ in range(calls // batch):
-        ctxs = [Admitted(gw, base, CHAT, payload, None, None, 10, 0.0) for _ in range(batch)]
+        ctxs = [Admitted(gw.services, base, CHAT, payload, None, None, 10, 0.0) for _ in range(batch)]
         started = time.perf_counter()
         for ctx in ctxs:
             ctx.plan = loop.choose(ctx.plan)

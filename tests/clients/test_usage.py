@@ -80,3 +80,28 @@ def test_cost_never_negative_even_for_a_hand_made_usage() -> None:
 def test_sum_keeps_invalidity() -> None:
     total = Usage(1, 1) + parse_usage({"prompt_tokens": -1, "completion_tokens": 0})
     assert not total.valid and total.invalid_reason is not None
+
+
+def test_billed_usage_tells_a_missing_usage_from_an_invalid_one() -> None:
+    from satisfice.clients.usage import billed_usage, reported_usage
+
+    good = billed_usage(reported_usage({"prompt_tokens": 3, "completion_tokens": 2}), 10, "abcdefgh")
+    assert (good.usage.input_tokens, good.usage.output_tokens, good.estimated, good.invalid) == (3, 2, False, False)
+    missing = billed_usage(reported_usage(None), 10, "abcdefgh")
+    assert (missing.usage.input_tokens, missing.usage.output_tokens) == (10, 2)
+    assert missing.estimated and not missing.invalid and missing.usage.invalid_reason == "answer has no usage"
+    lie = billed_usage(reported_usage({"prompt_tokens": 3, "completion_tokens": -2}), 10, "abcdefgh")
+    assert lie.estimated and lie.invalid and "negative" in (lie.usage.invalid_reason or "")
+
+
+def test_read_chunk_reads_chat_and_completions_chunks() -> None:
+    from satisfice.clients.sse import read_chunk
+
+    chat = read_chunk({"choices": [{"delta": {"content": "hi", "reasoning_content": "hm"}, "finish_reason": None}]})
+    assert (chat.text, chat.reasoning, chat.usage, chat.finished, chat.usage_only) == ("hi", "hm", None, False, False)
+    done = read_chunk({"choices": [{"text": "yo", "finish_reason": "length"}]})
+    assert done.text == "yo" and done.finished
+    usage = read_chunk({"choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 1}})
+    assert usage.usage_only and usage.usage is not None and usage.usage.input_tokens == 4
+    odd = read_chunk({"choices": ["x", {"delta": {"content": 5}}], "usage": {"prompt_tokens": -1}})
+    assert odd.text == "" and odd.usage is not None and not odd.usage.valid and not odd.usage_only

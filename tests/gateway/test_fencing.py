@@ -117,4 +117,4 @@ def test_a_call_timed_out_across_a_pause_is_billed_its_reservation(store: Store)
     [row] = spend_rows(store)
     assert status == row.status == 504
     assert row.reserved_usd is not None and row.cost_usd == pytest.approx(row.reserved_usd) and row.cost_usd > 0
-    assert row.usage_invalid and "paused" in row.errors
+    assert row.tokens_estimated and not row.usage_invalid and "paused" in row.errors

@@ -1,13 +1,17 @@
-"""Server-sent events as OpenAI-compatible servers stream them: split a byte stream into events, decode one event.
+"""Server-sent events as OpenAI-compatible servers stream them: split a byte stream into events, read one event.
 
-The gateway's relay and the self-host bench both read streams through these, so a stream is parsed one way.
+The gateway's relay and the self-host bench (over HTTP and in-process) read streams through these, so a stream
+is parsed one way: :class:`SSEParser` splits bytes into events, :func:`event_data` and :func:`decode_event` give
+an event's JSON object, and :func:`read_chunk` what a chat or completions chunk carries (text, usage, end).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from satisfice.clients.openai_compat import decode_answer
+from satisfice.clients.usage import reported_usage
+from satisfice.core import Usage
 
 DONE_DATA = b"[DONE]"
 
@@ -43,4 +47,47 @@ def decode_event(payload: bytes, where: str, secrets: tuple[str, ...] = ()) -> d
     return decode_answer(payload, where, secrets, what="stream event")
 
 
-__all__ = ["DONE_DATA", "SSEParser", "decode_event", "event_data"]
+class Chunk(NamedTuple):
+    """What one streamed chat or completions chunk carries."""
+
+    text: str
+    """Its answer text (``delta.content`` of chat, ``text`` of completions), all choices joined."""
+    reasoning: str
+    """Its reasoning text (``delta.reasoning_content`` or ``delta.reasoning``), which some servers stream first."""
+    usage: Usage | None
+    """Its usage, read by the shared usage parser (None: the chunk has none)."""
+    finished: bool
+    """A choice carries a ``finish_reason``."""
+    usage_only: bool
+    """A chunk with an empty ``choices`` list and a usage: the one ``stream_options.include_usage`` asks for."""
+
+
+def read_chunk(obj: dict[str, Any]) -> Chunk:
+    """Read one decoded stream chunk (never raises: fields of the wrong type read as absent).
+
+    An ``error`` in the chunk is the caller's to handle first (each reader answers it its own way).
+    """
+    usage = reported_usage(obj.get("usage"))
+    text = reasoning = ""
+    finished = False
+    choices = obj.get("choices")
+    if isinstance(choices, list):
+        for choice in choices:
+            if not isinstance(choice, dict):
+                continue
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                piece = delta.get("content")
+                thought = delta.get("reasoning_content") or delta.get("reasoning")
+                if isinstance(thought, str):
+                    reasoning += thought
+            else:
+                piece = choice.get("text")
+            if isinstance(piece, str):
+                text += piece
+            if choice.get("finish_reason"):
+                finished = True
+    return Chunk(text, reasoning, usage, finished, choices == [] and usage is not None)
+
+
+__all__ = ["DONE_DATA", "Chunk", "SSEParser", "decode_event", "event_data", "read_chunk"]

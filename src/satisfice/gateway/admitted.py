@@ -1,7 +1,8 @@
 """One admitted request, from the plan to the answer: cascade or relay, then its single spend row.
 
 :class:`Admitted` is created by the gateway's request path once the key, body, plan and budget reservation are
-settled (see :mod:`satisfice.gateway.app`). ``finish`` settles the reservation, queues the spend row and counts
+settled (see :mod:`satisfice.gateway.app`), with the :class:`Services` it uses (books, executor, metrics,
+production loop), never the gateway itself. ``finish`` settles the reservation, queues the spend row and counts
 the request; it runs exactly once per admitted request, whatever the outcome.
 """
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from starlette.responses import Response
@@ -18,44 +20,59 @@ from starlette.responses import Response
 from satisfice.core import Price, Usage
 from satisfice.gateway.api_calls import call_api, open_api_relay
 from satisfice.gateway.apis import ApiRequest
+from satisfice.gateway.books import Books
 from satisfice.gateway.budgets import Reservation
-from satisfice.gateway.cascade import Attempts, Caller, final_error
+from satisfice.gateway.cascade import Attempts, Caller, Executor, final_error
 from satisfice.gateway.journal import JournalUnwritable
 from satisfice.gateway.keys import KeyInfo
+from satisfice.gateway.ledger import SpendRow
+from satisfice.gateway.metrics import GatewayMetrics
+from satisfice.gateway.production import ProductionLoop
 from satisfice.gateway.relay import Relay, RelayResponse, open_relay
 from satisfice.gateway.replies import GatewayError, synthesize_stream
 from satisfice.gateway.routing import Plan
-from satisfice.gateway.spendlog import SpendRow
 from satisfice.gateway.upstream import CHAT, Answer, Upstream
 from satisfice.masking import mask
 
-if TYPE_CHECKING:
-    from satisfice.gateway.app import Gateway
-
 log = logging.getLogger("satisfice.gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What an admitted request uses of its gateway (built once per gateway, shared by every request)."""
+
+    books: Books
+    """The spend log (rows, request ids, durability) and the budget ledger (settling reservations)."""
+    executor: Executor
+    """Runs plans against upstreams; its transport opens streams."""
+    metrics: GatewayMetrics
+    loop: ProductionLoop
+    """Per-request hooks: verdicts to outcomes, shadow checks, content logging."""
+    secrets: Callable[[], tuple[str, ...]]
+    """Provider keys to mask out of a spend row's errors."""
 
 
 class Admitted:
     """One admitted request: serves it and writes its single spend row."""
 
-    __slots__ = ("api", "att", "endpoint", "gw", "input_estimate", "key", "payload", "plan", "request_id",
-                 "reservation", "started")
+    __slots__ = ("api", "att", "endpoint", "input_estimate", "key", "payload", "plan", "request_id",
+                 "reservation", "started", "sv")
 
-    def __init__(self, gw: Gateway, plan: Plan, endpoint: str, payload: dict[str, Any], key: KeyInfo | None,
-                 reservation: Reservation | None, input_estimate: int, started: float,
+    def __init__(self, services: Services, plan: Plan, endpoint: str, payload: dict[str, Any],
+                 key: KeyInfo | None, reservation: Reservation | None, input_estimate: int, started: float,
                  api: ApiRequest | None = None) -> None:
-        self.gw, self.plan, self.endpoint, self.payload = gw, plan, endpoint, payload
+        self.sv, self.plan, self.endpoint, self.payload = services, plan, endpoint, payload
         self.key, self.reservation, self.input_estimate, self.started = key, reservation, input_estimate, started
         self.att = Attempts()
         self.api = api
         """Set for the other client APIs (Messages, Responses, embeddings); None for chat and completions."""
-        self.request_id = gw.spend_log.new_id()
+        self.request_id = services.books.spend_log.new_id()
         """The spend row's ``entry_id``, sent to the client as ``x-satisfice-request-id``."""
 
     def finish(self, status: int, outcome: str, model: str | None, upstream: str | None,
                served_usage: Usage | None) -> None:
         """Settle the reservation, queue the spend row, count the request."""
-        gw, att, reservation = self.gw, self.att, self.reservation
+        sv, att, reservation = self.sv, self.att, self.reservation
         reserved = reservation.amount if reservation is not None else None
         if att.paused and reserved is not None and reserved > att.cost:  # the upstream likely answered unread
             att.cost, att.estimated = reserved, True
@@ -63,24 +80,28 @@ class Admitted:
                               "reservation (the worst case), as the upstream probably answered")
         over = reserved is not None and att.cost > reserved * (1 + 1e-9) + 1e-12
         if reservation is not None:
-            gw.ledger.settle(reservation, att.cost)
-        errors = orjson.dumps([mask(e, gw.secrets()) for e in att.errors]).decode() if att.errors else "[]"
+            sv.books.ledger.settle(reservation, att.cost)
+        errors = orjson.dumps([mask(e, sv.secrets()) for e in att.errors]).decode() if att.errors else "[]"
         elapsed = time.perf_counter() - self.started
         plan = self.plan
         key = self.key
-        gw.spend_log.add(SpendRow(  # positional, in SpendRow's field order (cheaper than 18 keywords)
-            time.time(), key.id if key is not None else None, plan.name, self.endpoint,
-            self.payload.get("stream") is True, orjson.dumps(att.tried).decode(), model, upstream,
-            att.input_tokens, att.output_tokens, att.estimated, att.cost,
-            plan.reference_cost(served_usage) if served_usage is not None else None,
-            elapsed * 1000.0, att.escalations, errors, status, outcome,
-            self.request_id, att.estimated, over, reserved, self.endpoint if self.api is None else self.api.served_api,
-            reservation.epoch if reservation is not None else None,
+        sv.books.spend_log.add(SpendRow(
+            created_at=time.time(), key_id=key.id if key is not None else None, route=plan.name,
+            endpoint=self.endpoint, stream=self.payload.get("stream") is True,
+            models_tried=orjson.dumps(att.tried).decode(), model=model, upstream=upstream,
+            input_tokens=att.input_tokens, output_tokens=att.output_tokens, tokens_estimated=att.estimated,
+            cost_usd=att.cost,
+            reference_cost_usd=plan.reference_cost(served_usage) if served_usage is not None else None,
+            latency_ms=elapsed * 1000.0, escalations=att.escalations, errors=errors, status=status,
+            outcome=outcome, entry_id=self.request_id, usage_invalid=att.usage_invalid, over_reservation=over,
+            reserved_usd=reserved, upstream_api=self.endpoint if self.api is None else self.api.served_api,
+            lease_epoch=reservation.epoch if reservation is not None else None,
         ), reservation.period if reservation is not None else None)
-        gw.metrics.request(plan.name, status, elapsed, att.cost)
-        gw.loop.finished(self, self.request_id)
+        sv.metrics.request(plan.name, status, elapsed, att.cost)
+        sv.loop.finished(self, self.request_id)
         if att.estimated or over:
-            gw.metrics.usage_flags(plan.name, upstream or "", invalid=att.estimated, over=over)
+            sv.metrics.usage_flags(plan.name, upstream or "", estimated=att.estimated, invalid=att.usage_invalid,
+                                   over=over)
 
     def _fail(self, exc: GatewayError) -> Response:
         self.finish(exc.status, exc.code or "error", None, None, None)
@@ -105,20 +126,20 @@ class Admitted:
     async def serve(self) -> Response:
         """Non-streaming, or streaming that is verified before anything is sent."""
         try:
-            answer = await self.gw.executor.run(self.plan, self.endpoint, self._checked_payload(),
+            answer = await self.sv.executor.run(self.plan, self.endpoint, self._checked_payload(),
                                                 self.input_estimate, self.att, self._caller())
         except GatewayError as exc:
             failed = self._fail(exc)
             with contextlib.suppress(JournalUnwritable):  # the error goes out either way; its row is queued
-                await self.gw.spend_log.durable()
+                await self.sv.books.spend_log.durable()
             return failed
         except Exception:
             return self._internal("serving")
         self.finish(200, "ok" if self.att.verified else "unverified", answer.model, answer.upstream, answer.usage)
         try:
-            await self.gw.spend_log.durable()  # the row is journaled before the answer is released
+            await self.sv.books.spend_log.durable()  # the row is journaled before the answer is released
         except JournalUnwritable as exc:  # never released: the row (billed, the upstream answered) says so
-            self.gw.spend_log.amend(self.request_id, 503, "journal_failed")
+            self.sv.books.spend_log.amend(self.request_id, 503, "journal_failed")
             return unwritable(exc).response() if self.api is None else self.api.api.error(unwritable(exc))
         self._shadow(answer.model, answer.text)
         if self.api is not None:
@@ -132,17 +153,19 @@ class Admitted:
 
     async def relay(self) -> Response | RelayResponse:
         """Streaming without verifiers: fall back until the first event, then relay."""
-        gw, att, targets = self.gw, self.att, self.plan.targets
+        att, targets, executor = self.att, self.plan.targets, self.sv.executor
+        spend_log = self.sv.books.spend_log
+        transport = executor.transport
         relay: Relay | None = None
         try:
             for n, target in enumerate(targets):
                 def attempt(upstream: Upstream, price: Price, model: str = target.model) -> Any:
                     if self.api is not None:
-                        return open_api_relay(gw.transport, upstream, model, self.api, price, self.input_estimate)
-                    return open_relay(gw.transport, upstream, model, self.endpoint, self.payload, price,
+                        return open_api_relay(transport, upstream, model, self.api, price, self.input_estimate)
+                    return open_relay(transport, upstream, model, self.endpoint, self.payload, price,
                                       self.input_estimate)
 
-                relay = await gw.executor.try_target(target, att, n == len(targets) - 1, attempt)
+                relay = await executor.try_target(target, att, n == len(targets) - 1, attempt)
                 if relay is not None:
                     break
         except GatewayError as exc:
@@ -153,22 +176,20 @@ class Admitted:
             return self._fail(final_error(att, self.plan.name))
 
         def on_finish(done: Relay, error: str | None) -> None:
-            usage, estimated, cost, text = done.result()
-            att.cost += cost
-            att.input_tokens += usage.input_tokens
-            att.output_tokens += usage.output_tokens
-            att.estimated = att.estimated or estimated
+            relayed = done.result()
+            att.bill(relayed)
             if error is not None:
                 att.errors.append(error)
-            self.finish(200, "ok" if error is None else "interrupted", done.model, done.upstream.name, usage)
+            self.finish(200, "ok" if error is None else "interrupted", done.model, done.upstream.name,
+                        relayed.usage)
             if error is None:
-                self._shadow(done.model, text)
+                self._shadow(done.model, relayed.text)
 
         async def durable() -> None:
             try:
-                await gw.spend_log.durable()
+                await spend_log.durable()
             except JournalUnwritable:  # the stream ends with an error event instead of [DONE]
-                gw.spend_log.amend(self.request_id, 200, "interrupted")
+                spend_log.amend(self.request_id, 200, "interrupted")
                 raise
 
         return RelayResponse(relay, self._headers(relay.model), on_finish, durable)
@@ -181,10 +202,10 @@ class Admitted:
         request = self.api
         if request is None:
             return None
-        gw, estimate = self.gw, self.input_estimate
+        transport, estimate = self.sv.executor.transport, self.input_estimate
 
         def caller(upstream: Upstream, price: Price, model: str) -> Awaitable[Answer]:
-            return call_api(gw.transport, upstream, model, request, price, estimate)
+            return call_api(transport, upstream, model, request, price, estimate)
 
         return caller
 
@@ -194,9 +215,9 @@ class Admitted:
         Other APIs go through their chat translation, where there is one.
         """
         if self.api is None:
-            self.gw.loop.served(self, model, text, self.att.cost)
+            self.sv.loop.served(self, model, text, self.att.cost)
         elif self.api.chat is not None:
-            self.gw.loop.served(self, model, text, self.att.cost, CHAT, self.api.chat)
+            self.sv.loop.served(self, model, text, self.att.cost, CHAT, self.api.chat)
 
     def _api_answer(self, answer: Answer) -> Response:
         assert self.api is not None
@@ -226,4 +247,4 @@ class RawResponse(Response):
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", media_type), *headers]
 
 
-__all__ = ["Admitted", "RawResponse", "unwritable"]
+__all__ = ["Admitted", "RawResponse", "Services", "unwritable"]

@@ -19,7 +19,7 @@ import orjson
 
 from satisfice.clients.http import HttpTransport
 from satisfice.clients.openai_compat import decode_answer
-from satisfice.clients.usage import parse_usage
+from satisfice.clients.usage import billed_usage, reported_usage
 from satisfice.core import Price
 from satisfice.errors import UpstreamUnavailable
 from satisfice.gateway.apis import ANTHROPIC_VERSION, MESSAGES, Api, ApiRequest, Events
@@ -30,7 +30,6 @@ from satisfice.gateway.upstream import (
     Answer,
     OpenStream,
     Upstream,
-    billed_usage,
     call,
     checked_post,
     open_raw_stream,
@@ -71,10 +70,10 @@ async def call_api(transport: HttpTransport, upstream: Upstream, model: str, req
                                   native_headers(upstream, request))
         data = decode_answer(body, upstream.name, upstream.secrets())
         text = api.text_of(data)
-        usage, estimated = billed_usage(parse_usage(api.chat_usage(data.get("usage"))), input_estimate, text)
+        billed = billed_usage(reported_usage(api.chat_usage(data.get("usage"))), input_estimate, text)
         request.served_api = api.name
-        return Answer(model, upstream.name, body, data, text, usage, estimated, price.cost(usage),
-                      time.perf_counter() - started)
+        return Answer(model, upstream.name, body, data, text, billed.usage, billed.estimated, billed.invalid,
+                      price.cost(billed.usage), time.perf_counter() - started)
     answer = await call(transport, upstream, model, CHAT, request.translated(), price, input_estimate)
     assert api.from_chat is not None  # an API without translation has request.translated() raise
     answer.data = api.from_chat(answer.data, request.payload)
@@ -127,7 +126,7 @@ class NativeRelay(Relay):
             raw = holder.get("usage") if isinstance(holder, dict) else None
             if isinstance(raw, dict):
                 self.raw_usage.update({k: v for k, v in raw.items() if v is not None})
-                self.usage = parse_usage(self.api.chat_usage(self.raw_usage))
+                self.usage = reported_usage(self.api.chat_usage(self.raw_usage))
         delta = obj.get("delta")
         if isinstance(delta, dict) and isinstance(delta.get("text"), str):
             self.text.append(delta["text"])

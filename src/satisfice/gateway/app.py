@@ -32,7 +32,7 @@ from satisfice.clients.http import HttpTransport
 from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.admission import reserve
-from satisfice.gateway.admitted import Admitted, unwritable
+from satisfice.gateway.admitted import Admitted, Services, unwritable
 from satisfice.gateway.apis import APIS, Api, ApiRequest, model_answer, prepare
 from satisfice.gateway.bodies import BodyReader
 from satisfice.gateway.books import Books
@@ -102,6 +102,7 @@ class Gateway:
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
         self._refreshers: list[asyncio.Task[None]] = []
         self.loop = ProductionLoop(self, _unauthorized)
+        self.services = Services(self.books, self.executor, self.metrics, self.loop, self.secrets)
         self.bodies = BodyReader(config.limits.max_body_bytes, config.limits.body_timeout_s,
                                  config.limits.max_body_bytes_in_flight)
         self._default_cap = config.limits.default_max_tokens
@@ -367,7 +368,7 @@ class Gateway:
             rejected = exc.response() if api is None else api.error(exc)
             rejected.headers["x-satisfice-request-id"] = self.spend_log.new_id()  # for logs; it has no spend row
             return rejected
-        ctx = Admitted(self, plan, endpoint, payload, key, reservation, estimate, started, request)
+        ctx = Admitted(self.services, plan, endpoint, payload, key, reservation, estimate, started, request)
         if payload.get("stream") is True and not plan.verifiers:
             return await ctx.relay()
         return await ctx.serve()

@@ -20,10 +20,10 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from satisfice.clients.http import HttpTransport
-from satisfice.core import Price
+from satisfice.core import Price, Usage
 from satisfice.errors import ProviderError, RateLimited, Timeout, error_kind
 from satisfice.gateway.config import LimitsConfig
 from satisfice.gateway.metrics import GatewayMetrics
@@ -35,6 +35,19 @@ from satisfice.gateway.verifiers import run_verifiers
 T = TypeVar("T")
 Caller = Callable[[Upstream, Price, str], Awaitable[Answer]]
 _UPSTREAM_CONFIG_STATUSES = (401, 403, 404)
+
+
+class Billable(Protocol):
+    """A paid answer, whole (:class:`~satisfice.gateway.upstream.Answer`) or relayed."""
+
+    @property
+    def cost(self) -> float: ...  # noqa: D102
+    @property
+    def usage(self) -> Usage: ...  # noqa: D102
+    @property
+    def estimated(self) -> bool: ...  # noqa: D102
+    @property
+    def usage_invalid(self) -> bool: ...  # noqa: D102
 
 
 @dataclass(slots=True)
@@ -49,6 +62,9 @@ class Attempts:
     input_tokens: int = 0
     output_tokens: int = 0
     estimated: bool = False
+    """Some tokens billed are the gateway's estimate (the spend row's ``tokens_estimated``)."""
+    usage_invalid: bool = False
+    """An upstream reported a usage that failed the checks (the spend row's ``usage_invalid``)."""
     verified: bool = True
     failures: list[BaseException] = field(default_factory=list)
     skipped: list[float] = field(default_factory=list)
@@ -57,12 +73,14 @@ class Attempts:
     verdicts: list[tuple[str, bool, float]] = field(default_factory=list)
     """``(model, passed, cost)`` for each answer the route's verifiers judged (recorded as outcomes)."""
 
-    def bill(self, answer: Answer) -> None:
-        """Add a paid answer's tokens and cost."""
+    def bill(self, answer: Billable) -> None:
+        """Add a paid answer's tokens and cost, and its usage flags."""
         self.cost += answer.cost
-        self.input_tokens += answer.usage.input_tokens
-        self.output_tokens += answer.usage.output_tokens
+        usage = answer.usage
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
         self.estimated = self.estimated or answer.estimated
+        self.usage_invalid = self.usage_invalid or answer.usage_invalid
 
 
 def _is_client_error(exc: ProviderError) -> bool:
@@ -221,4 +239,4 @@ class Executor:
         raise final_error(att, plan.name)
 
 
-__all__ = ["Attempts", "Executor", "StallWatch", "final_error"]
+__all__ = ["Attempts", "Billable", "Executor", "StallWatch", "final_error"]

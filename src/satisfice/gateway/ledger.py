@@ -29,17 +29,83 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, insert, text
 
 from satisfice.gateway.keys import tag_bounds
-from satisfice.gateway.spendlog import SpendRow, insert_spend
 from satisfice.store import Store
-from satisfice.store.schema_gateway import GatewayJournalIncident, GatewayShadow
+from satisfice.store.schema_gateway import GatewayJournalIncident, GatewayShadow, GatewaySpend
 
 EPS = 1e-12
 log = logging.getLogger("satisfice.gateway")
+
+
+class SpendRow(NamedTuple):
+    """One row of :class:`~satisfice.store.schema_gateway.GatewaySpend`.
+
+    A tuple: cheap to build, and handed to the driver's ``executemany`` as is; built by keyword (the journal's
+    replay, whose records are in field order, uses ``_make``). ``created_at`` is a ``time.time()`` float; the
+    writer makes it a date.
+    """
+
+    created_at: float
+    key_id: str | None
+    route: str
+    endpoint: str
+    stream: bool
+    models_tried: str
+    model: str | None
+    upstream: str | None
+    input_tokens: int
+    output_tokens: int
+    tokens_estimated: bool
+    """The token counts (and cost) are the gateway's estimate: the upstream's usage was missing or invalid, or the
+    instance was paused mid-call and billed the reservation."""
+    cost_usd: float
+    reference_cost_usd: float | None
+    latency_ms: float
+    escalations: int
+    errors: str
+    status: int
+    outcome: str
+    entry_id: str | None = None
+    usage_invalid: bool = False
+    """The upstream reported a usage that failed the checks (negative, fractional, inconsistent, ...)."""
+    over_reservation: bool = False
+    reserved_usd: float | None = None
+    upstream_api: str | None = None
+    """The API spoken to the upstream that served: the client's own (pass-through) or ``chat`` (translated)."""
+    lease_epoch: int | None = None
+
+
+_SPEND_COLUMNS = SpendRow._fields
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy keeps DateTime values in SQLite
+
+
+def insert_spend(conn: Connection, rows: list[SpendRow]) -> None:
+    """One ``executemany`` straight to the driver.
+
+    Rows are already tuples in column order, so the only Python work per row is making its date. SQLAlchemy's
+    per-row parameter processing is skipped: it held the GIL long enough to slow the event loop at thousands
+    of rows per second.
+    """
+    dialect = conn.dialect
+    when = dt.datetime.fromtimestamp
+    utc = dt.UTC
+    if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+        conn.execute(insert(GatewaySpend), [
+            {**r._asdict(), "created_at": when(r.created_at, utc).replace(tzinfo=None)} for r in rows])
+        return
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {GatewaySpend.__tablename__} ({', '.join(_SPEND_COLUMNS)}) "
+           f"VALUES ({', '.join([mark] * len(_SPEND_COLUMNS))})")
+    values: list[tuple[Any, ...]]
+    if dialect.name == "sqlite":
+        values = [(when(r.created_at, utc).strftime(_SQLITE_TIME), *r[1:]) for r in rows]
+    else:
+        values = [(when(r.created_at, utc).replace(tzinfo=None), *r[1:]) for r in rows]
+    conn.exec_driver_sql(sql, values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,4 +362,4 @@ class SharedLedger:
                     for kind, records, detail in incidents])
 
 
-__all__ = ["Grant", "SharedLedger"]
+__all__ = ["Grant", "SharedLedger", "SpendRow", "insert_spend"]

@@ -32,6 +32,7 @@ class GatewayMetrics:
         self.shadows: dict[tuple[str, str], float] = {}
         self.branches: dict[tuple[str, str], float] = {}
         self.usage_invalid: dict[tuple[str, str], float] = {}
+        self.tokens_estimated: dict[tuple[str, str], float] = {}
         self.over_reservation: dict[tuple[str, str], float] = {}
         self._latency: dict[str, list[int]] = {}
         self._latency_sum: dict[str, float] = {}
@@ -65,9 +66,11 @@ class GatewayMetrics:
         key = (upstream, kind)
         self.upstream_errors[key] = self.upstream_errors.get(key, 0.0) + 1.0
 
-    def usage_flags(self, route: str, upstream: str, *, invalid: bool, over: bool) -> None:
-        """Count a request billed its estimate (untrustworthy usage) and/or above its reservation."""
+    def usage_flags(self, route: str, upstream: str, *, estimated: bool, invalid: bool, over: bool) -> None:
+        """Count a request billed an estimate, given an invalid usage, and/or billed above its reservation."""
         key = (route, upstream)
+        if estimated:
+            self.tokens_estimated[key] = self.tokens_estimated.get(key, 0.0) + 1.0
         if invalid:
             self.usage_invalid[key] = self.usage_invalid.get(key, 0.0) + 1.0
         if over:
@@ -99,8 +102,10 @@ class GatewayMetrics:
                        ["upstream", "kind"], self.upstream_errors)
         yield _counter("satisfice_gateway_cost_usd", "Upstream spend in USD", ["route"],
                        {(k,): v for k, v in self.cost.items()})
-        yield _counter("satisfice_gateway_usage_invalid", "Requests whose upstream usage was missing or invalid "
-                       "(billed the gateway's estimate)", ["route", "upstream"], self.usage_invalid)
+        yield _counter("satisfice_gateway_usage_invalid", "Requests whose upstream reported a usage that failed the "
+                       "checks (billed the gateway's estimate)", ["route", "upstream"], self.usage_invalid)
+        yield _counter("satisfice_gateway_tokens_estimated", "Requests billed the gateway's token estimate (the "
+                       "upstream's usage was missing or invalid)", ["route", "upstream"], self.tokens_estimated)
         yield _counter("satisfice_gateway_over_reservation", "Requests that cost more than their reservation "
                        "(billed in full)", ["route", "upstream"], self.over_reservation)
         yield _counter("satisfice_gateway_shadow_checks", "Shadow checks by outcome", ["route", "outcome"],

@@ -19,21 +19,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.types import Receive, Scope, Send
 
 from satisfice.clients.http import HttpTransport
-from satisfice.clients.sse import DONE_DATA, SSEParser, decode_event, event_data
+from satisfice.clients.sse import DONE_DATA, SSEParser, decode_event, event_data, read_chunk
+from satisfice.clients.usage import billed_usage
 from satisfice.core import Price, Usage
 from satisfice.errors import BadResponse, ProviderError, UpstreamUnavailable
 from satisfice.gateway.journal import JournalUnwritable
 from satisfice.gateway.replies import DONE, sse_error
-from satisfice.gateway.upstream import CHAT, OpenStream, Upstream, billed_usage, describe, open_stream, usage_of
+from satisfice.gateway.upstream import OpenStream, Upstream, describe, open_stream
 from satisfice.masking import shorten
 
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
                (b"x-accel-buffering", b"no")]
+
+
+class Relayed(NamedTuple):
+    """What a finished relay is billed (the fields :meth:`~satisfice.gateway.cascade.Attempts.bill` reads)."""
+
+    usage: Usage
+    estimated: bool
+    usage_invalid: bool
+    cost: float
+    text: str
 
 
 class Relay:
@@ -83,21 +94,15 @@ class Relay:
 
     def on_event(self, obj: dict[str, Any], event: bytes) -> bytes | None:
         """Track one decoded chat event (text, usage, finish); the bytes to forward (None: nothing)."""
-        usage = usage_of(obj)
-        if usage is not None:
-            self.usage = usage
-        choices = obj.get("choices")
-        if isinstance(choices, list):
-            for choice in choices:
-                if not isinstance(choice, dict):
-                    continue
-                piece = (choice.get("delta") or {}).get("content") if self.endpoint == CHAT else choice.get("text")
-                if isinstance(piece, str):
-                    self.text.append(piece)
-                if choice.get("finish_reason"):
-                    self.finished = True
-            if not choices and usage is not None and not self.client_usage:
-                return None  # the usage chunk we asked for; the client did not
+        chunk = read_chunk(obj)
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        if chunk.text:
+            self.text.append(chunk.text)
+        if chunk.finished:
+            self.finished = True
+        if chunk.usage_only and not self.client_usage:
+            return None  # the usage chunk we asked for; the client did not
         return event + b"\n\n"
 
     def tail(self) -> bytes:
@@ -121,11 +126,11 @@ class Relay:
                 return
         raise BadResponse(f"{self.upstream.name}: stream ended before any event")
 
-    def result(self) -> tuple[Usage, bool, float, str]:
-        """(usage, estimated, cost, text) of what was relayed."""
+    def result(self) -> Relayed:
+        """What was relayed, and what it is billed."""
         text = "".join(self.text)
-        usage, estimated = billed_usage(self.usage, self.input_estimate, text)
-        return usage, estimated, self.price.cost(usage), text
+        billed = billed_usage(self.usage, self.input_estimate, text)
+        return Relayed(billed.usage, billed.estimated, billed.invalid, self.price.cost(billed.usage), text)
 
     async def close(self, exc: BaseException | None = None) -> None:
         """Release the upstream connection."""
@@ -242,4 +247,4 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Event, drop_upstream
             return
 
 
-__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "open_relay", "primed"]
+__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "Relayed", "open_relay", "primed"]

@@ -18,84 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import itertools
 import logging
 import time
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-from sqlalchemy import Connection, insert
+from typing import Any
 
 from satisfice.gateway.journal import Journal, Orphan, orphans
-from satisfice.store.schema_gateway import GatewaySpend
-
-if TYPE_CHECKING:
-    from satisfice.gateway.ledger import SharedLedger
+from satisfice.gateway.ledger import SharedLedger, SpendRow
 
 log = logging.getLogger("satisfice.gateway")
-
-class SpendRow(NamedTuple):
-    """One row of :class:`~satisfice.store.schema_gateway.GatewaySpend`.
-
-    A tuple: cheap to build, and handed to the driver's ``executemany`` as is. ``created_at`` is a ``time.time()``
-    float; the writer makes it a date.
-    """
-
-    created_at: float
-    key_id: str | None
-    route: str
-    endpoint: str
-    stream: bool
-    models_tried: str
-    model: str | None
-    upstream: str | None
-    input_tokens: int
-    output_tokens: int
-    tokens_estimated: bool
-    cost_usd: float
-    reference_cost_usd: float | None
-    latency_ms: float
-    escalations: int
-    errors: str
-    status: int
-    outcome: str
-    entry_id: str | None = None
-    usage_invalid: bool = False
-    over_reservation: bool = False
-    reserved_usd: float | None = None
-    upstream_api: str | None = None
-    """The API spoken to the upstream that served: the client's own (pass-through) or ``chat`` (translated)."""
-    lease_epoch: int | None = None
-
-
-_SPEND_COLUMNS = SpendRow._fields
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy keeps DateTime values in SQLite
-
-
-def insert_spend(conn: Connection, rows: list[SpendRow]) -> None:
-    """One ``executemany`` straight to the driver.
-
-    Rows are already tuples in column order, so the only Python work per row is making its date. SQLAlchemy's
-    per-row parameter processing is skipped: it held the GIL long enough to slow the event loop at thousands
-    of rows per second.
-    """
-    dialect = conn.dialect
-    when = dt.datetime.fromtimestamp
-    utc = dt.UTC
-    if dialect.paramstyle not in ("qmark", "format", "pyformat"):
-        conn.execute(insert(GatewaySpend), [
-            {**r._asdict(), "created_at": when(r.created_at, utc).replace(tzinfo=None)} for r in rows])
-        return
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {GatewaySpend.__tablename__} ({', '.join(_SPEND_COLUMNS)}) "
-           f"VALUES ({', '.join([mark] * len(_SPEND_COLUMNS))})")
-    values: list[tuple[Any, ...]]
-    if dialect.name == "sqlite":
-        values = [(when(r.created_at, utc).strftime(_SQLITE_TIME), *r[1:]) for r in rows]
-    else:
-        values = [(when(r.created_at, utc).replace(tzinfo=None), *r[1:]) for r in rows]
-    conn.exec_driver_sql(sql, values)
-
 
 Entry = tuple[str | None, SpendRow]
 """A spend row and the budget period (``period_tag``) its cost counts against (None: no budgeted key)."""
@@ -246,7 +177,7 @@ class SpendLog:
     def _replay(self, orphan: Orphan, mark: tuple[int, int, float] | None) -> int:
         assert self.journal is not None
         scan = orphan.scan(self.journal.directory / "quarantine")
-        entries = [(period, SpendRow(*row)) for period, row in scan.entries]
+        entries = [(period, SpendRow._make(row)) for period, row in scan.entries]
         count = 0
         for i in range(0, len(entries), 5000):
             count += self._ledger.write(entries[i:i + 5000], replay=True)
@@ -304,4 +235,4 @@ class SpendLog:
             self.journal.close(remove=not self._spend)
 
 
-__all__ = ["Entry", "SpendLog", "SpendRow", "insert_spend"]
+__all__ = ["Entry", "SpendLog"]

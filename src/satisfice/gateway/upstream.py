@@ -16,7 +16,7 @@ from typing import Any
 
 from satisfice.clients.http import HttpTransport, StreamResponse, error_for_status
 from satisfice.clients.openai_compat import answer_text, decode_answer, request_body
-from satisfice.clients.usage import parse_usage
+from satisfice.clients.usage import billed_usage, reported_usage
 from satisfice.core import Price, Usage
 from satisfice.errors import ProviderError
 from satisfice.masking import mask, remember
@@ -123,27 +123,16 @@ class Answer:
     text: str
     usage: Usage
     estimated: bool
+    """The tokens billed are the gateway's estimate (no usage, or a usage that failed the checks)."""
+    usage_invalid: bool
+    """The upstream reported a usage that failed the checks."""
     cost: float
     latency_s: float
 
 
 def usage_of(data: Mapping[str, Any]) -> Usage | None:
     """The ``usage`` of an answer or stream event, read by the shared parser; None where there is none."""
-    raw = data.get("usage")
-    return None if raw is None else parse_usage(raw)
-
-
-def billed_usage(usage: Usage | None, input_estimate: int, text: str) -> tuple[Usage, bool]:
-    """(usage to bill, estimated): the reported usage when valid, else the estimate marked invalid with why."""
-    if usage is not None and usage.valid:
-        return usage, False
-    reason = usage.invalid_reason if usage is not None else "answer has no usage"
-    return Usage(input_estimate, estimate_tokens(len(text)), valid=False, invalid_reason=reason), True
-
-
-def estimate_tokens(chars: int) -> int:
-    """Rough token count for ``chars`` characters (4 per token), used only when a provider gives no usage."""
-    return (chars + 3) // 4
+    return reported_usage(data.get("usage"))
 
 
 def upstream_body(payload: dict[str, Any], wire_model: str, *, stream: bool) -> bytes:
@@ -159,9 +148,9 @@ async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoin
                               upstream_body(payload, upstream.wire_name(model), stream=False), upstream.headers())
     data = decode_answer(body, upstream.name, upstream.secrets())
     text = answer_text(data, upstream.name)
-    usage, estimated = billed_usage(usage_of(data), input_estimate, text)
-    return Answer(model, upstream.name, body, data, text, usage, estimated, price.cost(usage),
-                  time.perf_counter() - started)
+    billed = billed_usage(usage_of(data), input_estimate, text)
+    return Answer(model, upstream.name, body, data, text, billed.usage, billed.estimated, billed.invalid,
+                  price.cost(billed.usage), time.perf_counter() - started)
 
 
 async def checked_post(transport: HttpTransport, upstream: Upstream, url: str, body: bytes,
@@ -231,11 +220,9 @@ __all__ = [
     "Breaker",
     "OpenStream",
     "Upstream",
-    "billed_usage",
     "call",
     "checked_post",
     "describe",
-    "estimate_tokens",
     "open_raw_stream",
     "open_stream",
     "upstream_body",
