@@ -2,8 +2,8 @@
 
 For each route (or pass-through model): requests, spend, what the route's reference model would have cost for
 the same tokens (and so the savings), escalation rate, error rate, and shadow agreement with its
-Clopper-Pearson interval; and, per route and per upstream, how many requests were billed an estimate because the
-upstream's usage was missing or invalid (``usage_invalid``) and how many cost more than their reservation
+Clopper-Pearson interval; and, per route and per upstream, how many requests had an upstream report a usage that
+failed the checks (``usage_invalid``: billed an estimate instead) and how many cost more than their reservation
 (``over_reservation``).
 
 Flag rule (decided here, stated in the output): a route is flagged ``below`` when the *upper* bound of its
@@ -18,8 +18,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
+from satisfice.gateway.spend_totals import spend_totals
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayJournalIncident, GatewayShadow, GatewaySpend
 
@@ -107,21 +108,12 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
     """Aggregate the spend log and shadow checks per route (in SQL; nothing is loaded row by row)."""
     from satisfice.evals.stats import clopper_pearson
 
-    invalid = func.sum(case((GatewaySpend.usage_invalid.is_(True), 1), else_=0))
-    over = func.sum(case((GatewaySpend.over_reservation.is_(True), 1), else_=0))
-    failed = case((GatewaySpend.status >= 400, 1), (GatewaySpend.outcome == "interrupted", 1), else_=0)
     spend_q = select(
-        GatewaySpend.route, func.count(), func.sum(failed),
-        func.sum(case((GatewaySpend.escalations > 0, 1), else_=0)),
-        func.coalesce(func.sum(GatewaySpend.cost_usd), 0.0), func.count(GatewaySpend.reference_cost_usd),
-        func.coalesce(func.sum(GatewaySpend.reference_cost_usd), 0.0),
-        func.coalesce(func.sum(case((GatewaySpend.reference_cost_usd.is_not(None), GatewaySpend.cost_usd),
-                                    else_=0.0)), 0.0),
-        func.coalesce(func.sum(GatewaySpend.input_tokens), 0), func.coalesce(func.sum(GatewaySpend.output_tokens), 0),
-        invalid, over,
+        GatewaySpend.route, *spend_totals(), func.coalesce(func.sum(GatewaySpend.input_tokens), 0),
+        func.coalesce(func.sum(GatewaySpend.output_tokens), 0),
     ).group_by(GatewaySpend.route)
-    upstream_q = select(GatewaySpend.upstream, func.count(), func.coalesce(func.sum(GatewaySpend.cost_usd), 0.0),
-                        invalid, over).where(GatewaySpend.upstream.is_not(None)).group_by(GatewaySpend.upstream)
+    upstream_q = select(GatewaySpend.upstream, *spend_totals()).where(GatewaySpend.upstream.is_not(None)).group_by(
+        GatewaySpend.upstream)
     shadow_q = select(
         GatewayShadow.route, func.count(), func.count(GatewayShadow.agreement),
         func.coalesce(func.sum(GatewayShadow.agreement), 0.0), func.max(GatewayShadow.threshold),
@@ -134,8 +126,8 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
     with store.session() as s:
         spend: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in s.execute(spend_q)}
         shadow: dict[str, tuple[Any, ...]] = {row[0]: tuple(row[1:]) for row in s.execute(shadow_q)}
-        upstreams = [UpstreamReport(str(u), int(n), float(c), int(i or 0), int(o or 0))
-                     for u, n, c, i, o in s.execute(upstream_q.order_by(GatewaySpend.upstream))]
+        upstreams = [UpstreamReport(str(u), int(n), float(c), int(i), int(o))
+                     for u, n, _, _, c, _, _, _, i, o in s.execute(upstream_q.order_by(GatewaySpend.upstream))]
         incident_q = select(GatewayJournalIncident).order_by(GatewayJournalIncident.id)
         if since is not None:
             incident_q = incident_q.where(GatewayJournalIncident.created_at >= since)
@@ -143,7 +135,7 @@ def gateway_report(store: Store, *, since: dt.datetime | None = None, confidence
                      for i in s.scalars(incident_q)]
     routes: list[RouteReport] = []
     for route in sorted(set(spend) | set(shadow), key=lambda r: (not r.startswith("task/"), r)):
-        n, errors, escalated, cost, n_ref, ref_cost, cost_with_ref, tin, tout, n_invalid, n_over = spend.get(
+        n, errors, escalated, cost, n_ref, ref_cost, cost_with_ref, n_invalid, n_over, tin, tout = spend.get(
             route, (0, 0, 0, 0.0, 0, 0.0, 0.0, 0, 0, 0, 0))
         checks, scored, agree_sum, threshold, shadow_cost = shadow.get(route, (0, 0, 0.0, None, 0.0))
         agreement: float | None = None
