@@ -1,7 +1,7 @@
 """No import circle inside a package: the files of each package form a graph without cycles.
 
 Type-only imports (under ``TYPE_CHECKING``) count: a circle of annotations is still a circle a reader must
-untangle. The gateway's remaining circles are listed in ``KNOWN`` and may only shrink.
+untangle. Circles still to break would be listed in ``KNOWN`` (and may only shrink); there are none.
 """
 from __future__ import annotations
 
@@ -10,11 +10,7 @@ import sys
 import grimp
 import pytest
 
-KNOWN: dict[str, list[set[str]]] = {
-    "satisfice.gateway": [
-        {"config", "learned", "policies", "routing", "verifiers"},  # the policy registry: config <-> policies
-    ],
-}
+KNOWN: dict[str, list[set[str]]] = {}
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import pytest
 from satisfice.gateway import translate_messages as tm
 from satisfice.gateway import translate_responses as tr
 from satisfice.gateway.admission import affordable_output, cap_hint, client_cap
+from satisfice.gateway.plan import Plan
 from satisfice.gateway.replies import GatewayError
-from satisfice.gateway.routing import Plan
 from satisfice.gateway.translate_common import ChatStreamReader, ChatUsage
 
 USAGE = {"prompt_tokens": 20, "completion_tokens": 9, "prompt_tokens_details": {"cached_tokens": 5},

@@ -17,8 +17,8 @@ from satisfice.formatting import usd
 from satisfice.gateway.apis import ApiRequest
 from satisfice.gateway.budgets import BudgetLedger, LedgerUnavailable, Reservation
 from satisfice.gateway.keys import KeyInfo, period_tag, tag_bounds, utcnow
+from satisfice.gateway.plan import Plan
 from satisfice.gateway.replies import GatewayError
-from satisfice.gateway.routing import Plan
 
 log = logging.getLogger("satisfice.gateway")
 MIN_CAP = 16

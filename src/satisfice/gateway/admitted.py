@@ -27,10 +27,10 @@ from satisfice.gateway.journal import JournalUnwritable
 from satisfice.gateway.keys import KeyInfo
 from satisfice.gateway.ledger import SpendRow
 from satisfice.gateway.metrics import GatewayMetrics
+from satisfice.gateway.plan import Plan
 from satisfice.gateway.production import ProductionLoop
 from satisfice.gateway.relay import Relay, RelayResponse, open_relay
 from satisfice.gateway.replies import GatewayError, synthesize_stream
-from satisfice.gateway.routing import Plan
 from satisfice.gateway.upstream import CHAT, Answer, Upstream
 from satisfice.masking import mask
 

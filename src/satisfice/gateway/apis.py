@@ -18,8 +18,8 @@ from starlette.responses import Response
 
 from satisfice.gateway import translate_messages as tm
 from satisfice.gateway import translate_responses as tr
+from satisfice.gateway.plan import Plan
 from satisfice.gateway.replies import GatewayError, echo
-from satisfice.gateway.routing import Plan
 from satisfice.gateway.translate_common import bad
 
 MESSAGES, RESPONSES, EMBEDDINGS = "messages", "responses", "embeddings"

@@ -92,7 +92,7 @@ class Gateway:
             router, self._decisions_seen = self._build_router()
         self.router = router
         self.keys = KeyCache()
-        self.books = Books(config, store)
+        self.books = Books(config.ledger, config.spend_log, store)
         self.ledger, self.spend_log = self.books.ledger, self.books.spend_log
         self._journal = self.spend_log.journal
         self._keys_version: str | None = None

@@ -22,9 +22,9 @@ from sqlalchemy.engine import make_url
 
 from satisfice.config import get_settings
 from satisfice.gateway.budgets import BudgetLedger
-from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.journal import Journal
 from satisfice.gateway.ledger import SharedLedger
+from satisfice.gateway.money_settings import LedgerConfig, SpendLogConfig
 from satisfice.gateway.spendlog import SpendLog
 from satisfice.store import Store
 
@@ -42,8 +42,7 @@ def journal_dir(store: Store, configured: str | None) -> Path:
 class Books:
     """Journal + spend log + budget ledger of one instance (see the module docstring)."""
 
-    def __init__(self, config: GatewayConfig, store: Store) -> None:
-        cfg = config.ledger
+    def __init__(self, cfg: LedgerConfig, spend_log: SpendLogConfig, store: Store) -> None:
         self.instance_id = "gw_" + secrets.token_hex(8)
         self.shared = SharedLedger(store, ttl_s=cfg.lease_ttl_s)
         journal = None
@@ -51,8 +50,7 @@ class Books:
             journal = Journal(journal_dir(store, cfg.journal_dir), self.instance_id, fsync=cfg.durability == "fsync")
             self.shared.journal_place = (socket.gethostname(), str(journal.directory.resolve()))
         self.spend_log = SpendLog(self.shared, self.instance_id, journal=journal,
-                                  flush_interval_s=config.spend_log.flush_interval_s,
-                                  batch_size=config.spend_log.batch_size)
+                                  flush_interval_s=spend_log.flush_interval_s, batch_size=spend_log.batch_size)
         self.ledger = BudgetLedger(self.shared, self.instance_id, lease_fraction=cfg.lease_fraction,
                                    idle_s=cfg.lease_idle_s)
         self.upkeep_s = min(1.0, cfg.lease_ttl_s / 3)

@@ -27,8 +27,8 @@ from satisfice.core import Price, Usage
 from satisfice.errors import ProviderError, RateLimited, Timeout, error_kind
 from satisfice.gateway.config import LimitsConfig
 from satisfice.gateway.metrics import GatewayMetrics
+from satisfice.gateway.plan import Plan, Target
 from satisfice.gateway.replies import GatewayError
-from satisfice.gateway.routing import Plan, Target
 from satisfice.gateway.upstream import Answer, Upstream, call, describe
 from satisfice.gateway.verifiers import run_verifiers
 

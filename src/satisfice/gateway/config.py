@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.loop_config import DriftConfig, ExperimentConfig, FeedbackConfig
+from satisfice.gateway.money_settings import LedgerConfig, SpendLogConfig
 from satisfice.gateway.policies import POLICIES
 from satisfice.gateway.verifier_registry import VERIFIERS, expand
 from satisfice.registry import Registry
@@ -249,32 +250,6 @@ class CircuitConfig(_Strict):
 
     failures: int = Field(default=5, ge=1)
     cooldown_s: float = Field(default=30.0, ge=0)
-
-
-class SpendLogConfig(_Strict):
-    """How the spend log is written in the background."""
-
-    flush_interval_s: float = Field(default=0.5, gt=0)
-    batch_size: int = Field(default=500, ge=1)
-
-
-class LedgerConfig(_Strict):
-    """The shared budget ledger and the durability of spend rows."""
-
-    durability: Literal["write", "fsync", "off"] = "write"
-    """``write``: each row is journaled with write(2) before its answer is released (survives kill -9);
-    ``fsync``: also synced to disk (survives power loss); ``off``: rows wait in memory for the next batch."""
-    journal_dir: str | None = None
-    """Folder of the instances' journals (default: SATISFICE_HOME/gateway-journal/<store>)."""
-    lease_fraction: float = Field(default=0.25, gt=0, le=1)
-    lease_ttl_s: float = Field(default=30.0, ge=3)
-    lease_idle_s: float = Field(default=2.0, gt=0)
-    key_poll_s: float = Field(default=0.25, gt=0, le=1)
-
-    @field_validator("durability", mode="before")
-    @classmethod
-    def _yaml_off(cls, value: Any) -> Any:
-        return "off" if value is False else value  # YAML reads a bare ``off`` as false
 
 
 class GatewayConfig(_Strict):

@@ -23,7 +23,8 @@ from satisfice.gateway.background import cancel
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.experiment_store import RouteSpec, sync_route
 from satisfice.gateway.loop_config import ExperimentConfig
-from satisfice.gateway.routing import Plan, Router, Target, replan
+from satisfice.gateway.plan import Plan, Target, replan
+from satisfice.gateway.routing import Router
 from satisfice.store import Store
 
 log = logging.getLogger("satisfice.gateway")

@@ -13,7 +13,8 @@ from satisfice.gateway.cascade import Attempts
 from satisfice.gateway.config import GatewayConfig
 from satisfice.gateway.keys import KeyCache, KeyInfo
 from satisfice.gateway.metrics import GatewayMetrics
-from satisfice.gateway.routing import Plan, Router
+from satisfice.gateway.plan import Plan
+from satisfice.gateway.routing import Router
 from satisfice.gateway.shadow import ShadowRunner
 from satisfice.gateway.spendlog import SpendLog
 from satisfice.store import Store

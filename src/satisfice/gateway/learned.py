@@ -20,15 +20,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+
 from satisfice.errors import ConfigError, SatisficeError
+from satisfice.gateway.plan import Plan
+from satisfice.gateway.policies import POLICIES, NoOptions, PolicyContext, PolicyEntry
 
 if TYPE_CHECKING:
-    from satisfice.gateway.policies import LearnedOptions, PolicyContext
-    from satisfice.gateway.routing import Plan
     from satisfice.routing.train import Trained
 
 log = logging.getLogger("satisfice.gateway")
 MAX_ROUTED_CHARS = 20_000
+
+
+class LearnedOptions(NoOptions):
+    """``learned``: a router trained by ``satisfice route train`` (its directory) and its decision deadline."""
+
+    router: str = Field(min_length=1)
+    deadline_ms: float = Field(default=50.0, gt=0, le=10_000)
 
 
 def _resolve(options: LearnedOptions, base_dir: Path) -> Path:
@@ -173,4 +182,8 @@ def learned_policy(options: LearnedOptions, ctx: PolicyContext) -> Learned:
     return Learned(load_router(_resolve(options, ctx.base_dir)), ctx, options.deadline_ms)
 
 
-__all__ = ["AgreementCheck", "Learned", "fallback_chain", "learned_policy", "load_router", "prompt_text"]
+POLICIES.add(PolicyEntry("learned", learned_policy, LearnedOptions, "each request routed by a trained router "
+                         "(satisfice route train); its per-task model on error or deadline", chain=fallback_chain))
+
+__all__ = ["AgreementCheck", "Learned", "LearnedOptions", "fallback_chain", "learned_policy", "load_router",
+           "prompt_text"]

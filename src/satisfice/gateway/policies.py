@@ -15,14 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from satisfice.gateway.plan import Plan
 from satisfice.registry import Registry
-
-if TYPE_CHECKING:
-    from satisfice.gateway.routing import Plan
 
 
 class Policy(Protocol):
@@ -69,7 +67,7 @@ class PolicyEntry:
 
 
 POLICIES: Registry[PolicyEntry] = Registry("routing policy", "satisfice.policies", PolicyEntry,
-                                           builtins=("satisfice.gateway.policies",))
+                                           builtins=("satisfice.gateway.policies", "satisfice.gateway.learned"))
 """Every routing policy by name (built-ins, then entry-point plugins)."""
 
 
@@ -113,29 +111,8 @@ class ByLength:
         return self.long if prompt_chars(payload) > self.max_chars else self.short
 
 
-class LearnedOptions(NoOptions):
-    """``learned``: a router trained by ``satisfice route train`` (its directory) and its decision deadline."""
-
-    router: str = Field(min_length=1)
-    deadline_ms: float = Field(default=50.0, gt=0, le=10_000)
-
-
-def _learned(options: LearnedOptions, ctx: PolicyContext) -> Policy:
-    from satisfice.gateway.learned import learned_policy
-
-    return learned_policy(options, ctx)
-
-
-def _learned_chain(options: LearnedOptions, base_dir: Path) -> list[str]:
-    from satisfice.gateway.learned import fallback_chain
-
-    return fallback_chain(options, base_dir)
-
-
 POLICIES.add(PolicyEntry("static", lambda o, ctx: Static(ctx.base), help="always the route's chain"))
 POLICIES.add(PolicyEntry("by_length", lambda o, ctx: ByLength(o.max_chars, ctx.base, ctx.plan(o.long)),
                          ByLengthOptions, "prompts over max_chars characters go to the 'long' chain"))
-POLICIES.add(PolicyEntry("learned", _learned, LearnedOptions, "each request routed by a trained router "
-                         "(satisfice route train); its per-task model on error or deadline", chain=_learned_chain))
 
-__all__ = ["POLICIES", "ByLength", "LearnedOptions", "Policy", "PolicyContext", "PolicyEntry", "Static", "prompt_chars"]
+__all__ = ["POLICIES", "ByLength", "NoOptions", "Policy", "PolicyContext", "PolicyEntry", "Static", "prompt_chars"]

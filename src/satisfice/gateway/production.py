@@ -16,8 +16,8 @@ from satisfice.gateway.experiments import Experiments
 from satisfice.gateway.feedback import FeedbackEndpoint
 from satisfice.gateway.host import AdmittedRequest, Host
 from satisfice.gateway.outcomes import OutcomeLog, outcome_row
+from satisfice.gateway.plan import Plan
 from satisfice.gateway.replies import GatewayError
-from satisfice.gateway.routing import Plan
 
 
 class ProductionLoop:

@@ -13,87 +13,19 @@ lookup plus, for routes with a policy, the policy's look at the request.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from satisfice.core import Price, Usage, default_provider
+from satisfice.core import Price, default_provider
 from satisfice.errors import ConfigError
 from satisfice.gateway.config import GatewayConfig, RouteConfig, UpstreamConfig
+from satisfice.gateway.plan import Plan, ShadowPlan, Target, make_plan
 from satisfice.gateway.policies import POLICIES, Policy, PolicyContext
 from satisfice.gateway.upstream import Breaker, Upstream
-from satisfice.gateway.verifiers import Verifier, build_verifier, task_scorer
+from satisfice.gateway.verifiers import build_verifier, task_scorer
 
 PriceLookup = Callable[[str], Price | None]
 DecisionLookup = Callable[[str], Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One model of a plan and the upstreams that serve it (in fallback order), with their prices."""
-
-    model: str
-    upstreams: tuple[Upstream, ...]
-    prices: tuple[Price, ...]
-    worst: Price = field(init=False)
-    """The dearest of its upstreams' prices (for reservations and reference costs)."""
-    labels: tuple[str, ...] = field(init=False)
-    """``model@upstream`` for each upstream (what the spend log's ``models_tried`` lists)."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "worst", Price(max(p.input_per_m for p in self.prices),
-                                                max(p.output_per_m for p in self.prices)))
-        object.__setattr__(self, "labels", tuple(f"{self.model}@{u.name}" for u in self.upstreams))
-
-
-@dataclass(frozen=True, slots=True)
-class ShadowPlan:
-    """Shadow checks of a route: share of traffic, the reference, its bar and how agreement is scored."""
-
-    share: float
-    reference: Target
-    threshold: float
-    compare: str
-    scorer: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What serves one ``model`` name."""
-
-    name: str
-    is_route: bool
-    targets: tuple[Target, ...]
-    verifiers: tuple[Verifier, ...] = ()
-    on_exhausted: str = "error"
-    reference: Target | None = None
-    shadow: ShadowPlan | None = None
-    in_per_m: float = 0.0
-    out_per_m: float = 0.0
-
-    def worst_cost(self, input_tokens: int, output_tokens: int) -> float:
-        """Most this request can cost: with verifiers every model may answer (sum), else only one does (max)."""
-        return (input_tokens * self.in_per_m + output_tokens * self.out_per_m) / 1_000_000
-
-    def reference_cost(self, usage: Usage) -> float | None:
-        """What the reference model would have charged for the same tokens."""
-        return self.reference.worst.cost(usage) if self.reference is not None else None
-
-
-def _plan(name: str, is_route: bool, targets: list[Target], verifiers: tuple[Verifier, ...] = (),
-          **kwargs: Any) -> Plan:
-    worst = [t.worst for t in targets]
-    if verifiers:  # a cascade may pay every model it asks
-        in_per_m, out_per_m = sum(p.input_per_m for p in worst), sum(p.output_per_m for p in worst)
-    else:  # failed attempts are not billed; one model answers
-        in_per_m, out_per_m = max(p.input_per_m for p in worst), max(p.output_per_m for p in worst)
-    return Plan(name, is_route, tuple(targets), verifiers, in_per_m=in_per_m, out_per_m=out_per_m, **kwargs)
-
-
-def replan(base: Plan, targets: Sequence[Target]) -> Plan:
-    """``base`` with other models in order (same route, verifiers, reference and shadow checks)."""
-    return _plan(base.name, base.is_route, list(targets), base.verifiers, on_exhausted=base.on_exhausted,
-                 reference=base.reference, shadow=base.shadow)
 
 
 class Router:
@@ -239,8 +171,8 @@ class _Builder:
                                 scorer if compare == "scorer" else None)
 
         def plan_of(models: Sequence[str]) -> Plan:
-            return _plan(name, True, [self.target(m, where) for m in models], verifiers,
-                         on_exhausted=route.on_exhausted, reference=ref_target, shadow=shadow)
+            return make_plan(name, True, [self.target(m, where) for m in models], verifiers,
+                             on_exhausted=route.on_exhausted, reference=ref_target, shadow=shadow)
 
         base = plan_of(chain)
         if route.policy is not None and entry is not None and route.policy.kind != "static":
@@ -263,10 +195,10 @@ def build_router(cfg: GatewayConfig, *, prices: PriceLookup, decisions: Decision
         targets = [b.target(model, f"models.{model}")]
         fallbacks = cfg.models[model].fallbacks if model in cfg.models else []
         targets += [b.target(f, f"models.{model}.fallbacks") for f in fallbacks if f != model]
-        plans[model] = _plan(model, False, targets)
+        plans[model] = make_plan(model, False, targets)
     for name, route in cfg.routes.items():
         plans[name] = b.route(name, route)
     return Router(plans, list(b.upstreams.values()), b.policies)
 
 
-__all__ = ["Plan", "Router", "ShadowPlan", "Target", "build_router", "replan"]
+__all__ = ["Router", "build_router"]

@@ -22,7 +22,7 @@ from satisfice.gateway.cascade import Attempts, Executor
 from satisfice.gateway.keys import utcnow
 from satisfice.gateway.metrics import GatewayMetrics
 from satisfice.gateway.outcomes import OutcomeLog, outcome_row
-from satisfice.gateway.routing import Plan, ShadowPlan
+from satisfice.gateway.plan import Plan, ShadowPlan
 from satisfice.gateway.spendlog import SpendLog
 from satisfice.gateway.upstream import Answer, Upstream, call, describe
 from satisfice.gateway.verifiers import request_fields
