@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from satisfice.gateway.journal_records import encode
-from satisfice.gateway.ledger import SpendRow
-from satisfice.gateway.upstream import Breaker, Upstream
+from satisfice.gateway.money.journal_records import encode
+from satisfice.gateway.money.ledger import SpendRow
+from satisfice.gateway.wire.upstream import Breaker, Upstream
 
 
 def main() -> None:

@@ -26,8 +26,8 @@ import orjson
 import yaml
 
 from satisfice.clients.http import RawResponse
-from satisfice.gateway.app import Gateway
-from satisfice.gateway.config import parse_config
+from satisfice.gateway.http.app import Gateway
+from satisfice.gateway.routes.config import parse_config
 from satisfice.store import open_store
 
 ANSWER = orjson.dumps({"id": "x", "object": "chat.completion", "model": "m", "choices": [

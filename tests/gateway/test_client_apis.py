@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from satisfice.clients.api_server import EMBEDDING_TOKENS, MESSAGES_USAGE, RESPONSES_USAGE, TEXT, ApiServerThread
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.money.keys import create_key
 from satisfice.store import open_store
 
 from .conftest import FAKE_PROVIDER_KEY, PRICE, spend_rows

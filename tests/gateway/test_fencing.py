@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from satisfice.clients.scripted_server import ScriptedServerThread, Step
-from satisfice.gateway.keys import create_key, period_tag, utcnow
-from satisfice.gateway.ledger import SharedLedger
+from satisfice.gateway.money.keys import create_key, period_tag, utcnow
+from satisfice.gateway.money.ledger import SharedLedger
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, spend_rows

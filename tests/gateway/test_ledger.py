@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from satisfice.gateway.budgets import BudgetLedger
-from satisfice.gateway.journal import Journal, orphans
-from satisfice.gateway.journal_records import base_line, encode
-from satisfice.gateway.keys import KeyInfo, create_key, period_tag, set_budget, utcnow
-from satisfice.gateway.ledger import SharedLedger, SpendRow
-from satisfice.gateway.spendlog import SpendLog
+from satisfice.gateway.money.budgets import BudgetLedger
+from satisfice.gateway.money.journal import Journal, orphans
+from satisfice.gateway.money.journal_records import base_line, encode
+from satisfice.gateway.money.keys import KeyInfo, create_key, period_tag, set_budget, utcnow
+from satisfice.gateway.money.ledger import SharedLedger, SpendRow
+from satisfice.gateway.money.spendlog import SpendLog
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayLease, GatewayLedger
 

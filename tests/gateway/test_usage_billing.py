@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from satisfice.clients.scripted_server import ScriptedServer, Step
-from satisfice.gateway.keys import create_key
-from satisfice.gateway.report import gateway_report
-from satisfice.gateway.validate import input_estimate
+from satisfice.gateway.money.keys import create_key
+from satisfice.gateway.observability.report import gateway_report
+from satisfice.gateway.wire.validate import input_estimate
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, spend_rows

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 
-from satisfice.gateway.spend_totals import SPEND_FIELDS, spend_totals
+from satisfice.gateway.observability.spend_totals import SPEND_FIELDS, spend_totals
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayShadow, GatewaySpend
 
