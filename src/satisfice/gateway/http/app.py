@@ -29,12 +29,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from satisfice.clients.http import HttpTransport
-from satisfice.core import Price
 from satisfice.errors import ConfigError
 from satisfice.gateway.apis.client_apis import APIS, Api, ApiRequest, model_answer, prepare
 from satisfice.gateway.apis.relay import RelayResponse
 from satisfice.gateway.http.admission import reserve
 from satisfice.gateway.http.admitted import Admitted, Services, unwritable
+from satisfice.gateway.http.rejections import INTERNAL, http_error, internal_error, unauthorized
 from satisfice.gateway.loop.production import ProductionLoop
 from satisfice.gateway.loop.shadow import ShadowRunner
 from satisfice.gateway.money.books import Books
@@ -43,7 +43,7 @@ from satisfice.gateway.money.keys import KEY_PREFIX, KeyCache, KeyInfo, OnMiss, 
 from satisfice.gateway.observability.metrics import GatewayMetrics
 from satisfice.gateway.routes.cascade import Executor
 from satisfice.gateway.routes.config import GatewayConfig
-from satisfice.gateway.routes.router import Router, build_router
+from satisfice.gateway.routes.router import Router, build_router, catalog_prices
 from satisfice.gateway.wire.bodies import BodyReader
 from satisfice.gateway.wire.replies import GatewayError, echo
 from satisfice.gateway.wire.upstream import CHAT, COMPLETIONS
@@ -56,21 +56,6 @@ _JSON = "application/json"
 _FAST_PATHS = {"/v1/chat/completions": CHAT, "/chat/completions": CHAT, "/v1/completions": COMPLETIONS,
                "/completions": COMPLETIONS}
 """POST endpoints served without Starlette's routing and middleware (same handler, same error handling)."""
-
-
-def catalog_prices(store: Store) -> Callable[[str], Price | None]:
-    """Price lookup from the store's catalog (loaded once, on first need)."""
-    cache: dict[str, Any] = {}
-
-    def lookup(model: str) -> Price | None:
-        from satisfice.catalog.repository import load_catalog
-        from satisfice.evals.pricing import price_for
-
-        if "catalog" not in cache:
-            cache["catalog"] = load_catalog(store)
-        return price_for(model, catalog=cache["catalog"]).price
-
-    return lookup
 
 
 class Gateway:
@@ -101,7 +86,7 @@ class Gateway:
         self.shadow = ShadowRunner(self.executor, self.spend_log, self.metrics,
                                    max_in_flight=config.shadow_max_in_flight, rng=rng)
         self._refreshers: list[asyncio.Task[None]] = []
-        self.loop = ProductionLoop(self, _unauthorized)
+        self.loop = ProductionLoop(self, unauthorized)
         self.services = Services(self.books, self.executor, self.metrics, self.loop, self.secrets)
         self.bodies = BodyReader(config.limits.max_body_bytes, config.limits.body_timeout_s,
                                  config.limits.max_body_bytes_in_flight)
@@ -245,7 +230,7 @@ class Gateway:
                     response = await self._complete(scope, receive, endpoint, api)
                 except Exception:  # what Starlette's handler for Exception answers, plus the traceback in the log
                     log.exception("gateway: internal error on %s", scope["path"])
-                    response = await _internal_error(None, None) if api is None else api.error(_INTERNAL)
+                    response = await internal_error(None, None) if api is None else api.error(INTERNAL)
                 await response(scope, receive, send)
                 return
         await self.starlette(scope, receive, send)
@@ -269,7 +254,7 @@ class Gateway:
                 yield
 
         return Starlette(routes=routes, lifespan=lifespan,
-                         exception_handlers={HTTPException: _http_error, Exception: _internal_error})
+                         exception_handlers={HTTPException: http_error, Exception: internal_error})
 
     # --- endpoints ------------------------------------------------------------------------------------------
 
@@ -300,13 +285,13 @@ class Gateway:
             self.metrics.rejection("invalid_api_key")
         name = request.path_params["model_id"]
         return model_answer(name, name in self.router.plans, "anthropic-version" in request.headers,
-                            None if authorized else _unauthorized())
+                            None if authorized else unauthorized())
 
     async def models(self, request: Request) -> Response:
         """``GET /v1/models``: routes and plain models."""
         if not self._authorized(request):
             self.metrics.rejection("invalid_api_key")
-            return _unauthorized().response()
+            return unauthorized().response()
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "satisfice"}
                 for name in sorted(self.router.plans, key=lambda n: (not n.startswith("task/"), n))]
         return Response(orjson.dumps({"object": "list", "data": data}), media_type=_JSON)
@@ -343,7 +328,7 @@ class Gateway:
                     await self._key_miss()  # a key created since the last reload works at once
                     key = self.keys.lookup(credential)
                 if key is None:
-                    raise _unauthorized(close=True)
+                    raise unauthorized(close=True)
             journal = self._journal
             if journal is not None and journal.fault is not None:  # refuse before anything is spent
                 raise unwritable(journal.fault, charged=False)
@@ -402,28 +387,4 @@ def _mark(decision: Any) -> Any:
     return (decision.created_at, decision.run_id, decision.passing, decision.reference, decision.candidates)
 
 
-def _unauthorized(*, close: bool = False) -> GatewayError:
-    return GatewayError(401, "invalid or missing API key: send 'Authorization: Bearer sk-sat-...' (or "
-                        "'x-api-key: sk-sat-...') with a key from `satisfice gateway keys create`",
-                        code="invalid_api_key", reason="invalid_api_key",
-                        headers={"Connection": "close"} if close else None)
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    path = echo(request.url.path, quote=False)
-    message = {404: f"no such endpoint: {path}", 405: f"method {echo(request.method, quote=False)} is not allowed "
-               f"on {path}"}.get(status, "request failed")
-    error = GatewayError(status, message, code="not_found" if status == 404 else None)
-    messages = APIS["/v1/messages"]
-    return messages.error(error) if request.url.path.startswith(("/v1/messages", "/messages")) else error.response()
-
-
-_INTERNAL = GatewayError(500, "internal error in the gateway", type="server_error", code="internal_error")
-
-
-async def _internal_error(request: Request | None, exc: Exception | None) -> Response:
-    return _INTERNAL.response()
-
-
-__all__ = ["Gateway", "catalog_prices"]
+__all__ = ["Gateway"]

@@ -23,6 +23,7 @@ from satisfice.gateway.routes.plan import Plan, ShadowPlan, Target, make_plan
 from satisfice.gateway.routes.policies import POLICIES, Policy, PolicyContext
 from satisfice.gateway.routes.verifiers import build_verifier, task_scorer
 from satisfice.gateway.wire.upstream import Breaker, Upstream
+from satisfice.store import Store
 
 PriceLookup = Callable[[str], Price | None]
 DecisionLookup = Callable[[str], Any]
@@ -52,6 +53,21 @@ class Router:
     def secrets(self) -> tuple[str, ...]:
         """Provider keys currently in the environment (to mask them anywhere they might show)."""
         return tuple(s for u in self.upstreams for s in u.secrets())
+
+
+def catalog_prices(store: Store) -> Callable[[str], Price | None]:
+    """Price lookup from the store's catalog (loaded once, on first need)."""
+    cache: dict[str, Any] = {}
+
+    def lookup(model: str) -> Price | None:
+        from satisfice.catalog.repository import load_catalog
+        from satisfice.evals.pricing import price_for
+
+        if "catalog" not in cache:
+            cache["catalog"] = load_catalog(store)
+        return price_for(model, catalog=cache["catalog"]).price
+
+    return lookup
 
 
 class _Builder:
@@ -201,4 +217,4 @@ def build_router(cfg: GatewayConfig, *, prices: PriceLookup, decisions: Decision
     return Router(plans, list(b.upstreams.values()), b.policies)
 
 
-__all__ = ["Router", "build_router"]
+__all__ = ["Router", "build_router", "catalog_prices"]
