@@ -97,8 +97,11 @@ def test_billed_usage_tells_a_missing_usage_from_an_invalid_one() -> None:
 def test_read_chunk_reads_chat_and_completions_chunks() -> None:
     from satisfice.clients.sse import read_chunk
 
-    chat = read_chunk({"choices": [{"delta": {"content": "hi", "reasoning_content": "hm"}, "finish_reason": None}]})
-    assert (chat.text, chat.reasoning, chat.usage, chat.finished, chat.usage_only) == ("hi", "hm", None, False, False)
+    chat = read_chunk({"choices": [{"delta": {"content": "hi"}, "finish_reason": None}]})
+    assert (chat.text, chat.reasoning, chat.usage, chat.finished, chat.usage_only) == ("hi", "", None, False, False)
+    thinking = read_chunk({"choices": [{"delta": {"content": None, "reasoning_content": "hm"}}]})
+    assert (thinking.text, thinking.reasoning) == ("", "hm")
+    assert read_chunk({"choices": [{"delta": {"reasoning": "so"}}]}).reasoning == "so"
     done = read_chunk({"choices": [{"text": "yo", "finish_reason": "length"}]})
     assert done.text == "yo" and done.finished
     usage = read_chunk({"choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 1}})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from satisfice.clients.openai_compat import decode_answer
-from satisfice.clients.usage import reported_usage
+from satisfice.clients.usage import parse_usage
 from satisfice.core import Usage
 
 DONE_DATA = b"[DONE]"
@@ -53,7 +53,8 @@ class Chunk(NamedTuple):
     text: str
     """Its answer text (``delta.content`` of chat, ``text`` of completions), all choices joined."""
     reasoning: str
-    """Its reasoning text (``delta.reasoning_content`` or ``delta.reasoning``), which some servers stream first."""
+    """Its reasoning text (``delta.reasoning_content`` or ``delta.reasoning``) where a choice has no answer text:
+    the thinking some servers stream before the answer."""
     usage: Usage | None
     """Its usage, read by the shared usage parser (None: the chunk has none)."""
     finished: bool
@@ -65,9 +66,11 @@ class Chunk(NamedTuple):
 def read_chunk(obj: dict[str, Any]) -> Chunk:
     """Read one decoded stream chunk (never raises: fields of the wrong type read as absent).
 
-    An ``error`` in the chunk is the caller's to handle first (each reader answers it its own way).
+    An ``error`` in the chunk is the caller's to handle first (each reader answers it its own way). Runs once per
+    relayed event, so it makes as few calls as it can.
     """
-    usage = reported_usage(obj.get("usage"))
+    raw = obj.get("usage")
+    usage = None if raw is None else parse_usage(raw)
     text = reasoning = ""
     finished = False
     choices = obj.get("choices")
@@ -78,16 +81,18 @@ def read_chunk(obj: dict[str, Any]) -> Chunk:
             delta = choice.get("delta")
             if isinstance(delta, dict):
                 piece = delta.get("content")
-                thought = delta.get("reasoning_content") or delta.get("reasoning")
-                if isinstance(thought, str):
-                    reasoning += thought
+                if not piece:
+                    thought = delta.get("reasoning_content") or delta.get("reasoning")
+                    if isinstance(thought, str):
+                        reasoning += thought
             else:
                 piece = choice.get("text")
             if isinstance(piece, str):
                 text += piece
             if choice.get("finish_reason"):
                 finished = True
-    return Chunk(text, reasoning, usage, finished, choices == [] and usage is not None)
+    # tuple.__new__ builds the named tuple without the Python-level call its constructor makes
+    return tuple.__new__(Chunk, (text, reasoning, usage, finished, choices == [] and usage is not None))
 
 
 __all__ = ["DONE_DATA", "Chunk", "SSEParser", "decode_event", "event_data", "read_chunk"]
