@@ -7,7 +7,7 @@ an event's JSON object, and :func:`read_chunk` what a chat or completions chunk 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from satisfice.clients.openai_compat import decode_answer
 from satisfice.clients.usage import parse_usage
@@ -47,20 +47,17 @@ def decode_event(payload: bytes, where: str, secrets: tuple[str, ...] = ()) -> d
     return decode_answer(payload, where, secrets, what="stream event")
 
 
-class Chunk(NamedTuple):
-    """What one streamed chat or completions chunk carries."""
+Chunk = tuple[str, str, Usage | None, bool, bool]
+"""What one streamed chat or completions chunk carries, as :func:`read_chunk` returns it (a plain tuple: built
+once per relayed event, so nothing is allocated beyond it). In order:
 
-    text: str
-    """Its answer text (``delta.content`` of chat, ``text`` of completions), all choices joined."""
-    reasoning: str
-    """Its reasoning text (``delta.reasoning_content`` or ``delta.reasoning``) where a choice has no answer text:
-    the thinking some servers stream before the answer."""
-    usage: Usage | None
-    """Its usage, read by the shared usage parser (None: the chunk has none)."""
-    finished: bool
-    """A choice carries a ``finish_reason``."""
-    usage_only: bool
-    """A chunk with an empty ``choices`` list and a usage: the one ``stream_options.include_usage`` asks for."""
+* ``text``: its answer text (``delta.content`` of chat, ``text`` of completions), all choices joined;
+* ``reasoning``: its reasoning text (``delta.reasoning_content`` or ``delta.reasoning``) where a choice has no
+  answer text: the thinking some servers stream before the answer;
+* ``usage``: its usage, read by the shared usage parser (None: the chunk has none);
+* ``finished``: a choice carries a ``finish_reason``;
+* ``usage_only``: an empty ``choices`` list and a usage: the chunk ``stream_options.include_usage`` asks for.
+"""
 
 
 def read_chunk(obj: dict[str, Any]) -> Chunk:
@@ -91,8 +88,7 @@ def read_chunk(obj: dict[str, Any]) -> Chunk:
                 text += piece
             if choice.get("finish_reason"):
                 finished = True
-    # tuple.__new__ builds the named tuple without the Python-level call its constructor makes
-    return tuple.__new__(Chunk, (text, reasoning, usage, finished, choices == [] and usage is not None))
+    return text, reasoning, usage, finished, choices == [] and usage is not None
 
 
 __all__ = ["DONE_DATA", "Chunk", "SSEParser", "decode_event", "event_data", "read_chunk"]

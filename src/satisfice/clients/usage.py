@@ -17,7 +17,7 @@ prompt and reasoning tokens part of the completion, as OpenAI reports them.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from satisfice.core import Usage
 
@@ -89,15 +89,14 @@ def reported_usage(raw: object) -> Usage | None:
     return None if raw is None else parse_usage(raw)
 
 
-class Billed(NamedTuple):
-    """What to bill for one answer, and why."""
+Billed = tuple[Usage, bool, bool]
+"""What to bill for one answer, and why (a plain tuple: built once per request on the gateway's path). In order:
 
-    usage: Usage
-    """The reported usage when it is valid, else the estimate (``valid=False``, ``invalid_reason`` says why)."""
-    estimated: bool
-    """The counts are the estimate: the upstream reported no usage, or one that failed the checks."""
-    invalid: bool
-    """The upstream reported a usage and it failed the checks (never set when it reported none)."""
+* the usage to bill: the reported usage when it is valid, else the estimate (``valid=False``, ``invalid_reason``
+  says why);
+* ``estimated``: the counts are the estimate (the upstream reported no usage, or one that failed the checks);
+* ``invalid``: the upstream reported a usage and it failed the checks (never set when it reported none).
+"""
 
 
 def estimate_tokens(chars: int) -> int:
@@ -114,10 +113,10 @@ def billed_usage(reported: Usage | None, input_estimate: int, text: str) -> Bill
         text: The answer's text (its length gives the output estimate).
     """
     if reported is not None and reported.valid:
-        return Billed(reported, False, False)
+        return reported, False, False
     reason = reported.invalid_reason if reported is not None else "answer has no usage"
-    return Billed(Usage(input_estimate, estimate_tokens(len(text)), valid=False, invalid_reason=reason), True,
-                  reported is not None)
+    return (Usage(input_estimate, estimate_tokens(len(text)), valid=False, invalid_reason=reason), True,
+            reported is not None)
 
 
 __all__ = ["MAX_TOKENS", "Billed", "billed_usage", "estimate_tokens", "invalid", "parse_usage", "reported_usage"]

@@ -78,15 +78,14 @@ class _Reader:
         if "error" in data:
             self.error = "stream_error"
             return 0
-        chunk = read_chunk(data)
-        usage = chunk.usage
+        text, reasoning, usage, _, _ = read_chunk(data)
         if usage is not None:  # vLLM sends "usage": null on every chunk but the last
             if not usage.valid:
                 self.error = "invalid_usage"
                 return 0
             self.input_tokens, self.output_tokens = usage.input_tokens, usage.output_tokens
             self.cached = usage.cached_input_tokens
-        return 1 if chunk.text or chunk.reasoning else 0
+        return 1 if text or reasoning else 0
 
 
 class HttpStreamer:

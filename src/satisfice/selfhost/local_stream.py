@@ -38,11 +38,11 @@ def sample_from_events(start: float, end: float, events: list[tuple[float, Any]]
             continue
         if "error" in event:
             return RequestSample(start, end, error="engine_error")
-        chunk = read_chunk(event)
-        if chunk.text:
+        text, _, chunk_usage, _, _ = read_chunk(event)
+        if text:
             times.append(when)
-        if chunk.usage is not None:
-            usage = chunk.usage
+        if chunk_usage is not None:
+            usage = chunk_usage
     first = times[0] if times else None
     gaps = tuple(b - a for a, b in zip(times, times[1:], strict=False))
     if usage is None:

@@ -70,10 +70,11 @@ async def call_api(transport: HttpTransport, upstream: Upstream, model: str, req
                                   native_headers(upstream, request))
         data = decode_answer(body, upstream.name, upstream.secrets())
         text = api.text_of(data)
-        billed = billed_usage(reported_usage(api.chat_usage(data.get("usage"))), input_estimate, text)
+        reported = reported_usage(api.chat_usage(data.get("usage")))
+        usage, estimated, invalid = billed_usage(reported, input_estimate, text)
         request.served_api = api.name
-        return Answer(model, upstream.name, body, data, text, billed.usage, billed.estimated, billed.invalid,
-                      price.cost(billed.usage), time.perf_counter() - started)
+        return Answer(model, upstream.name, body, data, text, usage, estimated, invalid,
+                      price.cost(usage), time.perf_counter() - started)
     answer = await call(transport, upstream, model, CHAT, request.translated(), price, input_estimate)
     assert api.from_chat is not None  # an API without translation has request.translated() raise
     answer.data = api.from_chat(answer.data, request.payload)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
@@ -35,16 +35,6 @@ from satisfice.masking import shorten
 
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
                (b"x-accel-buffering", b"no")]
-
-
-class Relayed(NamedTuple):
-    """What a finished relay is billed (the fields :meth:`~satisfice.gateway.routes.cascade.Attempts.bill` reads)."""
-
-    usage: Usage
-    estimated: bool
-    usage_invalid: bool
-    cost: float
-    text: str
 
 
 class Relay:
@@ -94,14 +84,14 @@ class Relay:
 
     def on_event(self, obj: dict[str, Any], event: bytes) -> bytes | None:
         """Track one decoded chat event (text, usage, finish); the bytes to forward (None: nothing)."""
-        chunk = read_chunk(obj)
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        if chunk.text:
-            self.text.append(chunk.text)
-        if chunk.finished:
+        text, _, usage, finished, usage_only = read_chunk(obj)
+        if usage is not None:
+            self.usage = usage
+        if text:
+            self.text.append(text)
+        if finished:
             self.finished = True
-        if chunk.usage_only and not self.client_usage:
+        if usage_only and not self.client_usage:
             return None  # the usage chunk we asked for; the client did not
         return event + b"\n\n"
 
@@ -126,11 +116,11 @@ class Relay:
                 return
         raise BadResponse(f"{self.upstream.name}: stream ended before any event")
 
-    def result(self) -> Relayed:
-        """What was relayed, and what it is billed."""
+    def result(self) -> tuple[float, Usage, bool, bool, str]:
+        """What was relayed and what it is billed: ``(cost, usage, estimated, usage_invalid, text)``."""
         text = "".join(self.text)
-        billed = billed_usage(self.usage, self.input_estimate, text)
-        return Relayed(billed.usage, billed.estimated, billed.invalid, self.price.cost(billed.usage), text)
+        usage, estimated, invalid = billed_usage(self.usage, self.input_estimate, text)
+        return self.price.cost(usage), usage, estimated, invalid, text
 
     async def close(self, exc: BaseException | None = None) -> None:
         """Release the upstream connection."""
@@ -247,4 +237,4 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Event, drop_upstream
             return
 
 
-__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "Relayed", "open_relay", "primed"]
+__all__ = ["SSE_HEADERS", "Relay", "RelayResponse", "open_relay", "primed"]

@@ -176,14 +176,13 @@ class Admitted:
             return self._fail(final_error(att, self.plan.name))
 
         def on_finish(done: Relay, error: str | None) -> None:
-            relayed = done.result()
-            att.bill(relayed)
+            cost, usage, estimated, invalid, text = done.result()
+            att.bill(cost, usage, estimated, invalid)
             if error is not None:
                 att.errors.append(error)
-            self.finish(200, "ok" if error is None else "interrupted", done.model, done.upstream.name,
-                        relayed.usage)
+            self.finish(200, "ok" if error is None else "interrupted", done.model, done.upstream.name, usage)
             if error is None:
-                self._shadow(done.model, relayed.text)
+                self._shadow(done.model, text)
 
         async def durable() -> None:
             try:

@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from satisfice.clients.http import HttpTransport
 from satisfice.core import Price, Usage
@@ -35,19 +35,6 @@ from satisfice.gateway.wire.upstream import Answer, Upstream, call, describe
 T = TypeVar("T")
 Caller = Callable[[Upstream, Price, str], Awaitable[Answer]]
 _UPSTREAM_CONFIG_STATUSES = (401, 403, 404)
-
-
-class Billable(Protocol):
-    """A paid answer, whole (:class:`~satisfice.gateway.wire.upstream.Answer`) or relayed."""
-
-    @property
-    def cost(self) -> float: ...  # noqa: D102
-    @property
-    def usage(self) -> Usage: ...  # noqa: D102
-    @property
-    def estimated(self) -> bool: ...  # noqa: D102
-    @property
-    def usage_invalid(self) -> bool: ...  # noqa: D102
 
 
 @dataclass(slots=True)
@@ -73,14 +60,13 @@ class Attempts:
     verdicts: list[tuple[str, bool, float]] = field(default_factory=list)
     """``(model, passed, cost)`` for each answer the route's verifiers judged (recorded as outcomes)."""
 
-    def bill(self, answer: Billable) -> None:
-        """Add a paid answer's tokens and cost, and its usage flags."""
-        self.cost += answer.cost
-        usage = answer.usage
+    def bill(self, cost: float, usage: Usage, estimated: bool, usage_invalid: bool) -> None:
+        """Add a paid answer's cost and tokens, and its usage flags (a whole answer's, or a relayed stream's)."""
+        self.cost += cost
         self.input_tokens += usage.input_tokens
         self.output_tokens += usage.output_tokens
-        self.estimated = self.estimated or answer.estimated
-        self.usage_invalid = self.usage_invalid or answer.usage_invalid
+        self.estimated = self.estimated or estimated
+        self.usage_invalid = self.usage_invalid or usage_invalid
 
 
 def _is_client_error(exc: ProviderError) -> bool:
@@ -219,7 +205,7 @@ class Executor:
             answer = await self.try_target(target, att, n == len(targets) - 1, attempt)
             if answer is None:
                 continue
-            att.bill(answer)
+            att.bill(answer.cost, answer.usage, answer.estimated, answer.usage_invalid)
             if not plan.verifiers:
                 return answer
             reason = await run_verifiers(plan.verifiers, answer.text, payload)
@@ -239,4 +225,4 @@ class Executor:
         raise final_error(att, plan.name)
 
 
-__all__ = ["Attempts", "Billable", "Executor", "StallWatch", "final_error"]
+__all__ = ["Attempts", "Executor", "StallWatch", "final_error"]

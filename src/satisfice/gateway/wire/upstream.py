@@ -148,9 +148,9 @@ async def call(transport: HttpTransport, upstream: Upstream, model: str, endpoin
                               upstream_body(payload, upstream.wire_name(model), stream=False), upstream.headers())
     data = decode_answer(body, upstream.name, upstream.secrets())
     text = answer_text(data, upstream.name)
-    billed = billed_usage(usage_of(data), input_estimate, text)
-    return Answer(model, upstream.name, body, data, text, billed.usage, billed.estimated, billed.invalid,
-                  price.cost(billed.usage), time.perf_counter() - started)
+    usage, estimated, invalid = billed_usage(usage_of(data), input_estimate, text)
+    return Answer(model, upstream.name, body, data, text, usage, estimated, invalid,
+                  price.cost(usage), time.perf_counter() - started)
 
 
 async def checked_post(transport: HttpTransport, upstream: Upstream, url: str, body: bytes,
