@@ -56,8 +56,8 @@ def translation_us(repeats: int = 7, number: int = 2000) -> dict[str, float]:
     """
     import timeit
 
-    from satisfice.gateway import translate_messages as tm
-    from satisfice.gateway import translate_responses as tr
+    from satisfice.gateway.apis import translate_messages as tm
+    from satisfice.gateway.apis import translate_responses as tr
 
     answer = {"id": "c", "created": 1, "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"},
                                                     "finish_reason": "stop"}],

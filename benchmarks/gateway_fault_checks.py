@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from satisfice.gateway.journal_records import encode
-from satisfice.gateway.spendlog import SpendRow
-from satisfice.gateway.upstream import Breaker, Upstream
+from satisfice.gateway.money.journal_records import encode
+from satisfice.gateway.money.ledger import SpendRow
+from satisfice.gateway.wire.upstream import Breaker, Upstream
 
 
 def main() -> None:
@@ -30,9 +30,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--number", type=int, default=200_000)
     args = p.parse_args()
-    row = SpendRow(time.time(), "key_abcdef123456", "task/bench", "chat", False, '["bench-model@a"]', "bench-model",
-                   "a", 12, 40, False, 0.000123, 0.0004, 1.234, 0, "[]", 200, "ok", "gw_0123456789abcdef:12345",
-                   False, False, 0.0012, 1765000000000000)
+    row = SpendRow(created_at=time.time(), key_id="key_abcdef123456", route="task/bench", endpoint="chat",
+                   stream=False, models_tried='["bench-model@a"]', model="bench-model", upstream="a", input_tokens=12,
+                   output_tokens=40, tokens_estimated=False, cost_usd=0.000123, reference_cost_usd=0.0004,
+                   latency_ms=1.234, escalations=0, errors="[]", status=200, outcome="ok",
+                   entry_id="gw_0123456789abcdef:12345", usage_invalid=False, over_reservation=False,
+                   reserved_usd=0.0012, upstream_api="chat", lease_epoch=1765000000000000)
 
     class Journal:
         fault: str | None = None

@@ -4,7 +4,7 @@
    in process on a route with an experiment and on the same route without one; p50 and p99 over batches of
    1,000 calls. (A micro-benchmark: ``gateway_overhead.py`` starts several servers and load tools, too heavy
    for a shared machine; this isolates exactly the code an experiment adds to a request.)
-2. The sequential rule (``satisfice.gateway.sequential.decide``), simulated: how often a challenger whose true
+2. The sequential rule (``satisfice.gateway.loop.sequential.decide``), simulated: how often a challenger whose true
    accuracy is below the bar, or exactly at it, is ever promoted (looking after every 5 scores, up to the
    horizon), and how many scored requests a good challenger needs.
 
@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from satisfice.gateway.admitted import Admitted
-from satisfice.gateway.app import Gateway
-from satisfice.gateway.config import parse_config
-from satisfice.gateway.sequential import decide
-from satisfice.gateway.upstream import CHAT
+from satisfice.gateway.http.admitted import Admitted
+from satisfice.gateway.http.app import Gateway
+from satisfice.gateway.loop.sequential import decide
+from satisfice.gateway.routes.config import parse_config
+from satisfice.gateway.wire.upstream import CHAT
 from satisfice.store import Store
 
 PRICES = {"small": {"input_per_m": 0.1, "output_per_m": 0.4}, "big": {"input_per_m": 3.0, "output_per_m": 15.0}}
@@ -46,7 +46,7 @@ def _hooks(gw: Gateway, route: str, calls: int, batch: int = 1000) -> list[float
     out = []
     loop = gw.loop
     for _ in range(calls // batch):
-        ctxs = [Admitted(gw, base, CHAT, payload, None, None, 10, 0.0) for _ in range(batch)]
+        ctxs = [Admitted(gw.services, base, CHAT, payload, None, None, 10, 0.0) for _ in range(batch)]
         started = time.perf_counter()
         for ctx in ctxs:
             ctx.plan = loop.choose(ctx.plan)

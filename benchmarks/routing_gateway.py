@@ -29,8 +29,8 @@ import yaml
 
 from satisfice.clients.scripted_server import ScriptedServer
 from satisfice.evals.outcomes import load_outcomes
-from satisfice.gateway.app import Gateway
-from satisfice.gateway.config import parse_config
+from satisfice.gateway.http.app import Gateway
+from satisfice.gateway.routes.config import parse_config
 from satisfice.routing import store as router_store
 from satisfice.routing.data import from_tables
 from satisfice.routing.evaluate import routing_latency_ms

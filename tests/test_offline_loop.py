@@ -25,8 +25,8 @@ from typer.testing import CliRunner
 
 from satisfice.cli import app
 from satisfice.evals.api import evaluate, task_items
-from satisfice.gateway.app import Gateway
-from satisfice.gateway.config import parse_config
+from satisfice.gateway.http.app import Gateway
+from satisfice.gateway.routes.config import parse_config
 from satisfice.store import open_store
 from satisfice.tasks.spec import load_task
 from satisfice.web import create_app, read_only_store

@@ -216,7 +216,7 @@ async def test_tls_refuses_an_untrusted_certificate(tls_url: str) -> None:
 
 def test_one_stack_model_calls_do_not_load_aiohttp() -> None:
     """Evals and the gateway reach models through the lean client only (aiohttp stays a test-server tool)."""
-    code = ("import sys, satisfice.clients.http, satisfice.clients.openai_compat, satisfice.gateway.app; "
+    code = ("import sys, satisfice.clients.http, satisfice.clients.openai_compat, satisfice.gateway.http.app; "
             "print('aiohttp' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -80,3 +80,33 @@ def test_cost_never_negative_even_for_a_hand_made_usage() -> None:
 def test_sum_keeps_invalidity() -> None:
     total = Usage(1, 1) + parse_usage({"prompt_tokens": -1, "completion_tokens": 0})
     assert not total.valid and total.invalid_reason is not None
+
+
+def test_billed_usage_tells_a_missing_usage_from_an_invalid_one() -> None:
+    from satisfice.clients.usage import billed_usage, reported_usage
+
+    good = reported_usage({"prompt_tokens": 3, "completion_tokens": 2})
+    usage, estimated, invalid = billed_usage(good, 10, "abcdefgh")
+    assert (usage.input_tokens, usage.output_tokens, estimated, invalid) == (3, 2, False, False)
+    usage, estimated, invalid = billed_usage(reported_usage(None), 10, "abcdefgh")
+    assert (usage.input_tokens, usage.output_tokens) == (10, 2)
+    assert estimated and not invalid and usage.invalid_reason == "answer has no usage"
+    lie = reported_usage({"prompt_tokens": 3, "completion_tokens": -2})
+    usage, estimated, invalid = billed_usage(lie, 10, "abcdefgh")
+    assert estimated and invalid and "negative" in (usage.invalid_reason or "")
+
+
+def test_read_chunk_reads_chat_and_completions_chunks() -> None:
+    from satisfice.clients.sse import read_chunk
+
+    assert read_chunk({"choices": [{"delta": {"content": "hi"}, "finish_reason": None}]}) == ("hi", "", None, False,
+                                                                                             False)
+    assert read_chunk({"choices": [{"delta": {"content": None, "reasoning_content": "hm"}}]})[:2] == ("", "hm")
+    assert read_chunk({"choices": [{"delta": {"reasoning": "so"}}]})[1] == "so"
+    text, _, _, finished, _ = read_chunk({"choices": [{"text": "yo", "finish_reason": "length"}]})
+    assert text == "yo" and finished
+    _, _, usage, _, usage_only = read_chunk({"choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 1}})
+    assert usage_only and usage is not None and usage.input_tokens == 4
+    text, _, usage, _, usage_only = read_chunk({"choices": ["x", {"delta": {"content": 5}}],
+                                                "usage": {"prompt_tokens": -1}})
+    assert text == "" and usage is not None and not usage.valid and not usage_only

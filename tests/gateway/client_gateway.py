@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from satisfice.clients.api_server import ApiServerThread
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.money.keys import create_key
 from satisfice.store import open_store
 
 from .conftest import PRICE, spend_rows

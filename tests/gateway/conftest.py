@@ -12,9 +12,9 @@ import yaml
 from sqlalchemy import select
 
 from satisfice.clients.scripted_server import ScriptedServer
-from satisfice.gateway.app import Gateway
-from satisfice.gateway.config import parse_config
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.http.app import Gateway
+from satisfice.gateway.money.keys import create_key
+from satisfice.gateway.routes.config import parse_config
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayShadow, GatewaySpend
 

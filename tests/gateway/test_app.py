@@ -100,7 +100,7 @@ async def test_auth_required_by_default(store: Store, upstream: ScriptedServer, 
 
 
 async def test_revoked_key_is_refused_after_refresh(store: Store, upstream: ScriptedServer, new_key: Any) -> None:
-    from satisfice.gateway.keys import list_keys, revoke_key
+    from satisfice.gateway.money.keys import list_keys, revoke_key
 
     key = new_key()
     gw = make_gateway(store, base_config(upstream.base_url, auth=True))

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from satisfice.clients.scripted_server import ScriptedServer, Step
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.money.keys import create_key
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running

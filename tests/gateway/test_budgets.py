@@ -12,10 +12,10 @@ import pytest
 
 from satisfice.clients.scripted_server import ScriptedServer, Step
 from satisfice.errors import ConfigError, NotFoundError
-from satisfice.gateway.budgets import BudgetLedger, spent_this_period
-from satisfice.gateway.keys import KeyCache, create_key, list_keys, load_active, period_start, revoke_key
-from satisfice.gateway.ledger import SharedLedger
-from satisfice.gateway.validate import input_estimate
+from satisfice.gateway.money.budgets import BudgetLedger, spent_this_period
+from satisfice.gateway.money.keys import KeyCache, create_key, list_keys, load_active, period_start, revoke_key
+from satisfice.gateway.money.ledger import SharedLedger
+from satisfice.gateway.wire.validate import input_estimate
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, spend_rows
@@ -152,7 +152,7 @@ def test_cli_set_budget_bumps_the_key_version(store: Store, monkeypatch: pytest.
     from typer.testing import CliRunner
 
     from satisfice.cli import app as cli_app
-    from satisfice.gateway.keys import keys_version
+    from satisfice.gateway.money.keys import keys_version
 
     monkeypatch.setenv("SATISFICE_NO_BUNDLED", "1")
     new = create_key(store, budget_usd=5)

@@ -28,7 +28,7 @@ from satisfice.clients.api_server import (
     TOOL_ARGS,
     TOOL_PIECES,
 )
-from satisfice.gateway.token_count import count_messages
+from satisfice.gateway.apis.token_count import count_messages
 
 from .client_gateway import FUNCTION, TOOL, Rows, an, billed, gw, oa
 from .conftest import FAKE_PROVIDER_KEY, spend_rows

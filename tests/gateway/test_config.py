@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from satisfice.errors import ConfigError
-from satisfice.gateway.config import load_config, parse_config
+from satisfice.gateway.routes.config import load_config, parse_config
 
 GOOD = """\
 upstreams:

@@ -19,10 +19,10 @@ import pytest
 
 from satisfice.clients.api_server import COUNTED_TOKENS, ApiServer
 from satisfice.clients.scripted_server import ScriptedServer
-from satisfice.gateway import token_count as tc
-from satisfice.gateway.count_tokens import HEADER
-from satisfice.gateway.keys import create_key
-from satisfice.gateway.replies import GatewayError
+from satisfice.gateway.apis import token_count as tc
+from satisfice.gateway.apis.count_tokens import HEADER
+from satisfice.gateway.money.keys import create_key
+from satisfice.gateway.wire.replies import GatewayError
 from satisfice.store import Store
 
 from .conftest import FAKE_PROVIDER_KEY, PRICE, make_gateway, running, spend_rows

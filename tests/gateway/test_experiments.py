@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from satisfice.clients.scripted_server import Received, ScriptedServer, ScriptedServerThread, Step
 from satisfice.errors import ConfigError
-from satisfice.gateway.config import parse_config
-from satisfice.gateway.sequential import decide, judge
+from satisfice.gateway.loop.sequential import decide, judge
+from satisfice.gateway.routes.config import parse_config
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayLedger
 from satisfice.store.schema_outcomes import GatewayExperiment

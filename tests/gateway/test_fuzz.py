@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from satisfice.clients.scripted_server import ScriptedServer
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.money.keys import create_key
 from satisfice.store import Store
 
 from .conftest import base_config, make_gateway

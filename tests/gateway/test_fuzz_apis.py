@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from satisfice.clients.api_server import ApiServer
-from satisfice.gateway.app import Gateway
-from satisfice.gateway.keys import create_key
-from satisfice.gateway.validate import MAX_DEPTH
+from satisfice.gateway.http.app import Gateway
+from satisfice.gateway.money.keys import create_key
+from satisfice.gateway.wire.validate import MAX_DEPTH
 from satisfice.store import Store
 
 from .conftest import PRICE, make_gateway, spend_rows

@@ -16,8 +16,8 @@ import pytest
 import uvicorn
 
 from rawhttp import read_request
-from satisfice.gateway.app import Gateway
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.http.app import Gateway
+from satisfice.gateway.money.keys import create_key
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, spend_rows

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from satisfice.clients.scripted_server import ScriptedServer
-from satisfice.gateway.app import Gateway
+from satisfice.gateway.http.app import Gateway
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, spend_rows

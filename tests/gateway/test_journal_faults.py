@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import text
 
 from satisfice.clients.scripted_server import ScriptedServer
-from satisfice.gateway.journal import Journal
-from satisfice.gateway.keys import create_key, period_tag, utcnow
-from satisfice.gateway.ledger import SharedLedger
-from satisfice.gateway.report import gateway_report
-from satisfice.gateway.spendlog import SpendLog
+from satisfice.gateway.money.journal import Journal
+from satisfice.gateway.money.keys import create_key, period_tag, utcnow
+from satisfice.gateway.money.ledger import SharedLedger
+from satisfice.gateway.money.spendlog import SpendLog
+from satisfice.gateway.observability.report import gateway_report
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, spend_rows

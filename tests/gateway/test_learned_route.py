@@ -12,7 +12,7 @@ import pytest
 from satisfice.clients.scripted_server import Received, ScriptedServer
 from satisfice.errors import ConfigError
 from satisfice.evals.outcomes import load_outcomes
-from satisfice.gateway.learned import prompt_text
+from satisfice.gateway.routes.learned import prompt_text
 from satisfice.routing import store as router_store
 from satisfice.routing.data import from_tables
 from satisfice.routing.policies import Agreement, Predictive

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from satisfice.gateway.budgets import BudgetLedger
-from satisfice.gateway.journal import Journal, orphans
-from satisfice.gateway.journal_records import base_line, encode
-from satisfice.gateway.keys import KeyInfo, create_key, period_tag, set_budget, utcnow
-from satisfice.gateway.ledger import SharedLedger
-from satisfice.gateway.spendlog import SpendLog, SpendRow
+from satisfice.gateway.money.budgets import BudgetLedger
+from satisfice.gateway.money.journal import Journal, orphans
+from satisfice.gateway.money.journal_records import base_line, encode
+from satisfice.gateway.money.keys import KeyInfo, create_key, period_tag, set_budget, utcnow
+from satisfice.gateway.money.ledger import SharedLedger, SpendRow
+from satisfice.gateway.money.spendlog import SpendLog
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayLease, GatewayLedger
 
@@ -21,8 +21,10 @@ from .conftest import spend_rows
 
 
 def _row(key_id: str | None, cost: float, entry: str) -> SpendRow:
-    return SpendRow(time.time(), key_id, "small", "chat", False, "[]", "small", "a", 1, 1, False, cost, None, 1.0, 0,
-                    "[]", 200, "ok", entry, False, False, cost)
+    return SpendRow(created_at=time.time(), key_id=key_id, route="small", endpoint="chat", stream=False,
+                    models_tried="[]", model="small", upstream="a", input_tokens=1, output_tokens=1,
+                    tokens_estimated=False, cost_usd=cost, reference_cost_usd=None, latency_ms=1.0, escalations=0,
+                    errors="[]", status=200, outcome="ok", entry_id=entry, reserved_usd=cost)
 
 
 def _leases(store: Store) -> list[GatewayLease]:

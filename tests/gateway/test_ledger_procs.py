@@ -21,7 +21,7 @@ import yaml
 from sqlalchemy import select
 
 from satisfice.clients.scripted_server import ScriptedServerThread, Step
-from satisfice.gateway.keys import create_key, revoke_key, set_budget
+from satisfice.gateway.money.keys import create_key, revoke_key, set_budget
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayLease
 

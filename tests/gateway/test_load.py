@@ -9,7 +9,7 @@ import os
 import orjson
 
 from satisfice.clients.scripted_server import ScriptedServer
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.money.keys import create_key
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, spend_rows

@@ -11,8 +11,8 @@ import yaml
 from satisfice.core import ModelRef
 from satisfice.errors import ConfigError
 from satisfice.evals.decisions import save_decision
-from satisfice.gateway.app import Gateway
-from satisfice.gateway.config import parse_config
+from satisfice.gateway.http.app import Gateway
+from satisfice.gateway.routes.config import parse_config
 from satisfice.selfhost.bench import BenchConfig, BenchResult
 from satisfice.selfhost.calibration import save_calibration
 from satisfice.selfhost.driver import LoadPlan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from satisfice.clients.sse import SSEParser
-from satisfice.gateway.replies import sse_error, synthesize_stream
+from satisfice.gateway.wire.replies import sse_error, synthesize_stream
 
 
 def test_parser_handles_any_chunking_and_crlf() -> None:
@@ -93,7 +93,7 @@ async def test_stream_spend_row_is_durable_before_the_last_bytes() -> None:
     """A client that received the end of a stream has a journaled spend row (no kill -9 window)."""
     import asyncio
 
-    from satisfice.gateway.relay import RelayResponse
+    from satisfice.gateway.apis.relay import RelayResponse
 
     events: list[str] = []
     relay = _StubRelay()

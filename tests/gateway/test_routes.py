@@ -202,7 +202,7 @@ def test_model_without_price_is_a_config_error(store: Store) -> None:
 
 
 def test_scorer_verifier_needs_task_file(store: Store, tmp_path: Path) -> None:
-    from satisfice.gateway.config import parse_config
+    from satisfice.gateway.routes.config import parse_config
 
     text = orjson.dumps(route_cfg("http://127.0.0.1:9/v1", verifiers=[{"scorer": {"min_score": 1}}])).decode()
     with pytest.raises(ConfigError, match="task_file"):

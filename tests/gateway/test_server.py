@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from satisfice.clients.scripted_server import ScriptedServerThread, Step
-from satisfice.gateway.keys import create_key
+from satisfice.gateway.money.keys import create_key
 from satisfice.store import open_store
 
 from .conftest import FAKE_PROVIDER_KEY, base_config, spend_rows

@@ -11,8 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from satisfice.clients.scripted_server import Received, ScriptedServer, Step
-from satisfice.gateway.report import flag_for, gateway_report
-from satisfice.gateway.shadow import normalize
+from satisfice.gateway.loop.shadow import normalize
+from satisfice.gateway.observability.report import flag_for, gateway_report
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, shadow_rows, spend_rows

@@ -7,12 +7,12 @@ from typing import Any
 import orjson
 import pytest
 
-from satisfice.gateway import translate_messages as tm
-from satisfice.gateway import translate_responses as tr
-from satisfice.gateway.admission import affordable_output, cap_hint, client_cap
-from satisfice.gateway.replies import GatewayError
-from satisfice.gateway.routing import Plan
-from satisfice.gateway.translate_common import ChatStreamReader, ChatUsage
+from satisfice.gateway.apis import translate_messages as tm
+from satisfice.gateway.apis import translate_responses as tr
+from satisfice.gateway.apis.translate_common import ChatStreamReader, ChatUsage
+from satisfice.gateway.http.admission import affordable_output, cap_hint, client_cap
+from satisfice.gateway.routes.plan import Plan
+from satisfice.gateway.wire.replies import GatewayError
 
 USAGE = {"prompt_tokens": 20, "completion_tokens": 9, "prompt_tokens_details": {"cached_tokens": 5},
          "completion_tokens_details": {"reasoning_tokens": 4}}

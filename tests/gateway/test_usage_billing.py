@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from satisfice.clients.scripted_server import ScriptedServer, Step
-from satisfice.gateway.keys import create_key
-from satisfice.gateway.report import gateway_report
-from satisfice.gateway.validate import input_estimate
+from satisfice.gateway.money.keys import create_key
+from satisfice.gateway.observability.report import gateway_report
+from satisfice.gateway.wire.validate import input_estimate
 from satisfice.store import Store
 
 from .conftest import base_config, chat, make_gateway, running, spend_rows
@@ -48,13 +48,15 @@ async def test_invalid_usage_is_billed_the_estimate_and_flagged(store: Store, up
         metrics = (await client.get("/metrics")).text
     [row] = spend_rows(store)
     estimate = input_estimate(body)
-    assert row.usage_invalid and row.tokens_estimated and not row.over_reservation
+    reported = usage not in (None, ...)  # a usage was sent and failed the checks; else there was none
+    assert row.tokens_estimated and row.usage_invalid == reported and not row.over_reservation
     assert (row.input_tokens, row.output_tokens) == (estimate, len("four words of text") // 4 + 1)
     assert row.cost_usd == pytest.approx((estimate * 1.0 + row.output_tokens * 2.0) / 1e6)
     assert row.cost_usd > 0 and row.reserved_usd is not None and row.cost_usd <= row.reserved_usd
-    assert 'satisfice_gateway_usage_invalid_total{route="small",upstream="a"} 1.0' in metrics
+    assert 'satisfice_gateway_tokens_estimated_total{route="small",upstream="a"} 1.0' in metrics
+    assert ('satisfice_gateway_usage_invalid_total{route="small",upstream="a"} 1.0' in metrics) == reported
     report = gateway_report(store)
-    assert report.routes[0].usage_invalid == 1 and report.upstreams[0].usage_invalid == 1
+    assert report.routes[0].usage_invalid == report.upstreams[0].usage_invalid == int(reported)
 
 
 async def test_negative_usage_never_credits_a_budget(store: Store, upstream: ScriptedServer) -> None:
@@ -96,8 +98,18 @@ async def test_oversized_usage_is_billed_in_full_and_flagged(store: Store, upstr
     assert report.routes[0].over_reservation == 1 and report.upstreams[0].over_reservation == 1
 
 
-async def test_stream_with_negative_usage_is_flagged(store: Store, upstream: ScriptedServer) -> None:
-    upstream.set_script([Step.answer("a b c", prompt_tokens=4, completion_tokens=-7)])
+_NO_USAGE_EVENTS = [{"choices": [{"index": 0, "delta": {"content": "a b c"}}]},
+                    {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+_NO_USAGE_STREAM = b"".join(b"data: " + orjson.dumps(e) + b"\n\n" for e in _NO_USAGE_EVENTS) + b"data: [DONE]\n\n"
+
+
+@pytest.mark.parametrize(("step", "invalid"), [
+    (Step.answer("a b c", prompt_tokens=4, completion_tokens=-7), True),  # a usage chunk that lies
+    (Step.malformed(_NO_USAGE_STREAM), False),  # a 200 with exactly these events: no usage chunk at all
+], ids=["negative-usage", "no-usage"])
+async def test_stream_billed_the_estimate_flags_only_a_lying_usage(store: Store, upstream: ScriptedServer,
+                                                                   step: Step, invalid: bool) -> None:
+    upstream.set_script([step])
     gw = make_gateway(store, base_config(upstream.base_url))
     async with running(gw) as client:
         r = await client.post("/v1/chat/completions", json=chat("small", "hi", stream=True, max_tokens=20))
@@ -105,7 +117,8 @@ async def test_stream_with_negative_usage_is_flagged(store: Store, upstream: Scr
         await asyncio.sleep(0.05)
         await gw.spend_log.flush()
     [row] = spend_rows(store)
-    assert row.usage_invalid and row.cost_usd > 0
+    assert row.tokens_estimated and row.usage_invalid == invalid and row.cost_usd > 0
+    assert row.output_tokens == 2  # "a b c": 5 characters, 4 to a token
 
 
 async def test_cached_input_billed_at_its_price(store: Store, upstream: ScriptedServer) -> None:
@@ -118,4 +131,4 @@ async def test_cached_input_billed_at_its_price(store: Store, upstream: Scripted
         await gw.spend_log.flush()
     [row] = spend_rows(store)
     assert row.cost_usd == pytest.approx((200 * 1.0 + 800 * 0.1 + 10 * 2.0) / 1e6)
-    assert not row.usage_invalid and not row.over_reservation
+    assert not row.usage_invalid and not row.tokens_estimated and not row.over_reservation

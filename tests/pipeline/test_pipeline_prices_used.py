@@ -9,9 +9,8 @@ from pipeline_helpers import Clock, Server, modelsdev_doc
 from satisfice.catalog.repository import load_catalog
 from satisfice.errors import ConfigError
 from satisfice.evals.pricing import price_for, unknown_price_message
-from satisfice.gateway.app import catalog_prices
-from satisfice.gateway.config import parse_config
-from satisfice.gateway.routing import build_router
+from satisfice.gateway.routes.config import parse_config
+from satisfice.gateway.routes.router import build_router, catalog_prices
 from satisfice.pipeline import run
 from satisfice.store import Store
 

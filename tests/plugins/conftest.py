@@ -12,8 +12,8 @@ import pytest
 
 from satisfice.catalog.sources.registry import SOURCES
 from satisfice.clients.providers import PROVIDERS
-from satisfice.gateway.policies import POLICIES
-from satisfice.gateway.verifier_registry import VERIFIERS
+from satisfice.gateway.routes.policies import POLICIES
+from satisfice.gateway.routes.verifier_registry import VERIFIERS
 from satisfice.tasks.scorer_registry import SCORERS
 
 REGISTRIES = {"satisfice.scorers": SCORERS, "satisfice.verifiers": VERIFIERS, "satisfice.sources": SOURCES,

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from satisfice.core import Completion, Price
 from satisfice.errors import ConfigError
-from satisfice.gateway.config import parse_config
-from satisfice.gateway.routing import build_router
-from satisfice.gateway.verifiers import run_verifiers
+from satisfice.gateway.routes.config import parse_config
+from satisfice.gateway.routes.router import build_router
+from satisfice.gateway.routes.verifiers import run_verifiers
 from satisfice.tasks.datasets import Sample
 from satisfice.tasks.scorers import build_scorer
 from satisfice.tasks.spec import load_task
@@ -80,7 +80,7 @@ async def test_a_scorer_in_one_file(tmp_path: Path, install_plugin: Install) -> 
 VERIFIER = '''
 from dataclasses import dataclass
 from pydantic import BaseModel
-from satisfice.gateway.verifier_registry import VERIFIERS
+from satisfice.gateway.routes.verifier_registry import VERIFIERS
 
 
 class Options(BaseModel):
@@ -128,7 +128,7 @@ async def test_a_verifier_in_one_file(install_plugin: Install) -> None:
 
 POLICY = '''
 from pydantic import BaseModel
-from satisfice.gateway.policies import POLICIES
+from satisfice.gateway.routes.policies import POLICIES
 
 
 class Options(BaseModel):
@@ -262,7 +262,7 @@ def test_a_provider_in_one_file(tmp_path: Path, install_plugin: Install, db_url:
 
 async def test_module_function_references_resolve_beside_the_file_that_names_them(tmp_path: Path) -> None:
     """Custom verifiers, like custom scorers, are imported from the config file's folder first."""
-    from satisfice.gateway.config import load_config
+    from satisfice.gateway.routes.config import load_config
 
     (tmp_path / "house_checks.py").write_text("def short(text, payload):\n    return len(text) < 5 or 'too long'\n")
     config = tmp_path / "gw.yaml"

@@ -21,8 +21,8 @@ def lint(package_root: Path) -> subprocess.CompletedProcess[str]:
 def test_routing_importing_the_gateway_breaks_the_contract(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "src" / "satisfice", tmp_path / "satisfice",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "satisfice" / "routing" / "leak.py").write_text('"""Leak."""\n\nimport satisfice.gateway.app\n')
+    (tmp_path / "satisfice" / "routing" / "leak.py").write_text('"""Leak."""\n\nimport satisfice.gateway.http.app\n')
     result = lint(tmp_path)
     assert result.returncode != 0
     assert "routing knows outcomes and prompts, never HTTP" in result.stdout
-    assert "satisfice.routing.leak -> satisfice.gateway.app" in result.stdout
+    assert "satisfice.routing.leak -> satisfice.gateway.http.app" in result.stdout

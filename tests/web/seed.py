@@ -19,7 +19,7 @@ from satisfice.core import Price
 from satisfice.evals.cache import ResponseCache
 from satisfice.evals.pricing import PriceInfo
 from satisfice.evals.results import ItemOutcome, results_to_dict, summarise
-from satisfice.gateway.keys import create_key, period_tag
+from satisfice.gateway.money.keys import create_key, period_tag
 from satisfice.store import Store
 from satisfice.store.schema_evals import EvalDecisionRecord
 from satisfice.store.schema_gateway import GatewayLedger, GatewayShadow, GatewaySpend

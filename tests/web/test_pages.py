@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.testclient import TestClient
 
 from satisfice.evals.results import results_from_dict
-from satisfice.gateway.report import gateway_report
+from satisfice.gateway.observability.report import gateway_report
 from satisfice.reports.eval_report import to_html
 from satisfice.store import Store
 from satisfice.store.schema_evals import EvalRunRecord

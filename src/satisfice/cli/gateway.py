@@ -36,7 +36,7 @@ def serve_cmd(
                                          min=1, max=256)] = 1,
 ) -> None:
     """Run the gateway until interrupted; on SIGTERM/SIGINT in-flight requests finish and spend rows are written."""
-    from satisfice.gateway.server import build_gateway, serve
+    from satisfice.gateway.http.server import build_gateway, serve
     from satisfice.ports import check_port_free
 
     check_port_free(host, port)  # before the store and routes are loaded: a busy port says so at once
@@ -47,7 +47,7 @@ def serve_cmd(
 @gateway_app.command("check")
 def check_cmd(ctx: typer.Context, config: ConfigOpt, as_json: JsonOpt = False) -> None:
     """Validate a config and show what each route and model resolves to."""
-    from satisfice.gateway.server import build_gateway
+    from satisfice.gateway.http.server import build_gateway
 
     gateway = build_gateway(config, state(ctx).store())
     plans: list[dict[str, Any]] = []
@@ -81,7 +81,7 @@ def keys_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
-    from satisfice.gateway.keys import create_key
+    from satisfice.gateway.money.keys import create_key
 
     new = create_key(state(ctx).store(bundled=False), budget_usd=budget_usd, period=period, name=name)
     if as_json:
@@ -97,8 +97,8 @@ def keys_create(
 def keys_list(ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all", help="Include revoked keys.")]
               = False, as_json: JsonOpt = False) -> None:
     """List keys (id, name, prefix, budget, spent this period)."""
-    from satisfice.gateway.budgets import spent_this_period
-    from satisfice.gateway.keys import list_keys
+    from satisfice.gateway.money.budgets import spent_this_period
+    from satisfice.gateway.money.keys import list_keys
 
     store = state(ctx).store(bundled=False)
     keys = list_keys(store, include_revoked=show_all)
@@ -119,7 +119,7 @@ def keys_list(ctx: typer.Context, show_all: Annotated[bool, typer.Option("--all"
 def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")],
                 as_json: JsonOpt = False) -> None:
     """Revoke a key (every running gateway on this store stops accepting it within a second)."""
-    from satisfice.gateway.keys import revoke_key
+    from satisfice.gateway.money.keys import revoke_key
 
     info = revoke_key(state(ctx).store(bundled=False), key_id)
     if as_json:
@@ -137,7 +137,7 @@ def keys_set_budget(
     as_json: JsonOpt = False,
 ) -> None:
     """Change a key's budget; every running gateway on this store applies it within a second."""
-    from satisfice.gateway.keys import set_budget
+    from satisfice.gateway.money.keys import set_budget
 
     info = set_budget(state(ctx).store(bundled=False), key_id, budget_usd)
     if as_json:
@@ -156,11 +156,11 @@ def report_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Per route: requests, spend, reference cost (savings), escalation and error rates, shadow agreement."""
-    from satisfice.gateway.report import gateway_report
+    from satisfice.gateway.observability.report import gateway_report
 
     if not 0.0 < confidence < 1.0:
         raise ConfigError(f"--confidence must be between 0 and 1, got {confidence}")
-    from satisfice.gateway.drift import load_drift
+    from satisfice.gateway.loop.drift import load_drift
 
     store = state(ctx).store(bundled=False)
     report = gateway_report(store, since=_since(since), confidence=confidence)

@@ -27,7 +27,7 @@ def export_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """The wide recorded-outcomes table of a route (what `satisfice select --outcomes` reads)."""
-    from satisfice.gateway.export import export_rows, to_csv
+    from satisfice.gateway.loop.export import export_rows, to_csv
 
     if as_csv and as_json:
         raise typer.BadParameter("choose one of --csv and --json", param_hint="--csv")
@@ -60,7 +60,7 @@ def experiments_document(rows: Iterable[Any]) -> dict[str, Any]:
 @gateway_app.command("experiments")
 def experiments_cmd(ctx: typer.Context, as_json: Json = False) -> None:
     """Each route's guarded experiment: challengers, evidence, intervals, spend and state."""
-    from satisfice.gateway.experiment_store import load_experiments
+    from satisfice.gateway.loop.experiment_store import load_experiments
 
     doc = experiments_document(load_experiments(state(ctx).store(bundled=False)))
     if as_json:

@@ -11,10 +11,10 @@ from satisfice.cli.common import Json, console, err_console, print_json
 
 GROUPS = (
     ("scorer", "satisfice.tasks.scorer_registry", "SCORERS"),
-    ("verifier", "satisfice.gateway.verifier_registry", "VERIFIERS"),
+    ("verifier", "satisfice.gateway.routes.verifier_registry", "VERIFIERS"),
     ("source", "satisfice.catalog.sources.registry", "SOURCES"),
     ("provider", "satisfice.clients.providers", "PROVIDERS"),
-    ("routing policy", "satisfice.gateway.policies", "POLICIES"),
+    ("routing policy", "satisfice.gateway.routes.policies", "POLICIES"),
 )
 """The registries, in the order shown (each module is imported only when this command runs)."""
 

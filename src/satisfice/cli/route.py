@@ -39,7 +39,7 @@ def _from_store(ctx: typer.Context, route: str | None, since: str | None, scratc
     """The route's production outcomes (``outcomes export``) written to a CSV in ``scratch``, to train on."""
     from satisfice.cli.common import state
     from satisfice.cli.gateway import _since
-    from satisfice.gateway.export import export_rows, to_csv
+    from satisfice.gateway.loop.export import export_rows, to_csv
 
     if route is None:
         raise ConfigError("--from-store needs --route ROUTE (the gateway route whose outcomes to learn from)")

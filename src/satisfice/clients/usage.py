@@ -3,9 +3,12 @@
 :func:`parse_usage` never raises: a usage object that cannot be trusted (missing, not an object, a count that
 is a boolean, negative, fractional, a string, above :data:`MAX_TOKENS` or inconsistent with the others) comes
 back as a :class:`~satisfice.core.Usage` with ``valid=False`` and a one-line ``invalid_reason``. The caller
-decides what to bill then (the gateway bills its own estimate and flags the spend row ``usage_invalid``; the
-eval runner records an error). A valid usage always has non-negative counts, so no cost computed from it is
-negative.
+decides what to bill then (the eval runner records an error; the gateway bills through :func:`billed_usage`).
+A valid usage always has non-negative counts, so no cost computed from it is negative.
+
+:func:`billed_usage` is where the gateway's two spend-row facts are decided: ``estimated`` (the tokens billed are
+the gateway's estimate, because the upstream gave no usage or one that failed the checks) and ``invalid`` (the
+upstream *did* report a usage, and it failed the checks: a lying or broken upstream).
 
 Fields read: ``prompt_tokens``, ``completion_tokens`` (required), ``prompt_tokens_details.cached_tokens`` and
 ``completion_tokens_details.reasoning_tokens`` (optional; ``null`` reads as 0). Cached tokens are part of the
@@ -81,4 +84,39 @@ def parse_usage(raw: object) -> Usage:
                  reasoning_tokens=reasoning)
 
 
-__all__ = ["MAX_TOKENS", "invalid", "parse_usage"]
+def reported_usage(raw: object) -> Usage | None:
+    """The usage an answer or stream event reports, read by :func:`parse_usage`; None where it reports none."""
+    return None if raw is None else parse_usage(raw)
+
+
+Billed = tuple[Usage, bool, bool]
+"""What to bill for one answer, and why (a plain tuple: built once per request on the gateway's path). In order:
+
+* the usage to bill: the reported usage when it is valid, else the estimate (``valid=False``, ``invalid_reason``
+  says why);
+* ``estimated``: the counts are the estimate (the upstream reported no usage, or one that failed the checks);
+* ``invalid``: the upstream reported a usage and it failed the checks (never set when it reported none).
+"""
+
+
+def estimate_tokens(chars: int) -> int:
+    """Rough token count for ``chars`` characters (4 per token), used only when a provider's usage is unusable."""
+    return (chars + 3) // 4
+
+
+def billed_usage(reported: Usage | None, input_estimate: int, text: str) -> Billed:
+    """What to bill: ``reported`` (from :func:`reported_usage`) when valid, else the estimate, flagged.
+
+    Args:
+        reported: The upstream's usage, None when it sent none.
+        input_estimate: The caller's estimate of the prompt's tokens.
+        text: The answer's text (its length gives the output estimate).
+    """
+    if reported is not None and reported.valid:
+        return reported, False, False
+    reason = reported.invalid_reason if reported is not None else "answer has no usage"
+    return (Usage(input_estimate, estimate_tokens(len(text)), valid=False, invalid_reason=reason), True,
+            reported is not None)
+
+
+__all__ = ["MAX_TOKENS", "Billed", "billed_usage", "estimate_tokens", "invalid", "parse_usage", "reported_usage"]

@@ -18,8 +18,7 @@ import orjson
 
 from satisfice import errors
 from satisfice.clients.http import HttpTransport, error_for_status
-from satisfice.clients.sse import DONE_DATA, SSEParser, decode_event, event_data
-from satisfice.clients.usage import parse_usage
+from satisfice.clients.sse import DONE_DATA, SSEParser, decode_event, event_data, read_chunk
 from satisfice.errors import BadResponse, ConfigError, ProviderError
 from satisfice.selfhost.driver import make_prompt
 from satisfice.selfhost.economics import RequestSample
@@ -79,24 +78,14 @@ class _Reader:
         if "error" in data:
             self.error = "stream_error"
             return 0
-        raw_usage = data.get("usage")
-        if raw_usage is not None:  # vLLM sends "usage": null on every chunk but the last
-            usage = parse_usage(raw_usage)
+        text, reasoning, usage, _, _ = read_chunk(data)
+        if usage is not None:  # vLLM sends "usage": null on every chunk but the last
             if not usage.valid:
                 self.error = "invalid_usage"
                 return 0
             self.input_tokens, self.output_tokens = usage.input_tokens, usage.output_tokens
             self.cached = usage.cached_input_tokens
-        choices = data.get("choices")
-        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-            return 0
-        choice = choices[0]
-        delta = choice.get("delta")
-        if isinstance(delta, dict):
-            text = delta.get("content") or delta.get("reasoning_content") or delta.get("reasoning")
-        else:
-            text = choice.get("text")
-        return 1 if isinstance(text, str) and text else 0
+        return 1 if text or reasoning else 0
 
 
 class HttpStreamer:

@@ -20,23 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from satisfice.clients.local import LocalModelClient, load_engine
-from satisfice.clients.usage import parse_usage
+from satisfice.clients.sse import read_chunk
 from satisfice.core import CompletionRequest, ModelRef, Usage
 from satisfice.selfhost.driver import make_prompt
 from satisfice.selfhost.economics import RequestSample
 
 _CTX_MARGIN = 64
 """Context tokens per slot beyond prompt + output (the prompt's token count is only approximate)."""
-
-
-def _text(event: dict[str, Any]) -> str:
-    choices = event.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return ""
-    choice = choices[0]
-    delta = choice.get("delta")
-    text = delta.get("content") if isinstance(delta, dict) else choice.get("text")
-    return text if isinstance(text, str) else ""
 
 
 def sample_from_events(start: float, end: float, events: list[tuple[float, Any]]) -> RequestSample:
@@ -48,10 +38,11 @@ def sample_from_events(start: float, end: float, events: list[tuple[float, Any]]
             continue
         if "error" in event:
             return RequestSample(start, end, error="engine_error")
-        if _text(event):
+        text, _, chunk_usage, _, _ = read_chunk(event)
+        if text:
             times.append(when)
-        if event.get("usage") is not None:
-            usage = parse_usage(event["usage"])
+        if chunk_usage is not None:
+            usage = chunk_usage
     first = times[0] if times else None
     gaps = tuple(b - a for a, b in zip(times, times[1:], strict=False))
     if usage is None:

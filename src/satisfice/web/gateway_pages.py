@@ -2,8 +2,8 @@
 
 The figures come from :class:`~satisfice.web.gateway_rollup.GatewayRollup` (grouped in SQL per route, key and
 hour; only new rows are read on each page). Per-route totals over all time equal ``satisfice gateway report``:
-same failure, escalation, savings and drift-flag rules (:mod:`satisfice.gateway.report`). A window of N days is
-the N calendar days (UTC) up to today; the last day is the last 24 hours, per hour.
+same failure, escalation, savings and drift-flag rules (:mod:`satisfice.gateway.observability.report`). A window of
+N days is the N calendar days (UTC) up to today; the last day is the last 24 hours, per hour.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 
 from satisfice.evals.stats import clopper_pearson
-from satisfice.gateway.keys import period_start, period_tag
-from satisfice.gateway.report import FLAG_RULE, flag_for
+from satisfice.gateway.money.keys import period_start, period_tag
+from satisfice.gateway.observability.report import FLAG_RULE, flag_for
 from satisfice.store.schema_gateway import GatewayKey, GatewayLedger
 from satisfice.web import charts
 from satisfice.web.gateway_rollup import N_SPEND, GatewayRollup, Rollup
@@ -149,8 +149,8 @@ def gateway(rollups: GatewayRollup, p: Params, now: dt.datetime | None = None) -
 
 def loop_panel(store: Any) -> dict[str, Any]:
     """The production loop's panel: each experiment's challengers and each watched route's drift check."""
-    from satisfice.gateway.drift import load_drift
-    from satisfice.gateway.experiment_store import load_experiments
+    from satisfice.gateway.loop.drift import load_drift
+    from satisfice.gateway.loop.experiment_store import load_experiments
 
     if "gateway_experiments" not in store.table_names():  # a store from before the production loop
         return {"experiments": [], "drift": []}

@@ -20,15 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, select
 
+from satisfice.gateway.observability.spend_totals import SPEND_FIELDS, spend_totals
 from satisfice.store import Store
 from satisfice.store.schema_gateway import GatewayShadow, GatewaySpend
 
 HOURLY_DAYS = 2
 REBUILD_S = 300.0
-SPEND_FIELDS = ("requests", "errors", "escalated", "cost", "n_ref", "ref_cost", "cost_with_ref", "usage_invalid",
-                "over_reservation")
 N_SPEND = len(SPEND_FIELDS)
 SHADOW_FIELDS = ("checks", "scored", "agree", "cost")
 T = TypeVar("T")
@@ -112,14 +111,8 @@ class GatewayRollup:
             spend_rows = []
             if top_spend > r.spend_id:
                 spend_hour = hour_of(self.store.dialect, sp.created_at).label("hour")
-                failed = case((sp.status >= 400, 1), (sp.outcome == "interrupted", 1), else_=0)
-                q = select(sp.route, sp.key_id, spend_hour, func.count(), func.sum(failed),
-                           func.sum(case((sp.escalations > 0, 1), else_=0)), func.sum(sp.cost_usd),
-                           func.count(sp.reference_cost_usd), func.sum(sp.reference_cost_usd),
-                           func.sum(case((sp.reference_cost_usd.is_not(None), sp.cost_usd), else_=0.0)),
-                           func.sum(case((sp.usage_invalid.is_(True), 1), else_=0)),
-                           func.sum(case((sp.over_reservation.is_(True), 1), else_=0)),
-                           ).where(sp.id > r.spend_id, sp.id <= top_spend).group_by(sp.route, sp.key_id, spend_hour)
+                q = select(sp.route, sp.key_id, spend_hour, *spend_totals()).where(
+                    sp.id > r.spend_id, sp.id <= top_spend).group_by(sp.route, sp.key_id, spend_hour)
                 spend_rows = list(s.execute(q))
             shadow_rows = []
             if top_shadow > r.shadow_id:
