@@ -45,7 +45,8 @@ from satisfice.market.trends import epoch_trends
 BOOTSTRAP_REPS = 1000
 BOOTSTRAP_SEED = 20251001
 CONFIDENCE = 0.90
-DAYS_PER_MONTH = 365.25 / 12
+CALENDAR_YEAR_DAYS = 365.25  # the lag's time axis in calendar years (the bill's DAYS_PER_YEAR is 365)
+DAYS_PER_MONTH = CALENDAR_YEAR_DAYS / 12
 METHOD = ("bars: Epoch-method thresholds; lag = first open release - first closed release; distribution: "
           "Kaplan-Meier over observed and censored bars (closed cleared, open not yet); median 90% interval: "
           f"percentile bootstrap over bars ({BOOTSTRAP_REPS} resamples); trend: OLS of lag on first closed date")
@@ -109,7 +110,7 @@ class LagTrend:
 
     def predict(self, date: dt.date) -> float:
         """Fitted lag (days) for a bar first cleared by a closed model on ``date``."""
-        return self.intercept_days + self.slope_days_per_year * (date - self.origin).days / 365.25
+        return self.intercept_days + self.slope_days_per_year * (date - self.origin).days / CALENDAR_YEAR_DAYS
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values."""
@@ -236,7 +237,7 @@ def _trend(bars: Sequence[LagBar]) -> LagTrend | None:
     if len(pts) < 3 or len({d for d, _ in pts}) < 2:
         return None
     origin = min(d for d, _ in pts)
-    xs = np.array([(d - origin).days / 365.25 for d, _ in pts])
+    xs = np.array([(d - origin).days / CALENDAR_YEAR_DAYS for d, _ in pts])
     ys = np.array([float(lag) for _, lag in pts])
     fit = stats.linregress(xs, ys)
     t = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(pts) - 2))
