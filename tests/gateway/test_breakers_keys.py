@@ -50,3 +50,17 @@ async def test_a_new_key_works_at_once_and_unknown_keys_poll_at_most_once_per_in
             assert (await client.post("/v1/chat/completions", json=chat(), headers=bad)).status_code == 401
         elapsed = time.monotonic() - started
     assert polls <= 2 + int(elapsed)  # one read per key-poll interval at most, whatever the unknown keys
+
+
+async def test_a_new_key_works_at_once_on_the_models_and_feedback_endpoints(
+        store: Store, upstream: ScriptedServer) -> None:
+    """The same key rule on every endpoint: a key created after the gateway loaded its keys is found at once."""
+    cfg = base_config(upstream.base_url, auth=True, ledger={"key_poll_s": 1.0}, key_refresh_s=3600)
+    gw = make_gateway(store, cfg)
+    async with running(gw) as client:
+        key = create_key(store, budget_usd=5.0).key
+        headers: dict[str, Any] = {"Authorization": f"Bearer {key}"}
+        assert (await client.get("/v1/models", headers=headers)).status_code == 200
+        unknown = await client.post("/v1/feedback", json={"request_id": "gw_0000000000000000:1", "score": 1},
+                                    headers={"x-api-key": key})
+        assert unknown.status_code == 404, unknown.text  # authorised; the request id is simply not this key's

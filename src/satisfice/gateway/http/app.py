@@ -275,15 +275,15 @@ class Gateway:
 
         return endpoint
 
-    def _authorized(self, request: Request) -> bool:
+    async def _authorized(self, request: Request) -> bool:
         if not self.config.auth:
             return True
-        return self.keys.lookup(presented(request.headers.get("authorization"),
-                                          request.headers.get("x-api-key"))) is not None
+        return await self.key_of(presented(request.headers.get("authorization"),
+                                           request.headers.get("x-api-key"))) is not None
 
     async def model(self, request: Request) -> Response:
         """``GET /v1/models/{id}``: one route or model (Anthropic's shape when ``anthropic-version`` is sent)."""
-        authorized = self._authorized(request)
+        authorized = await self._authorized(request)
         if not authorized:
             self.metrics.rejection("invalid_api_key")
         name = request.path_params["model_id"]
@@ -292,7 +292,7 @@ class Gateway:
 
     async def models(self, request: Request) -> Response:
         """``GET /v1/models``: routes and plain models."""
-        if not self._authorized(request):
+        if not await self._authorized(request):
             self.metrics.rejection("invalid_api_key")
             return unauthorized().response()
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "satisfice"}

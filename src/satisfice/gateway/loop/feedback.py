@@ -120,8 +120,8 @@ class FeedbackEndpoint:
         try:
             key = None
             if gw.config.auth:
-                key = gw.keys.lookup(presented(request.headers.get("authorization"),
-                                               request.headers.get("x-api-key")))
+                key = await gw.key_of(presented(request.headers.get("authorization"),
+                                                request.headers.get("x-api-key")))
                 if key is None:
                     raise self.unauthorized(close=True)
             length = request.headers.get("content-length")

@@ -36,6 +36,10 @@ class Host(Protocol):
         """Provider keys to mask."""
         ...
 
+    async def key_of(self, credential: str | None) -> KeyInfo | None:
+        """The active key a client presented; a key created since the last reload is found at once."""
+        ...
+
 
 class AdmittedRequest(Protocol):
     """One admitted request as the loop's hooks see it."""
