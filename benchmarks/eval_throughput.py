@@ -17,6 +17,11 @@ timestamps (satisfice's run row, inspect_ai's log stats); ``startup_s`` = wall -
   other processes meanwhile, as a share of the whole machine (a few percent is background; more means the
   wall-clock figures of that row were disturbed).
 
+``bare_client`` (``_bare_eval_client.py``) is the floor: the simplest client doing the same HTTP work (same bodies,
+C keep-alive connections, answers parsed and compared) with nothing else (no store, no durability, no retries).
+Its share of the ideal is what any Python client reaches on this machine and server; satisfice's rows also give
+``share_of_floor`` = bare_client's eval_s / satisfice's eval_s in the same configuration.
+
 satisfice runs through ``_satisfice_eval.py``, which calls ``evaluate()`` as ``satisfice eval run --json
 --no-cache`` does, with a progress sink that samples the CPU clock.
 
@@ -105,8 +110,11 @@ def _stats(url: str, reset: bool = False) -> dict[str, Any]:
         return dict(json.loads(resp.read()))
 
 
-def runner_cmd(runner: str, folder: Path, c: int, logdir: Path) -> list[str]:
-    """The command line of one run (satisfice's writes its CPU figures to ``logdir``/cpu.json)."""
+def runner_cmd(runner: str, folder: Path, c: int, logdir: Path, server: str) -> list[str]:
+    """The command line of one run (satisfice and bare_client write their figures to ``logdir``/cpu.json)."""
+    if runner == "bare_client":
+        return [str(REPO / ".venv" / "bin" / "python"), str(HERE / "_bare_eval_client.py"), str(folder / "data.jsonl"),
+                server + "/v1", "--concurrency", str(c), "--stats", str(logdir / "cpu.json")]
     if runner == "satisfice":
         return [str(REPO / ".venv" / "bin" / "python"), str(HERE / "_satisfice_eval.py"), str(folder / "task.yaml"),
                 "--concurrency", str(c), "--stats", str(logdir / "cpu.json")]
@@ -119,8 +127,10 @@ def busy_seconds(runner: str, home: Path) -> float:
     """The evaluation's own duration, from the runner's timestamps (start-up and shut-down excluded).
 
     satisfice: the run row's ``started_at``/``finished_at`` in the store; inspect_ai: the log's
-    ``stats.started_at``/``completed_at``.
+    ``stats.started_at``/``completed_at``; bare_client: its first request to its last answer.
     """
+    if runner == "bare_client":
+        return float(json.loads((home / "logs" / "cpu.json").read_text(encoding="utf-8"))["run_s"])
     if runner == "satisfice":
         with sqlite3.connect(home / "satisfice.db") as db:
             start, end = db.execute("SELECT started_at, finished_at FROM eval_runs ORDER BY id DESC LIMIT 1").fetchone()
@@ -143,7 +153,7 @@ def measure(runner: str, folder: Path, server: str, n: int, c: int, latency_s: f
            "INSPECT_LOG_LEVEL": "warning", "SATISFICE_HOME": str(home)}
     _stats(server, reset=True)
     with CpuMeter(*meter) as cpu:
-        t = timed(runner_cmd(runner, folder, c, home / "logs"), env, folder)
+        t = timed(runner_cmd(runner, folder, c, home / "logs", server), env, folder)
     stats = _stats(server)
     busy = busy_seconds(runner, home)
     row: dict[str, Any] = {
@@ -168,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--latencies", default="0,200", help="server think times in ms, comma-separated")
     parser.add_argument("--concurrency", default="32,128,512", help="comma-separated")
-    parser.add_argument("--runners", default="satisfice,inspect_ai")
+    parser.add_argument("--runners", default="bare_client,satisfice,inspect_ai")
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, Procs(Path(tmp)) as procs:
@@ -187,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
                     started = time.monotonic()
                     row = measure(runner, folder, server, args.items, c, latency / 1000.0, work, (procs, proc))
                     row["bench_s"] = round(time.monotonic() - started, 1)
+                    floor = next((r for r in rows if r["runner"] == "bare_client" and r.get("concurrency") == c
+                                  and r.get("latency_ms") == latency and "eval_s" in r), None)
+                    if runner == "satisfice" and floor is not None:
+                        row["share_of_floor"] = round(floor["eval_s"] / row["eval_s"], 3)
                     rows.append(row)
                     print(json.dumps(row), file=sys.stderr, flush=True)
             procs.stop(proc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -150,5 +151,87 @@ async def test_an_idle_connection_is_not_reused_after_the_keepalive() -> None:
             await asyncio.sleep(0.3)
             await t.post(server.url, b"{}", {})
         assert server.connections == 2
+    finally:
+        await t.close()
+
+
+class _CountedLookups:
+    """Wraps the running loop's ``getaddrinfo``: counts the look-ups, optionally answers with given addresses."""
+
+    def __init__(self, answer: list[str] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.real = self.loop.getaddrinfo
+        self.answer = answer
+        self.calls: list[str] = []
+
+    async def __call__(self, host: str, port: int, **kwargs: object) -> list[tuple[object, ...]]:
+        self.calls.append(host)
+        if self.answer is None:
+            return list(await self.real(host, port, **kwargs))  # type: ignore[arg-type]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in self.answer]
+
+    def __enter__(self) -> _CountedLookups:
+        self.loop.getaddrinfo = self  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.getaddrinfo = self.real  # type: ignore[method-assign]
+
+
+async def test_a_host_name_is_looked_up_once_for_many_connections() -> None:
+    """20 requests at once to ``localhost`` open 20 connections after one look-up (it used to be one each)."""
+    t = HttpTransport(timeout_s=5.0)
+    try:
+        async with RawServer(lambda r: http(b"{}")) as server:
+            url = server.url.replace("127.0.0.1", "localhost")
+            with _CountedLookups(["127.0.0.1"]) as lookups:
+                await asyncio.gather(*(t.post(url, b"{}", {}) for _ in range(20)))
+                assert server.connections == 20
+                assert lookups.calls == ["localhost"]
+                await t.post(url, b"{}", {})  # a kept connection: no look-up either
+                assert lookups.calls == ["localhost"]
+            with _CountedLookups() as literal:
+                await t.post(server.url, b"{}", {})
+                assert literal.calls == []  # an IP address is never looked up
+    finally:
+        await t.close()
+
+
+async def test_looked_up_addresses_expire_and_a_refusing_address_is_tried_last() -> None:
+    t = HttpTransport(timeout_s=5.0, keepalive_s=0.05, dns_ttl_s=0.2)
+    try:
+        async with RawServer(lambda r: http(b"{}")) as server:
+            url = server.url.replace("127.0.0.1", "provider.test")
+            port = int(server.url.split(":")[2].split("/")[0])
+            with _CountedLookups(["127.0.0.2", "127.0.0.1"]) as lookups:  # the server listens on .1 only
+                assert (await t.post(url, b"{}", {})).status == 200
+                pool = t.pool()
+                assert await pool.resolver.addresses("provider.test", port) == [("127.0.0.1", port),
+                                                                                ("127.0.0.2", port)]
+                await asyncio.sleep(0.1)  # the idle connection is dropped; the addresses are still kept
+                await t.post(url, b"{}", {})
+                assert lookups.calls == ["provider.test"]
+                await asyncio.sleep(0.25)  # now they have expired
+                await t.post(url, b"{}", {})
+                assert lookups.calls == ["provider.test", "provider.test"]
+    finally:
+        await t.close()
+
+
+async def test_an_origin_whose_addresses_all_refuse_is_looked_up_again() -> None:
+    t = HttpTransport(timeout_s=5.0)
+    try:
+        async with RawServer(lambda r: http(b"{}")) as server:
+            url = server.url.replace("127.0.0.1", "moved.test")
+            with _CountedLookups(["127.0.0.3"]) as lookups:
+                with pytest.raises(UpstreamUnavailable, match="cannot connect"):
+                    await t.post(url, b"{}", {})
+                lookups.answer = ["127.0.0.1"]  # the name now points elsewhere
+                assert (await t.post(url, b"{}", {})).status == 200
+                assert lookups.calls == ["moved.test", "moved.test"]
+            with _CountedLookups() as failing:
+                with pytest.raises(UpstreamUnavailable, match="cannot connect"):
+                    await t.post("http://no-such-host.invalid:9/v1", b"{}", {})
+                assert failing.calls == ["no-such-host.invalid"]
     finally:
         await t.close()

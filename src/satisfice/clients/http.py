@@ -117,15 +117,18 @@ class HttpTransport:
         keepalive_s: How long an idle pooled connection is kept open.
         max_response_bytes: Largest answer accepted, counted after decompression.
         ssl_context: TLS settings for ``https`` (default: the system's trusted certificates).
+        dns_ttl_s: How long a host name's addresses are kept: one look-up per origin serves every connection
+            opened meanwhile.
     """
 
     def __init__(self, *, timeout_s: float = 60.0, connect_timeout_s: float = 10.0, max_connections: int = 100,
                  keepalive_s: float = 30.0, max_response_bytes: int = 32 << 20,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+                 ssl_context: ssl.SSLContext | None = None, dns_ttl_s: float = 10.0) -> None:
         self._timeout_s = timeout_s
         self._settings: dict[str, Any] = {
             "connect_timeout_s": connect_timeout_s, "idle_s": min(keepalive_s, 4.0),
-            "max_connections": max_connections, "max_response_bytes": max_response_bytes, "ssl_context": ssl_context}
+            "max_connections": max_connections, "max_response_bytes": max_response_bytes, "ssl_context": ssl_context,
+            "dns_ttl_s": dns_ttl_s}
         self._pool: LeanPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 

@@ -4,6 +4,8 @@ A bare ``asyncio.Protocol`` on httptools' C parser, chosen over aiohttp's ``Clie
 (``benchmarks/post_client_cpu.py``: about a third of the CPU per POST). What it guarantees:
 
 * **A connection cap per origin** (``max_connections``): a request beyond it waits for a free connection.
+* **One host-name look-up per origin** for many connections, kept ``dns_ttl_s`` seconds
+  (:mod:`satisfice.clients.resolver`); the addresses are tried in turn.
 * **One total deadline** per request, from the first attempt to connect to the last byte (or, for a stream, to
   the headers; then the same time between chunks).
 * **Size caps**: an answer larger than ``max_response_bytes`` fails, counted after decompression too (gzip and
@@ -29,6 +31,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from satisfice.clients.http_conn import Conn, no_answer, until
 from satisfice.clients.http_wire import Origin, header_block, inflate, request_target
+from satisfice.clients.resolver import Resolver
 from satisfice.errors import ProviderError, Timeout, UpstreamUnavailable
 
 _DRAIN_BYTES, _DRAIN_S = 65536, 1.0  # what is read after a stream reader stopped, to keep its connection
@@ -110,8 +113,10 @@ class LeanPool:
     """Keep-alive connections per origin under a cap (see the module text)."""
 
     def __init__(self, *, connect_timeout_s: float = 10.0, idle_s: float = 4.0, max_connections: int = 100,
-                 max_response_bytes: int = 32 << 20, ssl_context: ssl.SSLContext | None = None) -> None:
+                 max_response_bytes: int = 32 << 20, ssl_context: ssl.SSLContext | None = None,
+                 dns_ttl_s: float = 10.0) -> None:
         self._connect_timeout_s = connect_timeout_s
+        self.resolver = Resolver(dns_ttl_s)
         self._idle_s = idle_s
         self._cap = max(1, max_connections)
         self.max_response_bytes = max_response_bytes
@@ -184,8 +189,7 @@ class LeanPool:
         opened.add(placeholder)  # holds the slot while connecting
         wait = max(min(self._connect_timeout_s, deadline - loop.time()), 0.0)
         try:
-            _, conn = await asyncio.wait_for(loop.create_connection(
-                Conn, host, port, ssl=context, server_hostname=host if context else None), wait)
+            conn = await asyncio.wait_for(self._dial(host, port, context), wait)
         except BaseException as exc:
             opened.discard(placeholder)
             self._wake_one(origin)  # the slot is free again
@@ -199,6 +203,23 @@ class LeanPool:
         opened.discard(placeholder)
         opened.add(conn)
         return conn
+
+    async def _dial(self, host: str, port: int, context: ssl.SSLContext | None) -> Conn:
+        """A connection to the first of the host's addresses that accepts one (OSError when none does)."""
+        loop = asyncio.get_running_loop()
+        error: OSError | None = None
+        for address in await self.resolver.addresses(host, port):
+            try:
+                _, conn = await loop.create_connection(Conn, address[0], address[1], ssl=context,
+                                                       server_hostname=host if context else None)
+                return conn
+            except ssl.SSLError:  # the address answered; its certificate or handshake failed
+                raise
+            except OSError as exc:
+                error = exc
+                self.resolver.refused(host, port, address)
+        self.resolver.forget(host, port)
+        raise error or OSError(f"no address for {host}")
 
     def _wake_one(self, origin: Origin) -> None:
         waiters = self._waiters.get(origin)
