@@ -275,3 +275,21 @@ async def test_module_function_references_resolve_beside_the_file_that_names_the
     (tmp_path / "gw.yaml").write_text(GATEWAY + "    verifiers: [{custom: 'house_checks:nope'}]\n")
     with pytest.raises(ConfigError, match="custom verifier 'house_checks:nope': 'house_checks' has no function"):
         build_router(load_config(config), prices=lambda m: None, decisions=lambda t: None)
+
+
+def test_the_plugin_table_shows_texts_as_written() -> None:
+    """A help text with brackets ("[[benchmarks]]", a plugin's "[red]") is shown, not read as Rich markup."""
+    from satisfice.cli import app
+    from satisfice.tasks.scorer_registry import SCORERS
+
+    @SCORERS.register("bracketed_test_scorer", help="[bold red]not styled[/] and [[kept]]")
+    def make(options: object, context: object) -> object:
+        raise NotImplementedError
+
+    try:
+        done = CliRunner().invoke(app, ["plugins"], env={"COLUMNS": "400"})
+    finally:
+        SCORERS.remove("bracketed_test_scorer")
+    assert done.exit_code == 0, done.output
+    assert "[bold red]not styled[/] and [[kept]]" in done.stdout
+    assert "[[benchmarks]] score observations" in done.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from satisfice.cli.common import Json, console, err_console, print_json
@@ -34,11 +35,11 @@ def plugins(as_json: Json = False) -> None:
         print_json({"entries": rows, "plugin_errors": errors})
         return
     table = Table("kind", "name", "from", "what")
-    for r in rows:
-        table.add_row(r["kind"], r["name"], r["origin"], r["help"])
+    for r in rows:  # names and texts are shown as written: "[[benchmarks]]" or a plugin's "[red]" is not markup
+        table.add_row(*(escape(str(r[k])) for k in ("kind", "name", "origin", "help")))
     console.print(table)
     for problem in errors:
-        err_console.print(f"plugin failed to load: {problem}", highlight=False)
+        err_console.print(f"plugin failed to load: {escape(problem)}", highlight=False)
 
 
 def register(root: typer.Typer) -> None:
