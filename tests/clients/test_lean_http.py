@@ -168,6 +168,8 @@ class _CountedLookups:
         self.calls.append(host)
         if self.answer is None:
             return list(await self.real(host, port, **kwargs))  # type: ignore[arg-type]
+        if not self.answer:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port)) for ip in self.answer]
 
     def __enter__(self) -> _CountedLookups:
@@ -178,23 +180,19 @@ class _CountedLookups:
         self.loop.getaddrinfo = self.real  # type: ignore[method-assign]
 
 
-async def test_a_host_name_is_looked_up_once_for_many_connections() -> None:
+async def test_a_host_name_is_looked_up_once_for_many_connections(lean: HttpTransport) -> None:
     """20 requests at once to ``localhost`` open 20 connections after one look-up (it used to be one each)."""
-    t = HttpTransport(timeout_s=5.0)
-    try:
-        async with RawServer(lambda r: http(b"{}")) as server:
-            url = server.url.replace("127.0.0.1", "localhost")
-            with _CountedLookups(["127.0.0.1"]) as lookups:
-                await asyncio.gather(*(t.post(url, b"{}", {}) for _ in range(20)))
-                assert server.connections == 20
-                assert lookups.calls == ["localhost"]
-                await t.post(url, b"{}", {})  # a kept connection: no look-up either
-                assert lookups.calls == ["localhost"]
-            with _CountedLookups() as literal:
-                await t.post(server.url, b"{}", {})
-                assert literal.calls == []  # an IP address is never looked up
-    finally:
-        await t.close()
+    async with RawServer(lambda r: http(b"{}")) as server:
+        url = server.url.replace("127.0.0.1", "localhost")
+        with _CountedLookups(["127.0.0.1"]) as lookups:
+            await asyncio.gather(*(lean.post(url, b"{}", {}) for _ in range(20)))
+            assert server.connections == 20
+            assert lookups.calls == ["localhost"]
+            await lean.post(url, b"{}", {})  # a kept connection: no look-up either
+            assert lookups.calls == ["localhost"]
+        with _CountedLookups() as literal:
+            await lean.post(server.url, b"{}", {})
+            assert literal.calls == []  # an IP address is never looked up
 
 
 async def test_looked_up_addresses_expire_and_a_refusing_address_is_tried_last() -> None:
@@ -218,20 +216,19 @@ async def test_looked_up_addresses_expire_and_a_refusing_address_is_tried_last()
         await t.close()
 
 
-async def test_an_origin_whose_addresses_all_refuse_is_looked_up_again() -> None:
-    t = HttpTransport(timeout_s=5.0)
-    try:
-        async with RawServer(lambda r: http(b"{}")) as server:
-            url = server.url.replace("127.0.0.1", "moved.test")
-            with _CountedLookups(["127.0.0.3"]) as lookups:
-                with pytest.raises(UpstreamUnavailable, match="cannot connect"):
-                    await t.post(url, b"{}", {})
-                lookups.answer = ["127.0.0.1"]  # the name now points elsewhere
-                assert (await t.post(url, b"{}", {})).status == 200
-                assert lookups.calls == ["moved.test", "moved.test"]
-            with _CountedLookups() as failing:
-                with pytest.raises(UpstreamUnavailable, match="cannot connect"):
-                    await t.post("http://no-such-host.invalid:9/v1", b"{}", {})
-                assert failing.calls == ["no-such-host.invalid"]
-    finally:
-        await t.close()
+async def test_an_origin_whose_addresses_all_refuse_is_looked_up_again(lean: HttpTransport) -> None:
+    async with RawServer(lambda r: http(b"{}")) as server:
+        url = server.url.replace("127.0.0.1", "moved.test")
+        with _CountedLookups(["127.0.0.3"]) as lookups:
+            with pytest.raises(UpstreamUnavailable, match="cannot connect"):
+                await lean.post(url, b"{}", {})
+            lookups.answer = ["127.0.0.1"]  # the name now points elsewhere
+            assert (await lean.post(url, b"{}", {})).status == 200
+            assert lookups.calls == ["moved.test", "moved.test"]
+            lookups.answer = []  # a name that no longer resolves: an error naming it, nothing kept
+            gone = r"no-such-host.test:9/v1: cannot connect \(Name or service not known"
+            with pytest.raises(UpstreamUnavailable, match=gone):
+                await lean.post("http://no-such-host.test:9/v1", b"{}", {})
+            with pytest.raises(UpstreamUnavailable, match="cannot connect"):
+                await lean.post("http://no-such-host.test:9/v1", b"{}", {})
+            assert lookups.calls[2:] == ["no-such-host.test", "no-such-host.test"]
