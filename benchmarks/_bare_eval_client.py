@@ -6,7 +6,7 @@ text with the label; nothing else: no store, no durability, no retries, no prici
 bare ``asyncio.Protocol``, as satisfice's own transport. What it reaches is what any Python client can expect of
 this machine and this server; the gap between it and satisfice is the cost of satisfice's guarantees.
 
-    python benchmarks/_bare_eval_client.py DATA.jsonl URL --concurrency C --stats OUT.json
+    python benchmarks/_bare_eval_client.py DATA.jsonl URL --model M --max-tokens N --concurrency C --stats OUT.json
 
 OUT.json: ``run_s`` (first request to last answer), ``run_cpu_s``, ``items``, ``correct``.
 """
@@ -55,9 +55,11 @@ class _Conn(asyncio.Protocol):
             self.waiter.set_exception(ConnectionError("connection lost"))
 
 
-async def run(rows: list[dict[str, str]], url: str, concurrency: int) -> dict[str, float]:
+async def run(rows: list[dict[str, str]], url: str, model: str, max_tokens: int,
+              concurrency: int) -> dict[str, float]:
     """Send every row's request with ``concurrency`` workers; time and count the answers."""
     parts = urlsplit(url + "/chat/completions")
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
     loop = asyncio.get_running_loop()
     head = f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\ncontent-type: application/json\r\n".encode()
     pending = iter(rows)
@@ -67,10 +69,10 @@ async def run(rows: list[dict[str, str]], url: str, concurrency: int) -> dict[st
         nonlocal correct
         conn: _Conn | None = None
         for row in pending:
-            body = orjson.dumps({"model": "bench-model", "messages": [{"role": "user", "content": row["text"]}],
-                                 "max_tokens": 5})
+            body = orjson.dumps({"model": model, "messages": [{"role": "user", "content": row["text"]}],
+                                 "max_tokens": max_tokens})
             if conn is None:
-                _, conn = await loop.create_connection(_Conn, parts.hostname, parts.port)
+                _, conn = await loop.create_connection(_Conn, host, port)
             assert conn.transport is not None
             conn.waiter = loop.create_future()
             conn.transport.write(head + b"content-length: %d\r\n\r\n" % len(body) + body)
@@ -88,11 +90,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("data")
     parser.add_argument("url", help="the server's OpenAI base URL, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--model", required=True, help="the model name sent (the task's provider_model)")
+    parser.add_argument("--max-tokens", type=int, required=True)
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--stats", required=True)
     args = parser.parse_args(argv)
     rows = [json.loads(line) for line in Path(args.data).read_text(encoding="utf-8").splitlines() if line]
-    stats = uvloop.run(run(rows, args.url, args.concurrency))
+    stats = uvloop.run(run(rows, args.url, args.model, args.max_tokens, args.concurrency))
     Path(args.stats).write_text(json.dumps(stats), encoding="utf-8")
     return 0
 

@@ -53,6 +53,8 @@ from _procs import CpuMeter, Proc, Procs, free_port
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 INSPECT = REPO / ".bench-venv" / "inspect" / "bin" / "inspect"
+MODEL, MAX_TOKENS = "bench-model", 5
+"""What every runner asks for, so that they send the same request bodies."""
 
 INSPECT_TASK = '''
 from inspect_ai import Task, task
@@ -80,13 +82,13 @@ dataset:
   fields: {{text: text, target: label, id: id}}
 prompt:
   user: "{{{{ text }}}}"
-  max_tokens: 5
+  max_tokens: {MAX_TOKENS}
 scorer:
   type: exact
 candidates:
   - id: bench
     base_url: {base_url}
-    provider_model: bench-model
+    provider_model: {MODEL}
     input_per_m: 0.1
     output_per_m: 0.2
 """, encoding="utf-8")
@@ -115,11 +117,12 @@ def runner_cmd(runner: str, folder: Path, c: int, logdir: Path, server: str) -> 
     """The command line of one run (satisfice and bare_client write their figures to ``logdir``/cpu.json)."""
     if runner == "bare_client":
         return [str(REPO / ".venv" / "bin" / "python"), str(HERE / "_bare_eval_client.py"), str(folder / "data.jsonl"),
-                server + "/v1", "--concurrency", str(c), "--stats", str(logdir / "cpu.json")]
+                server + "/v1", "--model", MODEL, "--max-tokens", str(MAX_TOKENS), "--concurrency", str(c),
+                "--stats", str(logdir / "cpu.json")]
     if runner == "satisfice":
         return [str(REPO / ".venv" / "bin" / "python"), str(HERE / "_satisfice_eval.py"), str(folder / "task.yaml"),
                 "--concurrency", str(c), "--stats", str(logdir / "cpu.json")]
-    return [str(INSPECT), "eval", "inspect_task.py", "--model", "openai/bench-model",
+    return [str(INSPECT), "eval", "inspect_task.py", "--model", f"openai/{MODEL}",
             "-M", "responses_api=false", "--max-connections", str(c), "--max-samples", str(c),
             "--log-dir", str(logdir), "--log-format", "json", "--display", "none"]
 

@@ -34,8 +34,6 @@ class Resolver:
         self.ttl_s = ttl_s
         self._known: dict[Address, tuple[float, list[Address]]] = {}
         self._pending: dict[Address, asyncio.Task[list[Address]]] = {}
-        self.lookups = 0
-        """Look-ups made (not served from what is kept)."""
 
     async def addresses(self, host: str, port: int) -> list[Address]:
         """Where to connect for ``host``:``port``, in the order to try (raises OSError when the name is unknown)."""
@@ -53,14 +51,14 @@ class Resolver:
         return await asyncio.shield(task)  # one caller giving up does not cancel the others' look-up
 
     async def _lookup(self, host: str, port: int) -> list[Address]:
-        self.lookups += 1
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        loop = asyncio.get_running_loop()
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         found = list(dict.fromkeys((str(info[4][0]), int(info[4][1])) for info in infos))
         if not found:
             raise OSError(f"no address for {host}")
         if len(self._known) >= _MAX_HOSTS:
             self._known.clear()
-        self._known[(host, port)] = (asyncio.get_running_loop().time() + self.ttl_s, found)
+        self._known[(host, port)] = (loop.time() + self.ttl_s, found)
         return found
 
     def refused(self, host: str, port: int, address: Address) -> None:
